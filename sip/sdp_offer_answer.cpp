@@ -1,0 +1,182 @@
+// Offer/answer for audio (RFC 3264 §5, §6, §8.4) on top of the SDP model in sdp.cpp.
+#include <charconv>
+
+#include "sip/message.hpp"
+#include "sip/sdp.hpp"
+
+namespace warmline::sip {
+namespace {
+
+constexpr std::string_view kTelephoneEvent = "telephone-event";
+constexpr std::string_view kTelephoneEventRange = "0-16";  // DTMF 0-9 * # A-D and flash (RFC 4733 §3.2)
+constexpr uint32_t kTelephoneEventClock = 8000;
+
+std::optional<uint8_t> format_payload_type(std::string_view format) {
+  unsigned pt = 0;
+  auto [ptr, ec] = std::from_chars(format.data(), format.data() + format.size(), pt);
+  if (ec != std::errc{} || ptr != format.data() + format.size() || pt > 127) return std::nullopt;
+  return static_cast<uint8_t>(pt);
+}
+
+std::string addr_type_of(std::string_view ip) { return ip.find(':') == std::string_view::npos ? "IP4" : "IP6"; }
+
+// The local preference wins (caps.codecs order): the gateway knows which codec is cheapest for it to
+// bridge to the AI. The answer keeps the offerer's payload type number (RFC 3264 §6.1).
+std::optional<NegotiatedCodec> pick_codec(const MediaDescription& m, const LocalMediaCaps& caps) {
+  for (const auto& name : caps.codecs) {
+    for (const auto& format : m.formats) {
+      auto pt = format_payload_type(format);
+      auto codec = pt ? m.codec(*pt) : std::nullopt;
+      if (codec && iequals(codec->encoding, name)) {
+        return NegotiatedCodec{*pt, codec->encoding, codec->clock_rate, codec->channels};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// telephone-event must run at the audio codec's clock rate (RFC 4733 §2.1: it shares the timestamp).
+std::optional<uint8_t> pick_telephone_event(const MediaDescription& m, uint32_t clock_rate) {
+  for (const auto& format : m.formats) {
+    auto pt = format_payload_type(format);
+    const RtpMap* map = pt ? m.find_rtpmap(*pt) : nullptr;
+    if (map && iequals(map->encoding, kTelephoneEvent) && map->clock_rate == clock_rate) return pt;
+  }
+  return std::nullopt;
+}
+
+// An RFC 3264 §6 refusal: same media and proto, port 0, at least one format.
+MediaDescription refused(const MediaDescription& offered) {
+  MediaDescription m;
+  m.media = offered.media;
+  m.proto = offered.proto;
+  m.formats = offered.formats;
+  if (m.formats.empty()) m.formats.push_back("0");
+  return m;
+}
+
+SessionDescription answer_skeleton(const LocalMediaCaps& caps) {
+  SessionDescription sdp;
+  sdp.origin = {caps.username, caps.session_id, caps.session_version, "IN", addr_type_of(caps.local_ip),
+                caps.local_ip};
+  sdp.session_name = caps.session_name;
+  sdp.connection = SdpConnection{"IN", addr_type_of(caps.local_ip), caps.local_ip};
+  return sdp;
+}
+
+MediaDescription audio_stream(const LocalMediaCaps& caps, MediaDirection direction) {
+  MediaDescription m;
+  m.media = "audio";
+  m.port = caps.local_rtp_port;
+  m.proto = "RTP/AVP";
+  m.ptime = caps.ptime;
+  m.direction = direction;
+  return m;
+}
+
+void add_format(MediaDescription& m, const RtpMap& map, std::string_view fmtp = {}) {
+  m.formats.push_back(std::to_string(map.payload_type));
+  m.rtpmaps.push_back(map);
+  if (!fmtp.empty()) m.fmtps.push_back({map.payload_type, std::string(fmtp)});
+}
+
+// Old-style hold (RFC 3264 §8.4): c=0.0.0.0 means "do not send to me", whatever the direction says.
+MediaDirection offered_direction(const SessionDescription& offer, const MediaDescription& m) {
+  MediaDirection d = offer.effective_direction(m);
+  const SdpConnection* c = offer.effective_connection(m);
+  if (c && c->is_hold_address()) {
+    if (d == MediaDirection::kSendRecv) return MediaDirection::kSendOnly;
+    if (d == MediaDirection::kRecvOnly) return MediaDirection::kInactive;
+  }
+  return d;
+}
+
+AnswerResult not_acceptable(std::string why) {
+  AnswerResult r;
+  r.status_code = 488;
+  r.reason_phrase = "Not Acceptable Here";
+  r.failure_reason = std::move(why);
+  return r;
+}
+
+bool is_audio_rtp_avp(const MediaDescription& m) {
+  return iequals(m.media, "audio") && m.port != 0 && iequals(m.proto, "RTP/AVP");
+}
+
+// Fills the accepted stream into `r` (codec already chosen) and returns the answer's m= line.
+MediaDescription accept_stream(const SessionDescription& offer, size_t index, const NegotiatedCodec& codec,
+                               const LocalMediaCaps& caps, AnswerResult& r) {
+  const MediaDescription& offered = offer.media[index];
+  r.ok = true;
+  r.codec = codec;
+  r.media_index = index;
+  r.direction = mirror(offered_direction(offer, offered));
+  r.remote_address = offer.effective_connection(offered)->address;
+  r.remote_port = offered.port;
+  MediaDescription m = audio_stream(caps, r.direction);
+  add_format(m, RtpMap{codec.payload_type, codec.name, codec.clock_rate, codec.channels});
+  if (caps.telephone_event) r.telephone_event_pt = pick_telephone_event(offered, codec.clock_rate);
+  if (r.telephone_event_pt) {
+    const Fmtp* f = offered.find_fmtp(*r.telephone_event_pt);
+    std::string_view events = f && !f->params.empty() ? std::string_view(f->params) : kTelephoneEventRange;
+    add_format(m, RtpMap{*r.telephone_event_pt, std::string(kTelephoneEvent), codec.clock_rate, 1}, events);
+  }
+  return m;
+}
+
+}  // namespace
+
+AnswerResult negotiate_answer(const SessionDescription& offer, const LocalMediaCaps& caps) {
+  std::optional<size_t> chosen;
+  std::optional<NegotiatedCodec> codec;
+  bool saw_audio = false;
+  bool saw_srtp = false;
+  for (size_t i = 0; i < offer.media.size() && !chosen; ++i) {
+    const MediaDescription& m = offer.media[i];
+    if (iequals(m.media, "audio") && m.port != 0) saw_srtp |= iequals(m.proto, "RTP/SAVP");
+    if (!is_audio_rtp_avp(m) || !offer.effective_connection(m)) continue;
+    saw_audio = true;
+    codec = pick_codec(m, caps);
+    if (codec) chosen = i;
+  }
+  if (!chosen) {
+    if (saw_audio) return not_acceptable("no common audio codec");
+    if (saw_srtp) return not_acceptable("SRTP (RTP/SAVP) audio is not supported");
+    return not_acceptable("no RTP/AVP audio stream with a connection address offered");
+  }
+  AnswerResult r;
+  r.answer = answer_skeleton(caps);
+  for (size_t i = 0; i < offer.media.size(); ++i) {
+    r.answer.media.push_back(i == *chosen ? accept_stream(offer, i, *codec, caps, r) : refused(offer.media[i]));
+  }
+  return r;
+}
+
+SessionDescription make_offer(const LocalMediaCaps& caps) {
+  SessionDescription sdp = answer_skeleton(caps);
+  MediaDescription m = audio_stream(caps, MediaDirection::kSendRecv);
+  for (const auto& name : caps.codecs) {
+    for (uint8_t pt = 0; pt < 35; ++pt) {  // RFC 3551 static audio range
+      auto map = static_payload_type(pt);
+      if (map && iequals(map->encoding, name) && !m.find_rtpmap(pt)) add_format(m, *map);
+    }
+  }
+  if (caps.telephone_event) {
+    add_format(m, RtpMap{caps.telephone_event_pt, std::string(kTelephoneEvent), kTelephoneEventClock, 1},
+               kTelephoneEventRange);
+  }
+  sdp.media.push_back(std::move(m));
+  return sdp;
+}
+
+bool is_hold(const SessionDescription& sdp) {
+  for (const auto& m : sdp.media) {
+    if (!iequals(m.media, "audio") || m.port == 0) continue;
+    MediaDirection d = sdp.effective_direction(m);
+    const SdpConnection* c = sdp.effective_connection(m);
+    return d == MediaDirection::kSendOnly || d == MediaDirection::kInactive || (c && c->is_hold_address());
+  }
+  return false;
+}
+
+}  // namespace warmline::sip

@@ -1,0 +1,336 @@
+#include "sip/sdp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace warmline::sip {
+namespace {
+
+// A typical carrier offer: PCMU, PCMA, G729, telephone-event, session-level c=.
+constexpr std::string_view kCarrierOffer =
+    "v=0\r\n"
+    "o=Sonus_UAC 12345 67890 IN IP4 203.0.113.5\r\n"
+    "s=SIP Media Capabilities\r\n"
+    "c=IN IP4 203.0.113.10\r\n"
+    "t=0 0\r\n"
+    "m=audio 30000 RTP/AVP 0 8 18 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:18 G729/8000\r\n"
+    "a=fmtp:18 annexb=no\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=sendrecv\r\n"
+    "a=maxptime:20\r\n"
+    "a=ptime:20\r\n";
+
+SessionDescription parse_ok(std::string_view text) {
+  SdpParseResult r = parse_sdp(text);
+  EXPECT_TRUE(r.sdp.has_value()) << r.error;
+  return r.sdp.value_or(SessionDescription{});
+}
+
+LocalMediaCaps local_caps() {
+  LocalMediaCaps caps;
+  caps.local_ip = "192.0.2.1";
+  caps.local_rtp_port = 40000;
+  caps.session_id = 42;
+  caps.session_version = 1;
+  return caps;
+}
+
+TEST(SdpParse, CarrierOfferFields) {
+  SessionDescription sdp = parse_ok(kCarrierOffer);
+  EXPECT_EQ(sdp.origin.username, "Sonus_UAC");
+  EXPECT_EQ(sdp.origin.session_id, 12345u);
+  EXPECT_EQ(sdp.origin.session_version, 67890u);
+  EXPECT_EQ(sdp.origin.address, "203.0.113.5");
+  EXPECT_EQ(sdp.session_name, "SIP Media Capabilities");
+  ASSERT_TRUE(sdp.connection);
+  EXPECT_EQ(sdp.connection->address, "203.0.113.10");
+  ASSERT_EQ(sdp.media.size(), 1u);
+  const MediaDescription& m = sdp.media[0];
+  EXPECT_EQ(m.media, "audio");
+  EXPECT_EQ(m.port, 30000);
+  EXPECT_EQ(m.proto, "RTP/AVP");
+  EXPECT_EQ(m.formats, (std::vector<std::string>{"0", "8", "18", "101"}));
+  ASSERT_EQ(m.rtpmaps.size(), 4u);
+  EXPECT_EQ(m.rtpmaps[3].encoding, "telephone-event");
+  EXPECT_EQ(m.rtpmaps[3].clock_rate, 8000u);
+  ASSERT_NE(m.find_fmtp(101), nullptr);
+  EXPECT_EQ(m.find_fmtp(101)->params, "0-15");
+  EXPECT_EQ(m.direction, MediaDirection::kSendRecv);
+  EXPECT_EQ(m.ptime, 20u);
+  ASSERT_EQ(m.attributes.size(), 1u);  // maxptime kept as an unknown attribute
+  EXPECT_EQ(m.attributes[0].name, "maxptime");
+  EXPECT_EQ(m.attributes[0].value, "20");
+}
+
+TEST(SdpParse, LineFeedOnlyAndBlankLinesAndUnknownLines) {
+  SessionDescription sdp = parse_ok(
+      "v=0\n"
+      "o=- 1 1 IN IP4 10.0.0.1\n"
+      "s=-\n"
+      "x=vendor extension\n"
+      "c=IN IP4 10.0.0.1/127\n"
+      "b=AS:64\n"
+      "t=0 0\n"
+      "a=tool:something\n"
+      "m=audio 5004/2 RTP/AVP 0\n"
+      "b=TIAS:64000\n"
+      "a=rtpmap:96 opus/48000/2\n"
+      "a=rtpmap:bogus\n"
+      "\n\n");
+  EXPECT_EQ(sdp.connection->address, "10.0.0.1");  // multicast TTL stripped
+  EXPECT_EQ(sdp.other_lines, (std::vector<std::string>{"x=vendor extension", "b=AS:64"}));
+  ASSERT_EQ(sdp.attributes.size(), 1u);
+  EXPECT_EQ(sdp.attributes[0].name, "tool");
+  ASSERT_EQ(sdp.media.size(), 1u);
+  EXPECT_EQ(sdp.media[0].port_count, 2);
+  EXPECT_EQ(sdp.media[0].other_lines, (std::vector<std::string>{"b=TIAS:64000"}));
+  ASSERT_EQ(sdp.media[0].rtpmaps.size(), 1u);
+  EXPECT_EQ(sdp.media[0].rtpmaps[0].channels, 2u);
+  ASSERT_EQ(sdp.media[0].attributes.size(), 1u);  // the unparsable rtpmap is kept, not fatal
+  EXPECT_EQ(sdp.media[0].attributes[0].value, "bogus");
+}
+
+TEST(SdpParse, RejectsMalformedDescriptions) {
+  const char* bad[] = {
+      "",
+      "o=- 1 1 IN IP4 1.2.3.4\r\n",                                 // no v= first
+      "v=1\r\no=- 1 1 IN IP4 1.2.3.4\r\n",                          // wrong version
+      "v=0\r\ns=-\r\n",                                              // no o=
+      "v=0\r\no=- x 1 IN IP4 1.2.3.4\r\n",                          // non-numeric session id
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4\r\n",              // short c=
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio\r\n",               // short m=
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n",  // port out of range
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5/0 RTP/AVP 0\r\n",  // zero port count
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ngarbage\r\n",               // not type=value
+  };
+  for (const char* text : bad) {
+    SdpParseResult r = parse_sdp(text);
+    EXPECT_FALSE(r.sdp.has_value()) << text;
+    EXPECT_FALSE(r.error.empty()) << text;
+  }
+}
+
+TEST(SdpParse, ArbitraryBytesNeverCrash) {
+  std::string text(kCarrierOffer);
+  // Every prefix and a few byte flips of a real offer: parse must return, with or without a result.
+  for (size_t len = 0; len <= text.size(); ++len) (void)parse_sdp(std::string_view(text).substr(0, len));
+  for (size_t i = 0; i < text.size(); i += 7) {
+    std::string mutated = text;
+    mutated[i] = static_cast<char>(mutated[i] ^ 0x5a);
+    (void)parse_sdp(mutated);
+  }
+  SUCCEED();
+}
+
+TEST(SdpSerialize, RoundTripKeepsEverything) {
+  SessionDescription first = parse_ok(kCarrierOffer);
+  std::string text = first.serialize();
+  EXPECT_NE(text.find("a=fmtp:18 annexb=no\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=maxptime:20\r\n"), std::string::npos);
+  SessionDescription second = parse_ok(text);
+  EXPECT_EQ(second.serialize(), text);
+  EXPECT_EQ(second.media[0].formats, first.media[0].formats);
+  EXPECT_EQ(second.media[0].rtpmaps.size(), first.media[0].rtpmaps.size());
+}
+
+TEST(SdpSerialize, OrderFollowsRfc4566) {
+  SessionDescription sdp = parse_ok(
+      "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nb=AS:64\nt=0 0\ni=info\nc=IN IP4 1.2.3.4\nm=audio 1 RTP/AVP 0\n");
+  std::string text = sdp.serialize();
+  EXPECT_LT(text.find("i=info"), text.find("c=IN"));
+  EXPECT_LT(text.find("c=IN"), text.find("b=AS"));
+  EXPECT_LT(text.find("b=AS"), text.find("t=0 0"));
+  EXPECT_LT(text.find("t=0 0"), text.find("m=audio"));
+}
+
+TEST(SdpNegotiate, PrefersLocalOrderPcmu) {
+  AnswerResult r = negotiate_answer(parse_ok(kCarrierOffer), local_caps());
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.codec.payload_type, 0);
+  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.codec.clock_rate, 8000u);
+  EXPECT_EQ(r.telephone_event_pt, 101);
+  EXPECT_EQ(r.remote_address, "203.0.113.10");
+  EXPECT_EQ(r.remote_port, 30000);
+  EXPECT_EQ(r.direction, MediaDirection::kSendRecv);
+  const std::string text = r.answer.serialize();
+  EXPECT_NE(text.find("o=- 42 1 IN IP4 192.0.2.1\r\n"), std::string::npos);
+  EXPECT_NE(text.find("c=IN IP4 192.0.2.1\r\n"), std::string::npos);
+  EXPECT_NE(text.find("m=audio 40000 RTP/AVP 0 101\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=rtpmap:101 telephone-event/8000\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=fmtp:101 0-15\r\n"), std::string::npos);  // the offer's event range
+  EXPECT_NE(text.find("a=sendrecv\r\n"), std::string::npos);
+  EXPECT_EQ(text.find("G729"), std::string::npos);
+}
+
+TEST(SdpNegotiate, LocalPreferenceBeatsOfferOrder) {
+  LocalMediaCaps caps = local_caps();
+  caps.codecs = {"PCMA", "PCMU"};
+  AnswerResult r = negotiate_answer(parse_ok(kCarrierOffer), caps);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.codec.name, "PCMA");
+  EXPECT_EQ(r.codec.payload_type, 8);
+}
+
+TEST(SdpNegotiate, PcmaOnlyOfferWithoutTelephoneEvent) {
+  AnswerResult r = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=audio 7000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"),
+      local_caps());
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.codec.name, "PCMA");
+  EXPECT_FALSE(r.telephone_event_pt);
+  EXPECT_NE(r.answer.serialize().find("m=audio 40000 RTP/AVP 8\r\n"), std::string::npos);
+  EXPECT_EQ(r.answer.serialize().find("telephone-event"), std::string::npos);
+}
+
+TEST(SdpNegotiate, StaticPayloadTypesWithoutRtpmap) {
+  AnswerResult r = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 7000 RTP/AVP 18 8 0\r\n"
+               "c=IN IP4 5.6.7.8\r\n"),
+      local_caps());
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.codec.payload_type, 0);
+  EXPECT_EQ(r.remote_address, "5.6.7.8");  // media-level c= with no session-level one
+  // The answer names the static type explicitly, which every peer accepts.
+  EXPECT_NE(r.answer.serialize().find("a=rtpmap:0 PCMU/8000\r\n"), std::string::npos);
+}
+
+TEST(SdpNegotiate, DynamicPayloadTypeKeepsOfferedNumber) {
+  LocalMediaCaps caps = local_caps();
+  caps.codecs = {"opus", "PCMU"};
+  AnswerResult r = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=audio 7000 RTP/AVP 111 0 96\r\na=rtpmap:111 OPUS/48000/2\r\n"
+               "a=rtpmap:96 telephone-event/48000\r\na=rtpmap:97 telephone-event/8000\r\n"),
+      caps);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.codec.payload_type, 111);
+  EXPECT_EQ(r.codec.clock_rate, 48000u);
+  EXPECT_EQ(r.codec.channels, 2u);
+  EXPECT_EQ(r.telephone_event_pt, 96);  // the one at the codec's clock rate
+}
+
+TEST(SdpNegotiate, NoCommonCodecIs488) {
+  AnswerResult r = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=audio 7000 RTP/AVP 18 101\r\na=rtpmap:101 telephone-event/8000\r\n"),
+      local_caps());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.status_code, 488);
+  EXPECT_EQ(r.reason_phrase, "Not Acceptable Here");
+  EXPECT_EQ(r.failure_reason, "no common audio codec");
+}
+
+TEST(SdpNegotiate, SrtpOnlyAndNoAudioAre488) {
+  AnswerResult srtp = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=audio 7000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"),
+      local_caps());
+  EXPECT_EQ(srtp.status_code, 488);
+  EXPECT_NE(srtp.failure_reason.find("SRTP"), std::string::npos);
+  AnswerResult video = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"),
+      local_caps());
+  EXPECT_FALSE(video.ok);
+  EXPECT_EQ(video.status_code, 488);
+  AnswerResult no_conn = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n"), local_caps());
+  EXPECT_EQ(no_conn.status_code, 488);
+}
+
+TEST(SdpNegotiate, VideoAndSecondAudioRefusedWithPortZero) {
+  SessionDescription offer = parse_ok(
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+      "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+      "m=audio 7000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+      "m=audio 7004 RTP/AVP 8\r\n"
+      "m=image 7006 udptl t38\r\n");
+  AnswerResult r = negotiate_answer(offer, local_caps());
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.media_index, 1u);
+  ASSERT_EQ(r.answer.media.size(), 4u);
+  EXPECT_EQ(r.answer.media[0].media, "video");
+  EXPECT_EQ(r.answer.media[0].port, 0);
+  EXPECT_EQ(r.answer.media[1].port, 40000);
+  EXPECT_EQ(r.answer.media[2].port, 0);
+  EXPECT_EQ(r.answer.media[3].port, 0);
+  EXPECT_EQ(r.answer.media[3].proto, "udptl");
+  const std::string text = r.answer.serialize();
+  EXPECT_NE(text.find("m=video 0 RTP/AVP 96\r\n"), std::string::npos);
+  EXPECT_NE(text.find("m=image 0 udptl t38\r\n"), std::string::npos);
+  // The answer parses back with the same shape.
+  EXPECT_EQ(parse_ok(text).media.size(), 4u);
+}
+
+TEST(SdpNegotiate, DisabledFirstAudioStreamIsSkipped) {
+  AnswerResult r = negotiate_answer(
+      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+               "m=audio 0 RTP/AVP 0\r\nm=audio 7004 RTP/AVP 8\r\n"),
+      local_caps());
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.media_index, 1u);
+  EXPECT_EQ(r.remote_port, 7004);
+  EXPECT_EQ(r.answer.media[0].port, 0);
+}
+
+TEST(SdpNegotiate, HoldOffersMirrorDirection) {
+  struct Case {
+    const char* lines;
+    MediaDirection answer;
+    bool hold;
+  };
+  const Case cases[] = {
+      {"c=IN IP4 1.2.3.4\r\nm=audio 7000 RTP/AVP 0\r\na=sendonly\r\n", MediaDirection::kRecvOnly, true},
+      {"c=IN IP4 1.2.3.4\r\nm=audio 7000 RTP/AVP 0\r\na=inactive\r\n", MediaDirection::kInactive, true},
+      {"c=IN IP4 1.2.3.4\r\nm=audio 7000 RTP/AVP 0\r\na=recvonly\r\n", MediaDirection::kSendOnly, false},
+      {"c=IN IP4 1.2.3.4\r\na=sendonly\r\nm=audio 7000 RTP/AVP 0\r\n", MediaDirection::kRecvOnly, true},
+      {"c=IN IP4 0.0.0.0\r\nm=audio 7000 RTP/AVP 0\r\n", MediaDirection::kRecvOnly, true},
+      {"c=IN IP4 0.0.0.0\r\nm=audio 7000 RTP/AVP 0\r\na=recvonly\r\n", MediaDirection::kInactive, true},
+      {"c=IN IP4 1.2.3.4\r\nm=audio 7000 RTP/AVP 0\r\n", MediaDirection::kSendRecv, false},
+  };
+  for (const Case& c : cases) {
+    std::string text = std::string("v=0\r\no=- 1 2 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n") + c.lines;
+    SessionDescription offer = parse_ok(text);
+    EXPECT_EQ(is_hold(offer), c.hold) << c.lines;
+    AnswerResult r = negotiate_answer(offer, local_caps());
+    ASSERT_TRUE(r.ok) << c.lines;
+    EXPECT_EQ(r.direction, c.answer) << c.lines;
+    EXPECT_NE(r.answer.serialize().find("a=" + std::string(to_string(c.answer)) + "\r\n"), std::string::npos);
+  }
+}
+
+TEST(SdpOffer, MakeOfferHasCodecsAndTelephoneEvent) {
+  LocalMediaCaps caps = local_caps();
+  caps.codecs = {"PCMA", "PCMU", "speex-unknown"};
+  SessionDescription offer = make_offer(caps);
+  const std::string text = offer.serialize();
+  EXPECT_NE(text.find("m=audio 40000 RTP/AVP 8 0 101\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=fmtp:101 0-16\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=ptime:20\r\n"), std::string::npos);
+  EXPECT_FALSE(is_hold(offer));
+  // Our own offer answered by our own rules picks our first codec.
+  AnswerResult r = negotiate_answer(parse_ok(text), local_caps());
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.telephone_event_pt, 101);
+  EXPECT_EQ(r.remote_address, "192.0.2.1");
+}
+
+TEST(SdpOffer, Ipv6AddressesUseIp6) {
+  LocalMediaCaps caps = local_caps();
+  caps.local_ip = "2001:db8::1";
+  const std::string text = make_offer(caps).serialize();
+  EXPECT_NE(text.find("c=IN IP6 2001:db8::1\r\n"), std::string::npos);
+  EXPECT_NE(text.find("o=- 42 1 IN IP6 2001:db8::1\r\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace warmline::sip
