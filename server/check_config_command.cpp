@@ -1,0 +1,17 @@
+#include "server/check_config_command.hpp"
+
+#include "server/config.hpp"
+
+namespace warmline::server {
+
+int check_config_command(const std::string& path, std::ostream& out, std::ostream& err) {
+  const LoadResult result = load_config(path);
+  if (result.ok()) {
+    out << path << ": ok\n";
+    return 0;
+  }
+  for (const ConfigError& e : result.errors) err << format_config_error(e) << '\n';
+  return 2;
+}
+
+}  // namespace warmline::server

@@ -1,0 +1,171 @@
+// The gateway's configuration (DESIGN.md "Configuration"): plain structs, one per TOML section, and the
+// loader that fills them.
+//
+// Every key has a default, so a file with only an [[agent]] works. load_config() reports every problem
+// it finds, not the first, each with its line and key path (`agent[0].target[1].via`), because an
+// operator fixing a file one error per run is the thing check-config exists to avoid.
+//
+// Values are validated where they enter: once a Config is returned, addresses, port ranges, CIDRs, URLs,
+// E.164 numbers and cross references (a target's `via`, a pbx's `trunk`) are known good, so the runtime
+// never re-checks them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace warmline::server {
+
+enum class Transport { udp, tcp, tls };
+std::string_view to_string(Transport transport);
+
+// An IPv4 or IPv6 address in network byte order. IPv4 uses bytes[0..3].
+struct IpAddress {
+  bool v6 = false;
+  std::array<uint8_t, 16> bytes{};
+
+  static IpAddress from_v4(const std::array<uint8_t, 4>& b);
+  static IpAddress from_v6(const std::array<uint8_t, 16>& b);
+  bool operator==(const IpAddress&) const = default;
+};
+// "127.0.0.1", "::1", "[::1]". nullopt for anything else.
+std::optional<IpAddress> parse_ip_address(std::string_view text);
+
+// "10.0.0.0/8", "2001:db8::/32"; a bare address means /32 or /128.
+struct Cidr {
+  IpAddress network;
+  int prefix_len = 0;
+  std::string text;  // as written in the file, for messages
+};
+
+// `udp:127.0.0.1:5060`, `udp:[::1]:5060`. Only UDP is accepted by the loader for now.
+struct ListenAddress {
+  Transport transport = Transport::udp;
+  std::string host = "127.0.0.1";  // IPv6 without brackets
+  uint16_t port = 5060;
+};
+
+struct HostPort {
+  std::string host;  // name or address; IPv6 without brackets
+  uint16_t port = 0;  // 0 = not given (the protocol's default applies)
+};
+
+struct PortRange {
+  uint16_t first = 20000;
+  uint16_t last = 20999;
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> sip_listen{ListenAddress{}};
+  std::string public_address;  // empty: advertise the listen address
+  HostPort http{"127.0.0.1", 8080};
+  PortRange rtp_ports;
+  unsigned shards = 0;  // 0 = one per core
+  std::string cdr = "warmline-cdr.sqlite";  // resolved against the config file's folder
+  unsigned drain_timeout_s = 60;
+  std::string log_level = "info";  // trace|debug|info|warn|error|critical|off (spdlog names)
+};
+
+enum class Ringback { us, etsi, uk };
+
+struct MediaConfig {
+  std::vector<std::string> codecs{"PCMU", "PCMA"};  // canonical names: PCMU, PCMA, G722, opus
+  std::string hold_music;  // WAV file, resolved against the config file's folder; empty = built-in
+  std::string tts_voice = "en-us";  // espeak-ng voice
+  Ringback ringback = Ringback::us;
+};
+
+struct TrunkConfig {
+  std::string name;
+  HostPort address;  // host empty: inbound only
+  Transport transport = Transport::udp;
+  std::vector<Cidr> source_cidrs;
+  bool accepts_refer = false;
+  std::string username;  // digest credentials (both or neither)
+  std::string password;
+  std::vector<std::string> caller_ids;  // E.164 numbers we may present through this trunk
+  bool register_ = false;  // TOML key `register`
+};
+
+enum class ExtensionKind { extension, queue, ring_group };
+
+struct ExtensionConfig {
+  std::string number;  // digits, '*', '#'
+  std::string name;
+  std::vector<std::string> aliases;
+  ExtensionKind kind = ExtensionKind::extension;
+};
+
+struct PbxConfig {
+  std::string name;
+  std::string domain;  // host of the extensions' URIs: sip:<number>@<domain>
+  std::string trunk;   // the trunk that reaches this PBX (validated)
+  std::vector<ExtensionConfig> extensions;  // TOML [[pbx.extension]]
+};
+
+enum class AgentProtocol { warmline, twilio };
+enum class OnFailure { agent, default_forward };
+
+struct TargetConfig {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string uri;  // sip:, sips: or tel:
+  std::string via;  // trunk name; empty for a sip(s): target = send to the URI's host directly
+  std::string caller_id;  // E.164; empty = the agent's caller_id
+};
+
+struct AgentConfig {
+  std::string name;
+  std::vector<std::string> numbers;  // inbound Request-URI user parts routed to this agent
+  std::string url;  // ws:// or wss://
+  std::string token;  // bearer token (may come from ${ENV})
+  AgentProtocol protocol = AgentProtocol::warmline;
+  unsigned sample_rate = 16000;  // 8000|16000|24000; twilio is always 8000
+  std::vector<TargetConfig> targets;  // TOML [[agent.target]]
+  std::vector<std::string> allow_patterns;  // "+2711*" (prefix) or "+27115550100" (exact)
+  std::string trunk;  // trunk for dialled numbers; defaults to the first trunk
+  std::string caller_id;  // E.164 presented on numbers dialled for this agent
+  std::string default_forward;  // a target name, extension or E.164 number
+  std::string fallback_message = "Sorry, I could not transfer your call. Please try again later.";
+  unsigned refer_timeout_s = 30;
+  OnFailure on_failure = OnFailure::agent;
+};
+
+struct Config {
+  ServerConfig server;
+  MediaConfig media;
+  std::vector<TrunkConfig> trunks;
+  std::vector<PbxConfig> pbxs;
+  std::vector<AgentConfig> agents;
+};
+
+// One problem in a config file. line 0 = not tied to a line (the file could not be read).
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  std::string key_path;  // "agent[0].target[1].via"; empty for syntax errors
+  std::string message;
+};
+// `FILE:LINE: key.path: what is wrong` (parts that are empty are left out).
+std::string format_config_error(const ConfigError& error);
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+  bool ok() const { return config.has_value(); }
+};
+
+// Looks up `${NAME}` secrets. The default reads the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_environment();
+
+LoadResult load_config(const std::string& path, const EnvLookup& env = process_environment());
+// Same, from text already in memory (`source_name` is used in messages and to resolve relative paths).
+LoadResult load_config_text(std::string_view text, const std::string& source_name,
+                            const EnvLookup& env = process_environment());
+
+}  // namespace warmline::server

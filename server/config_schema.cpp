@@ -1,0 +1,405 @@
+// First pass of the config loader: walks the TOML tree with toml++, fills the structs and checks each
+// value where it is read, so every problem carries the line of the node that caused it. Keys that no
+// reader asked for are reported as unknown, at every level.
+#include "server/config_internal.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <toml++/toml.h>
+
+namespace warmline::server {
+namespace {
+
+using config_detail::Problems;
+using Checker = std::string (*)(std::string_view);
+
+struct Context {
+  Problems& problems;
+  const EnvLookup& env;
+  std::filesystem::path base_dir;  // relative file paths in the config are relative to the file
+};
+
+std::string_view type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date/time";
+  }
+}
+
+int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+// One TOML table being read: hands out typed values and remembers which keys were asked for.
+class Section {
+ public:
+  Section(const toml::table& table, std::string path, Context& ctx)
+      : table_(table), path_(std::move(path)), ctx_(ctx) {
+    ctx_.problems.remember(path_, line_of(table_));
+  }
+
+  std::string path(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+  Problems& problems() { return ctx_.problems; }
+  Context& context() { return ctx_; }
+
+  const toml::node* node(std::string_view key) {
+    asked_.push_back(key);
+    const toml::node* n = table_.get(key);
+    if (n != nullptr) ctx_.problems.remember(path(key), line_of(*n));
+    return n;
+  }
+
+  void error(std::string_view key, const toml::node& n, std::string message) {
+    ctx_.problems.add(line_of(n), path(key), std::move(message));
+  }
+
+  // Reads a string (with ${ENV} expanded). False if absent or invalid (already reported).
+  bool string(std::string_view key, std::string& out, Checker check = nullptr) {
+    const toml::node* n = node(key);
+    return n != nullptr && read_string(*n, path(key), out, check);
+  }
+
+  bool read_string(const toml::node& n, const std::string& where, std::string& out, Checker check) {
+    if (!n.is_string()) {
+      ctx_.problems.add(line_of(n), where, fmt::format("expected a string, got {}", type_name(n)));
+      return false;
+    }
+    std::string value;
+    std::string problem = config_detail::expand_env(n.as_string()->get(), ctx_.env, value);
+    if (problem.empty() && check != nullptr) problem = check(value);
+    if (!problem.empty()) {
+      ctx_.problems.add(line_of(n), where, std::move(problem));
+      return false;
+    }
+    out = std::move(value);
+    return true;
+  }
+
+  void required_string(std::string_view key, std::string& out, Checker check = nullptr) {
+    if (table_.get(key) == nullptr) {
+      node(key);
+      ctx_.problems.add(line_of(table_), path(key), "missing (required)");
+      return;
+    }
+    string(key, out, check);
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const toml::node* n = node(key);
+    if (n == nullptr) return;
+    if (!n->is_boolean()) return error(key, *n, fmt::format("expected true or false, got {}", type_name(*n)));
+    out = n->as_boolean()->get();
+  }
+
+  template <typename T>
+  bool integer(std::string_view key, T& out, int64_t min, int64_t max) {
+    const toml::node* n = node(key);
+    if (n == nullptr) return false;
+    if (!n->is_integer()) {
+      error(key, *n, fmt::format("expected an integer, got {}", type_name(*n)));
+      return false;
+    }
+    const int64_t v = n->as_integer()->get();
+    if (v < min || v > max) {
+      error(key, *n, fmt::format("must be from {} to {}, got {}", min, max, v));
+      return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+  }
+
+  // An array of strings; each element is checked on its own line (`key[i]`).
+  bool string_list(std::string_view key, std::vector<std::string>& out, Checker check = nullptr) {
+    const toml::array* a = array(key);
+    if (a == nullptr) return false;
+    out.clear();
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string value;
+      if (read_string(*a->get(i), fmt::format("{}[{}]", path(key), i), value, check)) out.push_back(std::move(value));
+    }
+    return true;
+  }
+
+  template <typename E>
+  void choice(std::string_view key, E& out, std::initializer_list<std::pair<std::string_view, E>> options) {
+    std::string value;
+    if (!string(key, value)) return;
+    std::string names;
+    for (const auto& [name, e] : options) {
+      if (value == name) {
+        out = e;
+        return;
+      }
+      names += names.empty() ? std::string(name) : ", " + std::string(name);
+    }
+    error(key, *table_.get(key), fmt::format("'{}' is not one of: {}", value, names));
+  }
+
+  // [[key]]: calls read(section, element) for each table of the array.
+  template <typename T, typename F>
+  void tables(std::string_view key, std::vector<T>& out, F read) {
+    const toml::array* a = array(key);
+    if (a == nullptr) return;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string where = fmt::format("{}[{}]", path(key), i);
+      const toml::table* t = a->get(i)->as_table();
+      if (t == nullptr) {
+        ctx_.problems.add(line_of(*a->get(i)), where, fmt::format("expected a table, got {}", type_name(*a->get(i))));
+        continue;
+      }
+      Section child(*t, where, ctx_);
+      read(child, out.emplace_back());
+      child.finish();
+    }
+  }
+
+  // [key]: a sub-table, or nullptr (absent or reported as the wrong type).
+  const toml::table* subtable(std::string_view key) {
+    const toml::node* n = node(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) error(key, *n, fmt::format("expected a table ([{}]), got {}", path(key), type_name(*n)));
+    return n->as_table();
+  }
+
+  // Reports every key nobody asked for, with a suggestion when one is close.
+  void finish() {
+    for (auto&& [key, value] : table_) {
+      if (std::find(asked_.begin(), asked_.end(), key.str()) != asked_.end()) continue;
+      std::string message = "unknown key";
+      if (auto near = config_detail::closest_key(key.str(), asked_); !near.empty())
+        message += fmt::format(" (did you mean '{}'?)", near);
+      ctx_.problems.add(static_cast<int>(key.source().begin.line), path(key.str()), std::move(message));
+    }
+  }
+
+ private:
+  const toml::array* array(std::string_view key) {
+    const toml::node* n = node(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_array()) {
+      error(key, *n, fmt::format("expected an array, got {}", type_name(*n)));
+      return nullptr;
+    }
+    return n->as_array();
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  Context& ctx_;
+  std::vector<std::string_view> asked_;
+};
+
+// A relative path in the file is relative to the file's folder, so `warmline --config /etc/x.toml`
+// works from any working directory.
+std::string resolve_path(const Context& ctx, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (ctx.base_dir / p).lexically_normal().string();
+}
+
+void read_server(Section& s, ServerConfig& out) {
+  std::vector<std::string> listen;
+  if (s.string_list("sip_listen", listen)) {
+    out.sip_listen.clear();
+    for (size_t i = 0; i < listen.size(); ++i) {
+      ListenAddress a;
+      const std::string where = fmt::format("{}[{}]", s.path("sip_listen"), i);
+      if (auto e = config_detail::parse_listen_address(listen[i], a); !e.empty()) s.problems().add_at(where, e);
+      out.sip_listen.push_back(a);
+    }
+    if (listen.empty()) s.problems().add_at(s.path("sip_listen"), "needs at least one address");
+  }
+  s.string("public_address", out.public_address, config_detail::check_host);
+  std::string text;
+  if (s.string("http", text)) {
+    auto e = config_detail::parse_host_port(text, out.http);
+    if (e.empty() && (!parse_ip_address(out.http.host) || out.http.port == 0))
+      e = fmt::format("'{}' is not an IP address and port to listen on (e.g. 127.0.0.1:8080)", text);
+    if (!e.empty()) s.problems().add_at(s.path("http"), e);
+  }
+  if (s.string("rtp_ports", text)) {
+    if (auto e = config_detail::parse_port_range(text, out.rtp_ports); !e.empty()) s.problems().add_at(s.path("rtp_ports"), e);
+  }
+  s.integer("shards", out.shards, 0, 1024);
+  if (s.string("cdr", out.cdr) && out.cdr.empty()) s.problems().add_at(s.path("cdr"), "must not be empty");
+  out.cdr = resolve_path(s.context(), out.cdr);
+  s.integer("drain_timeout_s", out.drain_timeout_s, 0, 86400);
+  std::string level;
+  if (s.string("log_level", level)) {
+    static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), level) == std::end(kLevels))
+      s.problems().add_at(s.path("log_level"), fmt::format("'{}' is not one of: trace, debug, info, warn, error, critical, off", level));
+    else
+      out.log_level = level;
+  }
+}
+
+void read_media(Section& s, MediaConfig& out) {
+  std::vector<std::string> codecs;
+  if (s.string_list("codecs", codecs)) {
+    out.codecs.clear();
+    for (size_t i = 0; i < codecs.size(); ++i) {
+      const std::string where = fmt::format("{}[{}]", s.path("codecs"), i);
+      const std::string name = config_detail::canonical_codec(codecs[i]);
+      if (name.empty()) s.problems().add_at(where, fmt::format("unknown codec '{}' (PCMU, PCMA, G722, opus)", codecs[i]));
+      else if (std::find(out.codecs.begin(), out.codecs.end(), name) != out.codecs.end()) s.problems().add_at(where, fmt::format("'{}' is listed twice", name));
+      else out.codecs.push_back(name);
+    }
+    if (codecs.empty()) s.problems().add_at(s.path("codecs"), "needs at least one codec");
+  }
+  if (s.string("hold_music", out.hold_music) && !out.hold_music.empty()) {
+    out.hold_music = resolve_path(s.context(), out.hold_music);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(out.hold_music, ec))
+      s.problems().add_at(s.path("hold_music"), fmt::format("file '{}' does not exist", out.hold_music));
+  }
+  if (s.string("tts_voice", out.tts_voice) && out.tts_voice.empty()) s.problems().add_at(s.path("tts_voice"), "must not be empty");
+  s.choice("ringback", out.ringback, {{"us", Ringback::us}, {"etsi", Ringback::etsi}, {"uk", Ringback::uk}});
+}
+
+void read_trunk(Section& s, TrunkConfig& out) {
+  s.required_string("name", out.name);
+  std::string text;
+  if (s.string("address", text)) {
+    if (auto e = config_detail::parse_host_port(text, out.address); !e.empty()) s.problems().add_at(s.path("address"), e);
+  }
+  s.choice("transport", out.transport, {{"udp", Transport::udp}, {"tcp", Transport::tcp}, {"tls", Transport::tls}});
+  if (out.transport != Transport::udp)
+    s.problems().add_at(s.path("transport"), fmt::format("transport '{}' is not supported yet (only udp)", to_string(out.transport)));
+  std::vector<std::string> cidrs;
+  if (s.string_list("source_cidrs", cidrs)) {
+    for (size_t i = 0; i < cidrs.size(); ++i) {
+      Cidr c;
+      if (auto e = config_detail::parse_cidr(cidrs[i], c); !e.empty()) s.problems().add_at(fmt::format("{}[{}]", s.path("source_cidrs"), i), e);
+      else out.source_cidrs.push_back(c);
+    }
+  }
+  s.boolean("accepts_refer", out.accepts_refer);
+  s.string("username", out.username);
+  s.string("password", out.password);
+  if (out.username.empty() != out.password.empty())
+    s.problems().add_at(s.path(out.username.empty() ? "password" : "username"), "username and password go together (digest credentials)");
+  s.string_list("caller_ids", out.caller_ids, config_detail::check_e164);
+  s.boolean("register", out.register_);
+  if (out.register_ && (out.address.host.empty() || out.username.empty()))
+    s.problems().add_at(s.path("register"), "registering needs an address, a username and a password");
+}
+
+void read_extension(Section& s, ExtensionConfig& out) {
+  // `number = 101` is as natural to write as `number = "101"`; accept both.
+  if (const toml::node* n = s.node("number"); n != nullptr && n->is_integer()) {
+    out.number = std::to_string(n->as_integer()->get());
+    if (auto e = config_detail::check_extension_number(out.number); !e.empty()) s.error("number", *n, e);
+  } else if (n != nullptr) {
+    s.string("number", out.number, config_detail::check_extension_number);
+  } else {
+    s.required_string("number", out.number);
+  }
+  s.string("name", out.name);
+  s.string_list("aliases", out.aliases);
+  s.choice("kind", out.kind, {{"extension", ExtensionKind::extension}, {"queue", ExtensionKind::queue}, {"ring_group", ExtensionKind::ring_group}});
+}
+
+void read_pbx(Section& s, PbxConfig& out) {
+  s.required_string("name", out.name);
+  s.required_string("domain", out.domain, config_detail::check_host);
+  s.required_string("trunk", out.trunk);
+  s.tables("extension", out.extensions, read_extension);
+}
+
+void read_target(Section& s, TargetConfig& out) {
+  s.required_string("name", out.name);
+  s.string_list("aliases", out.aliases);
+  s.required_string("uri", out.uri, config_detail::check_target_uri);
+  s.string("via", out.via);
+  s.string("caller_id", out.caller_id, config_detail::check_e164);
+}
+
+void read_agent(Section& s, AgentConfig& out) {
+  s.required_string("name", out.name);
+  s.string_list("numbers", out.numbers, config_detail::check_user_part);
+  s.required_string("url", out.url, config_detail::check_ws_url);
+  s.string("token", out.token);
+  s.choice("protocol", out.protocol, {{"warmline", AgentProtocol::warmline}, {"twilio", AgentProtocol::twilio}});
+  if (out.protocol == AgentProtocol::twilio) out.sample_rate = 8000;  // Twilio Media Streams: µ-law 8 kHz
+  if (s.integer("sample_rate", out.sample_rate, 0, 1000000)) {
+    if (out.sample_rate != 8000 && out.sample_rate != 16000 && out.sample_rate != 24000)
+      s.problems().add_at(s.path("sample_rate"), fmt::format("{} is not 8000, 16000 or 24000", out.sample_rate));
+    else if (out.protocol == AgentProtocol::twilio && out.sample_rate != 8000)
+      s.problems().add_at(s.path("sample_rate"), "protocol twilio is always 8000 Hz µ-law");
+  }
+  s.tables("target", out.targets, read_target);
+  s.string_list("allow_patterns", out.allow_patterns, config_detail::check_allow_pattern);
+  s.string("trunk", out.trunk);
+  s.string("caller_id", out.caller_id, config_detail::check_e164);
+  s.string("default_forward", out.default_forward);
+  s.string("fallback_message", out.fallback_message);
+  s.integer("refer_timeout_s", out.refer_timeout_s, 1, 600);
+  s.choice("on_failure", out.on_failure, {{"agent", OnFailure::agent}, {"default_forward", OnFailure::default_forward}});
+}
+
+void read_root(Section& root, Config& config) {
+  if (const toml::table* t = root.subtable("server")) {
+    Section s(*t, "server", root.context());
+    read_server(s, config.server);
+    s.finish();
+  }
+  if (const toml::table* t = root.subtable("media")) {
+    Section s(*t, "media", root.context());
+    read_media(s, config.media);
+    s.finish();
+  }
+  root.tables("trunk", config.trunks, read_trunk);
+  root.tables("pbx", config.pbxs, read_pbx);
+  root.tables("agent", config.agents, read_agent);
+  root.finish();
+}
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view text, const std::string& source_name, const EnvLookup& env) {
+  Problems problems(source_name);
+  LoadResult result;
+  toml::table table;
+  try {
+    table = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    problems.add(static_cast<int>(e.source().begin.line), "", fmt::format("syntax error: {}", e.description()));
+    result.errors = problems.take();
+    return result;
+  }
+  Context ctx{problems, env, std::filesystem::path(source_name).parent_path()};
+  Config config;
+  Section root(table, "", ctx);
+  read_root(root, config);
+  config_detail::validate_references(config, problems);
+  if (problems.empty()) {
+    result.config = std::move(config);
+  } else {
+    result.errors = problems.take();
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+  }
+  return result;
+}
+
+LoadResult load_config(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{path, 0, "", fmt::format("cannot read: {}", std::strerror(errno))});
+    return result;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return load_config_text(text, path, env);
+}
+
+}  // namespace warmline::server
