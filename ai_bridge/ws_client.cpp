@@ -1,0 +1,276 @@
+// The Beast side of AgentConnection. Every handler runs on the io_context the connection was made
+// with (the call's shard); a handler holds the Session alive (shared_from_this) until Beast is done
+// with it, so destroying the AgentConnection while operations are pending is safe.
+#include "ai_bridge/ws_client.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "ai_bridge/ws_queue.hpp"
+
+namespace warmline::ai {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using beast::error_code;
+
+class AgentConnection::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(asio::io_context& io, AgentCallbacks callbacks)
+      : io_(io), callbacks_(std::move(callbacks)), resolver_(io), ws_(io), open_timer_(io) {}
+
+  void start(std::string_view url, ConnectOptions options);
+  bool enqueue_text(std::string text);
+  bool enqueue_binary(std::span<const std::uint8_t> data);
+  bool enqueue_audio(std::span<const std::int16_t> samples);
+  void close();
+  void disarm();  // the owner is gone: no more callbacks, tear down
+  bool is_open() const { return state_ == State::kOpen; }
+  std::size_t queued_bytes() const { return queue_.bytes(); }
+
+ private:
+  enum class State { kIdle, kConnecting, kOpen, kClosing, kClosed };
+
+  void on_open_timeout(error_code ec);
+  void on_resolve(error_code ec, const tcp::resolver::results_type& results);
+  void on_connect(error_code ec);
+  void on_handshake(error_code ec);
+  void do_read();
+  void on_read(error_code ec);
+  void do_write();
+  void on_write(error_code ec);
+  void do_close();
+  bool accept_enqueue(bool queued);
+  CloseReason reason_for(error_code ec, std::string_view during) const;
+  void finish(CloseReason reason);
+
+  asio::io_context& io_;
+  AgentCallbacks callbacks_;
+  ConnectOptions options_;
+  WsUrl url_;
+  tcp::resolver resolver_;
+  // wss:// would add websocket::stream<ssl_stream<beast::tcp_stream>> here and a TLS step in on_connect.
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer open_timer_;  // bounds resolve + connect + handshake as one phase
+  websocket::response_type handshake_response_;
+  beast::flat_buffer read_buffer_;
+  WriteQueue queue_;
+  State state_ = State::kIdle;
+  bool write_in_flight_ = false;
+  bool close_requested_ = false;
+  bool disarmed_ = false;
+};
+
+void AgentConnection::Session::start(std::string_view url, ConnectOptions options) {
+  if (state_ != State::kIdle) return;
+  options_ = std::move(options);
+  queue_ = WriteQueue({.max_messages = options_.max_queued_messages,
+                       .max_bytes = options_.max_queued_bytes,
+                       .max_coalesced_bytes = options_.max_coalesced_bytes});
+  state_ = State::kConnecting;
+  auto parsed = parse_ws_url(url);
+  if (!parsed || parsed->secure) {
+    return finish({CloseReason::Kind::kInvalidUrl, 0,
+                   parsed ? "wss:// is not supported yet" : "not a ws:// URL: " + std::string(url)});
+  }
+  url_ = std::move(*parsed);
+  open_timer_.expires_after(options_.connect_timeout);
+  open_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_open_timeout(ec); });
+  resolver_.async_resolve(url_.host, url_.port,
+                          [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
+                            self->on_resolve(ec, results);
+                          });
+}
+
+void AgentConnection::Session::on_open_timeout(error_code ec) {
+  if (ec || state_ != State::kConnecting) return;
+  finish({CloseReason::Kind::kTimeout, 0,
+          "no WebSocket connection within " + std::to_string(options_.connect_timeout.count()) + " ms"});
+}
+
+void AgentConnection::Session::on_resolve(error_code ec, const tcp::resolver::results_type& results) {
+  if (state_ != State::kConnecting) return;
+  if (ec) return finish({CloseReason::Kind::kConnectFailed, 0, "resolve " + url_.host + ": " + ec.message()});
+  beast::get_lowest_layer(ws_).async_connect(
+      results, [self = shared_from_this()](error_code ec2, const tcp::endpoint&) { self->on_connect(ec2); });
+}
+
+void AgentConnection::Session::on_connect(error_code ec) {
+  if (state_ != State::kConnecting) return;
+  if (ec) {
+    return finish({CloseReason::Kind::kConnectFailed, 0,
+                   "connect " + url_.host + ":" + url_.port + ": " + ec.message()});
+  }
+  // The websocket stream has its own timeout system; the tcp_stream's must be off (Beast's rule).
+  beast::get_lowest_layer(ws_).expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+  timeouts.handshake_timeout = options_.connect_timeout;
+  ws_.set_option(timeouts);
+  ws_.read_message_max(options_.max_message_bytes);
+  ws_.auto_fragment(false);  // one message, one frame: simpler for agents, no cost here
+  ws_.set_option(websocket::stream_base::decorator(
+      [token = options_.bearer_token, headers = options_.headers](websocket::request_type& req) {
+        req.set(http::field::user_agent, "warmline");
+        if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+        for (const auto& [name, value] : headers) req.set(name, value);
+      }));
+  const std::string host = url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]";
+  ws_.async_handshake(handshake_response_, host + ":" + url_.port, url_.target,
+                      [self = shared_from_this()](error_code ec2) { self->on_handshake(ec2); });
+}
+
+void AgentConnection::Session::on_handshake(error_code ec) {
+  if (state_ != State::kConnecting) return;
+  if (ec == websocket::error::upgrade_declined) {
+    return finish({CloseReason::Kind::kHandshakeFailed, 0,
+                   "agent refused the upgrade: HTTP " + std::to_string(handshake_response_.result_int()) + " " +
+                       std::string(handshake_response_.reason())});
+  }
+  if (ec) return finish(reason_for(ec, "handshake"));
+  open_timer_.cancel();
+  state_ = State::kOpen;
+  do_read();
+  if (!disarmed_ && callbacks_.on_open) callbacks_.on_open();
+  do_write();  // what was queued while connecting (or in on_open); a no-op if on_open closed us
+}
+
+void AgentConnection::Session::do_read() {
+  ws_.async_read(read_buffer_, [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void AgentConnection::Session::on_read(error_code ec) {
+  if (state_ == State::kClosed) return;
+  if (ec) return finish(reason_for(ec, "read"));
+  const auto data = read_buffer_.cdata();
+  const auto* bytes = static_cast<const std::uint8_t*>(data.data());
+  if (disarmed_) {
+    // The owner is gone; finish() has closed the socket, nothing to deliver.
+  } else if (ws_.got_text() && callbacks_.on_text) {
+    callbacks_.on_text(std::string_view(reinterpret_cast<const char*>(bytes), data.size()));
+  } else if (!ws_.got_text() && callbacks_.on_binary) {
+    callbacks_.on_binary(std::span<const std::uint8_t>(bytes, data.size()));
+  }
+  read_buffer_.consume(read_buffer_.size());
+  if (state_ != State::kClosed) do_read();
+}
+
+bool AgentConnection::Session::accept_enqueue(bool queued) {
+  if (!queued) {
+    finish({CloseReason::Kind::kStuck, 0,
+            "write queue over its limit (" + std::to_string(queue_.bytes()) + " bytes, " +
+                std::to_string(queue_.size()) + " messages queued): agent not reading"});
+    return false;
+  }
+  do_write();
+  return true;
+}
+
+bool AgentConnection::Session::enqueue_text(std::string text) {
+  if (state_ != State::kConnecting && state_ != State::kOpen) return false;
+  if (close_requested_) return false;
+  return accept_enqueue(queue_.push_text(std::move(text), write_in_flight_));
+}
+
+bool AgentConnection::Session::enqueue_binary(std::span<const std::uint8_t> data) {
+  if (state_ != State::kConnecting && state_ != State::kOpen) return false;
+  if (close_requested_) return false;
+  return accept_enqueue(queue_.push_binary(data, write_in_flight_));
+}
+
+bool AgentConnection::Session::enqueue_audio(std::span<const std::int16_t> samples) {
+  // The wire format is little-endian PCM: on such a host the samples' bytes are the frame.
+  static_assert(std::endian::native == std::endian::little, "big-endian hosts must byte-swap audio here");
+  return enqueue_binary({reinterpret_cast<const std::uint8_t*>(samples.data()), samples.size_bytes()});
+}
+
+void AgentConnection::Session::do_write() {
+  if (write_in_flight_ || queue_.empty() || (state_ != State::kOpen && state_ != State::kClosing)) return;
+  write_in_flight_ = true;
+  const WriteQueue::Message& m = queue_.front();
+  ws_.binary(m.binary);
+  ws_.async_write(asio::buffer(m.bytes.data(), m.bytes.size()),
+                  [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+}
+
+void AgentConnection::Session::on_write(error_code ec) {
+  write_in_flight_ = false;
+  if (state_ == State::kClosed) return;
+  if (ec) return finish(reason_for(ec, "write"));
+  queue_.pop();
+  if (!queue_.empty()) return do_write();
+  if (state_ == State::kClosing) do_close();
+}
+
+void AgentConnection::Session::close() {
+  if (close_requested_ || state_ == State::kClosed || state_ == State::kIdle) return;
+  close_requested_ = true;
+  if (state_ == State::kConnecting) return finish({CloseReason::Kind::kLocal, 0, "closed while connecting"});
+  state_ = State::kClosing;
+  if (!write_in_flight_ && queue_.empty()) do_close();  // else on_write closes once the queue drains
+}
+
+void AgentConnection::Session::do_close() {
+  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code ec) {
+    if (self->state_ == State::kClosed) return;
+    self->finish(ec ? self->reason_for(ec, "close") : CloseReason{CloseReason::Kind::kLocal, 1000, "closed"});
+  });
+}
+
+CloseReason AgentConnection::Session::reason_for(error_code ec, std::string_view during) const {
+  if (ec == websocket::error::closed) {
+    if (close_requested_) return {CloseReason::Kind::kLocal, 1000, "closed"};
+    const auto& r = ws_.reason();
+    return {CloseReason::Kind::kRemote, static_cast<std::uint16_t>(r.code),
+            "agent closed the connection" + (r.reason.empty() ? std::string() : ": " + std::string(r.reason.data(), r.reason.size()))};
+  }
+  if (ec == beast::error::timeout) return {CloseReason::Kind::kTimeout, 0, std::string(during) + " timed out"};
+  if (state_ == State::kConnecting) return {CloseReason::Kind::kHandshakeFailed, 0, "handshake: " + ec.message()};
+  return {CloseReason::Kind::kError, 0, std::string(during) + ": " + ec.message()};
+}
+
+void AgentConnection::Session::finish(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  open_timer_.cancel();
+  resolver_.cancel();
+  error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);  // pending operations complete, aborted
+  // Posted, never called inline: a send_text() that overflows the queue must not re-enter its caller.
+  asio::post(io_, [self = shared_from_this(), reason = std::move(reason)] {
+    if (!self->disarmed_ && self->callbacks_.on_close) self->callbacks_.on_close(reason);
+  });
+}
+
+void AgentConnection::Session::disarm() {
+  // The callbacks stay alive (one of them may be running and have destroyed the owner); they are
+  // just never called again.
+  disarmed_ = true;
+  if (state_ != State::kIdle) finish({CloseReason::Kind::kLocal, 0, "connection destroyed"});
+}
+
+AgentConnection::AgentConnection(asio::io_context& io, AgentCallbacks callbacks)
+    : session_(std::make_shared<Session>(io, std::move(callbacks))) {}
+
+AgentConnection::~AgentConnection() { session_->disarm(); }
+
+void AgentConnection::connect(std::string_view url, ConnectOptions options) {
+  session_->start(url, std::move(options));
+}
+bool AgentConnection::send_text(std::string text) { return session_->enqueue_text(std::move(text)); }
+bool AgentConnection::send_binary(std::span<const std::uint8_t> data) { return session_->enqueue_binary(data); }
+bool AgentConnection::send_audio(std::span<const std::int16_t> samples) { return session_->enqueue_audio(samples); }
+void AgentConnection::close() { session_->close(); }
+bool AgentConnection::is_open() const { return session_->is_open(); }
+std::size_t AgentConnection::queued_bytes() const { return session_->queued_bytes(); }
+
+}  // namespace warmline::ai
