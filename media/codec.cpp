@@ -1,0 +1,113 @@
+#include "media/codec.hpp"
+
+#include <array>
+#include <string>
+
+#include "media/codec_factories.hpp"
+
+namespace warmline::media {
+namespace detail {
+
+// a=fmtp for opus (RFC 7587 section 6.1): mono voice, in-band FEC on, DTX off by default.
+const std::array<CodecInfo, 4> kCodecs{{
+    {"opus", 48000, 2, 48000, -1, "minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0", true},
+    {"G722", 8000, 1, 16000, 9, "", true},
+    {"PCMU", 8000, 1, 8000, 0, "", true},
+    {"PCMA", 8000, 1, 8000, 8, "", true},
+}};
+
+}  // namespace detail
+
+namespace {
+
+class CodecCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "warmline.codec"; }
+  std::string message(int ev) const override {
+    switch (static_cast<CodecError>(ev)) {
+      case CodecError::kBadInput: return "input is not one 10/20 ms frame or payload";
+      case CodecError::kOutputTooSmall: return "output buffer too small";
+      case CodecError::kCorruptPayload: return "corrupt payload";
+      case CodecError::kLibrary: return "codec library error";
+    }
+    return "unknown codec error";
+  }
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+
+}  // namespace
+
+const std::error_category& codec_category() {
+  static const CodecCategory category;  // stateless; std::error_category needs one address
+  return category;
+}
+
+std::error_code make_error_code(CodecError e) { return {static_cast<int>(e), codec_category()}; }
+
+CodecResult Encoder::encode(const Frame& frame, std::span<uint8_t> payload) {
+  if (frame.rate_hz() != pcm_rate_hz_) return {0, CodecError::kBadInput};
+  return encode(frame.samples(), payload);
+}
+
+CodecResult Decoder::decode(std::span<const uint8_t> payload, Frame& frame) {
+  const size_t n = samples_in(payload);
+  const FrameFormat format{pcm_rate_hz_, static_cast<uint32_t>(n * 1000 / pcm_rate_hz_)};
+  if (n == 0 || !format.valid() || format.samples() != n) return {0, CodecError::kBadInput};
+  frame.set_format(format);
+  return decode(payload, frame.samples());
+}
+
+CodecResult Decoder::conceal(Frame& frame, uint32_t ptime_ms) {
+  if (!frame.set_format({pcm_rate_hz_, ptime_ms})) return {0, CodecError::kBadInput};
+  return conceal(frame.samples());
+}
+
+std::span<const CodecInfo> supported_codecs() {
+  return detail::kCodecs;
+}
+
+const CodecInfo* find_codec(std::string_view name, uint32_t clock_rate) {
+  for (const CodecInfo& info : detail::kCodecs) {
+    if (iequals(info.name, name) && info.clock_rate == clock_rate) return &info;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Encoder> make_encoder(const CodecParams& params) {
+  const CodecInfo* info = find_codec(params.name, params.clock_rate);
+  if (info == &detail::kCodecs[detail::kPcmu] || info == &detail::kCodecs[detail::kPcma]) {
+    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 8000) return nullptr;
+    return detail::make_g711_encoder(*info);
+  }
+  if (info == &detail::kCodecs[detail::kG722]) {
+    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 16000) return nullptr;
+    return detail::make_g722_encoder();
+  }
+  if (info == &detail::kCodecs[detail::kOpus]) return detail::make_opus_encoder(params);
+  return nullptr;
+}
+
+std::unique_ptr<Decoder> make_decoder(const CodecParams& params) {
+  const CodecInfo* info = find_codec(params.name, params.clock_rate);
+  if (info == &detail::kCodecs[detail::kPcmu] || info == &detail::kCodecs[detail::kPcma]) {
+    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 8000) return nullptr;
+    return detail::make_g711_decoder(*info);
+  }
+  if (info == &detail::kCodecs[detail::kG722]) {
+    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 16000) return nullptr;
+    return detail::make_g722_decoder();
+  }
+  if (info == &detail::kCodecs[detail::kOpus]) return detail::make_opus_decoder(params);
+  return nullptr;
+}
+
+}  // namespace warmline::media
