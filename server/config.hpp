@@ -102,7 +102,7 @@ struct ExtensionConfig {
 
 struct PbxConfig {
   std::string name;
-  std::string domain;  // host of the extensions' URIs: sip:<number>@<domain>
+  std::string domain;  // host[:port] of the extensions' URIs: sip:<number>@<domain>
   std::string trunk;   // the trunk that reaches this PBX (validated)
   std::vector<ExtensionConfig> extensions;  // TOML [[pbx.extension]]
 };

@@ -217,7 +217,9 @@ void read_server(Section& s, ServerConfig& out) {
     }
     if (listen.empty()) s.problems().add_at(s.path("sip_listen"), "needs at least one address");
   }
-  s.string("public_address", out.public_address, config_detail::check_host);
+  s.string("public_address", out.public_address, [](std::string_view text) {
+    return text.empty() ? std::string() : config_detail::check_host(text);  // empty: the listen address
+  });
   std::string text;
   if (s.string("http", text)) {
     auto e = config_detail::parse_host_port(text, out.http);
@@ -230,7 +232,6 @@ void read_server(Section& s, ServerConfig& out) {
   }
   s.integer("shards", out.shards, 0, 1024);
   if (s.string("cdr", out.cdr) && out.cdr.empty()) s.problems().add_at(s.path("cdr"), "must not be empty");
-  out.cdr = resolve_path(s.context(), out.cdr);
   s.integer("drain_timeout_s", out.drain_timeout_s, 0, 86400);
   std::string level;
   if (s.string("log_level", level)) {
@@ -310,7 +311,10 @@ void read_extension(Section& s, ExtensionConfig& out) {
 
 void read_pbx(Section& s, PbxConfig& out) {
   s.required_string("name", out.name);
-  s.required_string("domain", out.domain, config_detail::check_host);
+  s.required_string("domain", out.domain, [](std::string_view text) {
+    HostPort hp;
+    return config_detail::parse_host_port(text, hp);
+  });
   s.required_string("trunk", out.trunk);
   s.tables("extension", out.extensions, read_extension);
 }
@@ -352,6 +356,7 @@ void read_root(Section& root, Config& config) {
     read_server(s, config.server);
     s.finish();
   }
+  config.server.cdr = resolve_path(root.context(), config.server.cdr);  // the default too
   if (const toml::table* t = root.subtable("media")) {
     Section s(*t, "media", root.context());
     read_media(s, config.media);

@@ -1,0 +1,355 @@
+#include "server/check_config_command.hpp"
+#include "server/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace warmline::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = std::string(WARMLINE_TEST_DATA) + "/config/";
+
+EnvLookup no_env() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+LoadResult load_text(std::string_view text, const EnvLookup& env = no_env()) {
+  return load_config_text(text, kData + "inline.toml", env);
+}
+
+std::string all_errors(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += format_config_error(e) + "\n";
+  return out;
+}
+
+TEST(ConfigTest, DefaultConfigPassesCheckConfig) {
+  const std::string path = std::string(WARMLINE_SOURCE_DIR) + "/conf/warmline.toml";
+  std::ostringstream out, err;
+  EXPECT_EQ(check_config_command(path, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), path + ": ok\n");
+  EXPECT_EQ(err.str(), "");
+
+  LoadResult r = load_config(path, no_env());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.sip_listen.at(0).port, 5060);
+  EXPECT_EQ(c.server.http.port, 8080);
+  ASSERT_EQ(c.agents.size(), 1u);
+  EXPECT_EQ(c.agents[0].url, "ws://127.0.0.1:8765");
+  EXPECT_EQ(c.agents[0].numbers, std::vector<std::string>{"demo"});
+  ASSERT_EQ(c.agents[0].targets.size(), 2u);
+  EXPECT_EQ(c.agents[0].targets[0].aliases, (std::vector<std::string>{"help", "human"}));
+  EXPECT_TRUE(c.trunks.at(0).accepts_refer);
+  EXPECT_EQ(c.pbxs.at(0).extensions.at(0).number, "101");
+}
+
+TEST(ConfigTest, FullFileFillsEverySection) {
+  LoadResult r = load_config(kData + "full.toml", no_env());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  const Config& c = *r.config;
+
+  ASSERT_EQ(c.server.sip_listen.size(), 2u);
+  EXPECT_EQ(c.server.sip_listen[0].host, "0.0.0.0");
+  EXPECT_EQ(c.server.sip_listen[0].port, 5080);
+  EXPECT_EQ(c.server.sip_listen[1].host, "::1");
+  EXPECT_EQ(c.server.sip_listen[1].port, 5090);
+  EXPECT_EQ(c.server.public_address, "gw.example.com");
+  EXPECT_EQ(c.server.http.host, "::1");
+  EXPECT_EQ(c.server.http.port, 9090);
+  EXPECT_EQ(c.server.rtp_ports.first, 30000);
+  EXPECT_EQ(c.server.rtp_ports.last, 30999);
+  EXPECT_EQ(c.server.shards, 4u);
+  EXPECT_EQ(c.server.cdr, "/var/lib/warmline/cdr.sqlite");
+  EXPECT_EQ(c.server.drain_timeout_s, 120u);
+  EXPECT_EQ(c.server.log_level, "debug");
+
+  EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"opus", "G722", "PCMA"}));
+  EXPECT_EQ(c.media.hold_music, kData + "hold.wav");  // relative to the config file
+  EXPECT_EQ(c.media.tts_voice, "en-gb");
+  EXPECT_EQ(c.media.ringback, Ringback::uk);
+
+  ASSERT_EQ(c.trunks.size(), 2u);
+  const TrunkConfig& t = c.trunks[0];
+  EXPECT_EQ(t.name, "carrier");
+  EXPECT_EQ(t.address.host, "sip.carrier.example");
+  EXPECT_EQ(t.address.port, 5062);
+  ASSERT_EQ(t.source_cidrs.size(), 3u);
+  EXPECT_EQ(t.source_cidrs[1].prefix_len, 32);
+  EXPECT_TRUE(t.source_cidrs[1].network.v6);
+  EXPECT_EQ(t.source_cidrs[2].prefix_len, 32);  // a bare address is one host
+  EXPECT_FALSE(t.accepts_refer);
+  EXPECT_EQ(t.username, "acct");
+  EXPECT_EQ(t.password, "s3cret");
+  EXPECT_EQ(t.caller_ids.size(), 2u);
+  EXPECT_TRUE(t.register_);
+  EXPECT_EQ(c.trunks[1].address.port, 0);
+
+  ASSERT_EQ(c.pbxs.size(), 1u);
+  ASSERT_EQ(c.pbxs[0].extensions.size(), 2u);
+  EXPECT_EQ(c.pbxs[0].extensions[0].number, "101");  // written as an integer
+  EXPECT_EQ(c.pbxs[0].extensions[0].aliases, std::vector<std::string>{"front desk"});
+  EXPECT_EQ(c.pbxs[0].extensions[1].kind, ExtensionKind::queue);
+
+  ASSERT_EQ(c.agents.size(), 1u);
+  const AgentConfig& a = c.agents[0];
+  EXPECT_EQ(a.numbers, (std::vector<std::string>{"+27115550100", "concierge"}));
+  EXPECT_EQ(a.url, "wss://ai.example.com:8443/stream?x=1");
+  EXPECT_EQ(a.token, "tok");
+  EXPECT_EQ(a.protocol, AgentProtocol::twilio);
+  EXPECT_EQ(a.sample_rate, 8000u);
+  EXPECT_EQ(a.allow_patterns.size(), 2u);
+  EXPECT_EQ(a.trunk, "carrier");
+  EXPECT_EQ(a.caller_id, "+27115550101");
+  EXPECT_EQ(a.default_forward, "+27115550199");
+  EXPECT_EQ(a.fallback_message, "Goodbye.");
+  EXPECT_EQ(a.refer_timeout_s, 10u);
+  EXPECT_EQ(a.on_failure, OnFailure::default_forward);
+  ASSERT_EQ(a.targets.size(), 1u);
+  EXPECT_EQ(a.targets[0].uri, "tel:+27115550142");
+  EXPECT_EQ(a.targets[0].via, "carrier");
+  EXPECT_EQ(a.targets[0].caller_id, "+27115550100");
+}
+
+TEST(ConfigTest, MinimalFileGetsDefaults) {
+  LoadResult r = load_config(kData + "minimal.toml", no_env());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  const Config& c = *r.config;
+  ASSERT_EQ(c.server.sip_listen.size(), 1u);
+  EXPECT_EQ(c.server.sip_listen[0].transport, Transport::udp);
+  EXPECT_EQ(c.server.sip_listen[0].host, "127.0.0.1");
+  EXPECT_EQ(c.server.sip_listen[0].port, 5060);
+  EXPECT_EQ(c.server.http.host, "127.0.0.1");
+  EXPECT_EQ(c.server.http.port, 8080);
+  EXPECT_EQ(c.server.rtp_ports.first, 20000);
+  EXPECT_EQ(c.server.rtp_ports.last, 20999);
+  EXPECT_EQ(c.server.shards, 0u);
+  EXPECT_EQ(c.server.cdr, kData + "warmline-cdr.sqlite");
+  EXPECT_EQ(c.server.log_level, "info");
+  EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"PCMU", "PCMA"}));
+  EXPECT_EQ(c.media.ringback, Ringback::us);
+  EXPECT_TRUE(c.trunks.empty());
+  ASSERT_EQ(c.agents.size(), 1u);
+  const AgentConfig& a = c.agents[0];
+  EXPECT_EQ(a.protocol, AgentProtocol::warmline);
+  EXPECT_EQ(a.sample_rate, 16000u);
+  EXPECT_EQ(a.refer_timeout_s, 30u);
+  EXPECT_EQ(a.on_failure, OnFailure::agent);
+  EXPECT_FALSE(a.fallback_message.empty());
+}
+
+TEST(ConfigTest, EmptyFileIsValid) {
+  LoadResult r = load_text("");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_TRUE(r.config->agents.empty());
+}
+
+TEST(ConfigTest, TwilioDefaultsTo8000Hz) {
+  LoadResult r = load_text("[[agent]]\nname = \"t\"\nurl = \"ws://h\"\nprotocol = \"twilio\"\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->agents[0].sample_rate, 8000u);
+}
+
+// Every problem in the file is reported, each with its line and key path, and nothing else.
+TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
+  const std::string path = kData + "mistakes.toml";
+  LoadResult r = load_config(path, no_env());
+  ASSERT_FALSE(r.ok());
+  const std::multimap<std::string, std::string> expected = {
+      {"3 server.sip_listen[0]", "'tcp' is not supported yet"},
+      {"3 server.sip_listen[1]", "'localhost' is not an IP address"},
+      {"4 server.http", "is not an IP address and port"},
+      {"5 server.rtp_ports", "first port is above the last"},
+      {"6 server.shards", "expected an integer, got a string"},
+      {"7 server.log_level", "'loud' is not one of"},
+      {"8 server.listen", "unknown key"},
+      {"11 media.codecs[1]", "unknown codec 'GSM'"},
+      {"11 media.codecs[2]", "'PCMU' is listed twice"},
+      {"12 media.hold_music", "does not exist"},
+      {"13 media.ringback", "'de' is not one of: us, etsi, uk"},
+      {"17 trunk[0].source_cidrs[0]", "host bits set"},
+      {"17 trunk[0].source_cidrs[1]", "not an IPv4 or IPv6 CIDR"},
+      {"17 trunk[0].source_cidrs[2]", "prefix length must be 0 to 128"},
+      {"18 trunk[0].caller_ids[0]", "not an E.164 number"},
+      {"18 trunk[0].caller_ids[1]", "not an E.164 number"},
+      {"19 trunk[0].password", "username and password go together"},
+      {"22 trunk[1].name", "'Carrier' is already used by trunk[0].name"},
+      {"23 trunk[1].transport", "'tls' is not supported yet"},
+      {"28 pbx[0].trunk", "'nowhere' is not a configured trunk"},
+      {"31 pbx[0].extension[0].number", "'1O1' is not an extension number"},
+      {"33 pbx[0].extension[1].number", "missing (required)"},
+      {"39 agent[0].url", "must start with ws:// or wss://"},
+      {"41 agent[0].sample_rate", "protocol twilio is always 8000"},
+      {"42 agent[0].allow_patterns[0]", "'*' is not '+' and digits"},
+      {"43 agent[0].refer_timeout_s", "must be from 1 to 600, got 0"},
+      {"44 agent[0].on_failure", "no default_forward"},
+      {"48 agent[0].target[0].uri", "must be a sip:, sips: or tel: URI"},
+      {"49 agent[0].target[0].via", "'nowhere' is not a configured trunk"},
+      {"52 agent[0].target[1].name", "'support' is already used by agent[0].target[0].name"},
+      {"58 agent[1].numbers[0]", "'demo' is already routed to agent demo"},
+      {"60 agent[1].default_forward", "'Craig' is not one of agent other's targets"},
+      {"61 agent[1].tragets", "unknown key (did you mean 'target'?)"},
+  };
+  std::multimap<std::string, std::string> actual;
+  for (const ConfigError& e : r.errors) {
+    EXPECT_EQ(e.file, path);
+    actual.emplace(std::to_string(e.line) + " " + e.key_path, e.message);
+  }
+  ASSERT_EQ(actual.size(), expected.size()) << all_errors(r);
+  for (auto a = actual.cbegin(), e = expected.cbegin(); e != expected.cend(); ++a, ++e) {
+    EXPECT_EQ(a->first, e->first) << all_errors(r);
+    EXPECT_THAT(a->second, HasSubstr(e->second)) << a->first;
+  }
+}
+
+TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
+  const std::string path = kData + "mistakes.toml";
+  std::ostringstream out, err;
+  EXPECT_EQ(check_config_command(path, out, err), 2);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen[0]: transport 'tcp' is not supported yet (only udp)\n"));
+  EXPECT_THAT(err.str(), HasSubstr(path + ":61: agent[1].tragets: unknown key (did you mean 'target'?)\n"));
+  const std::string text = err.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 33);
+}
+
+TEST(ConfigTest, SecretsComeFromTheEnvironment) {
+  const std::map<std::string, std::string> env = {
+      {"WL_TEST_TRUNK_PASSWORD", "hunter2"}, {"WL_TEST_PATH", "v1/stream"}, {"WL_TEST_TOKEN", "abc.def"}};
+  EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  LoadResult r = load_config(kData + "secrets.toml", lookup);
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].line, 10);
+  EXPECT_EQ(r.errors[0].key_path, "agent[0].fallback_message");
+  EXPECT_EQ(r.errors[0].message, "environment variable WL_TEST_MISSING is not set");
+
+  std::map<std::string, std::string> with_missing = env;
+  with_missing["WL_TEST_MISSING"] = "bye";
+  r = load_config(kData + "secrets.toml", [&](const std::string& name) -> std::optional<std::string> {
+    auto it = with_missing.find(name);
+    return it == with_missing.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->trunks[0].password, "hunter2");
+  EXPECT_EQ(r.config->agents[0].url, "wss://ai.example.com/v1/stream");
+  EXPECT_EQ(r.config->agents[0].token, "abc.def");
+  EXPECT_EQ(r.config->agents[0].fallback_message, "bye");
+}
+
+TEST(ConfigTest, SyntaxErrorReportsTomlLine) {
+  const std::string path = kData + "syntax.toml";
+  LoadResult r = load_config(path, no_env());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 4);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("syntax error"));
+  EXPECT_THAT(format_config_error(r.errors[0]), HasSubstr(path + ":4: syntax error: "));
+}
+
+TEST(ConfigTest, MissingFileIsAnError) {
+  const std::string path = kData + "no-such.toml";
+  std::ostringstream out, err;
+  EXPECT_EQ(check_config_command(path, out, err), 2);
+  EXPECT_THAT(err.str(), HasSubstr(path + ": cannot read: "));
+}
+
+TEST(ConfigTest, WrongSectionShapesAreReported) {
+  LoadResult r = load_text("server = 5\n[agent]\nname = \"x\"\n");
+  ASSERT_EQ(r.errors.size(), 2u) << all_errors(r);
+  EXPECT_EQ(format_config_error(r.errors[0]), kData + "inline.toml:1: server: expected a table ([server]), got an integer");
+  EXPECT_EQ(format_config_error(r.errors[1]), kData + "inline.toml:2: agent: expected an array, got a table");
+}
+
+TEST(ConfigTest, CallerIdMustBeOneTheTrunkAllows) {
+  LoadResult r = load_text(R"(
+[[trunk]]
+name = "carrier"
+address = "sip.example.com"
+caller_ids = ["+27115550100"]
+
+[[agent]]
+name = "a"
+url = "ws://h"
+caller_id = "+27115550199"
+[[agent.target]]
+name = "Craig"
+uri = "tel:+27115550142"
+caller_id = "+27115550100"
+)");
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].line, 10);
+  EXPECT_EQ(r.errors[0].key_path, "agent[0].caller_id");
+  EXPECT_EQ(r.errors[0].message, "+27115550199 is not one of trunk carrier's caller_ids");
+}
+
+TEST(ConfigTest, NumbersNeedATrunk) {
+  LoadResult r = load_text("[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nallow_patterns = [\"+2711*\"]\n"
+                           "[[agent.target]]\nname = \"C\"\nuri = \"tel:+27115550142\"\n");
+  ASSERT_EQ(r.errors.size(), 2u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].key_path, "agent[0].allow_patterns");
+  EXPECT_EQ(r.errors[1].key_path, "agent[0].target[0].uri");
+  EXPECT_THAT(r.errors[1].message, HasSubstr("needs a trunk"));
+}
+
+struct ValueCase {
+  std::string toml;
+  std::string message;  // "" = valid
+};
+
+class ConfigValueTest : public ::testing::TestWithParam<ValueCase> {};
+
+TEST_P(ConfigValueTest, ChecksValue) {
+  LoadResult r = load_text(GetParam().toml);
+  if (GetParam().message.empty()) {
+    EXPECT_TRUE(r.ok()) << all_errors(r);
+  } else {
+    ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+    EXPECT_THAT(r.errors[0].message, HasSubstr(GetParam().message));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, ConfigValueTest,
+    ::testing::Values(
+        ValueCase{"[server]\nsip_listen = [\"udp:127.0.0.1\"]", ""},
+        ValueCase{"[server]\nsip_listen = [\"sctp:127.0.0.1:5060\"]", "unknown transport 'sctp'"},
+        ValueCase{"[server]\nsip_listen = [\"udp:127.0.0.1:70000\"]", "port '70000'"},
+        ValueCase{"[server]\nsip_listen = []", "needs at least one address"},
+        ValueCase{"[server]\nrtp_ports = \"20000-20000\"", "fewer than 2 ports"},
+        ValueCase{"[server]\nrtp_ports = \"20000\"", "is not a range"},
+        ValueCase{"[server]\nshards = 1.5", "expected an integer, got a float"},
+        ValueCase{"[server]\nhttp = \"[::1]:8080\"", ""},
+        ValueCase{"[[trunk]]\nname = \"t\"\nsource_cidrs = [\"::ffff:0:0/96\", \"0.0.0.0/0\"]", ""},
+        ValueCase{"[[trunk]]\nname = \"t\"\nregister = true", "registering needs an address"},
+        ValueCase{"[[trunk]]\nname = \"t\"\naccepts_refer = \"yes\"", "expected true or false, got a string"},
+        ValueCase{"[[trunk]]\naddress = \"h\"", "missing (required)"},
+        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+123456789012345\"]", ""},
+        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+1234567890123456\"]", "not an E.164 number"},
+        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+0123456789\"]", "not an E.164 number"},
+        ValueCase{"[[agent]]\nname = \"a\"", "missing (required)"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"wss://\"", "URL host"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h/a b\"", "space or control character"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nsample_rate = 44100", "44100 is not 8000, 16000 or 24000"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nnumbers = [\"bad user\"]", "not a number or SIP user name"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\ntoken = \"${1X}\"", "not an environment variable name"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sip:@h\"",
+                  "empty user part"},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sips:x@[::1]:5061\"", ""},
+        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent]]\nname = \"A\"\nurl = \"ws://h\"",
+                  "agent name 'A' is already used by agent[0].name"},
+        ValueCase{"[[pbx]]\nname = \"p\"\ndomain = \"pbx\"\ntrunk = \"t\"\n[[trunk]]\nname = \"t\"\n"
+                  "[[pbx.extension]]\nnumber = 1\n[[pbx.extension]]\nnumber = \"1\"",
+                  "extension 1 is already pbx[0].extension[0]"},
+        ValueCase{"[media]\ncodecs = \"PCMU\"", "expected an array, got a string"}));
+
+}  // namespace
+}  // namespace warmline::server

@@ -1,0 +1,225 @@
+#include "server/targets.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace warmline::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr std::string_view kConfig = R"(
+[[trunk]]
+name = "carrier"
+address = "sip.carrier.example"
+source_cidrs = ["198.51.100.0/24", "2001:db8:10::/48"]
+caller_ids = ["+27115550100", "+27115550101"]
+
+[[trunk]]
+name = "office-pbx"
+address = "10.0.0.5"
+source_cidrs = ["10.0.0.0/8", "fd00::1"]
+
+[[pbx]]
+name = "office"
+domain = "pbx.example.com"
+trunk = "office-pbx"
+[[pbx.extension]]
+number = "101"
+name = "Reception"
+aliases = ["front desk"]
+[[pbx.extension]]
+number = "600"
+name = "Support queue"
+kind = "queue"
+[[pbx.extension]]
+number = "700"
+kind = "ring_group"
+
+[[agent]]
+name = "demo"
+numbers = ["demo"]
+url = "ws://127.0.0.1:8765"
+allow_patterns = ["+2711*", "+441234567890"]
+default_forward = "+27215550000"
+[[agent.target]]
+name = "Support"
+aliases = ["help", "human"]
+uri = "sip:support@127.0.0.1:5062"
+[[agent.target]]
+name = "Craig"
+uri = "tel:+27115550142"
+caller_id = "+27115550101"
+[[agent.target]]
+name = "101"
+uri = "sip:override@127.0.0.1"
+
+[[agent]]
+name = "strict"
+numbers = ["+27115550100"]
+url = "ws://127.0.0.1:8766"
+trunk = "office-pbx"
+)";
+
+class TargetsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LoadResult r = load_config_text(kConfig, "targets.toml", {});
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : format_config_error(r.errors[0]));
+    config_ = *r.config;
+  }
+  TargetResult resolve(std::string_view requested, size_t agent = 0) {
+    return resolve_target(config_.agents.at(agent), config_, requested);
+  }
+  Config config_;
+};
+
+TEST_F(TargetsTest, NamedTargetByNameAliasAndAnyCase) {
+  for (std::string_view requested : {"Support", "support", "HELP", "human", " Human "}) {
+    TargetResult r = resolve(requested);
+    ASSERT_TRUE(r.ok()) << requested << ": " << r.error.message;
+    EXPECT_EQ(r.target->name, "Support");
+    EXPECT_EQ(r.target->uri, "sip:support@127.0.0.1:5062");
+    EXPECT_EQ(r.target->via_trunk, "");  // a SIP URI goes to its own host
+    EXPECT_EQ(r.target->kind, TargetKind::named);
+  }
+}
+
+TEST_F(TargetsTest, NamedTargetByItsUri) {
+  TargetResult r = resolve("sip:support@127.0.0.1:5062");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.target->name, "Support");
+}
+
+TEST_F(TargetsTest, TelTargetGoesThroughTheAgentTrunkWithItsCallerId) {
+  TargetResult r = resolve("craig");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.target->uri, "tel:+27115550142");
+  EXPECT_EQ(r.target->via_trunk, "carrier");  // the agent's default trunk: the first one
+  EXPECT_EQ(r.target->caller_id, "+27115550101");
+}
+
+TEST_F(TargetsTest, AgentTargetsComeBeforeExtensions) {
+  TargetResult r = resolve("101");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.target->uri, "sip:override@127.0.0.1");
+  EXPECT_EQ(r.target->kind, TargetKind::named);
+}
+
+TEST_F(TargetsTest, ExtensionByNumberNameAndAlias) {
+  for (std::string_view requested : {"reception", "Front Desk"}) {
+    TargetResult r = resolve(requested);
+    ASSERT_TRUE(r.ok()) << requested;
+    EXPECT_EQ(r.target->name, "Reception");
+    EXPECT_EQ(r.target->uri, "sip:101@pbx.example.com");
+    EXPECT_EQ(r.target->via_trunk, "office-pbx");
+    EXPECT_EQ(r.target->kind, TargetKind::extension);
+  }
+  TargetResult queue = resolve("600");
+  ASSERT_TRUE(queue.ok());
+  EXPECT_EQ(queue.target->kind, TargetKind::queue);
+  EXPECT_EQ(queue.target->name, "Support queue");
+  TargetResult group = resolve("700");
+  ASSERT_TRUE(group.ok());
+  EXPECT_EQ(group.target->kind, TargetKind::ring_group);
+  EXPECT_EQ(group.target->name, "700");  // no name: the number names it
+}
+
+TEST_F(TargetsTest, NumberMatchingAllowPattern) {
+  for (std::string_view requested : {"+27115550199", "tel:+27115550199", "tel:+27-11-555-0199;phone-context=x"}) {
+    TargetResult r = resolve(requested);
+    ASSERT_TRUE(r.ok()) << requested << ": " << r.error.message;
+    EXPECT_EQ(r.target->uri, "tel:+27115550199");
+    EXPECT_EQ(r.target->name, "+27115550199");
+    EXPECT_EQ(r.target->via_trunk, "carrier");
+    EXPECT_EQ(r.target->caller_id, "+27115550100");  // the trunk's first caller ID
+    EXPECT_EQ(r.target->kind, TargetKind::number);
+  }
+  EXPECT_TRUE(resolve("+441234567890").ok());  // an exact pattern
+}
+
+TEST_F(TargetsTest, DefaultForwardIsDialableWithoutAPattern) {
+  TargetResult r = resolve("+27215550000");
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  EXPECT_EQ(r.target->uri, "tel:+27215550000");
+}
+
+TEST_F(TargetsTest, NumberOutsideTheAllowPatternsIsRefused) {
+  for (std::string_view requested : {"+27215550001", "+441234567891", "tel:+4420555501"}) {
+    TargetResult r = resolve(requested);
+    ASSERT_FALSE(r.ok()) << requested;
+    EXPECT_EQ(r.error.code, "number_not_allowed");
+    EXPECT_THAT(r.error.message, HasSubstr("agent demo's allow_patterns"));
+  }
+  // An agent without patterns dials no numbers at all.
+  TargetResult r = resolve("+27115550199", 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error.code, "number_not_allowed");
+}
+
+TEST_F(TargetsTest, MalformedNumberIsRefused) {
+  for (std::string_view requested : {"0115550199", "+2711", "tel:+0115550199"}) {
+    TargetResult r = resolve(requested);
+    ASSERT_FALSE(r.ok()) << requested;
+    EXPECT_EQ(r.error.code, "invalid_number") << requested;
+  }
+}
+
+TEST_F(TargetsTest, UnknownTargetIsRefused) {
+  TargetResult r = resolve("Craig", 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error.code, "unknown_target");
+  EXPECT_EQ(r.error.message, "'Craig' is not one of agent strict's targets or a PBX extension");
+  // A SIP URI the config does not name is refused too (toll-fraud rule).
+  r = resolve("sip:anyone@evil.example");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error.code, "unknown_target");
+  EXPECT_EQ(resolve("").error.code, "unknown_target");
+}
+
+TEST_F(TargetsTest, NumberPatterns) {
+  EXPECT_TRUE(number_matches_pattern("+27115550100", "+2711*"));
+  EXPECT_FALSE(number_matches_pattern("+27125550100", "+2711*"));
+  EXPECT_TRUE(number_matches_pattern("+27115550100", "+27115550100"));
+  EXPECT_FALSE(number_matches_pattern("+271155501001", "+27115550100"));
+}
+
+TEST_F(TargetsTest, SourceAclV4AndV6) {
+  const TrunkConfig& carrier = config_.trunks[0];
+  EXPECT_TRUE(source_allowed(carrier, "198.51.100.1"));
+  EXPECT_TRUE(source_allowed(carrier, "198.51.100.255"));
+  EXPECT_FALSE(source_allowed(carrier, "198.51.101.1"));
+  EXPECT_TRUE(source_allowed(carrier, "2001:db8:10:ffff::1"));
+  EXPECT_TRUE(source_allowed(carrier, "[2001:db8:10::5]"));
+  EXPECT_FALSE(source_allowed(carrier, "2001:db8:11::1"));
+  EXPECT_TRUE(source_allowed(carrier, "::ffff:198.51.100.7"));  // dual-stack socket view of IPv4
+  EXPECT_FALSE(source_allowed(carrier, "not an address"));
+
+  const TrunkConfig& pbx = config_.trunks[1];
+  EXPECT_TRUE(source_allowed(pbx, "fd00::1"));  // a bare address is a /128
+  EXPECT_FALSE(source_allowed(pbx, "fd00::2"));
+  EXPECT_FALSE(source_allowed(pbx, "::ffff:11.0.0.1"));
+
+  EXPECT_EQ(find_trunk_by_source(config_, *parse_ip_address("10.1.2.3")), &config_.trunks[1]);
+  EXPECT_EQ(find_trunk_by_source(config_, IpAddress::from_v4({198, 51, 100, 9})), &config_.trunks[0]);
+  EXPECT_EQ(find_trunk_by_source(config_, *parse_ip_address("127.0.0.1")), nullptr);
+}
+
+TEST(CidrTest, PrefixLengthsNotOnByteBoundaries) {
+  Cidr c{*parse_ip_address("192.168.4.0"), 22, "192.168.4.0/22"};
+  EXPECT_TRUE(cidr_contains(c, *parse_ip_address("192.168.7.255")));
+  EXPECT_FALSE(cidr_contains(c, *parse_ip_address("192.168.8.0")));
+  EXPECT_FALSE(cidr_contains(c, *parse_ip_address("192.168.3.255")));
+  Cidr all{*parse_ip_address("::"), 0, "::/0"};
+  EXPECT_TRUE(cidr_contains(all, *parse_ip_address("2001:db8::1")));
+  EXPECT_FALSE(cidr_contains(all, *parse_ip_address("10.0.0.1")));  // a v6 CIDR never admits v4
+}
+
+TEST_F(TargetsTest, AgentForNumber) {
+  EXPECT_EQ(find_agent_for_number(config_, "demo"), &config_.agents[0]);
+  EXPECT_EQ(find_agent_for_number(config_, "+27115550100"), &config_.agents[1]);
+  EXPECT_EQ(find_agent_for_number(config_, "Demo"), nullptr);  // RFC 3261 §19.1.4: user is case-sensitive
+}
+
+}  // namespace
+}  // namespace warmline::server
