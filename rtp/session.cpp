@@ -1,0 +1,199 @@
+#include "rtp/session.hpp"
+
+#include <cstring>
+#include <random>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+
+namespace warmline::rtp {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+// RFC 3550 A.1: a jump forward of less than kMaxDropout is loss; a step back of at most kMaxMisorder
+// is a late packet; anything else is a restarted stream and resynchronises the counters.
+constexpr uint16_t kMaxDropout = 3000;
+constexpr uint16_t kMaxMisorder = 100;
+
+}  // namespace
+
+RtpSession::RtpSession(asio::io_context& io, RtpSessionOptions options)
+    : socket_(io), options_(std::move(options)), dtmf_(options_.clock_rate), remote_(options_.remote) {
+  // RFC 3550 §5.1: random SSRC, initial sequence number and timestamp. Once per session, not per packet.
+  std::random_device random;
+  ssrc_ = random();
+  send_seq_ = static_cast<uint16_t>(random());
+  send_ts_ = random();
+}
+
+RtpSession::~RtpSession() { close(); }
+
+std::shared_ptr<RtpSession> RtpSession::open(asio::io_context& io, RtpSessionOptions options,
+                                             std::error_code& ec) {
+  if (!options.ports) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return nullptr;
+  }
+  std::shared_ptr<RtpSession> session(new RtpSession(io, std::move(options)));
+  ec = session->bind_any_port();
+  if (ec) return nullptr;
+  return session;
+}
+
+std::error_code RtpSession::bind_any_port() {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options_.local_ip, ec);
+  if (ec) return ec;
+  PortAllocator& ports = *options_.ports;
+  // Bounded by the allocator's size: each port is tried at most once per call.
+  for (size_t attempt = 0, n = ports.capacity(); attempt < n; ++attempt) {
+    const std::optional<uint16_t> port = ports.allocate();
+    if (!port) break;
+    socket_.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (ec) {
+      ports.release(*port);
+      return ec;
+    }
+    socket_.bind(udp::endpoint(address, *port), ec);
+    if (!ec) socket_.non_blocking(true, ec);
+    if (!ec) {
+      port_ = *port;
+      open_ = true;
+      return {};
+    }
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    ports.release(*port);  // held by someone else: back of the queue, try the next one
+  }
+  return std::make_error_code(std::errc::address_in_use);
+}
+
+void RtpSession::start() {
+  if (open_) receive();
+}
+
+void RtpSession::close() {
+  if (!open_) return;
+  open_ = false;
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // the pending receive completes with operation_aborted
+  options_.ports->release(port_);
+}
+
+// The handler holds a shared_ptr so the receive buffer outlives the kernel operation (io_uring writes
+// into it asynchronously); close() ends the loop, after which the session can be destroyed.
+void RtpSession::receive() {
+  socket_.async_receive_from(asio::buffer(recv_buf_), sender_,
+                             [self = shared_from_this()](const boost::system::error_code& ec, size_t size) {
+                               if (!self->open_ || ec == asio::error::operation_aborted) return;
+                               if (!ec) self->on_datagram(size);
+                               if (self->open_) self->receive();  // a handler may have closed us
+                             });
+}
+
+void RtpSession::on_datagram(size_t size) {
+  const std::span<const uint8_t> datagram(recv_buf_.data(), size);
+  if (is_rtcp(datagram)) {
+    ++stats_.rtcp_received;  // RTCP (RFC 5761 mux): not used yet
+    return;
+  }
+  RtpPacketView packet;
+  if (parse_rtp(datagram, packet) != RtpParseStatus::kOk) {
+    ++stats_.invalid_received;
+    return;
+  }
+  if (!accept_source()) {
+    ++stats_.foreign_dropped;
+    return;
+  }
+  ++stats_.packets_received;
+  stats_.bytes_received += packet.payload.size();
+  stats_.last_receive = std::chrono::steady_clock::now();
+  track_sequence(packet);
+  dispatch(packet);
+}
+
+bool RtpSession::accept_source() {
+  if (!options_.symmetric) return true;
+  if (latched_) return sender_ == remote_;
+  remote_ = sender_;
+  latched_ = true;
+  return true;
+}
+
+void RtpSession::track_sequence(const RtpPacketView& packet) {
+  const bool is_event = options_.telephone_event_pt && packet.payload_type == *options_.telephone_event_pt;
+  if (have_seq_ && packet.ssrc != remote_ssrc_ && is_event) return;  // DTMF on its own SSRC: not audio
+  const uint16_t delta = static_cast<uint16_t>(packet.sequence - max_seq_);
+  const bool restart = !have_seq_ || packet.ssrc != remote_ssrc_ ||
+                       (delta >= kMaxDropout && delta <= uint16_t(65535 - kMaxMisorder + 1));
+  if (restart) {
+    if (stats_.packets_lost > 0) lost_before_resync_ = stats_.packets_lost;
+    have_seq_ = true;
+    remote_ssrc_ = packet.ssrc;
+    max_seq_ = packet.sequence;
+    cycles_ = 0;
+    base_seq_ = packet.sequence;
+    received_since_base_ = 0;
+  } else if (delta > 0 && delta < kMaxDropout) {
+    if (packet.sequence < max_seq_) cycles_ += 65536;
+    max_seq_ = packet.sequence;
+  }
+  ++received_since_base_;
+  const int64_t expected = int64_t{cycles_} + max_seq_ - base_seq_ + 1;
+  stats_.packets_lost = lost_before_resync_ + expected - static_cast<int64_t>(received_since_base_);
+}
+
+void RtpSession::dispatch(const RtpPacketView& packet) {
+  if (options_.telephone_event_pt && packet.payload_type == *options_.telephone_event_pt) {
+    const DtmfFeedResult result = dtmf_.feed(packet.payload, packet.timestamp);
+    for (const DtmfDigit& d : result.view()) {
+      if (options_.on_dtmf) options_.on_dtmf(d.digit, d.duration_ms);
+    }
+    return;
+  }
+  if (options_.on_packet) options_.on_packet(packet);
+}
+
+bool RtpSession::send_audio(std::span<const uint8_t> payload, uint32_t samples) {
+  // 0.0.0.0 is old-style hold (RFC 3264 §8.4): sending there would reach our own host on Linux.
+  if (!open_ || remote_.port() == 0 || remote_.address().is_unspecified()) return false;
+  const size_t header = write_rtp_header(
+      send_buf_, {.payload_type = options_.payload_type, .marker = send_marker_, .sequence = send_seq_,
+                  .timestamp = send_ts_, .ssrc = ssrc_});
+  if (header == 0 || payload.size() > send_buf_.size() - header) return false;
+  std::memcpy(send_buf_.data() + header, payload.data(), payload.size());
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(send_buf_.data(), header + payload.size()), remote_, 0, ec);
+  if (ec) {
+    ++stats_.send_dropped;
+    skip(samples);  // the receiver sees a gap in time, not in sequence numbers
+    return false;
+  }
+  ++send_seq_;
+  send_ts_ += samples;
+  send_marker_ = false;
+  ++stats_.packets_sent;
+  stats_.bytes_sent += payload.size();
+  return true;
+}
+
+void RtpSession::skip(uint32_t samples) {
+  send_ts_ += samples;
+  send_marker_ = true;
+}
+
+void RtpSession::set_remote(const udp::endpoint& remote) {
+  remote_ = remote;
+  latched_ = false;
+}
+
+udp::endpoint RtpSession::local_endpoint() const {
+  boost::system::error_code ec;
+  udp::endpoint endpoint = socket_.local_endpoint(ec);
+  return ec ? udp::endpoint{} : endpoint;
+}
+
+}  // namespace warmline::rtp

@@ -1,0 +1,132 @@
+// One RTP stream on a UDP socket (RFC 3550), bound to an even port from the shard's PortAllocator.
+//
+// Receive: an async loop into one fixed buffer (no per-packet allocation); RTCP on the same port
+// (RFC 5761) is counted and ignored; telephone-event packets (the negotiated pt) go through an RFC 4733
+// receiver to on_dtmf; every other valid RTP packet goes to on_packet (the handler checks the pt:
+// CN and unexpected codecs arrive there too).
+// Symmetric RTP (RFC 4961): we send to the SDP's address until the first valid RTP packet arrives,
+// then to that packet's source for the rest of the stream (NATs and carrier SBCs expect this). After
+// latching, packets from any other source are dropped (counted), so a stray sender cannot hijack the
+// stream; set_remote() (after a re-INVITE) re-arms the latch.
+// Send: header + payload written into one reusable buffer and sent with a non-blocking send_to; a full
+// socket buffer drops the packet (counted) rather than blocking the shard.
+//
+// Thread: the session lives on one io_context thread (its shard); every method must be called there.
+// Handlers run on that thread; the packet view they get is valid only during the call.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "rtp/dtmf.hpp"
+#include "rtp/packet.hpp"
+#include "rtp/port_allocator.hpp"
+
+namespace warmline::rtp {
+
+struct RtpStats {
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;          // payload bytes (RFC 3550 §6.4.1 sender's octet count)
+  uint64_t send_dropped = 0;        // socket buffer full or send error
+  uint64_t packets_received = 0;    // valid RTP packets accepted (audio and telephone-event)
+  uint64_t bytes_received = 0;      // their payload bytes
+  int64_t packets_lost = 0;         // expected - received since the last sequence resync (RFC 3550 A.3)
+  uint64_t rtcp_received = 0;
+  uint64_t invalid_received = 0;    // not RTP (parse failed)
+  uint64_t foreign_dropped = 0;     // from a source other than the latched one
+  std::chrono::steady_clock::time_point last_receive{};  // for RTP timeouts; epoch = nothing yet
+};
+
+struct RtpSessionOptions {
+  std::string local_ip = "0.0.0.0";
+  PortAllocator* ports = nullptr;    // required; must outlive the session (the port is returned to it)
+  boost::asio::ip::udp::endpoint remote{};  // from the SDP; port 0 = unknown, wait for the latch
+  uint8_t payload_type = 0;          // for send_audio
+  std::optional<uint8_t> telephone_event_pt{};  // negotiated RFC 4733 pt; none = no DTMF decoding
+  uint32_t clock_rate = 8000;        // of the codec, for DTMF durations
+  bool symmetric = true;             // latch to the source of received packets
+  std::function<void(const RtpPacketView&)> on_packet{};
+  std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
+};
+
+class RtpSession : public std::enable_shared_from_this<RtpSession> {
+ public:
+  // Binds local_ip on the allocator's ports until one binds (a port another process holds is handed
+  // back and the next is tried). Returns nullptr with `ec` set when none binds (address_in_use when
+  // the allocator is exhausted). Call start() to begin receiving.
+  static std::shared_ptr<RtpSession> open(boost::asio::io_context& io, RtpSessionOptions options,
+                                          std::error_code& ec);
+  ~RtpSession();
+  RtpSession(const RtpSession&) = delete;
+  RtpSession& operator=(const RtpSession&) = delete;
+
+  void start();
+  // Stops receiving, closes the socket and returns the port. Idempotent.
+  void close();
+
+  // Sends one packet with the session's payload type; the RTP timestamp then advances by `samples`.
+  // False when closed, no remote is known yet, the payload does not fit one datagram, or the send
+  // failed (counted in send_dropped).
+  bool send_audio(std::span<const uint8_t> payload, uint32_t samples);
+  // Silence that is not sent (no audio to play): the timestamp advances, and the next packet carries
+  // the marker bit as the start of a talkspurt (RFC 3551 §4.1).
+  void skip(uint32_t samples);
+
+  // A new remote address (re-INVITE); re-arms latching.
+  void set_remote(const boost::asio::ip::udp::endpoint& remote);
+
+  uint16_t local_port() const { return port_; }
+  boost::asio::ip::udp::endpoint local_endpoint() const;
+  const boost::asio::ip::udp::endpoint& remote() const { return remote_; }
+  bool latched() const { return latched_; }
+  uint32_t ssrc() const { return ssrc_; }
+  const RtpStats& stats() const { return stats_; }
+
+  // 1500-byte Ethernet MTU minus IPv4 and UDP headers; anything larger would be fragmented.
+  static constexpr size_t kMaxDatagram = 1472;
+
+ private:
+  RtpSession(boost::asio::io_context& io, RtpSessionOptions options);
+  std::error_code bind_any_port();
+  void receive();
+  void on_datagram(size_t size);
+  bool accept_source();
+  void track_sequence(const RtpPacketView& packet);
+  void dispatch(const RtpPacketView& packet);
+
+  boost::asio::ip::udp::socket socket_;
+  RtpSessionOptions options_;
+  DtmfReceiver dtmf_;
+  uint16_t port_ = 0;
+  bool open_ = false;
+  boost::asio::ip::udp::endpoint remote_;
+  boost::asio::ip::udp::endpoint sender_;
+  bool latched_ = false;
+  std::array<uint8_t, kMaxDatagram> recv_buf_{};
+  std::array<uint8_t, kMaxDatagram> send_buf_{};
+  uint32_t ssrc_ = 0;
+  uint16_t send_seq_ = 0;
+  uint32_t send_ts_ = 0;
+  bool send_marker_ = true;          // first packet of the stream starts a talkspurt
+  RtpStats stats_;
+  // Receive sequence tracking (RFC 3550 A.1, simplified): per remote SSRC.
+  bool have_seq_ = false;
+  uint32_t remote_ssrc_ = 0;
+  uint16_t max_seq_ = 0;
+  uint32_t cycles_ = 0;
+  uint32_t base_seq_ = 0;
+  uint64_t received_since_base_ = 0;
+  int64_t lost_before_resync_ = 0;
+};
+
+}  // namespace warmline::rtp
