@@ -48,8 +48,7 @@ bool valid_scheme(std::string_view s) {
 }
 
 // Splits `s` at `sep` into name[=value] pairs, each checked against `extra`.
-bool parse_uri_pairs(std::string_view s, char sep, std::string_view extra, bool need_value,
-                     std::vector<Param>& out) {
+bool parse_uri_pairs(std::string_view s, char sep, std::string_view extra, std::vector<Param>& out) {
   for (;;) {
     size_t end = s.find(sep);
     std::string_view item = s.substr(0, end);
@@ -57,7 +56,6 @@ bool parse_uri_pairs(std::string_view s, char sep, std::string_view extra, bool 
     std::string_view name = item.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
     if (name.empty() || !valid_part(name, extra) || !valid_part(value, extra)) return false;
-    if (need_value && eq == std::string_view::npos) return false;
     out.push_back(Param{std::string(name), std::string(value), eq != std::string_view::npos});
     if (end == std::string_view::npos) return true;
     s.remove_prefix(end + 1);
@@ -112,9 +110,11 @@ bool parse_sip_parts(std::string_view rest, Uri& uri) {
   size_t semi = rest.find(';');
   if (!parse_hostport(rest.substr(0, semi), uri)) return false;
   if (semi != std::string_view::npos &&
-      !parse_uri_pairs(rest.substr(semi + 1), ';', kParamExtra, false, uri.params))
+      !parse_uri_pairs(rest.substr(semi + 1), ';', kParamExtra, uri.params))
     return false;
-  if (q != std::string_view::npos && !parse_uri_pairs(headers, '&', kHeaderExtra, true, uri.headers))
+  // A header without '=' is kept as a name (RFC 3515 §2.1's "Call-ID%3D..." example) rather than
+  // failing the whole Refer-To.
+  if (q != std::string_view::npos && !parse_uri_pairs(headers, '&', kHeaderExtra, uri.headers))
     return false;
   return true;
 }
@@ -218,8 +218,10 @@ void append_uri(std::string& out, const Uri& uri) {
   for (const auto& h : uri.headers) {
     out += sep;
     out += h.name;
-    out += '=';
-    out += h.value;
+    if (h.has_value) {
+      out += '=';
+      out += h.value;
+    }
     sep = '&';
   }
 }
