@@ -1,0 +1,63 @@
+// The transport interface the transaction layer sends through (RFC 3261 §18), and where responses go.
+//
+// Threading: a Transport belongs to one shard; send() and the receive callbacks run on that shard's
+// io_context thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "sip/message.hpp"
+
+namespace warmline::sip {
+
+// A resolved peer address: `host` is an IP literal (IPv6 without brackets) by the time it reaches a
+// transport; name resolution (RFC 3263) happens above.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+
+  bool operator==(const Endpoint&) const = default;
+  std::string to_string() const {
+    bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Serializes and sends. An error (unreachable, not an IP literal, too large) is returned, never
+  // thrown: the client transaction turns it into a synthesized 503 (§8.1.3.1).
+  virtual std::error_code send(const Message& message, const Endpoint& to) = 0;
+  // The address this transport is bound to; the transaction layer puts it in the Via it adds.
+  virtual Endpoint local() const = 0;
+  // "UDP", "TCP", "TLS": the Via transport token.
+  virtual std::string_view via_transport() const { return "UDP"; }
+};
+
+// Where a response to a request with this top Via goes over an unreliable transport: RFC 3261 §18.2.2
+// (the `received` address, else the sent-by host; the sent-by port, else 5060) and RFC 3581 §4 (the
+// `rport` value when the transport filled it in, so the response returns through the client's NAT).
+inline Endpoint response_destination(const Via& via) {
+  Endpoint to;
+  const Param* received = find_param(via.params, "received");
+  to.host = received && !received->value.empty() ? received->value : via.host;
+  if (to.host.size() > 2 && to.host.front() == '[' && to.host.back() == ']')
+    to.host = to.host.substr(1, to.host.size() - 2);
+  to.port = via.port ? via.port : 5060;
+  const Param* rport = find_param(via.params, "rport");
+  if (rport && rport->has_value) {
+    unsigned long value = 0;
+    bool digits = !rport->value.empty() && rport->value.size() <= 5;
+    for (char c : rport->value) {
+      if (c < '0' || c > '9') digits = false;
+      else value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (digits && value > 0 && value <= 65535) to.port = static_cast<uint16_t>(value);
+  }
+  return to;
+}
+
+}  // namespace warmline::sip
