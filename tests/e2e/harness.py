@@ -1,0 +1,415 @@
+"""Shared pieces of the end-to-end tests: the gateway, the reference agent and the test peers (SIPp,
+baresip, a Python RTP endpoint), each started by PID in a per-test temporary folder.
+
+Rules every test relies on (tests/README conventions, DESIGN.md "tests/"):
+- everything listens on 127.0.0.x with ports picked free at run time, so tests never collide with a
+  developer's running gateway;
+- every wait is a poll of a real condition with a deadline (`wait_for`); nothing sleeps to synchronise;
+- every process is stopped by its own PID (SIGTERM, then SIGKILL); logs go to files that are printed
+  when the test fails.
+Standard library only: the tests run under whatever `python3` ctest finds.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+E2E_DIR = Path(__file__).resolve().parent
+SCENARIOS = E2E_DIR / "scenarios"
+SOURCE_DIR = Path(os.environ.get("WARMLINE_SOURCE_DIR", E2E_DIR.parent.parent))
+PEERS_DIR = E2E_DIR / "peers"
+
+
+def gateway_binary():
+    """The gateway under test: $WARMLINE_BIN (set by ctest), else a local build."""
+    env = os.environ.get("WARMLINE_BIN")
+    if env:
+        return Path(env)
+    for build in ("build", "build-e2e"):
+        candidate = SOURCE_DIR / build / "warmline"
+        if candidate.exists():
+            return candidate
+    raise unittest.SkipTest("WARMLINE_BIN is not set and no built gateway was found")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Waiting and ports
+
+
+def wait_for(condition, timeout, what, interval=0.05):
+    """Polls `condition()` until it returns a truthy value (returned) or `timeout` seconds pass
+    (AssertionError naming `what`). The only way tests wait for something."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _bindable(kind, host, port):
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port(host="127.0.0.1", kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):
+    """A port that is free for every socket kind in `kinds` on `host` right now."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, kinds[0]) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if all(_bindable(k, host, port) for k in kinds[1:]):
+            return port
+    raise RuntimeError("no free port found")
+
+
+def free_port_range(count, host="127.0.0.1"):
+    """`count` consecutive free UDP ports starting at an even port (RTP, RTCP pairs)."""
+    rng = random.Random()
+    for _ in range(200):
+        first = rng.randrange(30000, 60000 - count) & ~1
+        if all(_bindable(socket.SOCK_DGRAM, host, p) for p in range(first, first + count)):
+            return first, first + count - 1
+    raise RuntimeError("no free port range found")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Processes
+
+
+class Process:
+    """One child process we own: started in its own session, logs to files, stopped by PID."""
+
+    def __init__(self, name, argv, workdir, env=None, cwd=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.stdout_path = Path(workdir) / f"{name}.stdout"
+        self.stderr_path = Path(workdir) / f"{name}.stderr"
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._out,
+                                      stderr=self._err, cwd=cwd or workdir, env=env,
+                                      start_new_session=True)
+        self.pid = self.popen.pid
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def wait(self, timeout):
+        """Exit status, or AssertionError if it is still running after `timeout` seconds."""
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} (pid {self.pid}) still running after {timeout}s")
+
+    def signal(self, sig):
+        if self.running():
+            os.kill(self.pid, sig)
+
+    def stop(self, grace=5.0):
+        """SIGTERM, then SIGKILL after `grace` seconds; only this PID."""
+        if self.running():
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(timeout=grace)
+        self._out.close()
+        self._err.close()
+
+    def output(self):
+        return self.stdout_path.read_text(errors="replace") + self.stderr_path.read_text(errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small SIP and HTTP clients (the test's own probes, not a peer under test)
+
+
+def sip_request(method, host, port, uri, local_ip="127.0.0.1", extra_headers="", body="", timeout=1.0):
+    """Sends one out-of-dialog request over UDP and returns the first final response's text, or None
+    when nothing final arrived within `timeout`. Provisional responses are skipped."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((local_ip, 0))
+        lport = s.getsockname()[1]
+        tag = "%08x" % random.getrandbits(32)
+        msg = (f"{method} {uri} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {local_ip}:{lport};branch=z9hG4bK-e2e{tag};rport\r\n"
+               f"From: <sip:probe@{local_ip}:{lport}>;tag={tag}\r\n"
+               f"To: <{uri}>\r\n"
+               f"Call-ID: e2e-probe-{tag}@{local_ip}\r\n"
+               f"CSeq: 1 {method}\r\n"
+               f"Max-Forwards: 70\r\n"
+               f"{extra_headers}"
+               f"Content-Length: {len(body.encode())}\r\n\r\n{body}")
+        s.sendto(msg.encode(), (host, port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = s.recv(65535).decode(errors="replace")
+            except socket.timeout:
+                return None
+            if data.startswith("SIP/2.0 ") and not data.startswith("SIP/2.0 1"):
+                return data
+        return None
+
+
+def status_of(response):
+    return int(response.split(" ", 2)[1]) if response else None
+
+
+def http(method, url, body=None, timeout=5.0):
+    """(status, parsed JSON or text). HTTP errors are returned, not raised."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    text = raw.decode(errors="replace")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+# ---------------------------------------------------------------------------------------------------
+# The test base class
+
+
+class E2ETestCase(unittest.TestCase):
+    """Gives each test a temporary folder and a list of processes; stops them (by PID) at the end and
+    prints every log when the test failed."""
+
+    def run(self, result=None):
+        result = result if result is not None else self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"warmline-e2e-{self._testMethodName}-"))
+        self.processes = []
+        self.printers = []
+        try:
+            super().run(result)
+        finally:
+            if len(result.failures) + len(result.errors) > before:
+                self._print_logs()
+            if os.environ.get("WARMLINE_E2E_KEEP"):
+                print(f"\n[e2e] kept {self.workdir}", file=sys.stderr)
+            else:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        return result
+
+    def _print_logs(self):
+        print(f"\n===== logs of {self.id()} ({self.workdir}) =====", file=sys.stderr)
+        for path in sorted(self.workdir.rglob("*")):
+            if path.is_file() and path.suffix in (".stdout", ".stderr", ".log", ".jsonl", ".toml", ".txt"):
+                text = path.read_text(errors="replace")
+                if len(text) > 60000:
+                    text = "...\n" + text[-60000:]
+                print(f"----- {path.name} -----\n{text}", file=sys.stderr)
+        for printer in self.printers:
+            printer()
+
+    def start(self, name, argv, env=None, cwd=None):
+        p = Process(name, argv, self.workdir, env=env, cwd=cwd)
+        self.processes.append(p)
+        self.addCleanup(p.stop)
+        return p
+
+
+# ---------------------------------------------------------------------------------------------------
+# The gateway
+
+
+def config_text(c):
+    """The gateway config for one test (keys: server/config.hpp, conf/warmline.toml). `c` is a dict
+    built by Gateway; everything but the ports has a test-friendly default there."""
+    targets = "".join(
+        f'\n[[agent.target]]\nname = "{t["name"]}"\naliases = {json.dumps(t.get("aliases", []))}\n'
+        f'uri = "{t["uri"]}"\n' for t in c["targets"])
+    return f'''# generated by tests/e2e/harness.py for one test
+[server]
+sip_listen = ["udp:127.0.0.1:{c["sip_port"]}"]
+http = "127.0.0.1:{c["http_port"]}"
+rtp_ports = "{c["rtp_first"]}-{c["rtp_last"]}"
+shards = {c["shards"]}
+cdr = "{c["cdr"]}"
+drain_timeout_s = {c["drain_timeout_s"]}
+log_level = "debug"
+
+[media]
+codecs = ["PCMU", "PCMA"]
+
+[[trunk]]
+name = "local"
+source_cidrs = {json.dumps(c["trunk_cidrs"])}
+accepts_refer = true
+
+[[agent]]
+name = "demo"
+numbers = ["demo"]
+url = "{c["agent_url"]}"
+sample_rate = {c["sample_rate"]}
+refer_timeout_s = {c["refer_timeout_s"]}
+fallback_message = "{c["fallback_message"]}"
+{targets}'''
+
+
+class Gateway:
+    """The gateway under test with a config generated for this test (fresh ports), started and
+    waited for until it answers OPTIONS and /healthz."""
+
+    def __init__(self, case, agent_url, targets=(), refer_timeout_s=30, trunk_cidrs=("127.0.0.1/32",),
+                 fallback_message="Sorry, our assistant is not available. Please call again later.",
+                 drain_timeout_s=60, shards=2, sample_rate=16000):
+        self.case = case
+        self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
+        self.http_port = free_port(kinds=(socket.SOCK_STREAM,))
+        rtp_first, rtp_last = free_port_range(40)
+        self.config = {
+            "sip_port": self.sip_port, "http_port": self.http_port, "rtp_first": rtp_first,
+            "rtp_last": rtp_last, "shards": shards, "cdr": str(case.workdir / "cdr.sqlite"),
+            "drain_timeout_s": drain_timeout_s, "trunk_cidrs": list(trunk_cidrs), "agent_url": agent_url,
+            "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
+            "fallback_message": fallback_message, "targets": list(targets),
+        }
+        self.config_path = case.workdir / "warmline.toml"
+        self.config_path.write_text(config_text(self.config))
+        self.proc = case.start("warmline", [gateway_binary(), "--config", self.config_path])
+        wait_for(self._ready, 30, "the gateway to answer OPTIONS and /healthz")
+
+    def _ready(self):
+        if not self.proc.running():
+            raise AssertionError(f"the gateway exited with {self.proc.popen.returncode} at start-up")
+        return status_of(self.options()) == 200 and self.http("GET", "/healthz")[0] == 200
+
+    @property
+    def uri(self):
+        return f"sip:demo@127.0.0.1:{self.sip_port}"
+
+    def options(self, timeout=1.0):
+        return sip_request("OPTIONS", "127.0.0.1", self.sip_port, f"sip:127.0.0.1:{self.sip_port}",
+                           timeout=timeout)
+
+    def http(self, method, path, body=None):
+        try:
+            return http(method, f"http://127.0.0.1:{self.http_port}{path}", body)
+        except OSError as e:  # not listening (yet, or any more)
+            return None, str(e)
+
+    def calls(self):
+        status, body = self.http("GET", "/v1/calls")
+        if status != 200:
+            raise AssertionError(f"GET /v1/calls answered {status}: {body}")
+        return body["calls"]
+
+    def only_call(self):
+        """The id of the single live call (waits for it to be listed)."""
+        calls = wait_for(self.calls, 10, "GET /v1/calls to list the call")
+        self.case.assertEqual(len(calls), 1, calls)
+        return calls[0]["id"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Agents
+
+
+def agent_python():
+    """An interpreter that can run examples/agent.py: this one, or Debian's when only Debian's has
+    python3-websockets (a pyenv shim in PATH often lacks it)."""
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        if Path(candidate).exists() and subprocess.run(
+                [candidate, "-c", "import websockets"], capture_output=True).returncode == 0:
+            return candidate
+    return sys.executable
+
+
+def matches(event, fields):
+    return isinstance(event, dict) and all(event.get(k) == v for k, v in fields.items())
+
+
+class Agent:
+    """examples/agent.py (the reference agent) with a script; every frame it received is a JSON line
+    in its events file, which is what the tests assert on."""
+
+    def __init__(self, case, script):
+        self.case = case
+        self.port = free_port(kinds=(socket.SOCK_STREAM,))
+        self.script_path = case.workdir / "agent-script.txt"
+        self.script_path.write_text(script)
+        self.events_path = case.workdir / "agent-events.jsonl"
+        self.proc = case.start("agent", [
+            agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", f"127.0.0.1:{self.port}",
+            "--script", self.script_path, "--events", self.events_path])
+        wait_for(self._listening, 15, "the agent to listen")
+
+    def _listening(self):
+        if not self.proc.running():
+            raise AssertionError(f"the agent exited with {self.proc.popen.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    def events(self):
+        if not self.events_path.exists():
+            return []
+        out = []
+        for line in self.events_path.read_text(errors="replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass  # a line still being written
+        return out
+
+    def find(self, **fields):
+        return [e for e in self.events() if matches(e, fields)]
+
+    def wait_event(self, timeout=15, **fields):
+        """The first event with all `fields` (e.g. type="transfer", state="ended")."""
+        found = wait_for(lambda: self.find(**fields), timeout, f"agent event {fields}")
+        return found[0]
+
+
+class SilentAgent:
+    """A TCP port that accepts connections (kernel backlog) and never answers the WebSocket upgrade:
+    an agent that never picks up."""
+
+    def __init__(self, case):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        case.addCleanup(self.sock.close)
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+
+def unreachable_agent_url():
+    """A ws:// URL where nothing listens (connection refused)."""
+    return f"ws://127.0.0.1:{free_port(kinds=(socket.SOCK_STREAM,))}"

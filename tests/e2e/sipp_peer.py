@@ -1,0 +1,75 @@
+"""SIPp as a test peer: one call (`-m 1`) of a scenario from tests/e2e/scenarios/, headless, with every
+message it sent or received in `<name>.messages.log` (printed when a test fails).
+
+Conventions the scenarios share (keys passed with `-key`):
+- `[rtp_port]`: the caller's RTP port put in the SDP offer: a RtpPeer owned by the test, so the test
+  both sends the caller's audio/DTMF and sees what the gateway sends back;
+- `[media_file]`: the UAC scenarios write "<ip> <port> <telephone-event payload type>" of the gateway's
+  SDP answer there (an <exec>), so the test knows where to send RTP;
+- a scenario that waits in `<recv request="INFO">` is released by `trigger()`: the test sends an INFO
+  with the call's Call-ID to SIPp's port once it has checked what it needs while the call is up. This
+  replaces a fixed pause, so no test races a timer.
+"""
+import random
+import socket
+
+from harness import SCENARIOS, free_port, free_port_range, wait_for
+
+
+class Sipp:
+    def __init__(self, case, scenario, gateway_port, name="sipp", local_ip="127.0.0.1", service="demo",
+                 rtp_port=None, timeout_s=60, extra=()):
+        self.case = case
+        self.name = name
+        self.local_ip = local_ip
+        self.port = free_port(local_ip, kinds=(socket.SOCK_DGRAM,))
+        control_port = free_port(kinds=(socket.SOCK_DGRAM,))
+        media_first, _ = free_port_range(4, local_ip)
+        self.call_id = f"e2e-{name}-{random.getrandbits(40):x}@{local_ip}"
+        self.media_path = case.workdir / f"{name}.media.txt"
+        self.messages_path = case.workdir / f"{name}.messages.log"
+        argv = ["sipp", f"127.0.0.1:{gateway_port}", "-sf", SCENARIOS / scenario, "-m", "1", "-l", "1",
+                "-nostdin", "-i", local_ip, "-bind_local", "-p", self.port, "-cp", control_port,
+                "-mp", media_first, "-s", service, "-cid_str", self.call_id,
+                "-timeout", f"{timeout_s}s", "-timeout_error", "-max_recv_loops", "1000",
+                "-trace_msg", "-message_file", self.messages_path,
+                "-trace_err", "-error_file", case.workdir / f"{name}.errors.log",
+                "-key", "media_file", self.media_path, "-key", "rtp_port", rtp_port or 9, *extra]
+        self.proc = case.start(name, argv)
+
+    def wait(self, timeout=60):
+        """SIPp's exit status: 0 = the call followed the scenario exactly."""
+        return self.proc.wait(timeout)
+
+    def assert_passed(self, timeout=60):
+        rc = self.wait(timeout)
+        self.case.assertEqual(rc, 0, f"{self.name} failed (exit {rc}); see {self.messages_path.name}")
+
+    def messages(self):
+        return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""
+
+    def gateway_media(self, timeout=15):
+        """(ip, port, telephone-event payload type or None) from the gateway's SDP answer."""
+        def read():
+            if not self.proc.running() and not self.media_path.exists():
+                raise AssertionError(f"{self.name} exited ({self.proc.popen.returncode}) before the answer")
+            text = self.media_path.read_text() if self.media_path.exists() else ""
+            return text.split() if text.endswith("\n") and len(text.split()) >= 2 else None
+        fields = wait_for(read, timeout, f"{self.name} to receive the gateway's SDP answer")
+        te = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else None
+        return fields[0], int(fields[1]), te
+
+    def trigger(self):
+        """Releases a scenario waiting in <recv request="INFO"> (see the module comment)."""
+        tag = "%08x" % random.getrandbits(32)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((self.local_ip, 0))
+            lport = s.getsockname()[1]
+            msg = (f"INFO sip:caller@{self.local_ip}:{self.port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP {self.local_ip}:{lport};branch=z9hG4bK-trigger{tag}\r\n"
+                   f"From: <sip:e2e-test@{self.local_ip}>;tag=trigger{tag}\r\n"
+                   f"To: <sip:caller@{self.local_ip}:{self.port}>\r\n"
+                   f"Call-ID: {self.call_id}\r\n"
+                   f"CSeq: 1 INFO\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            s.sendto(msg.encode(), (self.local_ip, self.port))
+
