@@ -1,0 +1,108 @@
+"""baresip (1.0.0, headless) as a test peer: a real SIP phone that dials, answers and follows a REFER.
+
+Its config is tests/e2e/peers/baresip/ (from /work/shared/peers/baresip: a 48 kHz stereo sine source,
+no player, ctrl_tcp), copied per test into a temporary folder with fresh ports. The test drives it
+through ctrl_tcp (netstring-framed JSON, as /work/shared/peers/baresip_ctrl.py does); a reader thread
+collects every event so the test can wait for one with a deadline.
+"""
+import json
+import socket
+import threading
+
+from harness import PEERS_DIR, free_port, free_port_range, wait_for
+
+_REPLACED = ("sip_listen", "rtp_ports", "ctrl_tcp_listen", "snd_path")
+
+
+class Baresip:
+    def __init__(self, case, name="baresip", user="bob", lifetime_s=150):
+        self.case = case
+        self.name = name
+        self.sip_port = free_port()  # baresip listens on UDP and TCP
+        self.ctrl_port = free_port(kinds=(socket.SOCK_STREAM,))
+        rtp_first, rtp_last = free_port_range(20)
+        self.dir = case.workdir / name
+        (self.dir / "rec").mkdir(parents=True)
+        settings = {"sip_listen": f"127.0.0.1:{self.sip_port}", "rtp_ports": f"{rtp_first}-{rtp_last}",
+                    "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}", "snd_path": str(self.dir / "rec")}
+        lines = [ln for ln in (PEERS_DIR / "baresip" / "config").read_text().splitlines()
+                 if (ln.split() or [""])[0] not in _REPLACED]
+        lines += [f"{k}\t\t{v}" for k, v in settings.items()]
+        (self.dir / "config").write_text("\n".join(lines) + "\n")
+        (self.dir / "accounts").write_text(
+            f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
+        self.uri = f"sip:{user}@127.0.0.1:{self.sip_port}"
+        # -t: baresip quits by itself at the latest after lifetime_s (a bound if cleanup never runs).
+        self.proc = case.start(name, ["baresip", "-f", self.dir, "-t", lifetime_s])
+        self._events = []
+        self._lock = threading.Lock()
+        self.sock = wait_for(self._connect, 15, f"{name}'s ctrl_tcp to listen")
+        self._token = 0
+        self._reader = threading.Thread(target=self._read, name=f"{name}-ctrl", daemon=True)
+        self._reader.start()
+        case.addCleanup(self._close)
+
+    def _connect(self):
+        if not self.proc.running():
+            raise AssertionError(f"{self.name} exited with {self.proc.popen.returncode} at start-up")
+        try:
+            return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
+        except OSError:
+            return None
+
+    def _close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self._reader.join(timeout=5)
+
+    def _read(self):
+        buf = b""
+        self.sock.settimeout(None)
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b":" in buf:
+                length, rest = buf.split(b":", 1)
+                if not length.isdigit():
+                    return  # not netstring framing: stop reading rather than guess
+                n = int(length)
+                if len(rest) < n + 1:
+                    break
+                try:
+                    message = json.loads(rest[:n])
+                except ValueError:
+                    message = {"unparsed": rest[:n].decode(errors="replace")}
+                buf = rest[n + 1:]
+                with self._lock:
+                    self._events.append(message)
+                with open(self.dir / "ctrl-events.log", "a") as log:
+                    log.write(json.dumps(message) + "\n")
+
+    def command(self, command, params=""):
+        self._token += 1
+        body = json.dumps({"command": command, "params": params, "token": f"t{self._token}"}).encode()
+        self.sock.sendall(str(len(body)).encode() + b":" + body + b",")
+
+    def dial(self, uri):
+        self.command("dial", uri)
+
+    def hangup(self):
+        self.command("hangup")
+
+    def events(self):
+        with self._lock:
+            return list(self._events)
+
+    def find(self, **fields):
+        return [e for e in self.events() if all(e.get(k) == v for k, v in fields.items())]
+
+    def wait_event(self, timeout=15, **fields):
+        """The first ctrl_tcp event with all `fields`, e.g. type="CALL_ESTABLISHED"."""
+        return wait_for(lambda: self.find(**fields), timeout, f"{self.name} event {fields}")[0]
