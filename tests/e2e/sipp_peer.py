@@ -14,6 +14,7 @@ import random
 import socket
 
 from harness import SCENARIOS, free_port, free_port_range, wait_for
+from rtp_peer import RtpPeer
 
 
 class Sipp:
@@ -73,3 +74,39 @@ class Sipp:
                    f"CSeq: 1 INFO\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
             s.sendto(msg.encode(), (self.local_ip, self.port))
 
+
+
+class SippUas:
+    """SIPp's built-in UAS (`-sn uas`: 180, 200 with SDP, then waits for the caller's BYE) as a
+    transfer target: exit 0 means it was called, answered and hung up on cleanly."""
+
+    def __init__(self, case, name="target", timeout_s=90):
+        self.case = case
+        self.name = name
+        self.port = free_port(kinds=(socket.SOCK_DGRAM,))
+        media_first, _ = free_port_range(4)
+        self.messages_path = case.workdir / f"{name}.messages.log"
+        self.proc = case.start(name, [
+            "sipp", "-sn", "uas", "-m", "1", "-nostdin", "-i", "127.0.0.1", "-bind_local", "-p", self.port,
+            "-cp", free_port(kinds=(socket.SOCK_DGRAM,)), "-mp", media_first, "-timeout", f"{timeout_s}s",
+            "-timeout_error", "-trace_msg", "-message_file", self.messages_path])
+
+    def messages(self):
+        return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""
+
+    def wait(self, timeout=60):
+        return self.proc.wait(timeout)
+
+
+def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True):
+    """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
+    returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
+    address from the SDP answer."""
+    rtp = RtpPeer(local_ip)
+    case.addCleanup(rtp.stop)
+    sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port)
+    ip, port, te_pt = sipp.gateway_media()
+    if need_dtmf:
+        case.assertIsNotNone(te_pt, "the gateway's SDP answer drops telephone-event (RFC 4733)")
+    rtp.start_sending(ip, port, te_pt or 101)
+    return sipp, rtp

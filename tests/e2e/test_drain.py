@@ -1,0 +1,49 @@
+"""Graceful drain (DESIGN.md "Command line": SIGTERM drains — stop taking calls, finish live ones,
+exit). While a call is up the gateway gets SIGTERM: a new INVITE gets 503, OPTIONS and /readyz
+answer 503 (so Kamailio's dispatcher and load balancers move on), the live call still carries
+audio and DTMF, and the process exits by itself once that call has ended.
+"""
+import signal
+import unittest
+
+from harness import Agent, E2ETestCase, Gateway, status_of, wait_for
+from rtp_peer import tone_ratio
+from sipp_peer import Sipp, start_caller
+
+SCRIPT = """\
+on start: tone 440 2000
+on dtmf 7: tone 1000 2000
+"""
+
+
+class Drain(E2ETestCase):
+    def test_sigterm_refuses_new_calls_keeps_the_live_one_and_exits_after_it(self):
+        agent = Agent(self, SCRIPT)
+        gateway = Gateway(self, agent.url)
+        self.assertEqual(gateway.http("GET", "/readyz")[0], 200)
+        sipp, rtp = start_caller(self, gateway, "uac-call-until-trigger.xml")
+        agent.wait_event(type="start")
+
+        gateway.proc.signal(signal.SIGTERM)
+        wait_for(lambda: gateway.http("GET", "/readyz")[0] == 503, 10, "/readyz to answer 503 while draining")
+        second = Sipp(self, "uac-invite-rejected-503.xml", gateway.sip_port, name="sipp-new-call")
+        second.assert_passed()
+        self.assertEqual(status_of(gateway.options()), 503, "a draining node answers OPTIONS with 503")
+        self.assertTrue(gateway.proc.running(), "the gateway must wait for the live call")
+
+        # The live call still works both ways.
+        before = rtp.count()
+        rtp.send_dtmf("7")
+        agent.wait_event(type="dtmf", digit="7")
+        wait_for(lambda: tone_ratio(rtp.audio(before)[-1600:], 1000) > 0.5, 10,
+                 "the agent's answer to the digit (1 kHz) at the caller while draining")
+        self.assertEqual(len(gateway.calls()), 1)
+
+        sipp.trigger()  # the caller hangs up: the last call is gone, the gateway may exit
+        sipp.assert_passed()
+        agent.wait_event(type="stop", reason="caller_hangup")
+        self.assertEqual(gateway.proc.wait(15), 0, "the drained gateway must exit 0")
+
+
+if __name__ == "__main__":
+    unittest.main()
