@@ -24,11 +24,11 @@ namespace warmline::ai {
 // warmline → agent
 
 struct CallInfo {
-  std::string id;
-  std::string from;
-  std::string to;
+  std::string id{};
+  std::string from{};
+  std::string to{};
   // SIP headers passed on to the agent (configured X- headers, etc.), in the order given.
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 enum class MarkEvent { kPlayed, kCleared };
@@ -42,12 +42,12 @@ enum class TransferResult {
 };
 
 struct TransferEvent {
-  std::string_view id;
+  std::string_view id{};
   TransferState state = TransferState::kDialing;
-  std::string_view target;       // omitted when empty
+  std::string_view target{};     // omitted when empty
   TransferResult result = TransferResult::kFailed;  // written only when state == kEnded
   int sip_status = 0;            // omitted when 0
-  std::string_view reason;       // omitted when empty
+  std::string_view reason{};     // omitted when empty
 };
 
 std::string_view to_string(MarkEvent event);

@@ -29,7 +29,7 @@ class PlayoutBuffer {
     std::size_t max_pending_marks = 256;
     // Called from pull()/clear() for each mark reached or dropped, in order. `name` is valid only
     // during the call. It may call mark(), not pull() or clear().
-    std::function<void(std::string_view name, MarkEvent event)> on_mark;
+    std::function<void(std::string_view name, MarkEvent event)> on_mark{};
   };
 
   struct PushResult {

@@ -52,13 +52,13 @@ struct CloseReason {
   };
   Kind kind = Kind::kError;
   std::uint16_t ws_code = 0;  // the close code for kRemote (1000 normal, ...), else 0
-  std::string message;        // human-readable detail for logs and CDRs
+  std::string message{};      // human-readable detail for logs and CDRs
 };
 std::string_view to_string(CloseReason::Kind kind);
 
 struct ConnectOptions {
-  std::string bearer_token;  // sent as "Authorization: Bearer <token>" when not empty
-  std::vector<std::pair<std::string, std::string>> headers;  // extra handshake headers
+  std::string bearer_token{};  // sent as "Authorization: Bearer <token>" when not empty
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra handshake headers
   std::chrono::milliseconds connect_timeout{5000};  // resolve + TCP connect + WebSocket handshake
   std::size_t max_message_bytes = 1024 * 1024;     // larger incoming messages fail the connection
   std::size_t max_queued_bytes = 512 * 1024;       // ≈ 16 s of 16 kHz audio; beyond it: kStuck
@@ -67,12 +67,12 @@ struct ConnectOptions {
 };
 
 struct AgentCallbacks {
-  std::function<void()> on_open;
-  std::function<void(std::string_view text)> on_text;
-  std::function<void(std::span<const std::uint8_t> data)> on_binary;
+  std::function<void()> on_open{};
+  std::function<void(std::string_view text)> on_text{};
+  std::function<void(std::span<const std::uint8_t> data)> on_binary{};
   // Exactly once per connect(), whatever ends the connection, and never from inside a call to this
   // class (it is always dispatched from the io_context). Not called once the object is destroyed.
-  std::function<void(const CloseReason& reason)> on_close;
+  std::function<void(const CloseReason& reason)> on_close{};
 };
 
 class AgentConnection {

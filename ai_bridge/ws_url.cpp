@@ -20,7 +20,7 @@ bool valid_port(std::string_view port) {
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() &&
          std::equal(prefix.begin(), prefix.end(), s.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+                    [](char p, char c) { return std::tolower(static_cast<unsigned char>(c)) == p; });
 }
 
 }  // namespace

@@ -144,7 +144,9 @@ TEST_F(PlayoutBufferTest, CallbackMaySetTheNextMark) {
   PlayoutBuffer buf({.capacity_samples = 100, .max_pending_marks = 1,
                      .on_mark = [&](std::string_view name, MarkEvent) {
                        EXPECT_EQ(name, chained == 0 ? "first" : "second");
-                       if (chained++ == 0) EXPECT_TRUE(self->mark("second"));
+                       if (chained++ == 0) {
+                         EXPECT_TRUE(self->mark("second"));
+                       }
                      }});
   self = &buf;
   buf.mark("first");
