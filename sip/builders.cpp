@@ -33,6 +33,32 @@ Message make_response(const Message& request, int status, std::string_view reaso
   return r;
 }
 
+namespace {
+
+Message same_transaction_request(const Message& invite, std::string_view method) {
+  Message m;
+  m.method = std::string(method);
+  m.request_uri = invite.request_uri;
+  if (!invite.vias.empty()) m.vias.push_back(invite.vias.front());
+  m.from = invite.from;
+  m.to = invite.to;
+  m.call_id = invite.call_id;
+  m.cseq = CSeq{invite.cseq.number, std::string(method)};
+  m.max_forwards = 70;
+  m.routes = invite.routes;
+  return m;
+}
+
+}  // namespace
+
+Message make_cancel(const Message& invite) { return same_transaction_request(invite, "CANCEL"); }
+
+Message make_non_2xx_ack(const Message& invite, const Message& response) {
+  Message ack = same_transaction_request(invite, "ACK");
+  ack.to = response.to;
+  return ack;
+}
+
 std::string new_branch(RandomSource& random) { return std::string(kBranchCookie) + random.token(16); }
 
 std::string new_tag(RandomSource& random) { return random.token(12); }

@@ -32,6 +32,12 @@ inline constexpr std::string_view kBranchCookie = "z9hG4bK";  // RFC 3261 §8.1.
 // needed), Call-ID and CSeq; nothing else.
 Message make_response(const Message& request, int status, std::string_view reason);
 
+// The two requests built from an INVITE we sent, which share its Request-URI, Call-ID, From, CSeq
+// number, top Via (so its branch) and Route headers:
+// §9.1 CANCEL (To from the INVITE) and §17.1.1.3 ACK for a non-2xx final (To from the response).
+Message make_cancel(const Message& invite);
+Message make_non_2xx_ack(const Message& invite, const Message& response);
+
 std::string new_branch(RandomSource& random);   // "z9hG4bK" + 16 random characters
 std::string new_tag(RandomSource& random);      // 12 random characters
 std::string new_call_id(RandomSource& random, std::string_view host);  // "<20 random>@host"

@@ -242,19 +242,8 @@ bool TransactionLayer::cancel(ClientTransactionId id) {
 
 void TransactionLayer::send_cancel(Client& client) {
   client.cancel_pending = false;
-  const Message& invite = client.tx->request();
-  // §9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via (so the same branch) and Route
-  // as the INVITE; the method is CANCEL.
-  Message cancel;
-  cancel.method = "CANCEL";
-  cancel.request_uri = invite.request_uri;
-  cancel.vias.push_back(invite.vias.front());
-  cancel.from = invite.from;
-  cancel.to = invite.to;
-  cancel.call_id = invite.call_id;
-  cancel.cseq = CSeq{invite.cseq.number, "CANCEL"};
-  cancel.max_forwards = 70;
-  cancel.routes = invite.routes;
+  // §9.1: same Request-URI, Call-ID, To, From, CSeq number, top Via (so the same branch) and Route.
+  Message cancel = make_cancel(client.tx->request());
   static_cast<transaction::InviteClientTx*>(client.tx.get())->guard_cancel();
   Endpoint to = client.tx->destination();
   // The CANCEL's own final response changes nothing for the TU: the INVITE's 487 (or 2xx) does.

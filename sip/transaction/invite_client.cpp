@@ -1,5 +1,7 @@
 #include "sip/transaction/invite_client.hpp"
 
+#include "sip/builders.hpp"
+
 namespace warmline::sip::transaction {
 
 namespace invite_client {
@@ -122,19 +124,8 @@ void InviteClientTx::apply(Event event, const Message* response, const Endpoint*
 }
 
 void InviteClientTx::send_ack(const Message& response) {
-  // §17.1.1.3: same Request-URI, Call-ID, From, CSeq number and top Via as the INVITE, To from the
-  // response (with its tag), the INVITE's Route headers.
-  Message ack;
-  ack.method = "ACK";
-  ack.request_uri = request_.request_uri;
-  if (!request_.vias.empty()) ack.vias.push_back(request_.vias.front());
-  ack.from = request_.from;
-  ack.to = response.to;
-  ack.call_id = request_.call_id;
-  ack.cseq = CSeq{request_.cseq.number, "ACK"};
-  ack.max_forwards = 70;
-  ack.routes = request_.routes;
-  (void)env_.transport.send(ack, destination_);  // a lost ACK is repaired by the next final retransmission
+  // §17.1.1.3: the ACK shares the INVITE's branch, so it stays inside this transaction.
+  (void)env_.transport.send(make_non_2xx_ack(request_, response), destination_);  // a lost ACK is repaired by the next final retransmission
 }
 
 }  // namespace warmline::sip::transaction

@@ -55,6 +55,28 @@ TEST(BuildersTest, EmptyReasonUsesTheStandardPhrase) {
   EXPECT_EQ(make_response(sample_request(), 299, {}).reason, "");
 }
 
+TEST(BuildersTest, CancelAndNon2xxAckShareTheInviteTransaction) {
+  Message invite = sample_request();
+  invite.routes.resize(1);
+  invite.routes[0].uri.host = "proxy.example";
+  Message cancel = make_cancel(invite);
+  EXPECT_EQ(cancel.method, "CANCEL");
+  EXPECT_EQ(cancel.cseq.number, 5u);
+  EXPECT_EQ(cancel.cseq.method, "CANCEL");
+  ASSERT_EQ(cancel.vias.size(), 1u);  // only the top Via (§9.1)
+  EXPECT_EQ(cancel.vias[0].branch(), "z9hG4bK1");
+  EXPECT_EQ(cancel.routes.size(), 1u);
+  EXPECT_TRUE(cancel.body.empty());
+  Message busy = make_response(invite, 486, {});
+  busy.to.set_tag("callee");
+  Message ack = make_non_2xx_ack(invite, busy);
+  EXPECT_EQ(ack.method, "ACK");
+  EXPECT_EQ(ack.cseq.method, "ACK");
+  EXPECT_EQ(ack.to.tag(), "callee");  // §17.1.1.3: To from the response
+  EXPECT_TRUE(cancel.to.tag().empty());
+  EXPECT_EQ(ack.vias[0].branch(), "z9hG4bK1");
+}
+
 TEST(BuildersTest, BranchesCarryTheCookieAndAreUnique) {
   RandomSource random(1);
   std::set<std::string> seen;
