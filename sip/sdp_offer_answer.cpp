@@ -18,7 +18,9 @@ std::optional<uint8_t> format_payload_type(std::string_view format) {
   return static_cast<uint8_t>(pt);
 }
 
-std::string addr_type_of(std::string_view ip) { return ip.find(':') == std::string_view::npos ? "IP4" : "IP6"; }
+std::string addr_type_of(std::string_view ip) {
+  return ip.find(':') == std::string_view::npos ? "IP4" : "IP6";
+}
 
 // The local preference wins (caps.codecs order): the gateway knows which codec is cheapest for it to
 // bridge to the AI. The answer keeps the offerer's payload type number (RFC 3264 §6.1).
@@ -147,7 +149,8 @@ AnswerResult negotiate_answer(const SessionDescription& offer, const LocalMediaC
   AnswerResult r;
   r.answer = answer_skeleton(caps);
   for (size_t i = 0; i < offer.media.size(); ++i) {
-    r.answer.media.push_back(i == *chosen ? accept_stream(offer, i, *codec, caps, r) : refused(offer.media[i]));
+    const MediaDescription& m = offer.media[i];
+    r.answer.media.push_back(i == *chosen ? accept_stream(offer, i, *codec, caps, r) : refused(m));
   }
   return r;
 }

@@ -37,7 +37,8 @@ struct Received {
 
 // A plain UDP socket playing a peer, with a receive loop that records RTP packets.
 struct RawPeer {
-  explicit RawPeer(asio::io_context& io) : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  explicit RawPeer(asio::io_context& io)
+      : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
   void listen() {
     socket.async_receive_from(asio::buffer(buf), from, [this](boost::system::error_code ec, size_t n) {
       if (ec) return;
@@ -49,7 +50,9 @@ struct RawPeer {
       listen();
     });
   }
-  void send(udp::endpoint to, std::span<const uint8_t> bytes) { socket.send_to(asio::buffer(bytes.data(), bytes.size()), to); }
+  void send(udp::endpoint to, std::span<const uint8_t> bytes) {
+    socket.send_to(asio::buffer(bytes.data(), bytes.size()), to);
+  }
   void send_rtp(udp::endpoint to, uint8_t pt, uint16_t seq, uint32_t ts, std::span<const uint8_t> payload,
                 uint32_t ssrc = 0x5151) {
     std::array<uint8_t, 256> pkt{};

@@ -40,6 +40,15 @@ LocalMediaCaps local_caps() {
   return caps;
 }
 
+// Session-level lines shared by the small offers below, with and without a session-level c=.
+constexpr std::string_view kHeader = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n";
+constexpr std::string_view kHeaderNoC = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n";
+
+AnswerResult answer(std::string_view header, std::string_view media,
+                    const LocalMediaCaps& caps = local_caps()) {
+  return negotiate_answer(parse_ok(std::string(header) + std::string(media)), caps);
+}
+
 TEST(SdpParse, CarrierOfferFields) {
   SessionDescription sdp = parse_ok(kCarrierOffer);
   EXPECT_EQ(sdp.origin.username, "Sonus_UAC");
@@ -178,10 +187,7 @@ TEST(SdpNegotiate, LocalPreferenceBeatsOfferOrder) {
 }
 
 TEST(SdpNegotiate, PcmaOnlyOfferWithoutTelephoneEvent) {
-  AnswerResult r = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=audio 7000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"),
-      local_caps());
+  AnswerResult r = answer(kHeader, "m=audio 7000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n");
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.codec.name, "PCMA");
   EXPECT_FALSE(r.telephone_event_pt);
@@ -190,10 +196,7 @@ TEST(SdpNegotiate, PcmaOnlyOfferWithoutTelephoneEvent) {
 }
 
 TEST(SdpNegotiate, StaticPayloadTypesWithoutRtpmap) {
-  AnswerResult r = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 7000 RTP/AVP 18 8 0\r\n"
-               "c=IN IP4 5.6.7.8\r\n"),
-      local_caps());
+  AnswerResult r = answer(kHeaderNoC, "m=audio 7000 RTP/AVP 18 8 0\r\nc=IN IP4 5.6.7.8\r\n");
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.codec.name, "PCMU");
   EXPECT_EQ(r.codec.payload_type, 0);
@@ -205,11 +208,10 @@ TEST(SdpNegotiate, StaticPayloadTypesWithoutRtpmap) {
 TEST(SdpNegotiate, DynamicPayloadTypeKeepsOfferedNumber) {
   LocalMediaCaps caps = local_caps();
   caps.codecs = {"opus", "PCMU"};
-  AnswerResult r = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=audio 7000 RTP/AVP 111 0 96\r\na=rtpmap:111 OPUS/48000/2\r\n"
-               "a=rtpmap:96 telephone-event/48000\r\na=rtpmap:97 telephone-event/8000\r\n"),
-      caps);
+  AnswerResult r = answer(kHeader,
+                          "m=audio 7000 RTP/AVP 111 0 96\r\na=rtpmap:111 OPUS/48000/2\r\n"
+                          "a=rtpmap:96 telephone-event/48000\r\na=rtpmap:97 telephone-event/8000\r\n",
+                          caps);
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.codec.payload_type, 111);
   EXPECT_EQ(r.codec.clock_rate, 48000u);
@@ -218,10 +220,7 @@ TEST(SdpNegotiate, DynamicPayloadTypeKeepsOfferedNumber) {
 }
 
 TEST(SdpNegotiate, NoCommonCodecIs488) {
-  AnswerResult r = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=audio 7000 RTP/AVP 18 101\r\na=rtpmap:101 telephone-event/8000\r\n"),
-      local_caps());
+  AnswerResult r = answer(kHeader, "m=audio 7000 RTP/AVP 18 101\r\na=rtpmap:101 telephone-event/8000\r\n");
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.status_code, 488);
   EXPECT_EQ(r.reason_phrase, "Not Acceptable Here");
@@ -229,26 +228,20 @@ TEST(SdpNegotiate, NoCommonCodecIs488) {
 }
 
 TEST(SdpNegotiate, SrtpOnlyAndNoAudioAre488) {
-  AnswerResult srtp = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=audio 7000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"),
-      local_caps());
+  AnswerResult srtp =
+      answer(kHeader, "m=audio 7000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n");
   EXPECT_EQ(srtp.status_code, 488);
   EXPECT_NE(srtp.failure_reason.find("SRTP"), std::string::npos);
-  AnswerResult video = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"),
-      local_caps());
+  AnswerResult video = answer(kHeader, "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
   EXPECT_FALSE(video.ok);
   EXPECT_EQ(video.status_code, 488);
-  AnswerResult no_conn = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n"), local_caps());
+  AnswerResult no_conn = answer(kHeaderNoC, "m=audio 7000 RTP/AVP 0\r\n");
   EXPECT_EQ(no_conn.status_code, 488);
 }
 
 TEST(SdpNegotiate, VideoAndSecondAudioRefusedWithPortZero) {
   SessionDescription offer = parse_ok(
-      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+      std::string(kHeader) +
       "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
       "m=audio 7000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
       "m=audio 7004 RTP/AVP 8\r\n"
@@ -271,10 +264,7 @@ TEST(SdpNegotiate, VideoAndSecondAudioRefusedWithPortZero) {
 }
 
 TEST(SdpNegotiate, DisabledFirstAudioStreamIsSkipped) {
-  AnswerResult r = negotiate_answer(
-      parse_ok("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-               "m=audio 0 RTP/AVP 0\r\nm=audio 7004 RTP/AVP 8\r\n"),
-      local_caps());
+  AnswerResult r = answer(kHeader, "m=audio 0 RTP/AVP 0\r\nm=audio 7004 RTP/AVP 8\r\n");
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.media_index, 1u);
   EXPECT_EQ(r.remote_port, 7004);
@@ -297,8 +287,7 @@ TEST(SdpNegotiate, HoldOffersMirrorDirection) {
       {"c=IN IP4 1.2.3.4\r\nm=audio 7000 RTP/AVP 0\r\n", MediaDirection::kSendRecv, false},
   };
   for (const Case& c : cases) {
-    std::string text = std::string("v=0\r\no=- 1 2 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n") + c.lines;
-    SessionDescription offer = parse_ok(text);
+    SessionDescription offer = parse_ok(std::string(kHeaderNoC) + c.lines);
     EXPECT_EQ(is_hold(offer), c.hold) << c.lines;
     AnswerResult r = negotiate_answer(offer, local_caps());
     ASSERT_TRUE(r.ok) << c.lines;
