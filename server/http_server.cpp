@@ -66,6 +66,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : stream_(std::move(socket)), response_timer_(server->io), server_(std::move(server)) {
     error_code ec;
     remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
+    // Responses are written whole; Nagle would hold a pipelined second response for the peer's
+    // delayed ACK (~40 ms on Linux).
+    stream_.socket().set_option(tcp::no_delay(true), ec);
   }
 
   void start() { do_read_header(); }
