@@ -2,17 +2,17 @@
 
 namespace warmline::server {
 
-TransferEvent ReferProgress::end(TransferResult result, int status, std::string reason) {
+TransferUpdate ReferProgress::end(TransferResult result, int status, std::string reason) {
   state_ = State::kDone;
-  return TransferEvent{TransferEvent::Kind::kEnded, "ended", result, status, std::move(reason)};
+  return TransferUpdate{TransferUpdate::Kind::kEnded, "ended", result, status, std::move(reason)};
 }
 
-TransferEvent ReferProgress::on_refer_sent() {
+TransferUpdate ReferProgress::on_refer_sent() {
   state_ = State::kReferSent;
-  return TransferEvent{TransferEvent::Kind::kProgress, "dialing", TransferResult::kFailed, 0, ""};
+  return TransferUpdate{TransferUpdate::Kind::kProgress, "dialing", TransferResult::kFailed, 0, ""};
 }
 
-std::optional<TransferEvent> ReferProgress::on_refer_response(int status, const std::string& reason) {
+std::optional<TransferUpdate> ReferProgress::on_refer_response(int status, const std::string& reason) {
   if (state_ != State::kReferSent || status < 200) return std::nullopt;
   if (status < 300) {
     state_ = State::kAccepted;
@@ -22,7 +22,7 @@ std::optional<TransferEvent> ReferProgress::on_refer_response(int status, const 
   return end(TransferResult::kRejected, status, reason);
 }
 
-std::optional<TransferEvent> ReferProgress::on_notify(int sipfrag_status, const std::string& reason,
+std::optional<TransferUpdate> ReferProgress::on_notify(int sipfrag_status, const std::string& reason,
                                                       bool terminated) {
   // RFC 3515 §2.4.4: a NOTIFY may arrive before the 202 (the REFER's response can be lost or
   // reordered); it implies acceptance.
@@ -31,16 +31,16 @@ std::optional<TransferEvent> ReferProgress::on_notify(int sipfrag_status, const 
   if (sipfrag_status >= 200) return end(result_for_target_status(sipfrag_status), sipfrag_status, reason);
   if (terminated) return end(TransferResult::kFailed, sipfrag_status, "subscription terminated without a final status");
   if (sipfrag_status == 180 || sipfrag_status == 183)
-    return TransferEvent{TransferEvent::Kind::kProgress, "ringing", TransferResult::kFailed, sipfrag_status, reason};
+    return TransferUpdate{TransferUpdate::Kind::kProgress, "ringing", TransferResult::kFailed, sipfrag_status, reason};
   return std::nullopt;
 }
 
-std::optional<TransferEvent> ReferProgress::on_timeout() {
+std::optional<TransferUpdate> ReferProgress::on_timeout() {
   if (state_ != State::kReferSent && state_ != State::kAccepted) return std::nullopt;
   return end(TransferResult::kTimeout, 0, "no final NOTIFY within refer_timeout");
 }
 
-std::optional<TransferEvent> ReferProgress::on_caller_bye() {
+std::optional<TransferUpdate> ReferProgress::on_caller_bye() {
   if (state_ == State::kAccepted)
     return end(TransferResult::kCompleted, 0, "caller's side hung up after accepting the REFER (unconfirmed)");
   if (state_ == State::kReferSent) return end(TransferResult::kCallerHungUp, 0, "caller hung up");

@@ -15,7 +15,7 @@
 
 namespace warmline::server {
 
-struct TransferEvent {
+struct TransferUpdate {
   enum class Kind { kProgress, kEnded };
   Kind kind = Kind::kProgress;
   std::string state;           // progress: "dialing" | "ringing" | "answered"; ended: "ended"
@@ -32,24 +32,24 @@ class ReferProgress {
   bool done() const { return state_ == State::kDone; }
 
   // The REFER went out: the AI hears "dialing".
-  TransferEvent on_refer_sent();
+  TransferUpdate on_refer_sent();
   // Final response to the REFER. 2xx (202 normally) = accepted, no event yet; anything else ends the
   // transfer as rejected (401/407 too: we hold no credentials for the caller's side); a 408 that the
   // transaction synthesised (no answer at all) ends it as timeout.
-  std::optional<TransferEvent> on_refer_response(int status, const std::string& reason);
+  std::optional<TransferUpdate> on_refer_response(int status, const std::string& reason);
   // A NOTIFY with a sipfrag status. 100 -> nothing; 180/183 -> ringing; 2xx -> completed;
   // >= 300 -> ended with the mapped result. `terminated` (Subscription-State: terminated) without a
   // final status ends the transfer as failed.
-  std::optional<TransferEvent> on_notify(int sipfrag_status, const std::string& reason, bool terminated);
+  std::optional<TransferUpdate> on_notify(int sipfrag_status, const std::string& reason, bool terminated);
   // refer_timeout expired without a final NOTIFY.
-  std::optional<TransferEvent> on_timeout();
+  std::optional<TransferUpdate> on_timeout();
   // The caller's side sent BYE. After the REFER was accepted, many carriers and PBXs hang up on us as
   // soon as they have taken the call over, without a final NOTIFY: that is reported as completed
   // (reason says it was not confirmed). Before acceptance it is caller_hung_up.
-  std::optional<TransferEvent> on_caller_bye();
+  std::optional<TransferUpdate> on_caller_bye();
 
  private:
-  TransferEvent end(TransferResult result, int status, std::string reason);
+  TransferUpdate end(TransferResult result, int status, std::string reason);
   State state_ = State::kIdle;
 };
 

@@ -2,22 +2,6 @@
 
 namespace warmline::server {
 
-std::string_view to_string(TransferResult r) {
-  switch (r) {
-    case TransferResult::kCompleted: return "completed";
-    case TransferResult::kBusy: return "busy";
-    case TransferResult::kDeclined: return "declined";
-    case TransferResult::kNoAnswer: return "no_answer";
-    case TransferResult::kUnreachable: return "unreachable";
-    case TransferResult::kRejected: return "rejected";
-    case TransferResult::kTimeout: return "timeout";
-    case TransferResult::kCancelled: return "cancelled";
-    case TransferResult::kCallerHungUp: return "caller_hung_up";
-    case TransferResult::kFailed: return "failed";
-  }
-  return "failed";
-}
-
 TransferResult result_for_target_status(int s) {
   if (s >= 200 && s < 300) return TransferResult::kCompleted;
   switch (s) {

@@ -1,16 +1,14 @@
 // The structured outcome of a transfer (DESIGN.md "Transfers"): what the AI receives as `result`.
+// The enum itself belongs to the AI protocol (ai_bridge/native_protocol.hpp); this adds the mapping
+// from SIP statuses, which is the server's knowledge.
 #pragma once
 
-#include <string_view>
+#include "ai_bridge/native_protocol.hpp"
 
 namespace warmline::server {
 
-enum class TransferResult {
-  kCompleted, kBusy, kDeclined, kNoAnswer, kUnreachable, kRejected, kTimeout, kCancelled,
-  kCallerHungUp, kFailed,
-};
-
-std::string_view to_string(TransferResult r);
+using TransferResult = ai::TransferResult;
+using ai::to_string;
 
 // Maps the final SIP status of the *target's* answer (a bridged dial's final response, or the status
 // line of a REFER's final NOTIFY sipfrag) to a result:

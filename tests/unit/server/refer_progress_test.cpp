@@ -19,7 +19,7 @@ TEST(ReferProgress, AcceptedThenTryingThenOkCompletes) {
   EXPECT_FALSE(p.on_notify(100, "Trying", false));
   auto ev = p.on_notify(200, "OK", true);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, TransferEvent::Kind::kEnded);
+  EXPECT_EQ(ev->kind, TransferUpdate::Kind::kEnded);
   EXPECT_EQ(ev->result, TransferResult::kCompleted);
   EXPECT_EQ(ev->sip_status, 200);
   EXPECT_TRUE(p.done());
@@ -57,7 +57,7 @@ TEST(ReferProgress, RingingSipfragIsProgress) {
   p.on_refer_response(202, "Accepted");
   auto ev = p.on_notify(180, "Ringing", false);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, TransferEvent::Kind::kProgress);
+  EXPECT_EQ(ev->kind, TransferUpdate::Kind::kProgress);
   EXPECT_EQ(ev->state, "ringing");
 }
 

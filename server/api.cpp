@@ -1,0 +1,169 @@
+#include "server/api.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "ai_bridge/native_protocol.hpp"
+#include "server/json_writer.hpp"
+
+namespace warmline::server {
+
+namespace {
+
+void write_call(JsonWriter& w, const CallSnapshot& c) {
+  w.begin_object()
+      .field("id", c.id).field("from", c.from).field("to", c.to).field("agent", c.agent).field("state", c.state)
+      .field("started_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(c.started_at)));
+  w.key("transfer");
+  if (!c.transfer) {
+    w.null();
+  } else {
+    w.begin_object().field("id", c.transfer->id).field("target", c.transfer->target).field("state", c.transfer->state);
+    if (!c.transfer->result.empty()) w.field("result", c.transfer->result);
+    if (c.transfer->sip_status) w.field("sip_status", c.transfer->sip_status);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+// Runs `fn(call)` on the call's shard and answers from there; 404 when the call is not (or no longer)
+// there.
+void with_call(const ApiContext& ctx, const HttpRequest& req, Responder respond,
+               std::function<HttpResponse(Call&)> fn) {
+  std::string id(req.param("id"));
+  auto shard = shard_of_call_id(id, ctx.shards.size());
+  if (!shard) return (void)respond(HttpResponse::error(404, "not_found", "no call " + id));
+  ShardRuntime* rt = ctx.shards[*shard];
+  rt->shard().post([rt, id, respond, fn = std::move(fn)] {
+    auto call = rt->find(id);
+    if (!call) return (void)respond(HttpResponse::error(404, "not_found", "no call " + id));
+    respond(fn(*call));
+  });
+}
+
+void list_calls(const ApiContext& ctx, Responder respond) {
+  // Gather from every shard; the last shard to answer (on the control thread) writes the response.
+  struct Gather {
+    std::vector<CallSnapshot> calls;
+    size_t pending;
+  };
+  auto g = std::make_shared<Gather>(Gather{{}, ctx.shards.size()});
+  auto& control = ctx.control;
+  for (ShardRuntime* rt : ctx.shards) {
+    rt->shard().post([rt, g, &control, respond] {
+      auto snaps = rt->snapshots();
+      boost::asio::post(control, [g, snaps = std::move(snaps), respond]() mutable {
+        for (auto& s : snaps) g->calls.push_back(std::move(s));
+        if (--g->pending != 0) return;
+        JsonWriter w;
+        w.begin_object().key("calls").begin_array();
+        for (const auto& c : g->calls) write_call(w, c);
+        w.end_array().end_object();
+        respond(HttpResponse::json(200, w.take()));
+      });
+    });
+  }
+}
+
+std::string metrics_text(const ApiContext& ctx) {
+  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0;
+  int64_t active = 0, worst_lag = 0;
+  std::array<uint64_t, kTransferResults> by_result{};
+  for (ShardRuntime* rt : ctx.shards) {
+    auto& m = rt->metrics();
+    started += m.calls_started.load(std::memory_order_relaxed);
+    rejected += m.calls_rejected.load(std::memory_order_relaxed);
+    active += m.calls_active.load(std::memory_order_relaxed);
+    agent_fail += m.agent_failures.load(std::memory_order_relaxed);
+    transfers += m.transfers_started.load(std::memory_order_relaxed);
+    ticks += m.media_ticks.load(std::memory_order_relaxed);
+    overruns += m.media_overruns.load(std::memory_order_relaxed);
+    worst_lag = std::max(worst_lag, m.media_worst_lag_us.load(std::memory_order_relaxed));
+    for (size_t i = 0; i < kTransferResults; ++i) by_result[i] += m.transfers_by_result[i].load(std::memory_order_relaxed);
+  }
+  std::string out;
+  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+  };
+  metric("warmline_calls_active", "gauge", "Calls in progress.", active);
+  metric("warmline_calls_started_total", "counter", "Calls accepted.", started);
+  metric("warmline_calls_rejected_total", "counter", "INVITEs refused (ACL, routing, SDP, draining).", rejected);
+  metric("warmline_agent_failures_total", "counter", "Agent WebSockets that could not connect or dropped.", agent_fail);
+  metric("warmline_transfers_started_total", "counter", "Transfers started.", transfers);
+  out += "# HELP warmline_transfers_total Transfers ended, by result.\n# TYPE warmline_transfers_total counter\n";
+  for (size_t i = 0; i < kTransferResults; ++i)
+    out += fmt::format("warmline_transfers_total{{result=\"{}\"}} {}\n",
+                       ai::to_string(static_cast<ai::TransferResult>(i)), by_result[i]);
+  metric("warmline_media_ticks_total", "counter", "Media clock ticks over all shards.", ticks);
+  metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
+  metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);
+  metric("warmline_draining", "gauge", "1 while the node drains.", ctx.draining.load() ? 1 : 0);
+  return out;
+}
+
+}  // namespace
+
+std::optional<unsigned> shard_of_call_id(std::string_view id, size_t shard_count) {
+  if (id.size() < 3 || id[0] != 'c') return std::nullopt;
+  unsigned n = 0;
+  size_t i = 1;
+  for (; i < id.size() && id[i] >= '0' && id[i] <= '9' && i < 6; ++i) n = n * 10 + static_cast<unsigned>(id[i] - '0');
+  if (i == 1 || i >= id.size() || id[i] != '-' || n >= shard_count) return std::nullopt;
+  return n;
+}
+
+HttpRouter make_api_router(ApiContext ctx) {
+  HttpRouter r;
+  r.get("/healthz", [](const HttpRequest&, Responder respond) {
+    respond(HttpResponse::json(200, R"({"status":"ok"})"));
+  });
+  r.get("/readyz", [ctx](const HttpRequest&, Responder respond) {
+    if (ctx.draining.load()) return (void)respond(HttpResponse::json(503, R"({"status":"draining"})"));
+    respond(HttpResponse::json(200, R"({"status":"ready"})"));
+  });
+  r.get("/metrics", [ctx](const HttpRequest&, Responder respond) {
+    respond(HttpResponse::text(200, metrics_text(ctx), "text/plain; version=0.0.4"));
+  });
+  r.get("/v1/calls", [ctx](const HttpRequest&, Responder respond) { list_calls(ctx, std::move(respond)); });
+  r.get("/v1/calls/{id}", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) {
+      JsonWriter w;
+      write_call(w, call.snapshot());
+      return HttpResponse::json(200, w.take());
+    });
+  });
+  r.post("/v1/calls/{id}/transfer", [ctx](const HttpRequest& req, Responder respond) {
+    auto parsed = ai::parse_transfer_request(req.body);
+    if (auto* err = std::get_if<ai::ProtocolError>(&parsed))
+      return (void)respond(HttpResponse::error(400, err->code, err->message));
+    auto request = std::get<ai::TransferRequest>(std::move(parsed));
+    with_call(ctx, req, std::move(respond), [request = std::move(request)](Call& call) mutable {
+      auto started = call.request_transfer(std::move(request));
+      if (!started.ok) {
+        int status = started.code == "transfer_in_progress" || started.code == "not_active" ? 409
+                     : started.code == "not_supported" ? 501 : 422;
+        return HttpResponse::error(status, started.code, started.message);
+      }
+      JsonWriter w;
+      w.begin_object().field("id", started.id).field("state", "dialing").end_object();
+      return HttpResponse::json(202, w.take());
+    });
+  });
+  r.post("/v1/calls/{id}/hangup", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) {
+      call.hangup("api_hangup");
+      return HttpResponse::json(200, R"({"status":"hung_up"})");
+    });
+  });
+  r.post("/v1/drain", [ctx](const HttpRequest&, Responder respond) {
+    ctx.begin_drain();
+    respond(HttpResponse::json(202, R"({"status":"draining"})"));
+  });
+  return r;
+}
+
+}  // namespace warmline::server

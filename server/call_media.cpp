@@ -1,0 +1,134 @@
+#include "server/call_media.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace warmline::server {
+
+namespace {
+
+constexpr uint32_t kTickMs = 20;
+
+ai::PlayoutBuffer::Options playout_options(uint32_t agent_rate, CallMediaHandlers& handlers) {
+  ai::PlayoutBuffer::Options o;
+  o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(agent_rate), 60'000);
+  o.on_mark = [&handlers](std::string_view name, ai::MarkEvent event) {
+    if (handlers.on_mark) handlers.on_mark(name, event);
+  };
+  return o;
+}
+
+}  // namespace
+
+CallMedia::CallMedia(CallMediaOptions options, CallMediaHandlers handlers)
+    : options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      playout_(playout_options(options_.agent_rate, handlers_)) {}
+
+CallMedia::~CallMedia() { close(); }
+
+std::unique_ptr<CallMedia> CallMedia::open(boost::asio::io_context& io, CallMediaOptions options,
+                                           CallMediaHandlers handlers, std::error_code& ec) {
+  std::unique_ptr<CallMedia> m(new CallMedia(std::move(options), std::move(handlers)));
+  const auto& o = m->options_;
+  m->encoder_ = media::make_encoder({.name = o.codec_name, .clock_rate = o.clock_rate});
+  m->decoder_ = media::make_decoder({.name = o.codec_name, .clock_rate = o.clock_rate});
+  if (!m->encoder_ || !m->decoder_) {
+    ec = std::make_error_code(std::errc::protocol_not_supported);
+    return nullptr;
+  }
+  const uint32_t pcm_rate = m->encoder_->pcm_rate_hz();
+  m->up_ = media::Resampler::create({.in_rate_hz = pcm_rate, .out_rate_hz = o.agent_rate});
+  m->down_ = media::Resampler::create({.in_rate_hz = o.agent_rate, .out_rate_hz = pcm_rate});
+  if (!m->up_ || !m->down_) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return nullptr;
+  }
+  m->tone_frame_.set_format({pcm_rate, kTickMs});
+  if (o.ringback) m->ringback_.emplace(*o.ringback, pcm_rate);
+
+  CallMedia* self = m.get();
+  rtp::RtpSessionOptions ro;
+  ro.local_ip = o.local_ip;
+  ro.ports = o.ports;
+  ro.remote = o.remote;
+  ro.payload_type = o.payload_type;
+  ro.telephone_event_pt = o.telephone_event_pt;
+  ro.clock_rate = o.clock_rate;
+  ro.on_packet = [self](const rtp::RtpPacketView& p) { self->on_rtp(p); };
+  ro.on_dtmf = [self](char digit, uint32_t ms) {
+    if (self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);
+  };
+  m->rtp_ = rtp::RtpSession::open(io, std::move(ro), ec);
+  if (!m->rtp_) return nullptr;
+  return m;
+}
+
+uint16_t CallMedia::local_port() const { return rtp_ ? rtp_->local_port() : 0; }
+void CallMedia::start() { rtp_->start(); }
+
+void CallMedia::close() {
+  if (rtp_) rtp_->close();
+}
+
+const rtp::RtpStats& CallMedia::rtp_stats() const { return rtp_->stats(); }
+void CallMedia::set_remote(const boost::asio::ip::udp::endpoint& remote) { rtp_->set_remote(remote); }
+
+void CallMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(); }
+
+void CallMedia::on_rtp(const rtp::RtpPacketView& packet) {
+  // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
+  if (packet.payload_type != options_.payload_type || !handlers_.on_caller_audio) return;
+  auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(pcm_in_));
+  if (!decoded || decoded.size == 0) return;
+  size_t n = up_->process(std::span<const int16_t>(pcm_in_.data(), decoded.size), std::span<int16_t>(pcm_agent_));
+  if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(pcm_agent_.data(), n));
+}
+
+void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
+  // Little-endian PCM16 from the wire, converted in fixed-size chunks into a scratch buffer: an odd
+  // byte at the end of one frame is kept and joined with the next frame's first byte.
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t n = 0;
+    if (has_odd_byte_) {
+      pcm_agent_[n++] = static_cast<int16_t>(odd_byte_ | (bytes[i++] << 8));
+      has_odd_byte_ = false;
+    }
+    while (n < pcm_agent_.size() && i + 1 < bytes.size()) {
+      pcm_agent_[n++] = static_cast<int16_t>(bytes[i] | (bytes[i + 1] << 8));
+      i += 2;
+    }
+    if (i + 1 == bytes.size()) {
+      odd_byte_ = bytes[i++];
+      has_odd_byte_ = true;
+    }
+    playout_.push(std::span<const int16_t>(pcm_agent_.data(), n));
+  }
+}
+
+void CallMedia::send_frame(std::span<const int16_t> pcm) {
+  auto encoded = encoder_->encode(pcm, std::span<uint8_t>(payload_));
+  if (!encoded) return;
+  rtp_->send_audio(std::span<const uint8_t>(payload_.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
+}
+
+void CallMedia::on_media_tick(uint64_t) {
+  if (ringback_on_) {
+    ringback_->read(tone_frame_);
+    send_frame(tone_frame_.samples());
+    return;
+  }
+  const size_t agent_samples = options_.agent_rate * kTickMs / 1000;
+  const bool playing = playout_.pull(std::span<int16_t>(pcm_out_.data(), agent_samples));
+  if (was_playing_ && !playing && handlers_.on_playout_drained) handlers_.on_playout_drained();
+  was_playing_ = playing;
+  size_t n = down_->process(std::span<const int16_t>(pcm_out_.data(), agent_samples), std::span<int16_t>(pcm_in_));
+  // The resampler's output per 20 ms may differ by a sample at the start; the encoder needs exactly
+  // one 20 ms frame at its rate, so pad with silence or trim the filter's start-up shortfall.
+  const size_t want = encoder_->pcm_rate_hz() * kTickMs / 1000;
+  if (n < want) std::fill(pcm_in_.begin() + static_cast<std::ptrdiff_t>(n), pcm_in_.begin() + static_cast<std::ptrdiff_t>(want), int16_t{0});
+  send_frame(std::span<const int16_t>(pcm_in_.data(), want));
+}
+
+}  // namespace warmline::server

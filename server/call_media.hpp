@@ -1,0 +1,108 @@
+// The audio path of one call's caller leg (DESIGN.md "Threading and the packet paths"):
+//
+//   caller -> AI: every RTP packet is decoded and resampled to the agent's rate as soon as it arrives
+//                 and handed to on_caller_audio (no waiting for a tick).
+//   AI -> caller: the agent's audio waits in a PlayoutBuffer and leaves as one RTP packet per tick of
+//                 the shard's media clock (20 ms), so pacing is exact and clear() drops what is queued.
+//                 While a transfer runs, ringback replaces it; with nothing to play, encoded silence
+//                 keeps the stream (and carriers' RTP timeouts, NAT bindings) alive.
+//
+// Every buffer is sized at set-up: no allocation, lock or log line per packet or per tick.
+// Thread: the call's shard; every method and callback runs there.
+#pragma once
+
+#include <boost/asio/ip/udp.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "ai_bridge/playout_buffer.hpp"
+#include "media/codec.hpp"
+#include "media/media_clock.hpp"
+#include "media/resampler.hpp"
+#include "media/tone.hpp"
+#include "rtp/port_allocator.hpp"
+#include "rtp/session.hpp"
+
+namespace warmline::server {
+
+struct CallMediaOptions {
+  std::string codec_name = "PCMU";
+  uint32_t clock_rate = 8000;
+  uint8_t payload_type = 0;
+  std::optional<uint8_t> telephone_event_pt{};
+  std::string local_ip = "127.0.0.1";
+  boost::asio::ip::udp::endpoint remote{};
+  uint32_t agent_rate = 16000;
+  rtp::PortAllocator* ports = nullptr;
+  std::optional<media::ToneSpec> ringback{};
+};
+
+struct CallMediaHandlers {
+  std::function<void(std::span<const int16_t> pcm)> on_caller_audio{};  // at the agent's rate
+  std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
+  std::function<void(std::string_view name, ai::MarkEvent event)> on_mark{};
+  std::function<void()> on_playout_drained{};  // queued agent audio has just finished playing
+};
+
+class CallMedia final : public media::MediaClock::Participant {
+ public:
+  // Opens the RTP socket and the codec. nullptr with `ec` set when no port binds or the codec is
+  // unknown (the caller answers 500/488).
+  static std::unique_ptr<CallMedia> open(boost::asio::io_context& io, CallMediaOptions options,
+                                         CallMediaHandlers handlers, std::error_code& ec);
+  ~CallMedia() override;
+
+  uint16_t local_port() const;
+  void start();
+  void close();
+
+  // Raw bytes of an agent binary frame: 16-bit little-endian PCM at the agent's rate, any length.
+  void push_agent_audio(std::span<const uint8_t> bytes);
+  // Samples already at the agent's rate (speech synthesised by the gateway itself).
+  void push_agent_samples(std::span<const int16_t> pcm) { playout_.push(pcm); }
+  bool mark(std::string_view name) { return playout_.mark(name); }
+  size_t clear() { return playout_.clear(); }
+  bool playout_empty() const { return playout_.empty(); }
+  void set_ringback(bool on);
+  void set_remote(const boost::asio::ip::udp::endpoint& remote);
+
+  void on_media_tick(uint64_t tick) override;
+  const rtp::RtpStats& rtp_stats() const;
+  uint64_t agent_samples_dropped() const { return playout_.dropped_samples(); }
+
+ private:
+  CallMedia(CallMediaOptions options, CallMediaHandlers handlers);
+  void on_rtp(const rtp::RtpPacketView& packet);
+  void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
+
+  static constexpr size_t kMaxPcm = 48000 * 60 / 1000;  // 60 ms at 48 kHz: the longest packet we take
+
+  CallMediaOptions options_;
+  CallMediaHandlers handlers_;
+  std::shared_ptr<rtp::RtpSession> rtp_;
+  std::unique_ptr<media::Encoder> encoder_;
+  std::unique_ptr<media::Decoder> decoder_;
+  std::optional<media::Resampler> up_;    // codec PCM rate -> agent rate
+  std::optional<media::Resampler> down_;  // agent rate -> codec PCM rate
+  ai::PlayoutBuffer playout_;
+  std::optional<media::ToneSource> ringback_;
+  bool ringback_on_ = false;
+  bool was_playing_ = false;
+  uint8_t odd_byte_ = 0;
+  bool has_odd_byte_ = false;
+  std::array<int16_t, kMaxPcm> pcm_in_{};
+  std::array<int16_t, kMaxPcm> pcm_agent_{};
+  std::array<int16_t, kMaxPcm> pcm_out_{};
+  std::array<uint8_t, 1500> payload_{};
+  media::Frame tone_frame_;
+};
+
+}  // namespace warmline::server

@@ -1,0 +1,158 @@
+#include "server/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "server/api.hpp"
+#include "server/run_command.hpp"
+
+namespace warmline::server {
+
+namespace {
+
+unsigned shard_count(const Config& c) {
+  if (c.server.shards != 0) return c.server.shards;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace
+
+Gateway::Gateway(Config config)
+    : config_(std::move(config)),
+      signals_(control_, SIGTERM, SIGINT),
+      drain_timer_(control_),
+      grace_timer_(control_),
+      shards_(shard_count(config_)) {
+  speech_ = make_speech_service(config_);
+  auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_.size());
+  for (unsigned i = 0; i < shards_.size(); ++i) {
+    ShardRuntimeOptions o;
+    o.config = &config_;
+    o.rtp_ports = slices[i];
+    o.speech = speech_.get();
+    o.draining = &draining_;
+    o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
+    o.on_calls_changed = [this] {
+      if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });
+    };
+    runtimes_.push_back(std::make_unique<ShardRuntime>(shards_.at(i), std::move(o)));
+  }
+}
+
+Gateway::~Gateway() = default;
+
+// Any shard's socket may receive any message (SO_REUSEPORT hashes by source address); the owner is a
+// pure function of the Call-ID, so the message is handed over by post, never shared.
+void Gateway::route(unsigned from_shard, sip::Message&& message, const sip::Endpoint& from) {
+  unsigned owner = shard_for_call_id(message.call_id, shards_.size());
+  if (owner == from_shard) return runtimes_[owner]->receive(std::move(message), from);
+  ShardRuntime* rt = runtimes_[owner].get();
+  shards_.at(owner).post([rt, m = std::move(message), from]() mutable { rt->receive(std::move(m), from); });
+}
+
+int64_t Gateway::active_calls() const {
+  int64_t n = 0;
+  for (const auto& rt : runtimes_) n += const_cast<ShardRuntime&>(*rt).metrics().calls_active.load(std::memory_order_relaxed);
+  return n;
+}
+
+bool Gateway::start() {
+  shards_.start();
+  // Sockets are bound on their own shard so that every later use is on that thread.
+  std::vector<std::promise<bool>> started(runtimes_.size());
+  for (size_t i = 0; i < runtimes_.size(); ++i) {
+    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get(), &p = started[i]] { p.set_value(rt->start()); });
+  }
+  bool ok = true;
+  for (auto& p : started) ok = p.get_future().get() && ok;
+  if (!ok) return false;
+
+  HttpServerOptions ho;
+  ho.address = config_.server.http.host;
+  ho.port = config_.server.http.port;
+  http_ = std::make_unique<HttpServer>(control_, ho, make_router());
+  if (auto ec = http_->start()) {
+    spdlog::critical("cannot listen for HTTP on {}:{}: {}", ho.address, ho.port, ec.message());
+    return false;
+  }
+  const auto& sip = config_.server.sip_listen.front();
+  spdlog::info("warmline listening: SIP udp:{}:{}, HTTP {}:{}, {} shard(s), RTP {}-{}", sip.host, sip.port,
+               ho.address, http_->port(), shards_.size(), config_.server.rtp_ports.first,
+               config_.server.rtp_ports.last);
+  return true;
+}
+
+int Gateway::run() {
+  if (!start()) {
+    finish();
+    control_.run();
+    return 1;
+  }
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [this, &on_signal](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (draining_.load()) {
+      spdlog::warn("second signal ({}): hanging up every call now", sig);
+      force_shutdown();
+    } else {
+      begin_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    signals_.async_wait(on_signal);
+  };
+  signals_.async_wait(on_signal);
+  control_.run();
+  return 0;
+}
+
+void Gateway::begin_drain(std::string_view why) {
+  if (draining_.exchange(true)) return;
+  spdlog::info("draining ({}): no new calls; {} live call(s) may finish (up to {} s)", why, active_calls(),
+               config_.server.drain_timeout_s);
+  drain_timer_.expires_after(std::chrono::seconds(config_.server.drain_timeout_s));
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) force_shutdown();
+  });
+  check_drained();
+}
+
+void Gateway::force_shutdown() {
+  for (size_t i = 0; i < runtimes_.size(); ++i)
+    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->hang_up_all("shutdown"); });
+  check_drained();
+}
+
+void Gateway::check_drained() {
+  if (finishing_ || active_calls() > 0) return;
+  finishing_ = true;
+  spdlog::info("drained: no live calls; stopping");
+  // A short grace lets the last BYEs, their retransmissions and the agents' close frames go out.
+  grace_timer_.expires_after(std::chrono::milliseconds(500));
+  grace_timer_.async_wait([this](const boost::system::error_code&) { finish(); });
+}
+
+void Gateway::finish() {
+  signals_.cancel();
+  drain_timer_.cancel();
+  if (http_) http_->stop();
+  for (size_t i = 0; i < runtimes_.size(); ++i) {
+    Shard& shard = shards_.at(static_cast<unsigned>(i));
+    shard.post([rt = runtimes_[i].get(), &shard] {
+      rt->stop();
+      shard.io().stop();
+    });
+  }
+  shards_.join();
+}
+
+HttpRouter Gateway::make_router() {
+  std::vector<ShardRuntime*> shards;
+  for (auto& rt : runtimes_) shards.push_back(rt.get());
+  return make_api_router(ApiContext{control_, std::move(shards), draining_, [this] { begin_drain("POST /v1/drain"); }});
+}
+
+}  // namespace warmline::server

@@ -1,0 +1,30 @@
+// Counters the shards update and GET /metrics reads (Prometheus text). Each shard owns one
+// ShardMetrics and is its only writer; relaxed atomics make the reader's snapshot tear-free without
+// ordering costs on the shard. Nothing here is on the per-packet path.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace warmline::server {
+
+inline constexpr size_t kTransferResults = 10;  // ai::TransferResult values
+
+struct ShardMetrics {
+  std::atomic<uint64_t> calls_started{0};
+  std::atomic<uint64_t> calls_rejected{0};
+  std::atomic<int64_t> calls_active{0};
+  std::atomic<uint64_t> agent_failures{0};
+  std::atomic<uint64_t> transfers_started{0};
+  std::array<std::atomic<uint64_t>, kTransferResults> transfers_by_result{};
+  std::atomic<uint64_t> sip_requests{0};
+  std::atomic<uint64_t> media_ticks{0};
+  std::atomic<uint64_t> media_overruns{0};
+  std::atomic<int64_t> media_worst_lag_us{0};
+
+  static void inc(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+}  // namespace warmline::server
