@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rtp_peer import tone_ratio
+
 E2E_DIR = Path(__file__).resolve().parent
 SCENARIOS = E2E_DIR / "scenarios"
 SOURCE_DIR = Path(os.environ.get("WARMLINE_SOURCE_DIR", E2E_DIR.parent.parent))
@@ -413,3 +415,23 @@ class SilentAgent:
 def unreachable_agent_url():
     """A ws:// URL where nothing listens (connection refused)."""
     return f"ws://127.0.0.1:{free_port(kinds=(socket.SOCK_STREAM,))}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Media checks shared by the tests
+
+
+def wait_tone(rtp, hz, since=0, timeout=10, what=None):
+    """Waits until the last 200 ms of audio the gateway sent to `rtp` (from packet `since` on) is a
+    pure `hz` tone, e.g. one the agent's script plays. Speech, ringback and silence never pass."""
+    wait_for(lambda: tone_ratio(rtp.audio(since)[-1600:], hz) > 0.5, timeout,
+             what or f"a {hz} Hz tone from the agent at the caller")
+
+
+def dtmf_round_trip(agent, rtp, digit, answer_hz=1000):
+    """The caller sends `digit` (RFC 4733); the agent must get a dtmf frame and answer with its
+    script's `answer_hz` tone, which must reach the caller: both media directions work."""
+    before = rtp.count()
+    rtp.send_dtmf(digit)
+    agent.wait_event(type="dtmf", digit=digit)
+    wait_tone(rtp, answer_hz, since=before, what=f"the agent's answer to digit {digit} at the caller")

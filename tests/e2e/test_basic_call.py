@@ -5,8 +5,9 @@ and an unreachable agent (fallback message, then the gateway hangs up).
 """
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, SilentAgent, status_of, unreachable_agent_url, wait_for
-from rtp_peer import rms, tone_ratio
+from harness import (Agent, E2ETestCase, Gateway, SilentAgent, dtmf_round_trip, status_of, unreachable_agent_url,
+                     wait_for, wait_tone)
+from rtp_peer import rms
 from sipp_peer import Sipp, start_caller
 
 SCRIPT = """\
@@ -27,7 +28,7 @@ class BasicCall(E2ETestCase):
         self.assertIn("+15550001111", start.get("call", {}).get("from", ""), start)
 
         # The agent's 440 Hz tone, resampled 16 kHz -> 8 kHz and sent as PCMU, reaches the caller.
-        wait_for(lambda: tone_ratio(rtp.audio()[-1600:], 440) > 0.5, 10, "the agent's 440 Hz tone at the caller")
+        wait_tone(rtp, 440)
         source = rtp.source()
         self.assertEqual(source[0], "127.0.0.1", source)
 
@@ -38,12 +39,7 @@ class BasicCall(E2ETestCase):
         self.assertEqual(status, 200, one)
         self.assertEqual(one.get("id"), calls[0]["id"], one)
 
-        # RFC 4733 digit from the caller -> a dtmf frame to the agent, which answers with a 1 kHz tone.
-        before = rtp.count()
-        rtp.send_dtmf("5")
-        agent.wait_event(type="dtmf", digit="5")
-        wait_for(lambda: tone_ratio(rtp.audio(before)[-1600:], 1000) > 0.5, 10,
-                 "the agent's answer to the digit (1 kHz) at the caller")
+        dtmf_round_trip(agent, rtp, "5")
 
         sipp.trigger()  # the caller hangs up
         sipp.assert_passed()

@@ -8,8 +8,7 @@ Each test is one outcome of the REFER, each with its own scenario in scenarios/:
 """
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, wait_for
-from rtp_peer import tone_ratio
+from harness import Agent, E2ETestCase, Gateway, wait_for, wait_tone
 from sipp_peer import start_caller
 
 SCRIPT = """\
@@ -47,8 +46,8 @@ class ColdTransferRefer(E2ETestCase):
         self.assertEqual(len(self.gateway.calls()), 1, "the call must still be listed")
         # The agent answers the event with a 1 kHz tone (unlike ringback or speech): it must reach the
         # caller, so the media path to the agent still works.
-        wait_for(lambda: tone_ratio(self.rtp.audio(packets_at_end)[-1600:], 1000) > 0.5, 15,
-                 "the agent's 1 kHz tone to reach the caller after the failed transfer")
+        wait_tone(self.rtp, 1000, since=packets_at_end, timeout=15,
+                  what="the agent's 1 kHz tone at the caller after the failed transfer")
         self.assertEqual(self.agent.find(type="stop"), [], "the agent's stream must go on")
         self.sipp.trigger()
         self.sipp.assert_passed()
