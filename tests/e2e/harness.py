@@ -349,34 +349,31 @@ def matches(event, fields):
 
 
 class Agent:
-    """examples/agent.py (the reference agent) with a script; every frame it received is a JSON line
-    in its events file, which is what the tests assert on."""
+    """examples/agent.py (the reference agent, examples/README.md) with a script. Its events file has
+    one JSON line per thing it saw; `events()` gives the protocol frames it received (the `msg` of
+    each `"kind":"text"` line), which is what the tests assert on."""
 
     def __init__(self, case, script):
         self.case = case
-        self.port = free_port(kinds=(socket.SOCK_STREAM,))
         self.script_path = case.workdir / "agent-script.txt"
         self.script_path.write_text(script)
         self.events_path = case.workdir / "agent-events.jsonl"
         self.proc = case.start("agent", [
-            agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", f"127.0.0.1:{self.port}",
+            agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", "127.0.0.1:0",
             "--script", self.script_path, "--events", self.events_path])
-        wait_for(self._listening, 15, "the agent to listen")
+        # Port 0: the agent picks a free port and prints "agent listening on ws://HOST:PORT" first.
+        self.url = wait_for(self._listening_url, 15, "the agent to listen")
 
-    def _listening(self):
+    def _listening_url(self):
         if not self.proc.running():
             raise AssertionError(f"the agent exited with {self.proc.popen.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        first = self.proc.stdout_path.read_text(errors="replace").partition("\n")
+        if not first[1]:
+            return None
+        words = first[0].split()
+        return words[-1] if first[0].startswith("agent listening on ws://") else None
 
-    @property
-    def url(self):
-        return f"ws://127.0.0.1:{self.port}"
-
-    def events(self):
+    def log_lines(self):
         if not self.events_path.exists():
             return []
         out = []
@@ -387,11 +384,18 @@ class Agent:
                 pass  # a line still being written
         return out
 
+    def events(self):
+        return [line["msg"] for line in self.log_lines() if line.get("kind") == "text" and "msg" in line]
+
+    def caller_audio_frames(self):
+        """How many binary (audio) frames of the caller the agent has received so far."""
+        return max([line.get("frames", 0) for line in self.log_lines() if line.get("kind") == "audio"], default=0)
+
     def find(self, **fields):
         return [e for e in self.events() if matches(e, fields)]
 
     def wait_event(self, timeout=15, **fields):
-        """The first event with all `fields` (e.g. type="transfer", state="ended")."""
+        """The first frame with all `fields` (e.g. type="transfer", state="ended")."""
         found = wait_for(lambda: self.find(**fields), timeout, f"agent event {fields}")
         return found[0]
 

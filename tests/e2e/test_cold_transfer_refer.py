@@ -14,7 +14,7 @@ from sipp_peer import start_caller
 SCRIPT = """\
 on start: say "Hello, this is the warmline test agent."
 on dtmf 1: transfer cold Support
-on transfer ended: tone 1000 3000
+on transfer ended !completed: tone 1000 3000
 """
 
 
