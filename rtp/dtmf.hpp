@@ -33,7 +33,12 @@ std::optional<uint8_t> dtmf_digit_event(char digit);
 struct DtmfFeedResult {
   std::array<DtmfDigit, 2> digits{};
   size_t count = 0;
-  std::span<const DtmfDigit> view() const { return {digits.data(), count}; }
+  // Iterable directly, so `for (auto& d : receiver.feed(...))` keeps the result alive; view() on a
+  // temporary is deleted because the span would dangle.
+  std::span<const DtmfDigit> view() const& { return {digits.data(), count}; }
+  std::span<const DtmfDigit> view() const&& = delete;
+  const DtmfDigit* begin() const { return digits.data(); }
+  const DtmfDigit* end() const { return digits.data() + count; }
 };
 
 class DtmfReceiver {

@@ -148,8 +148,7 @@ void RtpSession::track_sequence(const RtpPacketView& packet) {
 
 void RtpSession::dispatch(const RtpPacketView& packet) {
   if (options_.telephone_event_pt && packet.payload_type == *options_.telephone_event_pt) {
-    const DtmfFeedResult result = dtmf_.feed(packet.payload, packet.timestamp);
-    for (const DtmfDigit& d : result.view()) {
+    for (const DtmfDigit& d : dtmf_.feed(packet.payload, packet.timestamp)) {
       if (options_.on_dtmf) options_.on_dtmf(d.digit, d.duration_ms);
     }
     return;

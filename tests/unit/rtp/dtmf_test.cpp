@@ -144,7 +144,7 @@ TEST(DtmfSender, PacketsForOneDigit) {
   DtmfReceiver r;
   std::vector<DtmfDigit> digits;
   for (const auto& p : packets) {
-    for (const auto& d : r.feed(p.payload, 4242).view()) digits.push_back(d);
+    for (const auto& d : r.feed(p.payload, 4242)) digits.push_back(d);
   }
   EXPECT_EQ(digits, (Digits{{'#', 100}}));
 }
