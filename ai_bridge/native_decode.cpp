@@ -15,6 +15,23 @@ namespace dom = simdjson::dom;
 
 constexpr std::size_t kMaxHeaderValueBytes = 1024;
 
+// Wire names of the transfer options: one table per enum, used to parse and to print.
+constexpr std::array<std::pair<std::string_view, TransferMode>, 4> kModes = {
+    {{"cold", TransferMode::kCold}, {"warm", TransferMode::kWarm}, {"semi", TransferMode::kSemi},
+     {"replaces", TransferMode::kReplaces}}};
+constexpr std::array<std::pair<std::string_view, Screening>, 3> kScreenings = {
+    {{"none", Screening::kNone}, {"dtmf", Screening::kDtmf}, {"agent", Screening::kAgent}}};
+constexpr std::array<std::pair<std::string_view, HoldAudio>, 3> kHolds = {
+    {{"music", HoldAudio::kMusic}, {"ringback", HoldAudio::kRingback}, {"silence", HoldAudio::kSilence}}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>& names, Enum value) {
+  for (const auto& [name, e] : names) {
+    if (e == value) return name;
+  }
+  return names.front().first;
+}
+
 ProtocolError make_error(std::string_view code, std::string message) {
   return ProtocolError{std::string(code), std::move(message)};
 }
@@ -198,13 +215,6 @@ void read_targets(FieldReader& r, std::vector<std::string>& out) {
 }
 
 std::variant<TransferRequest, ProtocolError> decode_transfer(FieldReader& r) {
-  static constexpr std::array<std::pair<std::string_view, TransferMode>, 4> kModes = {
-      {{"cold", TransferMode::kCold}, {"warm", TransferMode::kWarm}, {"semi", TransferMode::kSemi},
-       {"replaces", TransferMode::kReplaces}}};
-  static constexpr std::array<std::pair<std::string_view, Screening>, 3> kScreenings = {
-      {{"none", Screening::kNone}, {"dtmf", Screening::kDtmf}, {"agent", Screening::kAgent}}};
-  static constexpr std::array<std::pair<std::string_view, HoldAudio>, 3> kHolds = {
-      {{"music", HoldAudio::kMusic}, {"ringback", HoldAudio::kRingback}, {"silence", HoldAudio::kSilence}}};
   TransferRequest t;
   if (auto id = r.string("id", kMaxNameBytes, false)) t.id = *id;
   read_enum(r, "mode", kModes, t.mode);
@@ -294,32 +304,8 @@ std::variant<TransferRequest, ProtocolError> parse_transfer_request(std::string_
   return decode_transfer(r);
 }
 
-std::string_view to_string(TransferMode mode) {
-  switch (mode) {
-    case TransferMode::kCold: return "cold";
-    case TransferMode::kWarm: return "warm";
-    case TransferMode::kSemi: return "semi";
-    case TransferMode::kReplaces: return "replaces";
-  }
-  return "cold";
-}
-
-std::string_view to_string(Screening screening) {
-  switch (screening) {
-    case Screening::kNone: return "none";
-    case Screening::kDtmf: return "dtmf";
-    case Screening::kAgent: return "agent";
-  }
-  return "none";
-}
-
-std::string_view to_string(HoldAudio hold) {
-  switch (hold) {
-    case HoldAudio::kMusic: return "music";
-    case HoldAudio::kRingback: return "ringback";
-    case HoldAudio::kSilence: return "silence";
-  }
-  return "music";
-}
+std::string_view to_string(TransferMode mode) { return name_of(kModes, mode); }
+std::string_view to_string(Screening screening) { return name_of(kScreenings, screening); }
+std::string_view to_string(HoldAudio hold) { return name_of(kHolds, hold); }
 
 }  // namespace warmline::ai

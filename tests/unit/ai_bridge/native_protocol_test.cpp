@@ -231,6 +231,18 @@ TEST(ParseTransferRequest, AcceptsBodyWithOrWithoutType) {
   EXPECT_EQ(std::get<TransferRequest>(b).targets.front(), "Support");
 }
 
+TEST(TransferOptionNames, RoundTripThroughTheDecoder) {
+  EXPECT_EQ(to_string(TransferMode::kReplaces), "replaces");
+  EXPECT_EQ(to_string(Screening::kAgent), "agent");
+  EXPECT_EQ(to_string(HoldAudio::kSilence), "silence");
+  auto t = parse_transfer_request(std::string(R"({"targets":["a"],"mode":")") +
+                                  std::string(to_string(TransferMode::kSemi)) + R"(","hold":")" +
+                                  std::string(to_string(HoldAudio::kRingback)) + R"("})");
+  ASSERT_TRUE(std::holds_alternative<TransferRequest>(t));
+  EXPECT_EQ(std::get<TransferRequest>(t).mode, TransferMode::kSemi);
+  EXPECT_EQ(std::get<TransferRequest>(t).hold, HoldAudio::kRingback);
+}
+
 TEST(ParseTransferRequest, RejectsOtherTypesAndBadBodies) {
   auto wrong_type = parse_transfer_request(R"({"type":"say","targets":["Support"]})");
   ASSERT_TRUE(std::holds_alternative<ProtocolError>(wrong_type));

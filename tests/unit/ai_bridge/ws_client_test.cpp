@@ -72,9 +72,23 @@ class WsClientTest : public ::testing::Test {
   // on_close would be seen. Beast may keep a handshake timer pending after a failure, so waiting for
   // the io_context to run out of work would only measure that timer.
   void run_until_closed() {
+    io_.restart();  // a previous run may have run out of work, which stops the io_context
     const auto deadline = std::chrono::steady_clock::now() + kBound;
     while (closes_.empty() && std::chrono::steady_clock::now() < deadline) io_.run_one_until(deadline);
     io_.poll();
+  }
+
+  // Connects, runs until the connection ends, and checks that it ended exactly once, with `kind`.
+  CloseReason connect_until_closed(const std::string& to, ConnectOptions options, CloseReason::Kind kind) {
+    closes_.clear();
+    AgentConnection conn(io_, recording_callbacks());
+    conn.connect(to, std::move(options));
+    EXPECT_TRUE(closes_.empty());  // always reported from the io_context, never inline
+    run_until_closed();
+    EXPECT_EQ(closes_.size(), 1u);
+    if (closes_.empty()) return {};
+    EXPECT_EQ(closes_[0].kind, kind) << closes_[0].message;
+    return closes_[0];
   }
 
   static asio::awaitable<void> read_until_closed(websocket::stream<tcp::socket>& ws, ServerLog& log) {
@@ -209,13 +223,9 @@ TEST_F(WsClientTest, CloseWhileConnectingAbandonsTheConnection) {
 TEST_F(WsClientTest, ConnectionRefusedIsReported) {
   const std::string refused = url();
   acceptor_.close();  // nothing listens on that port now
-  AgentConnection conn(io_, recording_callbacks());
-  conn.connect(refused, {});
-  run_until_closed();
+  const auto reason = connect_until_closed(refused, {}, CloseReason::Kind::kConnectFailed);
   EXPECT_EQ(opened_, 0);
-  ASSERT_EQ(closes_.size(), 1u);
-  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kConnectFailed);
-  EXPECT_NE(closes_[0].message.find("127.0.0.1"), std::string::npos) << closes_[0].message;
+  EXPECT_NE(reason.message.find("127.0.0.1"), std::string::npos) << reason.message;
 }
 
 TEST_F(WsClientTest, UpgradeRefusedReportsTheHttpStatus) {
@@ -228,12 +238,8 @@ TEST_F(WsClientTest, UpgradeRefusedReportsTheHttpStatus) {
     res.prepare_payload();
     co_await http::async_write(socket, res, use_awaitable);
   }, asio::detached);
-  AgentConnection conn(io_, recording_callbacks());
-  conn.connect(url(), {.bearer_token = "wrong"});
-  run_until_closed();
-  ASSERT_EQ(closes_.size(), 1u);
-  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kHandshakeFailed);
-  EXPECT_NE(closes_[0].message.find("401"), std::string::npos) << closes_[0].message;
+  const auto reason = connect_until_closed(url(), {.bearer_token = "wrong"}, CloseReason::Kind::kHandshakeFailed);
+  EXPECT_NE(reason.message.find("401"), std::string::npos) << reason.message;
 }
 
 TEST_F(WsClientTest, SilentServerTimesOutTheHandshake) {
@@ -242,12 +248,8 @@ TEST_F(WsClientTest, SilentServerTimesOutTheHandshake) {
     std::array<char, 4096> sink{};
     for (;;) co_await socket.async_read_some(asio::buffer(sink), use_awaitable);  // until the client leaves
   }, asio::detached);
-  AgentConnection conn(io_, recording_callbacks());
-  conn.connect(url(), {.connect_timeout = std::chrono::milliseconds(100)});
-  run_until_closed();
+  connect_until_closed(url(), {.connect_timeout = std::chrono::milliseconds(100)}, CloseReason::Kind::kTimeout);
   EXPECT_EQ(opened_, 0);
-  ASSERT_EQ(closes_.size(), 1u);
-  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kTimeout);
 }
 
 TEST_F(WsClientTest, WriteQueueOverItsLimitClosesAsStuck) {
@@ -284,21 +286,13 @@ TEST_F(WsClientTest, OversizedIncomingMessageFailsTheConnection) {
     co_await ws.async_write(asio::buffer(std::string(2000, 'x')), use_awaitable);
     co_await read_until_closed(ws, log);
   });
-  AgentConnection conn(io_, recording_callbacks());
-  conn.connect(url(), {.max_message_bytes = 1000});
-  run_until_closed();
+  connect_until_closed(url(), {.max_message_bytes = 1000}, CloseReason::Kind::kError);
   EXPECT_TRUE(binaries_.empty());
-  ASSERT_EQ(closes_.size(), 1u);
-  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kError);
 }
 
 TEST_F(WsClientTest, UnsupportedUrlIsReportedAsynchronously) {
-  AgentConnection conn(io_, recording_callbacks());
-  conn.connect("http://127.0.0.1/", {});
-  EXPECT_TRUE(closes_.empty());
-  run_until_closed();
-  ASSERT_EQ(closes_.size(), 1u);
-  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kInvalidUrl);
+  connect_until_closed("http://127.0.0.1/", {}, CloseReason::Kind::kInvalidUrl);
+  connect_until_closed("wss://127.0.0.1/", {}, CloseReason::Kind::kInvalidUrl);  // not yet
 }
 
 TEST_F(WsClientTest, DestroyedConnectionCallsNothing) {
@@ -330,21 +324,19 @@ TEST_F(WsClientTest, CallbackMayDestroyItsConnection) {
 }
 
 TEST(ParseWsUrl, AcceptsWsAndWssForms) {
-  auto a = parse_ws_url("ws://agent.example.com/v1/stream?k=v");
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->secure);
-  EXPECT_EQ(a->host, "agent.example.com");
-  EXPECT_EQ(a->port, "80");
-  EXPECT_EQ(a->target, "/v1/stream?k=v");
-  auto b = parse_ws_url("WSS://[::1]:8443");
-  ASSERT_TRUE(b);
-  EXPECT_TRUE(b->secure);
-  EXPECT_EQ(b->host, "::1");
-  EXPECT_EQ(b->port, "8443");
-  EXPECT_EQ(b->target, "/");
-  auto c = parse_ws_url("ws://127.0.0.1:8765?x");
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->target, "/?x");
+  const std::vector<std::pair<std::string, WsUrl>> cases = {
+      {"ws://agent.example.com/v1/stream?k=v", {false, "agent.example.com", "80", "/v1/stream?k=v"}},
+      {"WSS://[::1]:8443", {true, "::1", "8443", "/"}},
+      {"ws://127.0.0.1:8765?x", {false, "127.0.0.1", "8765", "/?x"}},
+  };
+  for (const auto& [text, want] : cases) {
+    const auto got = parse_ws_url(text);
+    ASSERT_TRUE(got) << text;
+    EXPECT_EQ(got->secure, want.secure) << text;
+    EXPECT_EQ(got->host, want.host) << text;
+    EXPECT_EQ(got->port, want.port) << text;
+    EXPECT_EQ(got->target, want.target) << text;
+  }
 }
 
 TEST(ParseWsUrl, RejectsOtherSchemesAndBadAuthorities) {
