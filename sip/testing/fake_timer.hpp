@@ -51,12 +51,6 @@ class FakeTimerService final : public TimerService {
 
   size_t pending() const { return queue_.size(); }
 
-  // Time until the earliest pending timer, or nullopt-equivalent (-1 ms) when none is pending.
-  std::chrono::milliseconds next_due_in() const {
-    if (queue_.empty()) return std::chrono::milliseconds(-1);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(queue_.begin()->first.first - now_);
-  }
-
  private:
   static constexpr int kMaxFiringsPerAdvance = 1'000'000;
   Clock::time_point now_{std::chrono::hours(1)};
