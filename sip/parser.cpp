@@ -65,6 +65,7 @@ class Parser {
   bool dispatch(std::string_view name, std::string_view value);
   bool dispatch_single(std::string_view name, std::string_view value, bool& handled);
   bool once(SeenBit bit, std::string_view reason);
+  bool parse_from_to(bool from, std::string_view value);
   bool parse_cseq(std::string_view value);
   bool parse_contact(std::string_view value);
   bool finish();
@@ -206,18 +207,19 @@ bool Parser::parse_contact(std::string_view value) {
   return true;
 }
 
+bool Parser::parse_from_to(bool from, std::string_view value) {
+  if (!once(from ? kSeenFrom : kSeenTo, from ? "Bad Request - Multiple From" : "Bad Request - Multiple To"))
+    return false;
+  auto na = parse_name_addr(value);
+  if (!na) return bad(from ? "Bad Request - Malformed From" : "Bad Request - Malformed To");
+  (from ? m_.from : m_.to) = std::move(*na);
+  return true;
+}
+
 // Single-valued typed headers: From, To, Call-ID, CSeq, Max-Forwards, Content-Type, Content-Length.
 bool Parser::dispatch_single(std::string_view name, std::string_view value, bool& handled) {
   handled = true;
-  if (iequals(name, "From") || iequals(name, "To")) {
-    bool from = iequals(name, "From");
-    if (!once(from ? kSeenFrom : kSeenTo, from ? "Bad Request - Multiple From" : "Bad Request - Multiple To"))
-      return false;
-    auto na = parse_name_addr(value);
-    if (!na) return bad(from ? "Bad Request - Malformed From" : "Bad Request - Malformed To");
-    (from ? m_.from : m_.to) = std::move(*na);
-    return true;
-  }
+  if (iequals(name, "From") || iequals(name, "To")) return parse_from_to(iequals(name, "From"), value);
   if (iequals(name, "Call-ID")) {
     if (!once(kSeenCallId, "Bad Request - Multiple Call-ID")) return false;
     if (!valid_call_id(value)) return bad("Bad Request - Malformed Call-ID");
