@@ -33,7 +33,8 @@ class Baresip:
             f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
         self.uri = f"sip:{user}@127.0.0.1:{self.sip_port}"
         # -t: baresip quits by itself at the latest after lifetime_s (a bound if cleanup never runs).
-        self.proc = case.start(name, ["baresip", "-f", self.dir, "-t", lifetime_s])
+        # -s: SIP trace on stdout, printed when the test fails.
+        self.proc = case.start(name, ["baresip", "-f", self.dir, "-t", lifetime_s, "-s"])
         self._events = []
         self._lock = threading.Lock()
         self.sock = wait_for(self._connect, 15, f"{name}'s ctrl_tcp to listen")
