@@ -139,7 +139,9 @@ TEST_P(Rfc4475, OutcomeMatchesExpectations) {
   ASSERT_NE(it, kExpected.end()) << "no expectation for " << name;
   const Expected& want = it->second;
   const std::string cls = load_classes()[name];
-  if (cls == "valid" || cls == "backward-compat") EXPECT_EQ(want.outcome, Outcome::kAccept);
+  if (cls == "valid" || cls == "backward-compat") {
+    EXPECT_EQ(want.outcome, Outcome::kAccept);
+  }
 
   ParseResult r = parse_message(read_bytes(kDir / (name + ".dat")));
   switch (want.outcome) {
