@@ -82,6 +82,13 @@ const CodecInfo* find_codec(std::string_view name, uint32_t clock_rate) {
   return nullptr;
 }
 
+std::string rtpmap_value(const CodecInfo& info) {
+  std::string v(info.name);
+  v += '/' + std::to_string(info.clock_rate);
+  if (info.channels > 1) v += '/' + std::to_string(info.channels);
+  return v;
+}
+
 std::unique_ptr<Encoder> make_encoder(const CodecParams& params) {
   const CodecInfo* info = find_codec(params.name, params.clock_rate);
   if (info == &detail::kCodecs[detail::kPcmu] || info == &detail::kCodecs[detail::kPcma]) {

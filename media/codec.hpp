@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -111,6 +112,10 @@ class Decoder {
 std::span<const CodecInfo> supported_codecs();
 // Looks a codec up by SDP name (case-insensitive) and clock rate; nullptr if unsupported.
 const CodecInfo* find_codec(std::string_view name, uint32_t clock_rate);
+
+// SDP (RFC 4566 section 6, RFC 3551): the a=rtpmap value after the payload type, e.g. "PCMU/8000",
+// "G722/8000", "opus/48000/2". The a=fmtp parameters are info.fmtp.
+std::string rtpmap_value(const CodecInfo& info);
 
 // nullptr for an unknown codec or invalid parameters.
 std::unique_ptr<Encoder> make_encoder(const CodecParams& params);
