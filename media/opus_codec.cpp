@@ -96,6 +96,7 @@ std::unique_ptr<Encoder> make_opus_encoder(const CodecParams& params) {
   opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(std::clamp(params.expected_loss_pct, 0, 100)));
   opus_encoder_ctl(enc, OPUS_SET_DTX(params.dtx ? 1 : 0));
   opus_encoder_ctl(enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+  opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(std::clamp(params.complexity, 0, 10)));
   return std::make_unique<OpusEncoderImpl>(rate, enc);
 }
 
