@@ -102,10 +102,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
       },
       .on_dtmf = [this](char digit, uint32_t ms) { on_caller_dtmf(digit, ms); },
       .on_mark = [this](std::string_view name, ai::MarkEvent ev) { send_to_agent(ai::encode_mark(name, ev)); },
-      .on_playout_drained = [this] {
-        if (transfer_ && transfer_->waiting_playout) send_refer();
-        else if (hang_up_when_drained_) hangup(agent_gone_ ? "agent_unreachable" : "agent_hangup");
-      },
+      .on_playout_drained = [this] { after_agent_audio(); },
   };
   std::error_code ec;
   media_ = CallMedia::open(ctx_.shard.io(), mo, std::move(mh), ec);
@@ -124,6 +121,12 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
                answer.codec.name, answer.codec.payload_type, dialog_.call_id);
   connect_agent();
   return 0;
+}
+
+void Call::after_agent_audio() {
+  if (state_ == CallState::kEnded || agent_audio_pending()) return;
+  if (transfer_ && transfer_->waiting_playout) return send_refer();
+  if (hang_up_when_drained_) hangup(agent_gone_ ? "agent_unreachable" : "agent_hangup");
 }
 
 void Call::answer() {
@@ -184,6 +187,7 @@ void Call::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
 
 void Call::on_bye(sip::ServerTransaction& tx) {
   tx.respond(200, "OK", dialog_.local_tag);
+  remote_bye_ = true;
   std::string_view reason = "caller_hangup";
   if (transfer_) {
     auto update = transfer_->progress.on_caller_bye();
@@ -226,7 +230,7 @@ void Call::on_reinvite(sip::ServerTransaction& tx, const sip::Message& req) {
 }
 
 void Call::send_bye() {
-  if (state_ != CallState::kAnswered && state_ != CallState::kActive) return;
+  if (remote_bye_ || (state_ != CallState::kAnswered && state_ != CallState::kActive)) return;
   sip::Message bye = dialog_.make_request("BYE");
   ctx_.sip.send_request(std::move(bye), dialog_.next_hop(), [](const sip::Message&) {});
 }

@@ -101,6 +101,10 @@ class Call : public std::enable_shared_from_this<Call> {
   void agent_lost(std::string_view why);
   void play_fallback_and_hang_up();
   void say(const std::string& text);
+  // Agent audio (queued or still being synthesised) has all been played: a REFER or hang-up that
+  // waited for "transferring you now" / "goodbye" goes ahead.
+  void after_agent_audio();
+  bool agent_audio_pending() const { return pending_speech_ > 0 || !media_->playout_empty(); }
   void handle(ai::TransferRequest&& request);
 
   // call_transfer.cpp — cold transfer by REFER (RFC 3515)
@@ -146,6 +150,8 @@ class Call : public std::enable_shared_from_this<Call> {
   bool agent_open_ = false;
   bool agent_gone_ = false;
   bool hang_up_when_drained_ = false;
+  bool remote_bye_ = false;  // the caller's side ended the dialog: no BYE of ours
+  int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
 
   std::optional<Transfer> transfer_;
   uint64_t transfer_seq_ = 0;

@@ -13,7 +13,12 @@ void Call::connect_agent() {
       .on_open = [self] { if (auto c = self.lock()) c->on_agent_open(); },
       .on_text = [self](std::string_view t) { if (auto c = self.lock()) c->on_agent_text(t); },
       .on_binary = [self](std::span<const uint8_t> d) {
-        if (auto c = self.lock(); c && c->state_ != CallState::kEnded && !c->transfer_) c->media_->push_agent_audio(d);
+        // Audio is taken until the REFER goes out (it may be the "transferring you now" itself);
+        // during ringback it would only be dropped later.
+        auto c = self.lock();
+        if (!c || c->state_ == CallState::kEnded) return;
+        if (c->transfer_ && !c->transfer_->progress.done() && !c->transfer_->waiting_playout) return;
+        c->media_->push_agent_audio(d);
       },
       .on_close = [self](const ai::CloseReason& r) { if (auto c = self.lock()) c->on_agent_closed(r); },
   };
@@ -78,17 +83,7 @@ void Call::play_fallback_and_hang_up() {
     hangup("agent_unreachable");
     return;
   }
-  auto self = weak();
-  Shard& shard = ctx_.shard;
-  ctx_.speech->say(
-      agent_.fallback_message, agent_.protocol == AgentProtocol::twilio ? 8000u : agent_.sample_rate,
-      [&shard](std::function<void()> fn) { shard.post(std::move(fn)); },
-      [self](std::shared_ptr<const media::AudioClip> clip) {
-        auto c = self.lock();
-        if (!c || c->state_ == CallState::kEnded) return;
-        if (!clip || clip->samples.empty()) return c->hangup("agent_unreachable");
-        c->media_->push_agent_samples(clip->samples);
-      });
+  say(agent_.fallback_message);
 }
 
 void Call::on_caller_dtmf(char digit, uint32_t duration_ms) {
@@ -115,7 +110,7 @@ void Call::on_agent_text(std::string_view text) {
           send_to_agent(ai::encode_error("not_supported", "screening applies to warm transfers, not available yet"));
         } else if constexpr (std::is_same_v<T, ai::Hangup>) {
           hang_up_when_drained_ = true;  // let "goodbye" finish playing first
-          if (media_->playout_empty()) hangup("agent_hangup");
+          after_agent_audio();
         } else if constexpr (std::is_same_v<T, ai::Unknown>) {
           spdlog::debug("call {}: ignoring agent message of unknown type '{}'", id_, cmd.type);
         } else if constexpr (std::is_same_v<T, ai::ProtocolError>) {
@@ -133,14 +128,20 @@ void Call::say(const std::string& text) {
   }
   auto self = weak();
   Shard& shard = ctx_.shard;
+  ++pending_speech_;
   ctx_.speech->say(
       text, agent_.protocol == AgentProtocol::twilio ? 8000u : agent_.sample_rate,
       [&shard](std::function<void()> fn) { shard.post(std::move(fn)); },
       [self](std::shared_ptr<const media::AudioClip> clip) {
         auto c = self.lock();
         if (!c || c->state_ == CallState::kEnded) return;
-        if (!clip) return c->send_to_agent(ai::encode_error("tts_failed", "speech synthesis failed"));
-        c->media_->push_agent_samples(clip->samples);
+        --c->pending_speech_;
+        if (clip && !clip->samples.empty()) {
+          c->media_->push_agent_samples(clip->samples);
+        } else {
+          c->send_to_agent(ai::encode_error("tts_failed", "speech synthesis failed"));
+          c->after_agent_audio();
+        }
       });
 }
 

@@ -84,10 +84,10 @@ std::optional<TargetError> Call::start_next_target() {
     return TargetError{"not_supported", "trunk " + trunk_->name + " does not accept REFER and bridged "
                                         "dialling is not available in this version"};
   media_->set_ringback(false);
-  if (media_->playout_empty()) {
-    send_refer();
+  if (agent_audio_pending()) {
+    t.waiting_playout = true;  // after_agent_audio sends it as soon as the audio has played: no fixed delay
   } else {
-    t.waiting_playout = true;  // on_playout_drained sends it: no fixed delay
+    send_refer();
   }
   return std::nullopt;
 }

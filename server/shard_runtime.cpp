@@ -23,6 +23,8 @@ std::string advertised_host(const Config& c) {
 sip::UasCapabilities uas_capabilities() {
   sip::UasCapabilities caps;
   caps.methods = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER", "NOTIFY", "INFO", "UPDATE"};
+  // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), dtmf-relay for INFO digits.
+  caps.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay"};
   return caps;
 }
 
