@@ -12,6 +12,7 @@
 #include "sip/timer.hpp"
 #include "sip/transaction_layer.hpp"
 #include "sip/udp_transport.hpp"
+#include "io_wait.hpp"
 
 namespace warmline::sip {
 namespace {
@@ -35,12 +36,7 @@ class TransactionUdpTest : public ::testing::Test {
  protected:
   template <class Pred>
   bool run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_one_for(50ms);
-    }
-    return done();
+    return test::run_until(io, done);
   }
 
   Message request_to(const Ua& to, std::string method) {

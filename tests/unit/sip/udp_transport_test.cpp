@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "io_wait.hpp"
 #include "sip/parser.hpp"
 
 namespace warmline::sip {
@@ -32,12 +33,7 @@ class UdpTransportTest : public ::testing::Test {
   // Runs the io_context until `done()` or 5 s pass (each step returns on a real event).
   template <class Pred>
   bool run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_one_for(50ms);
-    }
-    return done();
+    return test::run_until(io, done);
   }
 
   void peer_send(const std::string& datagram) { peer.send_to(asio::buffer(datagram), server); }
