@@ -5,6 +5,7 @@
 // invalid byte becomes U+FFFD, so the output is always valid JSON and nothing is silently dropped.
 #pragma once
 
+#include "ai_bridge/json_escape.hpp"
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -16,65 +17,9 @@
 
 namespace warmline::server {
 
-namespace json_detail {
+// String escaping is the AI bridge's (valid JSON for any bytes: invalid UTF-8 becomes U+FFFD).
+using ai::append_json_string;
 
-// Length of the valid UTF-8 sequence at s[i], or 0 if invalid (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF).
-inline size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  const auto cont = [&](size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
-  const uint8_t c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && b(1) > 0x9F) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && b(1) > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace json_detail
-
-// Appends `s` as a quoted JSON string (RFC 8259 §7).
-inline void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
-      default: break;
-    }
-    if (static_cast<uint8_t>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-      ++i;
-      continue;
-    }
-    const size_t len = json_detail::utf8_sequence_length(s, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
-    } else {
-      out.append(s.substr(i, len));
-      i += len;
-    }
-  }
-  out += '"';
-}
-
-// Usage: JsonWriter w; w.begin_object().field("id", id).key("calls").begin_array()...;
-// commas are placed automatically. The caller keeps begin/end balanced.
 class JsonWriter {
  public:
   JsonWriter& begin_object() { return open('{'); }
