@@ -56,17 +56,17 @@ class ServerTransaction {
 struct TransactionHandlers {
   // A new request (never ACK, never a retransmission). CANCEL matching no INVITE is answered 481 by
   // the layer and does not come here either.
-  std::function<void(ServerTransaction& tx, const Message& request)> on_request;
+  std::function<void(ServerTransaction& tx, const Message& request)> on_request{};
   // An ACK for a 2xx (a transaction of its own, §17.1.1.3); the 2xx retransmission has stopped.
-  std::function<void(const Message& ack, const Endpoint& from)> on_ack;
+  std::function<void(const Message& ack, const Endpoint& from)> on_ack{};
   // A CANCEL matched an INVITE still awaiting its final response. The layer already answered the
   // CANCEL with 200; the TU now answers the INVITE with 487 (§9.2).
-  std::function<void(ServerTransaction& invite, const Message& cancel)> on_cancel;
+  std::function<void(ServerTransaction& invite, const Message& cancel)> on_cancel{};
   // A response matching no client transaction, or a retransmitted 2xx to an INVITE already answered
   // (RFC 6026 §8.4): the dialog usage re-sends its ACK.
-  std::function<void(const Message& response, const Endpoint& from)> on_stray_response;
+  std::function<void(const Message& response, const Endpoint& from)> on_stray_response{};
   // No ACK came for a 2xx within 64*T1 (§13.3.1.4): the TU should end the dialog with BYE.
-  std::function<void(const Message& invite, const Message& response)> on_ack_timeout;
+  std::function<void(const Message& invite, const Message& response)> on_ack_timeout{};
 };
 
 class TransactionLayer {
