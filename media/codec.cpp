@@ -89,32 +89,29 @@ std::string rtpmap_value(const CodecInfo& info) {
   return v;
 }
 
-std::unique_ptr<Encoder> make_encoder(const CodecParams& params) {
+namespace {
+
+// One dispatch for both directions: G.711 and G.722 have a fixed PCM rate, only opus may change it.
+template <typename T, typename G711, typename G722, typename Opus>
+std::unique_ptr<T> make_codec(const CodecParams& params, G711 g711, G722 g722, Opus opus) {
   const CodecInfo* info = find_codec(params.name, params.clock_rate);
-  if (info == &detail::kCodecs[detail::kPcmu] || info == &detail::kCodecs[detail::kPcma]) {
-    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 8000) return nullptr;
-    return detail::make_g711_encoder(*info);
-  }
-  if (info == &detail::kCodecs[detail::kG722]) {
-    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 16000) return nullptr;
-    return detail::make_g722_encoder();
-  }
-  if (info == &detail::kCodecs[detail::kOpus]) return detail::make_opus_encoder(params);
-  return nullptr;
+  if (info == nullptr) return nullptr;
+  if (info == &detail::kCodecs[detail::kOpus]) return opus(params);
+  if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != info->pcm_rate_hz) return nullptr;
+  if (info == &detail::kCodecs[detail::kG722]) return g722();
+  return g711(*info);
+}
+
+}  // namespace
+
+std::unique_ptr<Encoder> make_encoder(const CodecParams& params) {
+  return make_codec<Encoder>(params, detail::make_g711_encoder, detail::make_g722_encoder,
+                             detail::make_opus_encoder);
 }
 
 std::unique_ptr<Decoder> make_decoder(const CodecParams& params) {
-  const CodecInfo* info = find_codec(params.name, params.clock_rate);
-  if (info == &detail::kCodecs[detail::kPcmu] || info == &detail::kCodecs[detail::kPcma]) {
-    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 8000) return nullptr;
-    return detail::make_g711_decoder(*info);
-  }
-  if (info == &detail::kCodecs[detail::kG722]) {
-    if (params.pcm_rate_hz != 0 && params.pcm_rate_hz != 16000) return nullptr;
-    return detail::make_g722_decoder();
-  }
-  if (info == &detail::kCodecs[detail::kOpus]) return detail::make_opus_decoder(params);
-  return nullptr;
+  return make_codec<Decoder>(params, detail::make_g711_decoder, detail::make_g722_decoder,
+                             detail::make_opus_decoder);
 }
 
 }  // namespace warmline::media

@@ -91,28 +91,21 @@ int16_t ulaw_to_linear(uint8_t code) { return kUlawDecode[code]; }
 uint8_t linear_to_alaw(int16_t sample) { return kAlawEncode[(sample >> 3) + 4096]; }
 int16_t alaw_to_linear(uint8_t code) { return kAlawDecode[code]; }
 
-size_t encode_ulaw(std::span<const int16_t> in, std::span<uint8_t> out) {
+namespace {
+
+// All-or-nothing span conversion through one table lookup per sample.
+template <typename In, typename Out, typename Lookup>
+size_t convert(std::span<const In> in, std::span<Out> out, Lookup lookup) {
   if (out.size() < in.size()) return 0;
-  for (size_t i = 0; i < in.size(); ++i) out[i] = kUlawEncode[(in[i] >> 2) + 8192];
+  for (size_t i = 0; i < in.size(); ++i) out[i] = lookup(in[i]);
   return in.size();
 }
 
-size_t decode_ulaw(std::span<const uint8_t> in, std::span<int16_t> out) {
-  if (out.size() < in.size()) return 0;
-  for (size_t i = 0; i < in.size(); ++i) out[i] = kUlawDecode[in[i]];
-  return in.size();
-}
+}  // namespace
 
-size_t encode_alaw(std::span<const int16_t> in, std::span<uint8_t> out) {
-  if (out.size() < in.size()) return 0;
-  for (size_t i = 0; i < in.size(); ++i) out[i] = kAlawEncode[(in[i] >> 3) + 4096];
-  return in.size();
-}
-
-size_t decode_alaw(std::span<const uint8_t> in, std::span<int16_t> out) {
-  if (out.size() < in.size()) return 0;
-  for (size_t i = 0; i < in.size(); ++i) out[i] = kAlawDecode[in[i]];
-  return in.size();
-}
+size_t encode_ulaw(std::span<const int16_t> in, std::span<uint8_t> out) { return convert(in, out, linear_to_ulaw); }
+size_t decode_ulaw(std::span<const uint8_t> in, std::span<int16_t> out) { return convert(in, out, ulaw_to_linear); }
+size_t encode_alaw(std::span<const int16_t> in, std::span<uint8_t> out) { return convert(in, out, linear_to_alaw); }
+size_t decode_alaw(std::span<const uint8_t> in, std::span<int16_t> out) { return convert(in, out, alaw_to_linear); }
 
 }  // namespace warmline::media::g711
