@@ -2,8 +2,8 @@
 // built from the same pieces server/call_media.cpp uses:
 //   caller -> AI: parse the RTP header, decode G.711, resample to the agent's rate, write L16
 //                 little-endian into the WebSocket write queue (one frame per packet);
-//   AI -> caller: one media-clock tick: pull 20 ms from the playout buffer, resample to 8 kHz, encode
-//                 G.711, write the RTP header.
+//   AI -> caller: the agent's frame is resampled to 8 kHz into the playout buffer on arrival; each
+//                 media-clock tick then pulls 20 ms, encodes G.711 and writes the RTP header.
 // Arguments: the agent's sample rate.
 #include <benchmark/benchmark.h>
 
@@ -57,31 +57,47 @@ void BM_RtpToWebSocketFrame(benchmark::State& state) {
 }
 BENCHMARK(BM_RtpToWebSocketFrame)->Arg(8000)->Arg(16000)->Arg(24000);
 
-void BM_PlayoutTickToRtp(benchmark::State& state) {
+// AI -> caller, part 1: one 20 ms frame of the agent's audio arrives and is resampled to 8 kHz into
+// the playout buffer (on arrival, not on the tick).
+void BM_AgentFrameToPlayout(benchmark::State& state) {
   const auto agent_rate = static_cast<uint32_t>(state.range(0));
   const size_t frame = agent_rate / 50;
-  ai::PlayoutBuffer playout({.capacity_samples = agent_rate * 2, .max_pending_marks = 16, .on_mark = {}});
+  ai::PlayoutBuffer playout({.capacity_samples = 8000, .max_pending_marks = 16, .on_mark = {}});
   auto down = media::Resampler::create({.in_rate_hz = agent_rate, .out_rate_hz = 8000});
-  auto encoder = media::make_encoder({.name = "PCMU", .clock_rate = 8000});
-  std::vector<int16_t> speech(agent_rate, 1000);
-  std::array<int16_t, 960> out{};
+  std::vector<int16_t> speech(frame, 1000);
   std::array<int16_t, 960> narrow{};
+  std::array<int16_t, 160> sink{};
+  for (auto _ : state) {
+    size_t n = down->process(speech, narrow);
+    playout.push(std::span<const int16_t>(narrow.data(), n));
+    if (playout.queued_samples() > 4000) playout.pull(sink);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AgentFrameToPlayout)->Arg(8000)->Arg(16000)->Arg(24000);
+
+// AI -> caller, part 2: one media-clock tick of one call: pull 20 ms at 8 kHz, encode G.711, write
+// the RTP header. This is what the shard's tick pays per call.
+void BM_PlayoutTickToRtp(benchmark::State& state) {
+  ai::PlayoutBuffer playout({.capacity_samples = 16000, .max_pending_marks = 16, .on_mark = {}});
+  auto encoder = media::make_encoder({.name = "PCMU", .clock_rate = 8000});
+  std::vector<int16_t> speech(8000, 1000);
+  std::array<int16_t, 160> pcm{};
   std::array<uint8_t, 1500> packet{};
   rtp::RtpHeaderFields h;
   h.ssrc = 0x1234;
   for (auto _ : state) {
-    if (playout.queued_samples() < frame) playout.push(speech);
-    playout.pull(std::span<int16_t>(out.data(), frame));
-    down->process(std::span<const int16_t>(out.data(), frame), narrow);
+    if (playout.queued_samples() < pcm.size()) playout.push(speech);
+    playout.pull(pcm);
     size_t header = rtp::write_rtp_header(packet, h);
-    auto e = encoder->encode(std::span<const int16_t>(narrow.data(), 160), std::span<uint8_t>(packet).subspan(header));
+    auto e = encoder->encode(pcm, std::span<uint8_t>(packet).subspan(header));
     benchmark::DoNotOptimize(e.size);
     ++h.sequence;
     h.timestamp += 160;
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_PlayoutTickToRtp)->Arg(8000)->Arg(16000)->Arg(24000);
+BENCHMARK(BM_PlayoutTickToRtp);
 
 }  // namespace
 }  // namespace warmline

@@ -9,13 +9,21 @@ namespace {
 
 constexpr uint32_t kTickMs = 20;
 
-ai::PlayoutBuffer::Options playout_options(uint32_t agent_rate, CallMediaHandlers& handlers) {
+// The playout buffer holds audio at the codec's PCM rate: the agent's audio is resampled when it
+// arrives, so a media-clock tick only pulls and encodes (resampling on the tick would cost ~2.4 us per
+// call per tick, most of a 1,000-call tick's budget; see bench/README.md).
+ai::PlayoutBuffer::Options playout_options(uint32_t pcm_rate, CallMediaHandlers& handlers) {
   ai::PlayoutBuffer::Options o;
-  o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(agent_rate), 60'000);
+  o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(pcm_rate), 60'000);
   o.on_mark = [&handlers](std::string_view name, ai::MarkEvent event) {
     if (handlers.on_mark) handlers.on_mark(name, event);
   };
   return o;
+}
+
+uint32_t pcm_rate_of(const CallMediaOptions& o) {
+  const media::CodecInfo* info = media::find_codec(o.codec_name, o.clock_rate);
+  return info ? info->pcm_rate_hz : 8000;
 }
 
 }  // namespace
@@ -23,7 +31,7 @@ ai::PlayoutBuffer::Options playout_options(uint32_t agent_rate, CallMediaHandler
 CallMedia::CallMedia(CallMediaOptions options, CallMediaHandlers handlers)
     : options_(std::move(options)),
       handlers_(std::move(handlers)),
-      playout_(playout_options(options_.agent_rate, handlers_)) {}
+      playout_(playout_options(pcm_rate_of(options_), handlers_)) {}
 
 CallMedia::~CallMedia() { close(); }
 
@@ -103,7 +111,18 @@ void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
       odd_byte_ = bytes[i++];
       has_odd_byte_ = true;
     }
-    playout_.push(std::span<const int16_t>(pcm_agent_.data(), n));
+    push_agent_samples(std::span<const int16_t>(pcm_agent_.data(), n));
+  }
+}
+
+void CallMedia::push_agent_samples(std::span<const int16_t> pcm) {
+  // In chunks whose resampled size fits the scratch buffer: the largest up-ratio is x2 (an 8 kHz
+  // agent on a 16 kHz G.722 leg).
+  constexpr size_t kChunk = kMaxPcm / 2;
+  for (size_t i = 0; i < pcm.size(); i += kChunk) {
+    auto part = pcm.subspan(i, std::min(kChunk, pcm.size() - i));
+    size_t n = down_->process(part, std::span<int16_t>(pcm_out_));
+    playout_.push(std::span<const int16_t>(pcm_out_.data(), n));
   }
 }
 
@@ -119,16 +138,11 @@ void CallMedia::on_media_tick(uint64_t) {
     send_frame(tone_frame_.samples());
     return;
   }
-  const size_t agent_samples = options_.agent_rate * kTickMs / 1000;
-  const bool playing = playout_.pull(std::span<int16_t>(pcm_out_.data(), agent_samples));
+  const size_t frame = encoder_->pcm_rate_hz() * kTickMs / 1000;
+  const bool playing = playout_.pull(std::span<int16_t>(tick_pcm_.data(), frame));
   if (was_playing_ && !playing && handlers_.on_playout_drained) handlers_.on_playout_drained();
   was_playing_ = playing;
-  size_t n = down_->process(std::span<const int16_t>(pcm_out_.data(), agent_samples), std::span<int16_t>(pcm_in_));
-  // The resampler's output per 20 ms may differ by a sample at the start; the encoder needs exactly
-  // one 20 ms frame at its rate, so pad with silence or trim the filter's start-up shortfall.
-  const size_t want = encoder_->pcm_rate_hz() * kTickMs / 1000;
-  if (n < want) std::fill(pcm_in_.begin() + static_cast<std::ptrdiff_t>(n), pcm_in_.begin() + static_cast<std::ptrdiff_t>(want), int16_t{0});
-  send_frame(std::span<const int16_t>(pcm_in_.data(), want));
+  send_frame(std::span<const int16_t>(tick_pcm_.data(), frame));
 }
 
 }  // namespace warmline::server

@@ -66,8 +66,9 @@ class CallMedia final : public media::MediaClock::Participant {
 
   // Raw bytes of an agent binary frame: 16-bit little-endian PCM at the agent's rate, any length.
   void push_agent_audio(std::span<const uint8_t> bytes);
-  // Samples already at the agent's rate (speech synthesised by the gateway itself).
-  void push_agent_samples(std::span<const int16_t> pcm) { playout_.push(pcm); }
+  // Samples at the agent's rate (also speech synthesised by the gateway itself): resampled to the
+  // codec's rate now, so the tick has only to pull and encode.
+  void push_agent_samples(std::span<const int16_t> pcm);
   bool mark(std::string_view name) { return playout_.mark(name); }
   size_t clear() { return playout_.clear(); }
   bool playout_empty() const { return playout_.empty(); }
@@ -91,7 +92,7 @@ class CallMedia final : public media::MediaClock::Participant {
   std::unique_ptr<media::Encoder> encoder_;
   std::unique_ptr<media::Decoder> decoder_;
   std::optional<media::Resampler> up_;    // codec PCM rate -> agent rate
-  std::optional<media::Resampler> down_;  // agent rate -> codec PCM rate
+  std::optional<media::Resampler> down_;  // agent rate -> codec PCM rate, on arrival of agent audio
   ai::PlayoutBuffer playout_;
   std::optional<media::ToneSource> ringback_;
   bool ringback_on_ = false;
@@ -101,6 +102,7 @@ class CallMedia final : public media::MediaClock::Participant {
   std::array<int16_t, kMaxPcm> pcm_in_{};
   std::array<int16_t, kMaxPcm> pcm_agent_{};
   std::array<int16_t, kMaxPcm> pcm_out_{};
+  std::array<int16_t, kMaxPcm> tick_pcm_{};  // only the tick uses it: pushes may interleave with ticks
   std::array<uint8_t, 1500> payload_{};
   media::Frame tone_frame_;
 };
