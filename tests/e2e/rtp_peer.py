@@ -72,6 +72,7 @@ class RtpPeer:
         self.port = self.sock.getsockname()[1]
         self._frames = self._tone_frames(tone_hz)
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()  # held while a packet is sent (stop_sending)
         self._received = []  # (monotonic time, payload type, payload)
         self._remote = None
         self._te_pt = 101
@@ -96,6 +97,12 @@ class RtpPeer:
         with self._lock:
             self._remote = (remote_ip, int(remote_port))
             self._te_pt = int(te_pt)
+
+    def stop_sending(self):
+        """Stops sending (the caller moved its media elsewhere); receiving goes on. Once this
+        returns no packet of this peer is on its way any more (`_send` checks under the same lock)."""
+        with self._send_lock, self._lock:
+            self._remote = None
 
     def send_dtmf(self, digit, duration_ms=160):
         """Queues one RFC 4733 event: packets every 20 ms with growing duration, then three end
@@ -168,10 +175,13 @@ class RtpPeer:
     def _send(self, remote, pt, marker, ts, payload):
         header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, self._seq, ts, self._ssrc)
         self._seq = (self._seq + 1) & 0xFFFF
-        try:
-            self.sock.sendto(header + payload, remote)
-        except OSError:
-            pass  # the gateway's port may be gone after the call ended; not this peer's verdict
+        with self._send_lock:
+            if self._remote is None:  # stop_sending() ran after this frame was prepared
+                return
+            try:
+                self.sock.sendto(header + payload, remote)
+            except OSError:
+                pass  # the gateway's port may be gone after the call ended; not this peer's verdict
 
     def _receive(self):
         try:

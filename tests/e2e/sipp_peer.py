@@ -51,14 +51,21 @@ class Sipp:
 
     def gateway_media(self, timeout=15):
         """(ip, port, telephone-event payload type or None) from the gateway's SDP answer."""
-        def read():
-            if not self.proc.running() and not self.media_path.exists():
-                raise AssertionError(f"{self.name} exited ({self.proc.popen.returncode}) before the answer")
-            text = self.media_path.read_text() if self.media_path.exists() else ""
-            return text.split() if text.endswith("\n") and len(text.split()) >= 2 else None
-        fields = wait_for(read, timeout, f"{self.name} to receive the gateway's SDP answer")
+        fields = self.answer_fields(timeout=timeout)
         te = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else None
         return fields[0], int(fields[1]), te
+
+    def answer_fields(self, suffix="", timeout=15):
+        """The words a scenario's <exec> wrote to `[media_file]<suffix>` (e.g. ".reinvite": the
+        answer to a later offer), once the line is complete."""
+        path = self.media_path.with_name(self.media_path.name + suffix)
+
+        def read():
+            if not self.proc.running() and not path.exists():
+                raise AssertionError(f"{self.name} exited ({self.proc.popen.returncode}) before {path.name}")
+            text = path.read_text() if path.exists() else ""
+            return text.split() if text.endswith("\n") and len(text.split()) >= 2 else None
+        return wait_for(read, timeout, f"{self.name} to receive the gateway's SDP answer ({path.name})")
 
     def trigger(self):
         """Releases a scenario waiting in <recv request="INFO"> (see the module comment)."""
@@ -98,13 +105,13 @@ class SippUas:
         return self.proc.wait(timeout)
 
 
-def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True):
+def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=()):
     """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
     returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
-    address from the SDP answer."""
+    address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`)."""
     rtp = RtpPeer(local_ip)
     case.addCleanup(rtp.stop)
-    sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port)
+    sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra)
     ip, port, te_pt = sipp.gateway_media()
     if need_dtmf:
         case.assertIsNotNone(te_pt, "the gateway's SDP answer drops telephone-event (RFC 4733)")
