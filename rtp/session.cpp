@@ -118,8 +118,15 @@ void RtpSession::on_datagram(size_t size) {
 bool RtpSession::accept_source() {
   if (!options_.symmetric) return true;
   if (latched_) return sender_ == remote_;
+  // After set_remote() (a re-INVITE that moved the media), packets still in flight from the address
+  // we were latched to must not win the new latch. That address is taken again only if it keeps
+  // sending for kRelatchPackets with nothing from elsewhere (a NATed phone whose new SDP carries its
+  // private address, so every packet still comes from the old public one).
+  if (has_previous_ && sender_ == previous_ && sender_ != remote_ && ++previous_hits_ < kRelatchPackets)
+    return false;
   remote_ = sender_;
   latched_ = true;
+  has_previous_ = false;
   return true;
 }
 
@@ -185,6 +192,11 @@ void RtpSession::skip(uint32_t samples) {
 }
 
 void RtpSession::set_remote(const udp::endpoint& remote) {
+  if (latched_) {
+    previous_ = remote_;
+    previous_hits_ = 0;
+    has_previous_ = true;
+  }
   remote_ = remote;
   latched_ = false;
 }

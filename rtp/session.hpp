@@ -82,7 +82,8 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   // the marker bit as the start of a talkspurt (RFC 3551 §4.1).
   void skip(uint32_t samples);
 
-  // A new remote address (re-INVITE); re-arms latching.
+  // A new remote address (re-INVITE); re-arms latching. The source latched so far is ignored for up
+  // to kRelatchPackets packets, so stale packets from the old address cannot win the new latch.
   void set_remote(const boost::asio::ip::udp::endpoint& remote);
 
   uint16_t local_port() const { return port_; }
@@ -112,6 +113,11 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   boost::asio::ip::udp::endpoint remote_;
   boost::asio::ip::udp::endpoint sender_;
   bool latched_ = false;
+  // The source latched before the last set_remote(): see accept_source().
+  static constexpr uint32_t kRelatchPackets = 50;  // 1 s of 20 ms packets
+  boost::asio::ip::udp::endpoint previous_;
+  bool has_previous_ = false;
+  uint32_t previous_hits_ = 0;
   std::array<uint8_t, kMaxDatagram> recv_buf_{};
   std::array<uint8_t, kMaxDatagram> send_buf_{};
   uint32_t ssrc_ = 0;

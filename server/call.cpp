@@ -104,6 +104,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
       .on_mark = [this](std::string_view name, ai::MarkEvent ev) { send_to_agent(ai::encode_mark(name, ev)); },
       .on_playout_drained = [this] { after_agent_audio(); },
   };
+  sdp_remote_ = mo.remote;
   std::error_code ec;
   media_ = CallMedia::open(ctx_.shard.io(), mo, std::move(mh), ec);
   if (!media_) {
@@ -211,9 +212,15 @@ void Call::on_reinvite(sip::ServerTransaction& tx, const sip::Message& req) {
       tx.respond(488, "Not Acceptable Here", dialog_.local_tag);
       return;
     }
+    // Only a changed address re-targets RTP: session refreshes repeat the same SDP, and re-arming the
+    // latch for them would make a NATed caller's stream wait to be re-latched.
     boost::system::error_code ec;
     auto ip = boost::asio::ip::make_address(answer.remote_address, ec);
-    if (!ec && answer.remote_port != 0) media_->set_remote({ip, answer.remote_port});
+    boost::asio::ip::udp::endpoint remote(ip, answer.remote_port);
+    if (!ec && answer.remote_port != 0 && remote != sdp_remote_) {
+      sdp_remote_ = remote;
+      media_->set_remote(remote);
+    }
     for (auto& m : answer.answer.media)
       if (m.port != 0) m.port = media_->local_port();
     ++caps_.session_version;

@@ -143,6 +143,7 @@ class Call : public std::enable_shared_from_this<Call> {
   uint32_t invite_cseq_ = 0;
   sip::LocalMediaCaps caps_;
   std::string answer_sdp_;
+  boost::asio::ip::udp::endpoint sdp_remote_;  // the caller's RTP address from its latest SDP
   std::unique_ptr<CallMedia> media_;
 
   std::unique_ptr<ai::AgentConnection> agent_conn_;

@@ -190,6 +190,53 @@ TEST_F(RtpSessionTest, LatchesToTheSourceOfReceivedPackets) {
   EXPECT_EQ(b->remote(), sdp_address.endpoint());
 }
 
+// After a re-INVITE moved the media, packets still in flight from the old address must not win the
+// new latch (they would send the agent's audio to a port the phone has left)...
+TEST_F(RtpSessionTest, StalePacketsFromTheOldAddressDoNotWinTheNewLatch) {
+  RawPeer old_port(io_);
+  RawPeer new_port(io_);
+  old_port.listen();
+  new_port.listen();
+  size_t audio = 0;
+  auto b = open({.remote = old_port.endpoint(), .on_packet = [&](const RtpPacketView&) { ++audio; }});
+  std::vector<uint8_t> frame(160, 0x7f);
+  old_port.send_rtp(local(b), 0, 1, 160, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
+  ASSERT_TRUE(b->latched());
+
+  b->set_remote(new_port.endpoint());
+  for (uint16_t i = 0; i < 5; ++i) old_port.send_rtp(local(b), 0, static_cast<uint16_t>(2 + i), 320u + 160u * i, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 5; }));
+  EXPECT_FALSE(b->latched());
+  EXPECT_EQ(audio, 1u);
+  new_port.send_rtp(local(b), 0, 100, 16000, frame, 0x7777);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 2; }));
+  EXPECT_EQ(b->remote(), new_port.endpoint());
+  ASSERT_TRUE(b->send_audio(frame, 160));
+  ASSERT_TRUE(run_until(io_, [&] { return new_port.got.size() == 1; }));
+  EXPECT_TRUE(old_port.got.empty());
+}
+
+// ...but a source that keeps sending alone for a second is the real one (a NATed phone whose new SDP
+// carries its private address), and is latched again.
+TEST_F(RtpSessionTest, OldAddressIsRelatchedWhenItIsTheOnlySource) {
+  RawPeer nat(io_);
+  RawPeer private_sdp(io_);
+  nat.listen();
+  size_t audio = 0;
+  auto b = open({.remote = nat.endpoint(), .on_packet = [&](const RtpPacketView&) { ++audio; }});
+  std::vector<uint8_t> frame(160, 0x7f);
+  nat.send_rtp(local(b), 0, 1, 160, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
+
+  b->set_remote(private_sdp.endpoint());
+  for (uint16_t i = 0; i < 60; ++i) nat.send_rtp(local(b), 0, static_cast<uint16_t>(2 + i), 320u + 160u * i, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return b->latched(); }));
+  EXPECT_EQ(b->remote(), nat.endpoint());
+  EXPECT_EQ(b->stats().foreign_dropped, 49u) << "49 dropped, the 50th re-latches";
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1 + 60 - 49; }));
+}
+
 TEST_F(RtpSessionTest, DtmfRtcpAndGarbageAreSortedOut) {
   RawPeer peer(io_);
   std::vector<DtmfDigit> digits;
