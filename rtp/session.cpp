@@ -163,27 +163,39 @@ void RtpSession::dispatch(const RtpPacketView& packet) {
   if (options_.on_packet) options_.on_packet(packet);
 }
 
-bool RtpSession::send_audio(std::span<const uint8_t> payload, uint32_t samples) {
+bool RtpSession::send_packet(uint8_t payload_type, bool marker, uint32_t timestamp,
+                             std::span<const uint8_t> payload) {
   // 0.0.0.0 is old-style hold (RFC 3264 §8.4): sending there would reach our own host on Linux.
   if (!open_ || remote_.port() == 0 || remote_.address().is_unspecified()) return false;
   const size_t header = write_rtp_header(
-      send_buf_, {.payload_type = options_.payload_type, .marker = send_marker_, .sequence = send_seq_,
-                  .timestamp = send_ts_, .ssrc = ssrc_});
+      send_buf_, {.payload_type = payload_type, .marker = marker, .sequence = send_seq_, .timestamp = timestamp, .ssrc = ssrc_});
   if (header == 0 || payload.size() > send_buf_.size() - header) return false;
   std::memcpy(send_buf_.data() + header, payload.data(), payload.size());
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(send_buf_.data(), header + payload.size()), remote_, 0, ec);
   if (ec) {
     ++stats_.send_dropped;
-    skip(samples);  // the receiver sees a gap in time, not in sequence numbers
     return false;
   }
   ++send_seq_;
-  send_ts_ += samples;
-  send_marker_ = false;
   ++stats_.packets_sent;
   stats_.bytes_sent += payload.size();
   return true;
+}
+
+bool RtpSession::send_audio(std::span<const uint8_t> payload, uint32_t samples) {
+  if (!send_packet(options_.payload_type, send_marker_, send_ts_, payload)) {
+    if (open_) skip(samples);  // the receiver sees a gap in time, not in sequence numbers
+    return false;
+  }
+  send_ts_ += samples;
+  send_marker_ = false;
+  return true;
+}
+
+bool RtpSession::send_event(std::span<const uint8_t> payload, bool marker, uint32_t event_timestamp) {
+  if (!options_.telephone_event_pt) return false;
+  return send_packet(*options_.telephone_event_pt, marker, event_timestamp, payload);
 }
 
 void RtpSession::skip(uint32_t samples) {

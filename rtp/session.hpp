@@ -78,6 +78,13 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   // False when closed, no remote is known yet, the payload does not fit one datagram, or the send
   // failed (counted in send_dropped).
   bool send_audio(std::span<const uint8_t> payload, uint32_t samples);
+  // One RFC 4733 telephone-event packet (the negotiated pt). Every packet of one key press carries the
+  // timestamp of its start (§2.5.1.2) and the next sequence number; the audio clock is not advanced
+  // here — the caller skip()s the time the event covers. False without a negotiated pt.
+  bool send_event(std::span<const uint8_t> payload, bool marker, uint32_t event_timestamp);
+  // The RTP timestamp the next audio packet will carry (an event starting now uses it).
+  uint32_t next_timestamp() const { return send_ts_; }
+  bool has_telephone_event() const { return options_.telephone_event_pt.has_value(); }
   // Silence that is not sent (no audio to play): the timestamp advances, and the next packet carries
   // the marker bit as the start of a talkspurt (RFC 3551 §4.1).
   void skip(uint32_t samples);
@@ -99,6 +106,7 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
  private:
   RtpSession(boost::asio::io_context& io, RtpSessionOptions options);
   std::error_code bind_any_port();
+  bool send_packet(uint8_t payload_type, bool marker, uint32_t timestamp, std::span<const uint8_t> payload);
   void receive();
   void on_datagram(size_t size);
   bool accept_source();

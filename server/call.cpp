@@ -117,7 +117,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
     if (m.port != 0) m.port = media_->local_port();
   answer_sdp_ = a.answer.serialize();
 
-  invite_tx_.respond(180, "Ringing", dialog_.local_tag);
+  send_provisional();
   spdlog::info("call {}: {} -> {} (agent {}, {} pt {}, sip call-id {})", id_, from_, to_, agent_.name,
                answer.codec.name, answer.codec.payload_type, dialog_.call_id);
   connect_agent();
@@ -130,21 +130,46 @@ void Call::after_agent_audio() {
   if (hang_up_when_drained_) hangup(agent_gone_ ? "agent_unreachable" : "agent_hangup");
 }
 
+sip::Message Call::response_with_answer(const sip::Message& invite, int status, std::string_view reason) const {
+  sip::Message r = sip::make_response(invite, status, reason);
+  r.to.set_tag(dialog_.local_tag);
+  r.contacts.push_back(dialog_.local_contact);
+  r.add_header("Allow", kAllow);
+  r.add_header("Supported", "norefersub");
+  r.content_type = "application/sdp";
+  r.body = answer_sdp_;
+  return r;
+}
+
+void Call::start_media() {
+  if (media_started_) return;
+  media_started_ = true;
+  media_->start();
+  ctx_.clock.add(media_.get());
+}
+
+void Call::send_provisional() {
+  const Provisional kind = trunk_ ? trunk_->provisional : Provisional::ringing;
+  if (kind == Provisional::none) return;  // the transaction's own 100 Trying is all the caller gets
+  if (kind == Provisional::ringing) {
+    invite_tx_.respond(180, "Ringing", dialog_.local_tag);
+    return;
+  }
+  // 183 with the answer: early media, and what flows in it is our ringback until the agent is there.
+  const sip::Message* invite = invite_tx_.request();
+  if (!invite || !invite_tx_.respond(response_with_answer(*invite, 183, "Session Progress"))) return;
+  start_media();
+  media_->set_ringback(true);
+}
+
 void Call::answer() {
   if (state_ != CallState::kRinging) return;
   const sip::Message* invite = invite_tx_.request();
   if (!invite) return;  // the INVITE transaction is gone (cancelled meanwhile)
-  sip::Message ok = sip::make_response(*invite, 200, "OK");
-  ok.to.set_tag(dialog_.local_tag);
-  ok.contacts.push_back(dialog_.local_contact);
-  ok.add_header("Allow", kAllow);
-  ok.add_header("Supported", "norefersub");
-  ok.content_type = "application/sdp";
-  ok.body = answer_sdp_;
-  if (!invite_tx_.respond(std::move(ok))) return;
+  if (!invite_tx_.respond(response_with_answer(*invite, 200, "OK"))) return;
   state_ = CallState::kAnswered;
-  media_->start();
-  ctx_.clock.add(media_.get());
+  if (!transfer_) media_->set_ringback(false);
+  start_media();
 }
 
 void Call::on_ack(const sip::Message&) {

@@ -83,7 +83,10 @@ class Call : public std::enable_shared_from_this<Call> {
   friend class CallAgentEvents;
 
   // call.cpp — SIP side
+  void send_provisional();
   void answer();
+  void start_media();
+  sip::Message response_with_answer(const sip::Message& invite, int status, std::string_view reason) const;
   void on_bye(sip::ServerTransaction& tx);
   void on_reinvite(sip::ServerTransaction& tx, const sip::Message& request);
   void on_notify(sip::ServerTransaction& tx, const sip::Message& request);
@@ -145,6 +148,7 @@ class Call : public std::enable_shared_from_this<Call> {
   std::string answer_sdp_;
   boost::asio::ip::udp::endpoint sdp_remote_;  // the caller's RTP address from its latest SDP
   std::unique_ptr<CallMedia> media_;
+  bool media_started_ = false;
 
   std::unique_ptr<ai::AgentConnection> agent_conn_;
   ai::CommandDecoder decoder_;

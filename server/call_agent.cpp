@@ -103,7 +103,9 @@ void Call::on_agent_text(std::string_view text) {
         } else if constexpr (std::is_same_v<T, ai::Say>) {
           say(cmd.text);
         } else if constexpr (std::is_same_v<T, ai::SendDtmf>) {
-          send_to_agent(ai::encode_error("not_supported", "sending DTMF to the caller is not available yet"));
+          if (!media_->send_dtmf(cmd.digits))
+            send_to_agent(ai::encode_error("dtmf_unavailable", "the caller did not negotiate telephone-event "
+                                                               "(RFC 4733), or too many digits are queued"));
         } else if constexpr (std::is_same_v<T, ai::TransferRequest>) {
           handle(std::move(cmd));
         } else if constexpr (std::is_same_v<T, ai::TransferAccept> || std::is_same_v<T, ai::TransferCancel>) {

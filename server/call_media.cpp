@@ -132,7 +132,37 @@ void CallMedia::send_frame(std::span<const int16_t> pcm) {
   rtp_->send_audio(std::span<const uint8_t>(payload_.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
 }
 
+bool CallMedia::send_dtmf(std::string_view digits) {
+  if (!rtp_->has_telephone_event() || digits.size() > kMaxDtmf - dtmf_count_) return false;
+  for (char d : digits) dtmf_queue_[(dtmf_head_ + dtmf_count_++) % kMaxDtmf] = d;
+  return true;
+}
+
+bool CallMedia::tick_dtmf() {
+  const uint32_t tick_ts = options_.clock_rate * kTickMs / 1000;
+  if (!dtmf_.active()) {
+    if (dtmf_gap_ > 0) {
+      --dtmf_gap_;
+      rtp_->skip(tick_ts);
+      return true;
+    }
+    if (dtmf_count_ == 0) return false;
+    const char digit = dtmf_queue_[dtmf_head_];
+    dtmf_head_ = (dtmf_head_ + 1) % kMaxDtmf;
+    --dtmf_count_;
+    if (!dtmf_.start(digit, kDtmfMs)) return false;  // validated by the protocol decoder; never here
+    dtmf_ts_ = rtp_->next_timestamp();
+  }
+  if (auto packet = dtmf_.next()) {
+    rtp_->send_event(packet->payload, packet->marker, dtmf_ts_);
+    if (packet->last) dtmf_gap_ = kDtmfGapTicks;
+  }
+  rtp_->skip(tick_ts);  // the event covers this tick's time on the audio clock
+  return true;
+}
+
 void CallMedia::on_media_tick(uint64_t) {
+  if (tick_dtmf()) return;
   if (ringback_on_) {
     ringback_->read(tone_frame_);
     send_frame(tone_frame_.samples());

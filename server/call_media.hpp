@@ -28,6 +28,7 @@
 #include "media/media_clock.hpp"
 #include "media/resampler.hpp"
 #include "media/tone.hpp"
+#include "rtp/dtmf.hpp"
 #include "rtp/port_allocator.hpp"
 #include "rtp/session.hpp"
 
@@ -73,6 +74,10 @@ class CallMedia final : public media::MediaClock::Participant {
   size_t clear() { return playout_.clear(); }
   bool playout_empty() const { return playout_.empty(); }
   void set_ringback(bool on);
+  // Queues digits (0-9 * # A-D) to send to the caller as RFC 4733 events, 100 ms each with 60 ms
+  // between them, in place of the agent's audio while they play. False when the caller did not
+  // negotiate telephone-event or the queue (kMaxDtmf) is full; nothing is queued then.
+  bool send_dtmf(std::string_view digits);
   void set_remote(const boost::asio::ip::udp::endpoint& remote);
 
   void on_media_tick(uint64_t tick) override;
@@ -83,6 +88,7 @@ class CallMedia final : public media::MediaClock::Participant {
   CallMedia(CallMediaOptions options, CallMediaHandlers handlers);
   void on_rtp(const rtp::RtpPacketView& packet);
   void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
+  bool tick_dtmf();  // true when this tick went to DTMF (an event packet or the pause after one)
 
   static constexpr size_t kMaxPcm = 48000 * 60 / 1000;  // 60 ms at 48 kHz: the longest packet we take
 
@@ -105,6 +111,15 @@ class CallMedia final : public media::MediaClock::Participant {
   std::array<int16_t, kMaxPcm> tick_pcm_{};  // only the tick uses it: pushes may interleave with ticks
   std::array<uint8_t, 1500> payload_{};
   media::Frame tone_frame_;
+  static constexpr size_t kMaxDtmf = 64;
+  static constexpr uint32_t kDtmfMs = 100;
+  static constexpr int kDtmfGapTicks = 3;  // 60 ms of silence between key presses
+  rtp::DtmfSender dtmf_;
+  std::array<char, kMaxDtmf> dtmf_queue_{};
+  size_t dtmf_head_ = 0;
+  size_t dtmf_count_ = 0;
+  uint32_t dtmf_ts_ = 0;
+  int dtmf_gap_ = 0;
 };
 
 }  // namespace warmline::server

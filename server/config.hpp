@@ -79,12 +79,18 @@ struct MediaConfig {
   Ringback ringback = Ringback::us;
 };
 
+// What a new call hears while the agent connects (RFC 3261 §13.3.1.1): 180 Ringing (the caller's
+// side plays ringback), 183 Session Progress with the SDP answer (early media: carriers that cut calls
+// without early media, or that bill from it, need this), or nothing but the 100 Trying.
+enum class Provisional { ringing, session_progress, none };
+
 struct TrunkConfig {
   std::string name;
   HostPort address;  // host empty: inbound only
   Transport transport = Transport::udp;
   std::vector<Cidr> source_cidrs;
   bool accepts_refer = false;
+  Provisional provisional = Provisional::ringing;  // TOML `provisional`: "180" | "183" | "none"
   std::string username;  // digest credentials (both or neither)
   std::string password;
   std::vector<std::string> caller_ids;  // E.164 numbers we may present through this trunk

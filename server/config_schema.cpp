@@ -284,6 +284,8 @@ void read_trunk(Section& s, TrunkConfig& out) {
     }
   }
   s.boolean("accepts_refer", out.accepts_refer);
+  s.choice("provisional", out.provisional,
+           {{"180", Provisional::ringing}, {"183", Provisional::session_progress}, {"none", Provisional::none}});
   s.string("username", out.username);
   s.string("password", out.password);
   if (out.username.empty() != out.password.empty())
