@@ -32,3 +32,54 @@ bench: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Load scenarios (bench/README.md "Load scenarios"): never part of `make test`. Each target builds
+# warmline + warmline-load in LOAD_BUILD (RelWithDebInfo), runs on 127.0.0.1, stops by itself, and
+# writes its records and a REPORT.md under LOAD_REPORT; `load-all` runs them all (≈ 15 min) and
+# publishes bench/results/. LOAD_CALLS sets the concurrencies of the streaming scenarios.
+LOAD_BUILD ?= build-load
+LOAD_URING_BUILD ?= build-load-uring
+LOAD_REPORT ?= $(LOAD_BUILD)/load-report
+LOAD_CALLS ?= 100,500,1000,2000
+LOAD_SCEN = bench/load/scenarios
+LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(JOBS)
+LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
+LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
+
+.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-all
+
+# 1. AI-streamed calls at LOAD_CALLS concurrent calls.
+load-ai:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/ai_streaming.py $(LOAD_GEN) --calls $(LOAD_CALLS) --builds epoll=$(LOAD_BUILD)/warmline
+	@$(LOAD_REPORT_CMD)
+
+# 2. Call-setup rate ramp with SIPp: without agent, and with the agent connect.
+load-setup:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/setup_ramp.py --report-dir $(LOAD_REPORT) --warmline $(LOAD_BUILD)/warmline --targets warmline-noagent,warmline-agent
+	@$(LOAD_REPORT_CMD)
+
+# 3. The same RTP load relayed by rtpengine (userspace), beside warmline's AI calls from the same run.
+load-rtpengine:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/ai_streaming.py $(LOAD_GEN) --calls $(LOAD_CALLS) --builds epoll=$(LOAD_BUILD)/warmline
+	@python3 $(LOAD_SCEN)/rtp_relay.py $(LOAD_GEN) --calls $(LOAD_CALLS)
+	@$(LOAD_REPORT_CMD)
+
+# 4. The setup ramp through Kamailio's stateful proxy, beside warmline answering, same run.
+load-kamailio:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/setup_ramp.py --report-dir $(LOAD_REPORT) --warmline $(LOAD_BUILD)/warmline --targets warmline-agent,kamailio
+	@$(LOAD_REPORT_CMD)
+
+# 5. warmline built with io_uring vs the default epoll build, same load, interleaved in one run.
+load-uring:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh uring
+	@python3 $(LOAD_SCEN)/ai_streaming.py $(LOAD_GEN) --calls $(LOAD_CALLS) --builds epoll=$(LOAD_BUILD)/warmline,uring=$(LOAD_URING_BUILD)/warmline
+	@$(LOAD_REPORT_CMD)
+
+# All of the above in one bounded run; publishes bench/results/ (REPORT.md, PNGs, raw records).
+load-all:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh uring
+	@$(LOAD_ENV) LOAD_CALLS=$(LOAD_CALLS) bash $(LOAD_SCEN)/run_all.sh

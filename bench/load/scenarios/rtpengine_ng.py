@@ -147,15 +147,15 @@ def main():
     ap = argparse.ArgumentParser(description="allocate rtpengine relay sessions for warmline-load --rtp-relay")
     ap.add_argument("--ng", default="127.0.0.1:22222", help="rtpengine's --listen-ng address")
     ap.add_argument("--sessions", type=int, required=True)
-    ap.add_argument("--callee-ports", type=int, default=40000,
-                    help="first local port warmline-load receives on (even ports, one per session)")
-    ap.add_argument("--caller-ports", type=int, default=50000,
+    ap.add_argument("--callee-ports", type=int, default=24000,
+                    help="first local port warmline-load receives on (one per session)")
+    ap.add_argument("--caller-ports", type=int, default=61000,
                     help="first port written as the caller's in the offer (nobody listens there)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--delete", action="store_true", help="delete the sessions instead of creating them")
     args = ap.parse_args()
-    if not 0 < args.sessions <= 10000:
-        sys.exit("--sessions must be 1..10000")
+    if not 0 < args.sessions <= 4000:
+        sys.exit("--sessions must be 1..4000 (the port plan in bench/README.md \"Load scenarios\")")
     client = NgClient(args.ng)
     try:
         if client.request("ping").get("result") != "pong":
@@ -165,8 +165,8 @@ def main():
             return
         lines = []
         for i in range(args.sessions):
-            callee = args.callee_ports + 2 * i
-            send_to, _ = allocate(client, i, args.caller_ports + 2 * i, callee)
+            callee = args.callee_ports + i
+            send_to, _ = allocate(client, i, args.caller_ports + i, callee)
             lines.append(f"127.0.0.1:{send_to} {callee}\n")
         tmp = args.out + ".tmp"
         with open(tmp, "w") as f:

@@ -77,6 +77,7 @@ class Target:
 
     def __init__(self, name, args, run_dir, procs):
         self.name, self.args, self.dir, self.procs = name, args, run_dir, procs
+        self.run_id = os.path.basename(os.path.dirname(run_dir))  # setup-YYYYmmdd-HHMMSS
         self.server_pid = None   # the gateway or the proxy
         self.server_tree = False
         self.extra = {}          # role -> pid (agent, uas)
@@ -161,7 +162,7 @@ class Target:
         ticks_all = cpu.pop("server_user") + ticks_sys
         sys_share = round(ticks_sys / ticks_all, 2) if ticks_all > 0 else None
         rec = {
-            "scenario": "setup", "target": self.name, "rate_asked": rate, "calls_ok": ok, "calls_failed": failed,
+            "scenario": "setup", "run": self.run_id, "target": self.name, "rate_asked": rate, "calls_ok": ok, "calls_failed": failed,
             "retransmissions": retrans, "sipp_rc": rc, "wall_s": round(wall, 2),
             "rate_achieved": call_rate(stat),
             "setup_ms_p50": p50, "setup_ms_p99": p99, "cpu_s": dict(cpu, uac=round(uac_cpu, 4)),
@@ -206,7 +207,7 @@ def main():
     ap.add_argument("--uas-port", type=int, default=25080)
     ap.add_argument("--uac-port", type=int, default=25090)
     ap.add_argument("--uac-media-port", type=int, default=26000)
-    ap.add_argument("--rtp-ports", default="30000-35999")
+    ap.add_argument("--rtp-ports", default="12000-19999")
     args = ap.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     if not shutil.which("sipp"):

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""AI-streamed calls at several concurrencies, through warmline-load (scenarios 1 and 5 of
+bench/README.md "Load scenarios").
+
+For every build given (`--builds epoll=build-load/warmline,uring=build-load-uring/warmline`) and every
+concurrency (`--calls 100,500,1000,2000`), a fresh warmline is started (so RSS per call starts from an
+idle process), with `shards` event loops and an 8 kHz agent (latency is only matched at 8 kHz, see
+warmline-load), and warmline-load drives the calls, plays the echo agent, holds them for `--hold-s`
+seconds and appends its result to REPORT_DIR/results.jsonl with the label `ai-<build>-<calls>`.
+This script adds one record per run to REPORT_DIR/scenarios.jsonl (build, shards, the load average
+before the run) that report.py joins on the label.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import loadlib as L
+
+
+def run_one(args, build, binary, calls, run_dir):
+    label = f"ai-{build}-{calls}"
+    os.makedirs(run_dir, exist_ok=True)
+    cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
+                                  http_port=args.http_port, rtp_ports=args.rtp_ports, shards=args.shards,
+                                  agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000)
+    ramp_s = calls / args.ramp_cps
+    max_runtime = ramp_s + args.hold_s + 60  # set-up, the window, teardown: warmline-load stops by itself
+    load_before = L.loadavg()
+    with L.Procs() as procs:
+        gw = L.start_warmline(procs, binary, cfg, os.path.join(run_dir, "warmline.log"), args.http_port)
+        argv = [args.load, "--gateway", f"127.0.0.1:{args.sip_port}", "--number", "load", "--calls", str(calls),
+                "--ramp-cps", str(args.ramp_cps), "--hold-s", str(args.hold_s),
+                "--agent-listen", f"127.0.0.1:{args.agent_port}", "--warmline-pid", str(gw.pid),
+                "--report", args.report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime))]
+        L.log(f"{label}: {' '.join(argv)}")
+        rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
+        gw_alive = gw.poll() is None
+    L.append_result(args.report_dir, {
+        "scenario": "ai", "label": label, "build": build, "calls": calls, "shards": args.shards,
+        "hold_s": args.hold_s, "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
+        "warmline_survived": gw_alive, "loadavg_before": load_before,
+    })
+    with open(os.path.join(run_dir, "warmline-load.log"), errors="replace") as f:
+        tail = f.read()[-1500:]
+    L.log(f"{label}: warmline-load exit {rc}\n{tail}")
+    return rc
+
+
+def main():
+    ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
+    ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
+                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
+    ap.add_argument("--calls", default="100,500,1000,2000")
+    ap.add_argument("--hold-s", type=float, default=20.0)
+    ap.add_argument("--ramp-cps", type=float, default=200.0)
+    ap.add_argument("--shards", type=int, default=1,
+                    help="warmline event loops; 1 leaves the other core to warmline-load on 2 cores")
+    ap.add_argument("--load", default=os.path.join(L.REPO, "build-load", "bench", "load", "warmline-load"))
+    ap.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", os.path.join(L.REPO, "build-load", "load-report")))
+    ap.add_argument("--sip-port", type=int, default=25060)
+    ap.add_argument("--http-port", type=int, default=28080)
+    ap.add_argument("--agent-port", type=int, default=28765)
+    ap.add_argument("--rtp-ports", default="12000-19999")
+    ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
+    args = ap.parse_args()
+    if not os.access(args.load, os.X_OK):
+        sys.exit(f"warmline-load not found at {args.load}: build the target warmline-load first")
+    builds = [b.split("=", 1) for b in args.builds.split(",") if b]
+    counts = [int(c) for c in args.calls.split(",") if c]
+    if any(c > 4000 for c in counts):
+        sys.exit("at most 4000 calls: warmline's rtp_ports range holds 4000 calls")
+    run_root = os.path.join(args.report_dir, "runs", time.strftime("ai-%Y%m%d-%H%M%S"))
+    status = 0
+    for calls in counts:
+        for name, binary in builds:  # builds interleaved per concurrency: both see the same machine state
+            if not os.access(binary, os.X_OK):
+                sys.exit(f"{name}: no warmline binary at {binary}")
+            status |= run_one(args, name, binary, calls, os.path.join(run_root, f"{name}-{calls}")) != 0
+            time.sleep(args.pause_s)
+    sys.exit(1 if status else 0)
+
+
+if __name__ == "__main__":
+    main()
