@@ -12,11 +12,17 @@ import socket
 import struct
 import threading
 import time
+from collections import namedtuple
 
 PCMU = 0
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
 FRAME_SECONDS = 0.020
 DTMF_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
+
+
+# One received RFC 4733 telephone-event packet: the RTP header fields that matter for events and the
+# decoded 4-byte payload (§2.3: event | E, R, volume | duration).
+TelephoneEvent = namedtuple("TelephoneEvent", "seq marker timestamp event end reserved volume duration payload")
 
 
 def ulaw_encode(sample):
@@ -74,6 +80,7 @@ class RtpPeer:
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()  # held while a packet is sent (stop_sending)
         self._received = []  # (monotonic time, payload type, payload)
+        self._headers = []  # (sequence number, marker, timestamp), one per entry of _received
         self._remote = None
         self._te_pt = 101
         self._dtmf_queue = []
@@ -129,6 +136,25 @@ class RtpPeer:
     def packets(self, since=0):
         with self._lock:
             return list(self._received[since:])
+
+    def headers(self, since=0):
+        """(sequence number, marker, timestamp) of every packet from index `since` on, in the order
+        of `packets()`."""
+        with self._lock:
+            return list(self._headers[since:])
+
+    def telephone_events(self, pt, since=0):
+        """Every packet of payload type `pt` from index `since` on, decoded as an RFC 4733 event
+        (`TelephoneEvent`), in arrival order; packets too short for an event payload are skipped."""
+        with self._lock:
+            rows = list(zip(self._received[since:], self._headers[since:]))
+        out = []
+        for (_, ptype, payload), (seq, marker, ts) in rows:
+            if ptype == pt and len(payload) >= 4:
+                event, flags, duration = struct.unpack("!BBH", payload[:4])
+                out.append(TelephoneEvent(seq, marker, ts, event, bool(flags & 0x80), bool(flags & 0x40),
+                                          flags & 0x3F, duration, bytes(payload)))
+        return out
 
     def audio(self, since=0):
         """Decoded PCMU samples of every audio packet from index `since` on."""
@@ -200,3 +226,5 @@ class RtpPeer:
         with self._lock:
             self._source = source
             self._received.append((time.monotonic(), data[1] & 0x7F, payload))
+            self._headers.append((struct.unpack("!H", data[2:4])[0], bool(data[1] & 0x80),
+                                  struct.unpack("!I", data[4:8])[0]))
