@@ -1,0 +1,150 @@
+#include "bench/load/agent_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <thread>
+
+#include "bench/load/stamp.hpp"
+
+namespace warmline::load {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// One gateway connection (one call). do_x()/on_x() pairs as in Beast's advanced server; a frame is
+// read, echoed, and only then is the next one read, so one buffer serves both and nothing allocates
+// once the buffer has grown to a frame.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, SharedState& shared) : ws_(std::move(socket)), shared_(shared) {}
+
+  void run() {
+    ws_.next_layer().socket().set_option(tcp::no_delay(true));  // an echo must not wait for Nagle
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.async_accept([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->shared_.agent_connections.add();
+      self->do_read();
+    });
+  }
+
+ private:
+  void do_read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      shared_.agent_closed.add();
+      return;
+    }
+    if (!ws_.got_binary()) {
+      shared_.agent_text_frames.add();
+      buffer_.consume(buffer_.size());
+      return do_read();
+    }
+    const int64_t t1 = now_ns();
+    const auto* bytes = static_cast<const uint8_t*>(buffer_.data().data());
+    auto frame = std::span<const uint8_t>(bytes, buffer_.size());
+    shared_.agent_frames.add();
+    auto stamp = read_stamp_l16(frame);
+    if (stamp && stamp->call < shared_.call_count) record(*stamp, t1);
+    ws_.binary(true);
+    ws_.async_write(buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->shared_.agent_closed.add();
+        return;
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->do_read();
+    });
+  }
+
+  void record(Stamp stamp, int64_t t1) {
+    shared_.agent_frames_stamped.add();
+    CallTimes& times = shared_.times[stamp.call];
+    const int64_t t0 = times.sent_at[stamp.seq % kRingFrames].load(std::memory_order_acquire);
+    const int64_t latency = t1 - t0;
+    if (t0 == 0 || latency < 0 || latency > kMaxMatchNs) {
+      shared_.agent_unmatched.add();
+    } else {
+      shared_.caller_to_ai_all.record(latency);
+      if (shared_.in_window(t0)) {
+        shared_.agent_frames_window.add();
+        shared_.caller_to_ai.record(latency);
+      }
+    }
+    // t2: the echo is handed to the socket right after this (Asio writes speculatively on initiation).
+    const int64_t t2 = now_ns();
+    times.echoed_at[stamp.seq % kRingFrames].store(t2, std::memory_order_release);
+    if (shared_.in_window(t2)) shared_.echoes_window.add();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  SharedState& shared_;
+};
+
+}  // namespace
+
+struct AgentServer::Impl {
+  explicit Impl(SharedState& s) : shared(s), acceptor(io) {}
+
+  void do_accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (!acceptor.is_open()) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), shared)->run();
+      do_accept();
+    });
+  }
+
+  SharedState& shared;
+  asio::io_context io{1};
+  tcp::acceptor acceptor;
+  std::thread thread;
+};
+
+AgentServer::AgentServer(SharedState& shared) : impl_(std::make_unique<Impl>(shared)) {}
+
+AgentServer::~AgentServer() { stop(); }
+
+bool AgentServer::start(const std::string& listen, std::string& error) {
+  const auto colon = listen.rfind(':');
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(listen.substr(0, colon == std::string::npos ? 0 : colon), ec);
+  if (colon == std::string::npos || ec) {
+    error = "--agent-listen: expected IP:PORT, got '" + listen + "'";
+    return false;
+  }
+  const auto port = static_cast<uint16_t>(std::strtoul(listen.c_str() + colon + 1, nullptr, 10));
+  tcp::endpoint endpoint(address, port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "agent listen on " + listen + ": " + ec.message();
+    return false;
+  }
+  impl_->do_accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+  return true;
+}
+
+void AgentServer::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+}  // namespace warmline::load

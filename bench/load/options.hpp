@@ -1,0 +1,35 @@
+#pragma once
+// warmline-load's command line (documented in bench/README.md, "Load generator").
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace warmline::load {
+
+struct Options {
+  std::string gateway = "127.0.0.1:5060";
+  std::string number = "load";        // Request-URI user the gateway routes to the agent
+  uint32_t calls = 10;
+  double ramp_cps = 50;
+  double hold_s = 20;                  // the steady window, all calls up
+  std::string agent_listen = "127.0.0.1:8765";
+  int warmline_pid = 0;                // 0: no gateway CPU/RSS figures
+  std::string report_dir;              // empty: no files, the summary on stdout only
+  std::string label;
+  double max_runtime_s = 300;
+  std::string rtp_relay;               // relay mode: the pairs file
+  int relay_pid = 0;
+  bool quiet = false;                  // no progress lines
+};
+
+struct ParseOutcome {
+  std::optional<Options> options;      // set when the command line is valid
+  std::string error;                   // else why not
+  bool help = false;
+};
+
+ParseOutcome parse_options(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace warmline::load

@@ -1,0 +1,45 @@
+#pragma once
+// The end-of-run report: one row appended to DIR/results.md (a Markdown table, header written when
+// the file is new), one JSON object per line appended to DIR/results.jsonl (the plotting script's
+// input; keys documented in bench/README.md), and a summary on stdout.
+#include <cstdint>
+#include <string>
+
+namespace warmline::load {
+
+struct Percentiles {
+  uint64_t count = 0;
+  double p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
+};
+
+struct RunResult {
+  std::string label, mode, date, host_load;
+  bool aborted = false;          // --max-runtime-s ran out before the run ended by itself
+  bool stamped = true;           // latency matched (8 kHz agent); false: counts and CPU only
+  uint32_t calls = 0, calls_up = 0;  // asked for; up when the steady window began
+  uint64_t failed = 0, timeouts = 0, dropped = 0, invite_retransmits = 0, bye_retransmits = 0,
+           bye_failed = 0;
+  Percentiles setup;             // INVITE -> 200 OK
+  double window_s = 0;
+  Percentiles in;                // caller -> AI (gateway) or leg A -> leg B (relay)
+  double in_loss_pct = 0;
+  uint64_t in_sent = 0, in_received = 0;
+  Percentiles out, out_beyond_tick;  // AI -> caller, measured and without the tick wait
+  double out_loss_pct = 0;
+  uint64_t out_sent = 0, out_received = 0;
+  double peer_cpu_cores = -1;    // warmline's or the relay's CPU over the window (-1: no pid)
+  double peer_cpu_pct_per_call = -1;
+  double peer_rss_kib_per_call = -1;
+  int64_t peer_rss_kib = -1;
+  double gen_cpu_cores = 0;      // warmline-load itself over the window
+  double max_send_lag_ms = 0;    // worst lateness of a 1 ms send slot (generator health)
+};
+
+std::string markdown_header();
+std::string markdown_row(const RunResult& r);
+std::string json_line(const RunResult& r);
+std::string summary(const RunResult& r);
+// Appends to DIR/results.md and DIR/results.jsonl (creating DIR). False with a reason on I/O errors.
+bool write_report(const std::string& dir, const RunResult& r, std::string& error);
+
+}  // namespace warmline::load

@@ -1,0 +1,99 @@
+// The generator's pure parsers: /proc fields, the relay pairs file (the contract with the rtpengine
+// script), the command line, and the report's JSON line (the plotting script's input).
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+#include "bench/load/options.hpp"
+#include "bench/load/proc_stats.hpp"
+#include "bench/load/relay_pairs.hpp"
+#include "bench/load/report.hpp"
+
+namespace warmline::load {
+namespace {
+
+TEST(ProcStats, CpuTicksCountFieldsAfterTheLastParenthesis) {
+  // utime 1200 and stime 34 (fields 14 and 15); the command name holds a space and a ')'.
+  const std::string stat = "4242 (war mline) x) S 1 4242 4242 0 -1 4194560 500 0 0 0 1200 34 0 0 20 0 3 0 100 "
+                           "1000000 2000 18446744073709551615\n";
+  EXPECT_EQ(parse_stat_cpu_ticks(stat), 1234u);
+  EXPECT_FALSE(parse_stat_cpu_ticks("4242 (short) S 1 2").has_value());
+  EXPECT_FALSE(parse_stat_cpu_ticks("no parenthesis").has_value());
+}
+
+TEST(ProcStats, RssFromStatus) {
+  EXPECT_EQ(parse_status_rss_kib("Name:\twarmline\nVmPeak:\t  99 kB\nVmRSS:\t   51234 kB\nThreads: 3\n"), 51234);
+  EXPECT_FALSE(parse_status_rss_kib("Name:\tx\nVmSize:\t1 kB\n").has_value());
+  EXPECT_TRUE(sample_process(0).has_value());  // this process
+}
+
+TEST(RelayPairs, ParsesPairsCommentsAndOptionalSendPort) {
+  auto r = parse_relay_pairs("# rtpengine offer/answer\n127.0.0.1:30000 40000\n\n127.0.0.1:30002\t40002 41002\r\n");
+  ASSERT_EQ(r.pairs.size(), 2u) << r.error;
+  EXPECT_EQ(ntohs(r.pairs[0].send_to.sin_port), 30000);
+  EXPECT_EQ(r.pairs[0].send_to.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+  EXPECT_EQ(r.pairs[0].recv_port, 40000);
+  EXPECT_EQ(r.pairs[0].send_port, 0);
+  EXPECT_EQ(r.pairs[1].recv_port, 40002);
+  EXPECT_EQ(r.pairs[1].send_port, 41002);
+}
+
+TEST(RelayPairs, RejectsMalformedLinesWithTheLineNumber) {
+  for (const char* bad : {"127.0.0.1 40000\n", "127.0.0.1:30000\n", "127.0.0.1:30000 0\n",
+                          "localhost:30000 40000\n", "127.0.0.1:30000 40000 1 2\n", "127.0.0.1:30000 70000\n"}) {
+    auto r = parse_relay_pairs(std::string("# header\n") + bad);
+    EXPECT_TRUE(r.pairs.empty()) << bad;
+    EXPECT_EQ(r.error.rfind("2: ", 0), 0u) << r.error;
+  }
+  EXPECT_EQ(parse_relay_pairs("# nothing\n").error, "no pairs in the file");
+}
+
+TEST(Options, ParsesTheDocumentedCommandLine) {
+  auto p = parse_options({"--gateway", "127.0.0.1:5070", "--calls", "500", "--ramp-cps", "100", "--hold-s", "20",
+                          "--agent-listen", "127.0.0.1:9000", "--warmline-pid", "77", "--report", "out",
+                          "--label", "ai-500", "--max-runtime-s", "90"});
+  ASSERT_TRUE(p.options.has_value()) << p.error;
+  EXPECT_EQ(p.options->gateway, "127.0.0.1:5070");
+  EXPECT_EQ(p.options->calls, 500u);
+  EXPECT_DOUBLE_EQ(p.options->ramp_cps, 100);
+  EXPECT_EQ(p.options->warmline_pid, 77);
+  EXPECT_EQ(p.options->label, "ai-500");
+  EXPECT_DOUBLE_EQ(p.options->max_runtime_s, 90);
+  EXPECT_TRUE(p.options->rtp_relay.empty());
+}
+
+TEST(Options, RejectsUnknownAndMalformed) {
+  EXPECT_EQ(parse_options({"--calls", "ten"}).error, "bad value for --calls: 'ten'");
+  EXPECT_EQ(parse_options({"--calls", "0"}).error, "bad value for --calls: '0'");
+  EXPECT_EQ(parse_options({"--hold-s"}).error, "--hold-s needs a value");
+  EXPECT_EQ(parse_options({"--bogus", "1"}).error, "unknown option '--bogus'");
+  EXPECT_TRUE(parse_options({"--help"}).help);
+  auto relay = parse_options({"--rtp-relay", "pairs.txt", "--relay-pid", "5"});
+  ASSERT_TRUE(relay.options.has_value());
+  EXPECT_EQ(relay.options->calls, 0u);  // every pair in the file
+}
+
+TEST(Report, JsonLineCarriesThePlottedKeys) {
+  RunResult r;
+  r.label = "ai \"500\"";
+  r.mode = "gateway";
+  r.calls = 500;
+  r.calls_up = 499;
+  r.in = {100, 80.0, 120.0, 300.0, 900.0};
+  r.peer_cpu_cores = 0.5;
+  const std::string line = json_line(r);
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_NE(line.find("\"label\":\"ai \\\"500\\\"\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"calls_up\":499"), std::string::npos);
+  EXPECT_NE(line.find("\"in\":{\"count\":100,\"p50_us\":80.0,\"p90_us\":120.0,\"p99_us\":300.0,\"max_us\":900.0}"),
+            std::string::npos) << line;
+  EXPECT_NE(line.find("\"peer_cpu_cores\":0.5000"), std::string::npos);
+  // One Markdown row with as many cells as the header has columns.
+  const std::string header = markdown_header();
+  const std::string row = markdown_row(r);
+  auto cells = [](const std::string& s) { return std::count(s.begin(), s.begin() + s.find('\n'), '|'); };
+  EXPECT_EQ(cells(row), cells(header));
+}
+
+}  // namespace
+}  // namespace warmline::load
