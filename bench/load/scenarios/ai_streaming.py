@@ -59,9 +59,9 @@ def main():
                     help="warmline event loops; 1 leaves the other core to warmline-load on 2 cores")
     ap.add_argument("--load", default=os.path.join(L.REPO, "build-load", "bench", "load", "warmline-load"))
     ap.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", os.path.join(L.REPO, "build-load", "load-report")))
-    ap.add_argument("--sip-port", type=int, default=25060)
-    ap.add_argument("--http-port", type=int, default=28080)
-    ap.add_argument("--agent-port", type=int, default=28765)
+    ap.add_argument("--sip-port", type=int, default=35060)
+    ap.add_argument("--http-port", type=int, default=38080)
+    ap.add_argument("--agent-port", type=int, default=38765)
     ap.add_argument("--rtp-ports", default="12000-19999")
     ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
     args = ap.parse_args()
@@ -71,6 +71,7 @@ def main():
     counts = [int(c) for c in args.calls.split(",") if c]
     if any(c > 4000 for c in counts):
         sys.exit("at most 4000 calls: warmline's rtp_ports range holds 4000 calls")
+    L.require_free(tcp=[args.http_port, args.agent_port], udp=[args.sip_port])
     run_root = os.path.join(args.report_dir, "runs", time.strftime("ai-%Y%m%d-%H%M%S"))
     status = 0
     for calls in counts:

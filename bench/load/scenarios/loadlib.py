@@ -268,6 +268,21 @@ def start_warmline(procs, binary, config, log_path, http_port):
     return p
 
 
+def require_free(tcp=(), udp=()):
+    """Exits with a clear message when a port the run needs is taken (another engineer's run, a
+    leftover process): a load run sharing ports with something else measures nonsense."""
+    busy = []
+    for kind, ports in ((socket.SOCK_STREAM, tcp), (socket.SOCK_DGRAM, udp)):
+        for port in ports:
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    busy.append(f"{'tcp' if kind == socket.SOCK_STREAM else 'udp'}/{port}")
+    if busy:
+        sys.exit(f"ports in use: {', '.join(busy)} (pick others with the --*-port options)")
+
+
 def free_port(kind=socket.SOCK_DGRAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))

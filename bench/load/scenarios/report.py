@@ -132,8 +132,8 @@ def latest_ramps(setup_rows):
     """target -> the steps of its most recent ramp."""
     last_run = {}
     for r in setup_rows:
-        last_run[r["target"]] = r["run"]
-    return {t: [r for r in setup_rows if r["target"] == t and r["run"] == run] for t, run in last_run.items()}
+        last_run[r["target"]] = r.get("run")
+    return {t: [r for r in setup_rows if r["target"] == t and r.get("run") == run] for t, run in last_run.items()}
 
 
 def best_clean(steps):

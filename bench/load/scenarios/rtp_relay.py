@@ -62,7 +62,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--load", default=os.path.join(L.REPO, "build-load", "bench", "load", "warmline-load"))
     ap.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", os.path.join(L.REPO, "build-load", "load-report")))
-    ap.add_argument("--ng-port", type=int, default=22299)
+    ap.add_argument("--ng-port", type=int, default=32299)
     ap.add_argument("--port-min", type=int, default=40000)
     ap.add_argument("--port-max", type=int, default=59999)
     ap.add_argument("--recv-ports", type=int, default=24000, help="warmline-load's receive ports start here")
@@ -75,6 +75,7 @@ def main():
     counts = [int(c) for c in args.calls.split(",") if c]
     if any(2 * c > 4000 for c in counts):
         sys.exit("at most 2000 calls (4000 relay sessions; see the port plan in bench/README.md)")
+    L.require_free(udp=[args.ng_port])
     run_root = os.path.join(args.report_dir, "runs", time.strftime("relay-%Y%m%d-%H%M%S"))
     status = 0
     for calls in counts:

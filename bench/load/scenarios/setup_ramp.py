@@ -200,18 +200,20 @@ def main():
     ap.add_argument("--warmline", default=os.path.join(L.REPO, "build-load", "warmline"))
     ap.add_argument("--shards", type=int, default=1, help="warmline shards (1: figures are per core)")
     ap.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", os.path.join(L.REPO, "build-load", "load-report")))
-    ap.add_argument("--sip-port", type=int, default=25060)
-    ap.add_argument("--http-port", type=int, default=28080)
-    ap.add_argument("--agent-port", type=int, default=28790)
-    ap.add_argument("--proxy-port", type=int, default=25070)
-    ap.add_argument("--uas-port", type=int, default=25080)
-    ap.add_argument("--uac-port", type=int, default=25090)
-    ap.add_argument("--uac-media-port", type=int, default=26000)
+    ap.add_argument("--sip-port", type=int, default=35060)
+    ap.add_argument("--http-port", type=int, default=38080)
+    ap.add_argument("--agent-port", type=int, default=38790)
+    ap.add_argument("--proxy-port", type=int, default=35070)
+    ap.add_argument("--uas-port", type=int, default=35080)
+    ap.add_argument("--uac-port", type=int, default=35090)
+    ap.add_argument("--uac-media-port", type=int, default=36000)
     ap.add_argument("--rtp-ports", default="12000-19999")
     args = ap.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     if not shutil.which("sipp"):
         sys.exit("sipp not found: run scripts/install-deps.sh")
+    L.require_free(tcp=[args.http_port, args.agent_port],
+                   udp=[args.sip_port, args.proxy_port, args.uas_port, args.uac_port, args.uac_media_port])
     run_root = os.path.join(args.report_dir, "runs", time.strftime("setup-%Y%m%d-%H%M%S"))
     for name in args.targets.split(","):
         run_dir = os.path.join(run_root, name)
