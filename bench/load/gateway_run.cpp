@@ -236,6 +236,8 @@ RunResult GatewayRun::result() const {
     r.in_sent = shared_.rtp_sent.get();
     r.in_received = shared_.agent_frames.get();
   }
+  r.in_out_of_order = shared_.agent_out_of_order.get();
+  r.in_coalesced = shared_.agent_coalesced.get();
   r.in_loss_pct = loss_pct(r.in_sent, r.in_received);
   r.out_loss_pct = loss_pct(r.out_sent, r.out_received);
   fill_peer(r, peer_, rss_before_, r.window_s);

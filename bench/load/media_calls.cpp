@@ -127,7 +127,7 @@ void MediaCalls::flush(std::span<const uint32_t> chunk) {
   for (uint32_t i : chunk) {
     Call& c = calls_[i];
     // Published before the send: the agent may see the frame before this thread runs again.
-    shared_.times[i].sent_at[c.frame % kRingFrames].store(t0, std::memory_order_release);
+    shared_.store_sent(i, c.frame, t0);
     if (!io_.queue_send(c.send_fd, c.packet, i)) {
       shared_.rtp_send_errors.add();
       continue;
@@ -161,9 +161,9 @@ void MediaCalls::on_datagram(uint32_t call, std::span<const uint8_t> data, int64
 }
 
 void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
-  const int64_t t2 = shared_.times[call].echoed_at[seq % kRingFrames].load(std::memory_order_acquire);
+  const int64_t t2 = shared_.echoed_at(call, seq);
   const int64_t latency = t3 - t2;
-  if (t2 == 0 || latency < 0 || latency > kMaxMatchNs) {
+  if (t2 < 0 || latency < 0 || latency > kMaxMatchNs) {
     shared_.rtp_unmatched.add();
     return;
   }
@@ -177,9 +177,9 @@ void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
 }
 
 void MediaCalls::on_relayed(uint32_t call, uint32_t seq, int64_t now) {
-  const int64_t t0 = shared_.times[call].sent_at[seq % kRingFrames].load(std::memory_order_relaxed);
+  const int64_t t0 = shared_.sent_at(call, seq);
   const int64_t latency = now - t0;
-  if (t0 == 0 || latency < 0 || latency > kMaxMatchNs) {
+  if (t0 < 0 || latency < 0 || latency > kMaxMatchNs) {
     shared_.rtp_unmatched.add();
     return;
   }

@@ -86,7 +86,9 @@ std::string json_line(const RunResult& r) {
   json_percentiles(out, "setup", r.setup);
   json_percentiles(out, "in", r.in);
   json_number(out, "in_loss_pct", r.in_loss_pct, 4);
-  out += ",\"in_sent\":" + std::to_string(r.in_sent) + ",\"in_received\":" + std::to_string(r.in_received);
+  out += ",\"in_sent\":" + std::to_string(r.in_sent) + ",\"in_received\":" + std::to_string(r.in_received) +
+         ",\"in_out_of_order\":" + std::to_string(r.in_out_of_order) +
+         ",\"in_coalesced\":" + std::to_string(r.in_coalesced);
   json_percentiles(out, "out", r.out);
   json_percentiles(out, "out_beyond_tick", r.out_beyond_tick);
   json_number(out, "out_loss_pct", r.out_loss_pct, 4);
@@ -103,7 +105,8 @@ std::string json_line(const RunResult& r) {
 std::string summary(const RunResult& r) {
   return markdown_header() + markdown_row(r) + "in: " + std::to_string(r.in_received) + " of " +
          std::to_string(r.in_sent) + " frames; out: " + std::to_string(r.out_received) + " of " +
-         std::to_string(r.out_sent) + "; window " + fixed(r.window_s, 1) + " s; worst send-slot lag " +
+         std::to_string(r.out_sent) + "; agent: " + std::to_string(r.in_out_of_order) + " out of order, " +
+         std::to_string(r.in_coalesced) + " multi-frame messages; window " + fixed(r.window_s, 1) + " s; worst send-slot lag " +
          fixed(r.max_send_lag_ms, 2) + " ms\n";
 }
 

@@ -23,14 +23,28 @@ inline int64_t now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// 128 frames = 2.56 s of history per call: a frame that comes back later than that is counted as
-// unmatched rather than matched to the wrong send time.
+// 128 frames = 2.56 s of history per call. Each slot holds the time and the rest of the frame
+// number (seq / kRingFrames), so a frame that comes back after its slot was reused is counted as
+// unmatched, never matched with a later frame's time.
 inline constexpr uint32_t kRingFrames = 128;
 inline constexpr int64_t kMaxMatchNs = 2'000'000'000;
 
+// A slot value: the top 20 bits are (seq / kRingFrames) mod 2^20, the low 44 bits the time since the
+// run's epoch (2^44 ns = 4.9 h, beyond any --max-runtime-s). 0 = empty.
+inline constexpr int kSlotTimeBits = 44;
+inline uint64_t encode_slot(uint32_t seq, int64_t t, int64_t epoch) {
+  const auto lap = static_cast<uint64_t>(seq / kRingFrames) & 0xFFFFF;
+  return (lap << kSlotTimeBits) | (static_cast<uint64_t>(t - epoch + 1) & ((uint64_t{1} << kSlotTimeBits) - 1));
+}
+// The time stored for `seq`, or -1 when the slot is empty or holds another lap's frame.
+inline int64_t decode_slot(uint64_t value, uint32_t seq, int64_t epoch) {
+  if (value == 0 || (value >> kSlotTimeBits) != (static_cast<uint64_t>(seq / kRingFrames) & 0xFFFFF)) return -1;
+  return epoch + static_cast<int64_t>(value & ((uint64_t{1} << kSlotTimeBits) - 1)) - 1;
+}
+
 struct CallTimes {
-  std::array<std::atomic<int64_t>, kRingFrames> sent_at{};    // t0 by seq % kRingFrames (RTP thread)
-  std::array<std::atomic<int64_t>, kRingFrames> echoed_at{};  // t2 by seq % kRingFrames (agent thread)
+  std::array<std::atomic<uint64_t>, kRingFrames> sent_at{};    // t0 by seq % kRingFrames (RTP thread)
+  std::array<std::atomic<uint64_t>, kRingFrames> echoed_at{};  // t2 by seq % kRingFrames (agent thread)
 };
 
 // A counter with one writer: a load and a store, no locked instruction.
@@ -45,6 +59,20 @@ class Counter {
 
 struct SharedState {
   explicit SharedState(size_t calls) : call_count(calls), times(new CallTimes[calls]) {}
+
+  const int64_t epoch = now_ns();  // slot times are relative to it
+  void store_sent(uint32_t call, uint32_t seq, int64_t t) {
+    times[call].sent_at[seq % kRingFrames].store(encode_slot(seq, t, epoch), std::memory_order_release);
+  }
+  void store_echoed(uint32_t call, uint32_t seq, int64_t t) {
+    times[call].echoed_at[seq % kRingFrames].store(encode_slot(seq, t, epoch), std::memory_order_release);
+  }
+  int64_t sent_at(uint32_t call, uint32_t seq) const {
+    return decode_slot(times[call].sent_at[seq % kRingFrames].load(std::memory_order_acquire), seq, epoch);
+  }
+  int64_t echoed_at(uint32_t call, uint32_t seq) const {
+    return decode_slot(times[call].echoed_at[seq % kRingFrames].load(std::memory_order_acquire), seq, epoch);
+  }
 
   // The steady window: frames whose origin time lies in [start, end) count for loss and latency.
   std::atomic<int64_t> window_start{INT64_MAX};
@@ -66,6 +94,8 @@ struct SharedState {
   // Agent thread.
   Counter agent_connections, agent_closed, agent_text_frames, agent_frames, agent_frames_stamped;
   Counter agent_frames_window, agent_unmatched, echoes_window;
+  Counter agent_out_of_order;   // a stamp not newer than the call's last one (duplicate or reordered)
+  Counter agent_coalesced;      // messages holding more than one 20 ms frame (only the first is matched)
   LatencyHistogram caller_to_ai, caller_to_ai_all;
 };
 
