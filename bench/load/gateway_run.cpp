@@ -72,15 +72,7 @@ bool GatewayRun::open(std::string& error) {
     if ((rtp_ports_[i] = media_.open_call(i, error)) == 0) return false;
   io_.arm_poll(sip_.fd(), 0);
   host_load_ = load_average();
-  if (o_.warmline_pid) {
-    auto s = sample_process(o_.warmline_pid);
-    if (!s) {
-      error = "--warmline-pid " + std::to_string(o_.warmline_pid) + ": no such process";
-      return false;
-    }
-    rss_before_ = s->rss_kib;
-  }
-  return agent_.start(o_.agent_listen, error);
+  return peer_baseline(o_.warmline_pid, "--warmline-pid", rss_before_, error) && agent_.start(o_.agent_listen, error);
 }
 
 RunResult GatewayRun::run() {

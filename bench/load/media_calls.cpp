@@ -160,33 +160,31 @@ void MediaCalls::on_datagram(uint32_t call, std::span<const uint8_t> data, int64
   else on_relayed(call, stamp->seq, now);
 }
 
+// Matches a returned frame with its origin time (t0 or t2) and records it; true when it counts for the
+// window. Unmatched: the slot is empty or holds another lap's frame, or the time is implausible.
+bool MediaCalls::record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window) {
+  const int64_t latency = now - origin;
+  if (origin < 0 || latency < 0 || latency > kMaxMatchNs) {
+    shared_.rtp_unmatched.add();
+    return false;
+  }
+  all.record(latency);
+  if (!shared_.in_window(origin)) return false;
+  shared_.rtp_stamped_window.add();
+  window.record(latency);
+  return true;
+}
+
 void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
   const int64_t t2 = shared_.echoed_at(call, seq);
-  const int64_t latency = t3 - t2;
-  if (t2 < 0 || latency < 0 || latency > kMaxMatchNs) {
-    shared_.rtp_unmatched.add();
-    return;
-  }
-  shared_.ai_to_caller_all.record(latency);
-  if (!shared_.in_window(t2)) return;
-  shared_.rtp_stamped_window.add();
-  shared_.ai_to_caller.record(latency);
+  if (!record_return(t2, t3, shared_.ai_to_caller_all, shared_.ai_to_caller)) return;
   // The tick wait taken out: from the start of this tick's RTP burst (or from t2, when the frame was
   // echoed after the burst began) to arrival.
   shared_.ai_to_caller_beyond_tick.record(t3 - std::max(burst_start_ns_, t2));
 }
 
 void MediaCalls::on_relayed(uint32_t call, uint32_t seq, int64_t now) {
-  const int64_t t0 = shared_.sent_at(call, seq);
-  const int64_t latency = now - t0;
-  if (t0 < 0 || latency < 0 || latency > kMaxMatchNs) {
-    shared_.rtp_unmatched.add();
-    return;
-  }
-  shared_.relay_all.record(latency);
-  if (!shared_.in_window(t0)) return;
-  shared_.rtp_stamped_window.add();
-  shared_.relay.record(latency);
+  record_return(shared_.sent_at(call, seq), now, shared_.relay_all, shared_.relay);
 }
 
 void SlotClock::run_due(int64_t now, MediaCalls& media) {

@@ -69,6 +69,7 @@ class MediaCalls {
   void flush(std::span<const uint32_t> calls);
   void on_echo(uint32_t call, uint32_t seq, int64_t now);
   void on_relayed(uint32_t call, uint32_t seq, int64_t now);
+  bool record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window);
 
   Mode mode_;
   SharedState& shared_;

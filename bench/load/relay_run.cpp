@@ -50,15 +50,7 @@ bool RelayRun::open(std::string& error) {
     if (!media_.open_relay_call(i, p.send_to, p.send_port, p.recv_port, error)) return false;
   }
   host_load_ = load_average();
-  if (o_.relay_pid) {
-    auto s = sample_process(o_.relay_pid);
-    if (!s) {
-      error = "--relay-pid " + std::to_string(o_.relay_pid) + ": no such process";
-      return false;
-    }
-    rss_before_ = s->rss_kib;
-  }
-  return true;
+  return peer_baseline(o_.relay_pid, "--relay-pid", rss_before_, error);
 }
 
 RunResult RelayRun::run() {

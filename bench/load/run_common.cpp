@@ -60,6 +60,17 @@ std::optional<sockaddr_in> parse_endpoint(const std::string& ip_port) {
   return a;
 }
 
+bool peer_baseline(int pid, const char* flag, std::optional<int64_t>& rss_kib, std::string& error) {
+  if (pid == 0) return true;
+  auto s = sample_process(pid);
+  if (!s) {
+    error = std::string(flag) + " " + std::to_string(pid) + ": no such process";
+    return false;
+  }
+  rss_kib = s->rss_kib;
+  return true;
+}
+
 double loss_pct(uint64_t sent, uint64_t received) {
   if (sent == 0) return 0;
   return 100.0 * (static_cast<double>(sent) - static_cast<double>(std::min(sent, received))) / static_cast<double>(sent);

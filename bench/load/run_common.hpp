@@ -40,6 +40,10 @@ class CpuWindow {
   std::optional<ProcSample> first_, last_;
 };
 
+// The peer's RSS before any call, for RSS per call: nullopt (and nothing to do) when pid is 0; false
+// with a reason naming `flag` when the process does not exist.
+bool peer_baseline(int pid, const char* flag, std::optional<int64_t>& rss_kib, std::string& error);
+
 // Percent of `sent` that did not arrive (never negative: duplicates do not make up for losses).
 double loss_pct(uint64_t sent, uint64_t received);
 
