@@ -58,8 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto* bytes = static_cast<const uint8_t*>(buffer_.data().data());
     auto frame = std::span<const uint8_t>(bytes, buffer_.size());
     shared_.agent_frames.add();
-    if (frame.size() > kFrameBytes) shared_.agent_coalesced.add();
     auto stamp = read_stamp_l16(frame);
+    if (stamp && frame.size() > kFrameBytes) shared_.agent_coalesced.add();
     if (stamp && stamp->call < shared_.call_count) record(*stamp, t1);
     ws_.binary(true);
     ws_.async_write(buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t) {

@@ -66,7 +66,7 @@ std::string markdown_row(const RunResult& r) {
                     pair(r.in, 1, 0, r.stamped) + " | " + or_dash(r.stamped, fixed(r.in.max_us, 0)) + " | " +
                     fixed(r.in_loss_pct, 3) + " | " + or_dash(gateway, pair(r.out, 1e-3, 2, r.stamped)) + " | " +
                     or_dash(gateway, pair(r.out_beyond_tick, 1, 0, r.stamped)) + " | " +
-                    or_dash(gateway, fixed(r.out_loss_pct, 3)) + " | " + or_dash(peer, fixed(r.peer_cpu_cores * 100, 1)) +
+                    or_dash(gateway && r.stamped, fixed(r.out_loss_pct, 3)) + " | " + or_dash(peer, fixed(r.peer_cpu_cores * 100, 1)) +
                     " | " + or_dash(peer, fixed(r.peer_cpu_pct_per_call, 3)) + " | " +
                     or_dash(r.peer_rss_kib_per_call >= 0, fixed(r.peer_rss_kib_per_call, 1)) + " | " +
                     fixed(r.gen_cpu_cores * 100, 1) + " | " + r.host_load + " |\n";

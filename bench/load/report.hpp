@@ -24,7 +24,8 @@ struct RunResult {
   Percentiles in;                // caller -> AI (gateway) or leg A -> leg B (relay)
   double in_loss_pct = 0;
   uint64_t in_sent = 0, in_received = 0;
-  uint64_t in_out_of_order = 0, in_coalesced = 0;  // agent side: stamps not newer than the last; multi-frame messages
+  // Agent side (stamped runs): stamps not newer than the call's last; messages of more than one frame.
+  uint64_t in_out_of_order = 0, in_coalesced = 0;
   Percentiles out, out_beyond_tick;  // AI -> caller, measured and without the tick wait
   double out_loss_pct = 0;
   uint64_t out_sent = 0, out_received = 0;
