@@ -169,6 +169,7 @@ void GatewayRun::abort(int64_t now) {
     self_.end();
   }
   invited_ = o_.calls;
+  sip_.abandon_pending();
   phase_ = Phase::kHangup;
   hangup_start_ = now;
 }

@@ -63,7 +63,7 @@ std::string markdown_row(const RunResult& r) {
                     or_dash(gateway, pair(r.setup, 1e-3, 1, true)) + " | " +
                     std::to_string(r.failed + r.timeouts) + " | " +
                     std::to_string(r.invite_retransmits + r.bye_retransmits) + " | " +
-                    pair(r.in, 1, 0, r.stamped) + " | " + or_dash(r.stamped, fixed(r.in.max_us, 0)) + " | " +
+                    pair(r.in, 1, 0, r.stamped) + " | " + or_dash(r.stamped && r.in.count > 0, fixed(r.in.max_us, 0)) + " | " +
                     fixed(r.in_loss_pct, 3) + " | " + or_dash(gateway, pair(r.out, 1e-3, 2, r.stamped)) + " | " +
                     or_dash(gateway, pair(r.out_beyond_tick, 1, 0, r.stamped)) + " | " +
                     or_dash(gateway && r.stamped, fixed(r.out_loss_pct, 3)) + " | " + or_dash(peer, fixed(r.peer_cpu_cores * 100, 1)) +

@@ -203,6 +203,7 @@ void SipCaller::on_invite_response(uint32_t index, Call& c, const sip::Message& 
     send(sip::serialize(sip::make_non_2xx_ack(c.request, m)));
     if (c.state == State::kInviting) {
       counters_.last_failure_status = m.status_code;
+      ++counters_.failed;
       end(index, c, State::kFailed);
     }
     return;
@@ -267,13 +268,18 @@ void SipCaller::on_request(const sip::Message& m) {
 
 void SipCaller::end(uint32_t index, Call& c, State state) {
   if (c.state == State::kUp) --up_;
-  if (c.state == State::kInviting) {
-    ++settled_;
-    ++counters_.failed;
-  }
+  if (c.state == State::kInviting) ++settled_;  // the caller counted why (failed, timeout, dropped)
   c.state = state;
   --active_;
   if (handlers_.on_ended) handlers_.on_ended(index);
+}
+
+void SipCaller::abandon_pending() {
+  for (uint32_t i = 0; i < calls_.size(); ++i) {
+    if (calls_[i].state != State::kInviting) continue;
+    ++counters_.timeouts;
+    end(i, calls_[i], State::kFailed);
+  }
 }
 
 void SipCaller::on_timer(int64_t now) {

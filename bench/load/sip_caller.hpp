@@ -34,6 +34,8 @@ struct SipCallerHandlers {
   std::function<void(uint32_t call)> on_ended;
 };
 
+// failed: a non-2xx final response, or a 2xx without a usable audio stream; timeouts: no final
+// response within Timer B, or still unanswered when --max-runtime-s ran out (abandon_pending).
 struct SipCounters {
   uint64_t invites = 0, answered = 0, failed = 0, timeouts = 0, dropped_by_gateway = 0;
   uint64_t invite_retransmits = 0, bye_retransmits = 0, byes = 0, bye_ok = 0, bye_failed = 0;
@@ -56,6 +58,8 @@ class SipCaller {
   void hang_up(uint32_t call, int64_t now);
   void on_readable(int64_t now);   // drains the socket
   void on_timer(int64_t now);      // retransmissions and timeouts
+  // --max-runtime-s ran out: INVITEs still unanswered count as timeouts and stop retransmitting.
+  void abandon_pending();
 
   State state(uint32_t call) const { return calls_[call].state; }
   size_t active() const { return active_; }        // INVITE sent or up, not yet ended
