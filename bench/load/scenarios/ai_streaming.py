@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--rtp-ports", default="12000-19999")
     ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
     args = ap.parse_args()
+    args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     if not os.access(args.load, os.X_OK):
         sys.exit(f"warmline-load not found at {args.load}: build the target warmline-load first")
     builds = [b.split("=", 1) for b in args.builds.split(",") if b]

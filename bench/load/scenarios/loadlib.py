@@ -275,6 +275,8 @@ def require_free(tcp=(), udp=()):
     for kind, ports in ((socket.SOCK_STREAM, tcp), (socket.SOCK_DGRAM, udp)):
         for port in ports:
             with socket.socket(socket.AF_INET, kind) as s:
+                # SO_REUSEADDR as the servers set it: a TIME_WAIT left by the last run is not "in use".
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     s.bind(("127.0.0.1", port))
                 except OSError:

@@ -211,13 +211,14 @@ def write_plot_data(out_dir, runs, counts):
     """latency.dat: calls in_p50 in_p99 beyond_tick_p50 beyond_tick_p99 (µs, epoll build);
     cpu.dat: calls epoll_pct_per_call uring_pct_per_call rtpengine_pct_per_call ('?' = missing)."""
     q = lambda v: "?" if v is None or v < 0 else f"{v:.4f}"
+    q1 = lambda v: "?" if v is None or v < 0 else f"{max(v, 1.0):.4f}"  # log axis: < 1 µs drawn at 1 µs
     with open(os.path.join(out_dir, "latency.dat"), "w") as f:
-        f.write("# calls in_p50_us in_p99_us out_beyond_tick_p50_us out_beyond_tick_p99_us\n")
+        f.write("# calls in_p50_us in_p99_us out_beyond_tick_p50_us out_beyond_tick_p99_us (values < 1 drawn as 1)\n")
         for n in counts:
             r = runs.get(f"ai-epoll-{n}")
             if r:
                 i, o = r.get("in", {}), r.get("out_beyond_tick", {})
-                f.write(f"{n} {q(i.get('p50_us'))} {q(i.get('p99_us'))} {q(o.get('p50_us'))} {q(o.get('p99_us'))}\n")
+                f.write(f"{n} {q1(i.get('p50_us'))} {q1(i.get('p99_us'))} {q1(o.get('p50_us'))} {q1(o.get('p99_us'))}\n")
     with open(os.path.join(out_dir, "cpu.dat"), "w") as f:
         f.write("# calls warmline_epoll_pct_core_per_call warmline_uring rtpengine_relaying_the_same_rtp\n")
         for n in counts:
@@ -241,6 +242,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(L.REPO, "bench", "results"))
     ap.add_argument("--calls", default="100,500,1000,2000")
     args = ap.parse_args()
+    args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     counts = [int(c) for c in args.calls.split(",") if c]
     runs = latest_by_label(L.read_jsonl(os.path.join(args.report_dir, "results.jsonl")))
     scen = L.read_jsonl(os.path.join(args.report_dir, "scenarios.jsonl"))

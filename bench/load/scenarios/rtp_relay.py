@@ -65,9 +65,11 @@ def main():
     ap.add_argument("--ng-port", type=int, default=32299)
     ap.add_argument("--port-min", type=int, default=40000)
     ap.add_argument("--port-max", type=int, default=59999)
-    ap.add_argument("--recv-ports", type=int, default=24000, help="warmline-load's receive ports start here")
+    ap.add_argument("--recv-ports", type=int, default=61000,
+                    help="warmline-load receives on ports from here up (one per session; above the ephemeral range)")
     ap.add_argument("--pause-s", type=float, default=2.0)
     args = ap.parse_args()
+    args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     if not shutil.which("rtpengine"):
         sys.exit("rtpengine not found: run scripts/install-load-deps.sh")
     if not os.access(args.load, os.X_OK):

@@ -147,9 +147,9 @@ def main():
     ap = argparse.ArgumentParser(description="allocate rtpengine relay sessions for warmline-load --rtp-relay")
     ap.add_argument("--ng", default="127.0.0.1:22222", help="rtpengine's --listen-ng address")
     ap.add_argument("--sessions", type=int, required=True)
-    ap.add_argument("--callee-ports", type=int, default=24000,
+    ap.add_argument("--callee-ports", type=int, default=61000,
                     help="first local port warmline-load receives on (one per session)")
-    ap.add_argument("--caller-ports", type=int, default=61000,
+    ap.add_argument("--caller-ports", type=int, default=20000,
                     help="first port written as the caller's in the offer (nobody listens there)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--delete", action="store_true", help="delete the sessions instead of creating them")

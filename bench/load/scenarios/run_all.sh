@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../../.."
 LOAD_BUILD=${LOAD_BUILD:-build-load}
 LOAD_URING_BUILD=${LOAD_URING_BUILD:-build-load-uring}
 LOAD_CALLS=${LOAD_CALLS:-100,500,1000,2000}
+LOAD_HOLD_S=${LOAD_HOLD_S:-20}
 OUT=${LOAD_OUT:-bench/results}
 report=$LOAD_BUILD/load-all-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$report"
@@ -17,10 +18,10 @@ echo "load-all: load average before: $(cut -d' ' -f1-3 /proc/loadavg); records i
 
 # Each scenario is bounded by its own limits; `timeout` is the outer guard so the whole run ends.
 timeout 420 python3 $s/setup_ramp.py --report-dir "$report" --warmline "$LOAD_BUILD/warmline" || echo "load-all: setup ramp ended with an error"
-timeout 720 python3 $s/ai_streaming.py --report-dir "$report" --calls "$LOAD_CALLS" \
+timeout 720 python3 $s/ai_streaming.py --report-dir "$report" --calls "$LOAD_CALLS" --hold-s "$LOAD_HOLD_S" \
   --load "$LOAD_BUILD/bench/load/warmline-load" \
   --builds "epoll=$LOAD_BUILD/warmline,uring=$LOAD_URING_BUILD/warmline" || echo "load-all: AI streaming ended with an error"
-timeout 300 python3 $s/rtp_relay.py --report-dir "$report" --calls "$LOAD_CALLS" \
+timeout 300 python3 $s/rtp_relay.py --report-dir "$report" --calls "$LOAD_CALLS" --hold-s "$LOAD_HOLD_S" \
   --load "$LOAD_BUILD/bench/load/warmline-load" || echo "load-all: rtpengine relay ended with an error"
 
 echo "load-all: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -141,7 +141,7 @@ class Target:
                 "-i", "127.0.0.1", "-p", str(a.uac_port), "-mp", str(a.uac_media_port), "-r", str(rate), "-rp", "1000",
                 "-m", str(total), "-l", "100000", "-d", "0", "-nostdin", "-recv_timeout", "8000",
                 "-timeout", f"{int(a.step_seconds) + 20}s", "-trace_stat", "-stf", "stat.csv", "-fd", "1",
-                "-trace_rtt", "-rtt_freq", "100"]
+                "-trace_rtt", "-rtt_freq", "100", "-trace_err"]
         load_before = L.loadavg()
         before = self.cpu()
         t0 = time.monotonic()
@@ -209,6 +209,7 @@ def main():
     ap.add_argument("--uac-media-port", type=int, default=36000)
     ap.add_argument("--rtp-ports", default="12000-19999")
     args = ap.parse_args()
+    args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     if not shutil.which("sipp"):
         sys.exit("sipp not found: run scripts/install-deps.sh")
