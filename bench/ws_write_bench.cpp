@@ -1,11 +1,11 @@
 // What one WebSocket write of one 20 ms frame costs with Boost.Beast, as ai_bridge/ws_client.cpp does
 // it (auto_fragment off, no compression, one message per frame):
-//   - into an in-memory stream (beast::test::stream): the framing Beast adds — header, the client's
-//     mask key from its PRNG and the masking pass over the payload (RFC 6455 §5.3: a client must
-//     mask, a server must not, so the server role shows the cost without masking) — sync, and async
-//     as the gateway writes (composed operation + one io_context run);
-//   - into a loopback TCP socket: the same plus the send() syscall, against a plain send() of the same
-//     bytes without WebSocket framing (the syscall floor).
+//   - BM_WsWriteSync: the framing Beast adds, sync into an in-memory stream (beast::test::stream) —
+//     header, the client's mask key from its PRNG and the masking pass over the payload (RFC 6455
+//     §5.3: a client must mask, a server must not, so the server row is the cost without masking);
+//   - BM_WsAsyncWrite{Memory,Tcp}: async_write as the gateway does it, for 1 call or 64 calls per
+//     io_context run (one shard wake-up serving many calls), into memory or a loopback TCP socket;
+//   - BM_TcpSendRaw: a plain send() of the same bytes without WebSocket framing (the syscall floor).
 // Frames: L16 at 8/16/24 kHz (native protocol, binary) and a Twilio `media` text frame (20 ms µ-law).
 #include <benchmark/benchmark.h>
 
@@ -17,7 +17,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ai_bridge/twilio_frames.hpp"
@@ -52,33 +54,71 @@ Frame make_frame(std::int64_t kind) {
           "twilio media " + std::to_string(text.size()) + " B"};
 }
 
-// Runs the opening handshake of both ends on one io_context thread.
+// `calls` WebSocket connections on one io_context, as on one shard: the gateway's (client) ends and
+// the agents' (server) ends. Everything runs on the calling thread.
 template <class Stream>
-bool handshake(websocket::stream<Stream>& client, websocket::stream<Stream>& server, asio::io_context& ioc) {
-  beast::error_code client_ec;
-  beast::error_code server_ec;
-  client.async_handshake("127.0.0.1", "/agent", [&](beast::error_code ec) { client_ec = ec; });
-  server.async_accept([&](beast::error_code ec) { server_ec = ec; });
-  ioc.run();
-  ioc.restart();
-  for (auto* ws : {&client, &server}) {
-    ws->auto_fragment(false);  // as ws_client.cpp
+struct Connections {
+  using Ws = websocket::stream<Stream>;
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<Ws>> clients;
+  std::vector<std::unique_ptr<Ws>> servers;
+
+  // The opening handshakes of every pair, run together.
+  bool handshake_all() {
+    int failures = 0;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      clients[i]->async_handshake("127.0.0.1", "/agent", [&](beast::error_code ec) { failures += ec ? 1 : 0; });
+      servers[i]->async_accept([&](beast::error_code ec) { failures += ec ? 1 : 0; });
+    }
+    ioc.run();
+    ioc.restart();
+    for (auto& ws : clients) ws->auto_fragment(false);  // as ws_client.cpp: one message, one frame
+    for (auto& ws : servers) ws->auto_fragment(false);
+    return failures == 0;
   }
-  return !client_ec && !server_ec;
+};
+
+bool open(Connections<beast::test::stream>& c, int calls) {
+  for (int i = 0; i < calls; ++i) {
+    c.clients.push_back(std::make_unique<Connections<beast::test::stream>::Ws>(c.ioc));
+    c.servers.push_back(std::make_unique<Connections<beast::test::stream>::Ws>(c.ioc));
+    c.clients.back()->next_layer().connect(c.servers.back()->next_layer());
+  }
+  return c.handshake_all();
 }
 
-// One async write completed on the calling thread, the way the gateway's shard runs it.
-template <class Stream>
-bool async_write_one(websocket::stream<Stream>& ws, asio::io_context& ioc, const Frame& frame) {
-  beast::error_code result;
-  ws.async_write(asio::buffer(frame.bytes), [&](beast::error_code ec, std::size_t) { result = ec; });
-  ioc.run();
-  ioc.restart();
-  return !result;
+bool open(Connections<tcp::socket>& c, int calls) {
+  tcp::acceptor acceptor(c.ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  beast::error_code ec;
+  for (int i = 0; i < calls && !ec; ++i) {
+    c.clients.push_back(std::make_unique<Connections<tcp::socket>::Ws>(c.ioc));
+    c.servers.push_back(std::make_unique<Connections<tcp::socket>::Ws>(c.ioc));
+    c.clients.back()->next_layer().connect(acceptor.local_endpoint(), ec);
+    if (!ec) acceptor.accept(c.servers.back()->next_layer(), ec);
+    if (!ec) c.servers.back()->next_layer().non_blocking(true, ec);
+  }
+  return !ec && c.handshake_all();
 }
 
-// The share of the async rows that is the io_context itself (post a completion, run it, restart), not
-// Beast: in the gateway the shard's loop is already running, so this is an upper bound on that part.
+// The agent reads what arrived (its cost, not the gateway's).
+std::size_t drain(websocket::stream<beast::test::stream>& server) {
+  auto& in = server.next_layer().buffer();
+  const std::size_t n = in.size();
+  in.consume(n);
+  return n;
+}
+
+std::size_t drain(websocket::stream<tcp::socket>& server) {
+  std::array<char, 64 * 1024> buf{};
+  beast::error_code ec;
+  std::size_t total = 0;
+  for (int i = 0; i < 1024 && !ec; ++i) total += server.next_layer().read_some(asio::buffer(buf), ec);
+  return total;
+}
+
+// The io_context's own share of an async write (post a completion, run until idle — which includes
+// one epoll_wait — restart). In the gateway the shard's loop is already running and one wake-up
+// serves many calls, so the async rows with calls = 1 overstate this part.
 void BM_IoContextPostRun(benchmark::State& state) {
   asio::io_context ioc;
   int ran = 0;
@@ -91,99 +131,82 @@ void BM_IoContextPostRun(benchmark::State& state) {
 }
 BENCHMARK(BM_IoContextPostRun);
 
-// Arguments: frame kind; writer 0 = client (masks), 1 = server; 0 = sync write, 1 = async_write.
-void BM_WsWriteMemory(benchmark::State& state) {
+// Framing alone: a sync write into memory. Arguments: frame kind; writer 0 = client (masks), 1 = server.
+void BM_WsWriteSync(benchmark::State& state) {
   const Frame frame = make_frame(state.range(0));
   const bool client_writes = state.range(1) == 0;
-  const bool async = state.range(2) == 1;
-  asio::io_context ioc;
-  websocket::stream<beast::test::stream> client(ioc);
-  websocket::stream<beast::test::stream> server(ioc);
-  client.next_layer().connect(server.next_layer());
-  if (!handshake(client, server, ioc)) {
+  Connections<beast::test::stream> c;
+  if (!open(c, 1)) {
     state.SkipWithError("handshake failed");
     return;
   }
-  auto& writer = client_writes ? client : server;
-  auto& sink = client_writes ? server.next_layer() : client.next_layer();
+  auto& writer = client_writes ? *c.clients[0] : *c.servers[0];
+  auto& reader = client_writes ? *c.servers[0] : *c.clients[0];
   writer.binary(frame.binary);
   std::size_t wire_bytes = 0;
   for (auto _ : state) {
-    if (async) {
-      if (!async_write_one(writer, ioc, frame)) {
-        state.SkipWithError("write failed");
-        break;
-      }
-    } else {
-      writer.write(asio::buffer(frame.bytes));
-    }
-    wire_bytes = sink.buffer().size();
-    sink.buffer().consume(wire_bytes);  // the peer reads it: keeps the in-memory buffer at one frame
+    writer.write(asio::buffer(frame.bytes));
+    wire_bytes = drain(reader);
   }
-  state.SetLabel(frame.label + (client_writes ? " client" : " server") + (async ? " async" : " sync") +
-                 ", " + std::to_string(wire_bytes) + " B on the wire");
+  state.SetLabel(frame.label + (client_writes ? " client" : " server") + ", " + std::to_string(wire_bytes) +
+                 " B on the wire");
 }
-BENCHMARK(BM_WsWriteMemory)->ArgsProduct({{0, 1, 2, 3}, {0, 1}, {0, 1}});
+BENCHMARK(BM_WsWriteSync)->ArgsProduct({{0, 1, 2, 3}, {0, 1}});
 
-// A loopback TCP pair; the reading end is drained every kDrainEvery writes outside the timed region
-// (the receiver's recv is the agent's cost, not the gateway's).
-struct LoopbackPair {
-  static constexpr int kDrainEvery = 32;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-  websocket::stream<tcp::socket> client{ioc};
-  websocket::stream<tcp::socket> server{ioc};
-
-  bool open() {
-    beast::error_code ec;
-    client.next_layer().connect(acceptor.local_endpoint(), ec);
-    if (!ec) acceptor.accept(server.next_layer(), ec);
-    if (ec || !handshake(client, server, ioc)) return false;
-    server.next_layer().non_blocking(true, ec);
-    return !ec;
-  }
-  // Reads what is waiting; bounded, and stops at the first would_block.
-  void drain() {
-    std::array<char, 64 * 1024> buf{};
-    beast::error_code ec;
-    for (int i = 0; i < 1024 && !ec; ++i) server.next_layer().read_some(asio::buffer(buf), ec);
-  }
-};
-
-// Argument: frame kind. The client (the gateway) writes with async_write, as ws_client.cpp does.
-void BM_WsWriteTcp(benchmark::State& state) {
+// As the gateway writes: async_write from the client end of each of `calls` connections, then one
+// io_context run completes them all (one wake-up serving many calls). The memory stream drains every
+// round; a TCP socket every kDrainEvery rounds, outside the timed region.
+template <class Stream>
+void async_writes(benchmark::State& state) {
+  constexpr int kDrainEvery = 32;
   const Frame frame = make_frame(state.range(0));
-  LoopbackPair pair;
-  if (!pair.open()) {
-    state.SkipWithError("loopback WebSocket failed");
+  const auto calls = static_cast<int>(state.range(1));
+  Connections<Stream> c;
+  if (!open(c, calls)) {
+    state.SkipWithError("could not open the connections");
     return;
   }
-  pair.client.binary(frame.binary);
-  int n = 0;
+  for (auto& ws : c.clients) ws->binary(frame.binary);
+  int failures = 0;
+  int rounds = 0;
   for (auto _ : state) {
-    if (!async_write_one(pair.client, pair.ioc, frame)) {
-      state.SkipWithError("write failed");
-      break;
+    for (auto& ws : c.clients) {
+      ws->async_write(asio::buffer(frame.bytes), [&](beast::error_code ec, std::size_t) { failures += ec ? 1 : 0; });
     }
-    if (++n % LoopbackPair::kDrainEvery == 0) {
+    c.ioc.run();
+    c.ioc.restart();
+    if constexpr (std::is_same_v<Stream, beast::test::stream>) {
+      for (auto& ws : c.servers) drain(*ws);
+    } else if (++rounds % kDrainEvery == 0) {
       state.PauseTiming();
-      pair.drain();
+      for (auto& ws : c.servers) drain(*ws);
       state.ResumeTiming();
     }
   }
-  state.SetLabel(frame.label + " client async");
+  if (failures > 0) state.SkipWithError("a write failed");
+  state.counters["per_write"] =
+      benchmark::Counter(calls, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.SetLabel(frame.label + " client async, " + std::to_string(calls) + " calls");
 }
-BENCHMARK(BM_WsWriteTcp)->ArgsProduct({{0, 1, 2, 3}});
 
-// The floor under BM_WsWriteTcp: the same bytes with one plain send(), no WebSocket framing.
+// Arguments: frame kind; calls written per io_context run.
+void BM_WsAsyncWriteMemory(benchmark::State& state) { async_writes<beast::test::stream>(state); }
+BENCHMARK(BM_WsAsyncWriteMemory)->ArgsProduct({{0, 1, 2, 3}, {1, 64}});
+
+void BM_WsAsyncWriteTcp(benchmark::State& state) { async_writes<tcp::socket>(state); }
+BENCHMARK(BM_WsAsyncWriteTcp)->ArgsProduct({{0, 1, 2, 3}, {1, 64}});
+
+// The floor under BM_WsAsyncWriteTcp: the same bytes with one plain blocking send(), no WebSocket
+// framing, no io_context.
 void BM_TcpSendRaw(benchmark::State& state) {
+  constexpr int kDrainEvery = 32;
   const Frame frame = make_frame(state.range(0));
-  LoopbackPair pair;
-  if (!pair.open()) {
+  Connections<tcp::socket> c;
+  if (!open(c, 1)) {
     state.SkipWithError("loopback pair failed");
     return;
   }
-  auto& socket = pair.client.next_layer();
+  auto& socket = c.clients[0]->next_layer();
   int n = 0;
   for (auto _ : state) {
     beast::error_code ec;
@@ -192,9 +215,9 @@ void BM_TcpSendRaw(benchmark::State& state) {
       state.SkipWithError("send failed");
       break;
     }
-    if (++n % LoopbackPair::kDrainEvery == 0) {
+    if (++n % kDrainEvery == 0) {
       state.PauseTiming();
-      pair.drain();
+      drain(*c.servers[0]);
       state.ResumeTiming();
     }
   }
