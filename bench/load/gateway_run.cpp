@@ -220,6 +220,7 @@ RunResult GatewayRun::result() const {
   r.in = percentiles_of(shared_.caller_to_ai);
   r.out = percentiles_of(shared_.ai_to_caller);
   r.out_beyond_tick = percentiles_of(shared_.ai_to_caller_beyond_tick);
+  r.out_queued = percentiles_of(shared_.ai_to_caller_queued);
   if (r.stamped) {
     r.in_sent = shared_.rtp_sent_window.get();
     r.in_received = shared_.agent_frames_window.get();

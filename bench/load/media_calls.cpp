@@ -178,9 +178,11 @@ bool MediaCalls::record_return(int64_t origin, int64_t now, LatencyHistogram& al
 void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
   const int64_t t2 = shared_.echoed_at(call, seq);
   if (!record_return(t2, t3, shared_.ai_to_caller_all, shared_.ai_to_caller)) return;
-  // The tick wait taken out: from the start of this tick's RTP burst (or from t2, when the frame was
-  // echoed after the burst began) to arrival.
-  shared_.ai_to_caller_beyond_tick.record(t3 - std::max(burst_start_ns_, t2));
+  // out = tick wait + whole ticks spent queued behind earlier frames + tick to wire. The tick is taken
+  // as the start of this packet's RTP burst (or t2, when the frame was echoed after the burst began).
+  const int64_t tick = std::max(burst_start_ns_, t2);
+  shared_.ai_to_caller_beyond_tick.record(t3 - tick);
+  shared_.ai_to_caller_queued.record((tick - t2) / kTickNs * kTickNs);
 }
 
 void MediaCalls::on_relayed(uint32_t call, uint32_t seq, int64_t now) {

@@ -33,6 +33,7 @@ class MediaCalls {
   static constexpr size_t kPayload = 160;  // 20 ms of PCMU
   // A quiet gap longer than this in the gateway's RTP marks the start of a media-clock tick's burst.
   static constexpr int64_t kBurstGapNs = 1'000'000;
+  static constexpr int64_t kTickNs = 20'000'000;  // the gateway's media clock
 
   MediaCalls(Mode mode, SharedState& shared, UringIo& io);
   ~MediaCalls();

@@ -91,6 +91,7 @@ std::string json_line(const RunResult& r) {
          ",\"in_coalesced\":" + std::to_string(r.in_coalesced);
   json_percentiles(out, "out", r.out);
   json_percentiles(out, "out_beyond_tick", r.out_beyond_tick);
+  json_percentiles(out, "out_queued", r.out_queued);
   json_number(out, "out_loss_pct", r.out_loss_pct, 4);
   out += ",\"out_sent\":" + std::to_string(r.out_sent) + ",\"out_received\":" + std::to_string(r.out_received);
   json_number(out, "peer_cpu_cores", r.peer_cpu_cores, 4);
@@ -106,7 +107,8 @@ std::string summary(const RunResult& r) {
   return markdown_header() + markdown_row(r) + "in: " + std::to_string(r.in_received) + " of " +
          std::to_string(r.in_sent) + " frames; out: " + std::to_string(r.out_received) + " of " +
          std::to_string(r.out_sent) + "; agent: " + std::to_string(r.in_out_of_order) + " out of order, " +
-         std::to_string(r.in_coalesced) + " multi-frame messages; window " + fixed(r.window_s, 1) + " s; worst send-slot lag " +
+         std::to_string(r.in_coalesced) + " multi-frame messages; AI -> caller queued behind earlier frames p50 " +
+         fixed(r.out_queued.p50_us / 1e3, 0) + " ms, p99 " + fixed(r.out_queued.p99_us / 1e3, 0) + " ms; window " + fixed(r.window_s, 1) + " s; worst send-slot lag " +
          fixed(r.max_send_lag_ms, 2) + " ms\n";
 }
 

@@ -27,6 +27,7 @@ struct RunResult {
   // Agent side (stamped runs): stamps not newer than the call's last; messages of more than one frame.
   uint64_t in_out_of_order = 0, in_coalesced = 0;
   Percentiles out, out_beyond_tick;  // AI -> caller, measured and without the tick wait
+  Percentiles out_queued;        // whole 20 ms ticks a frame waited behind earlier ones (standing queue)
   double out_loss_pct = 0;
   uint64_t out_sent = 0, out_received = 0;
   double peer_cpu_cores = -1;    // warmline's or the relay's CPU over the window (-1: no pid)

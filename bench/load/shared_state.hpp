@@ -87,7 +87,7 @@ struct SharedState {
   // RTP thread.
   Counter rtp_sent, rtp_sent_window, rtp_send_errors;
   Counter rtp_received, rtp_stamped, rtp_stamped_window, rtp_unmatched;
-  LatencyHistogram ai_to_caller, ai_to_caller_beyond_tick, ai_to_caller_all;
+  LatencyHistogram ai_to_caller, ai_to_caller_beyond_tick, ai_to_caller_queued, ai_to_caller_all;
   // Relay mode: leg A -> leg B through the relay (RTP thread).
   LatencyHistogram relay, relay_all;
 
