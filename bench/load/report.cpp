@@ -104,12 +104,15 @@ std::string json_line(const RunResult& r) {
 }
 
 std::string summary(const RunResult& r) {
-  return markdown_header() + markdown_row(r) + "in: " + std::to_string(r.in_received) + " of " +
-         std::to_string(r.in_sent) + " frames; out: " + std::to_string(r.out_received) + " of " +
-         std::to_string(r.out_sent) + "; agent: " + std::to_string(r.in_out_of_order) + " out of order, " +
-         std::to_string(r.in_coalesced) + " multi-frame messages; AI -> caller queued behind earlier frames p50 " +
-         fixed(r.out_queued.p50_us / 1e3, 0) + " ms, p99 " + fixed(r.out_queued.p99_us / 1e3, 0) + " ms; window " + fixed(r.window_s, 1) + " s; worst send-slot lag " +
-         fixed(r.max_send_lag_ms, 2) + " ms\n";
+  std::string out = markdown_header() + markdown_row(r) + "in: " + std::to_string(r.in_received) + " of " +
+                    std::to_string(r.in_sent) + " frames; ";
+  if (r.mode == "gateway") {
+    out += "out: " + std::to_string(r.out_received) + " of " + std::to_string(r.out_sent) + "; agent: " +
+           std::to_string(r.in_out_of_order) + " out of order, " + std::to_string(r.in_coalesced) +
+           " multi-frame messages; AI -> caller queued behind earlier frames p50 " +
+           fixed(r.out_queued.p50_us / 1e3, 0) + " ms, p99 " + fixed(r.out_queued.p99_us / 1e3, 0) + " ms; ";
+  }
+  return out + "window " + fixed(r.window_s, 1) + " s; worst send-slot lag " + fixed(r.max_send_lag_ms, 2) + " ms\n";
 }
 
 bool write_report(const std::string& dir, const RunResult& r, std::string& error) {
