@@ -6,20 +6,31 @@
 namespace warmline::ai {
 namespace {
 
-constexpr std::size_t kTypicalMarkNameBytes = 64;
+constexpr std::size_t kInitialMarkSlots = 4;
+
+// Re-lays a ring out from index 0 in a larger vector (doubling, capped at `limit`, at least `needed`).
+template <class T>
+void grow_ring(std::vector<T>& ring, std::size_t& head, std::size_t count, std::size_t needed, std::size_t limit) {
+  std::size_t capacity = ring.size();
+  while (capacity < needed && capacity < limit) capacity = std::min(limit, capacity * 2);
+  if (capacity == ring.size()) return;
+  std::vector<T> bigger(capacity);
+  for (std::size_t i = 0; i < count; ++i) bigger[i] = std::move(ring[(head + i) % ring.size()]);
+  ring.swap(bigger);
+  head = 0;
+}
 
 }  // namespace
 
 PlayoutBuffer::PlayoutBuffer(Options options)
-    : samples_(std::max<std::size_t>(options.capacity_samples, 1)),
-      marks_(std::max<std::size_t>(options.max_pending_marks, 1)),
-      on_mark_(std::move(options.on_mark)) {
-  // Reserve name storage up front so that setting a typical mark does not allocate.
-  for (auto& m : marks_) m.name.reserve(kTypicalMarkNameBytes);
-  reported_name_.reserve(kTypicalMarkNameBytes);
-}
+    : max_samples_(std::max<std::size_t>(options.capacity_samples, 1)),
+      max_marks_(std::max<std::size_t>(options.max_pending_marks, 1)),
+      samples_(std::clamp<std::size_t>(options.initial_samples, 1, max_samples_)),
+      marks_(std::min(kInitialMarkSlots, max_marks_)),
+      on_mark_(std::move(options.on_mark)) {}
 
 PlayoutBuffer::PushResult PlayoutBuffer::push(std::span<const int16_t> samples) {
+  if (samples.size() > samples_.size() - size_) grow_ring(samples_, head_, size_, size_ + samples.size(), max_samples_);
   const std::size_t capacity = samples_.size();
   const std::size_t accepted = std::min(samples.size(), capacity - size_);
   std::size_t tail = (head_ + size_) % capacity;
@@ -37,6 +48,7 @@ PlayoutBuffer::PushResult PlayoutBuffer::push(std::span<const int16_t> samples) 
 }
 
 bool PlayoutBuffer::mark(std::string_view name) {
+  if (mark_count_ == marks_.size()) grow_ring(marks_, mark_head_, mark_count_, mark_count_ + 1, max_marks_);
   if (mark_count_ == marks_.size()) return false;
   PendingMark& slot = marks_[(mark_head_ + mark_count_) % marks_.size()];
   slot.name.assign(name);
@@ -46,8 +58,8 @@ bool PlayoutBuffer::mark(std::string_view name) {
 }
 
 void PlayoutBuffer::report_front_mark(MarkEvent event) {
-  // Pop first and move the name out (a swap of two reserved strings: no allocation), so the callback
-  // may set a new mark (an agent chaining marks) even into the slot just freed.
+  // Pop first and move the name out (a swap of two strings), so the callback may set a new mark (an
+  // agent chaining marks) even into the slot just freed.
   reported_name_.swap(marks_[mark_head_].name);
   mark_head_ = (mark_head_ + 1) % marks_.size();
   --mark_count_;

@@ -6,9 +6,12 @@
 // a position in the stream and are reported once the audio before them has been pulled (played) or
 // dropped by clear (cleared), in the order they were set.
 //
-// Memory is fixed at construction: a ring of samples and a ring of marks. push/pull never allocate
-// (mark names are copied into preallocated slots); pushes beyond the capacity are refused and counted,
-// never silently lost. Thread: the call's shard, like everything of the leg; not thread-safe.
+// Memory follows what is queued: the sample ring starts at `initial_samples` and doubles, up to
+// `capacity_samples`, when a push does not fit (so 1,000 calls whose agents keep a second or two queued
+// do not each hold a minute of audio); the mark ring grows the same way. A growth is a rare allocation
+// on the push that needs it; pull, clear and a push that fits never allocate. Pushes beyond the
+// capacity are refused and counted, never silently lost. Thread: the call's shard, like everything of
+// the leg; not thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +28,8 @@ namespace warmline::ai {
 class PlayoutBuffer {
  public:
   struct Options {
-    std::size_t capacity_samples = 60 * 16000;  // e.g. 60 s at the agent's rate: samples_for_ms()
+    std::size_t capacity_samples = 60 * 16000;  // the limit, e.g. 60 s at the rate: samples_for_ms()
+    std::size_t initial_samples = 16000;        // allocated at construction; grows by doubling
     std::size_t max_pending_marks = 256;
     // Called from pull()/clear() for each mark reached or dropped, in order. `name` is valid only
     // during the call. It may call mark(), not pull() or clear().
@@ -55,7 +59,8 @@ class PlayoutBuffer {
 
   std::size_t queued_samples() const { return size_; }
   bool empty() const { return size_ == 0; }
-  std::size_t capacity_samples() const { return samples_.size(); }
+  std::size_t capacity_samples() const { return max_samples_; }
+  std::size_t allocated_samples() const { return samples_.size(); }
   std::size_t pending_marks() const { return mark_count_; }
   // Totals since construction, for metrics.
   std::uint64_t dropped_samples() const { return dropped_total_; }
@@ -73,6 +78,8 @@ class PlayoutBuffer {
 
   void report_front_mark(MarkEvent event);
 
+  std::size_t max_samples_;
+  std::size_t max_marks_;
   std::vector<int16_t> samples_;
   std::size_t head_ = 0;  // index of the oldest queued sample
   std::size_t size_ = 0;

@@ -15,6 +15,7 @@ constexpr uint32_t kTickMs = 20;
 ai::PlayoutBuffer::Options playout_options(uint32_t pcm_rate, CallMediaHandlers& handlers) {
   ai::PlayoutBuffer::Options o;
   o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(pcm_rate), 60'000);
+  o.initial_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(pcm_rate), 1'000);
   o.on_mark = [&handlers](std::string_view name, ai::MarkEvent event) {
     if (handlers.on_mark) handlers.on_mark(name, event);
   };

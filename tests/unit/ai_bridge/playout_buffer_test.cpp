@@ -155,6 +155,33 @@ TEST_F(PlayoutBufferTest, CallbackMaySetTheNextMark) {
   EXPECT_EQ(chained, 2);  // "second" sat at the same position, so it was played in the same pull
 }
 
+// Memory follows the queue: a small ring grows (keeping order across a wrapped ring) up to the limit,
+// and only then are pushes refused.
+TEST(PlayoutBufferGrowth, GrowsByDoublingUpToTheLimitKeepingOrder) {
+  std::vector<std::string> marks;
+  PlayoutBuffer buf({.capacity_samples = 100, .initial_samples = 8, .max_pending_marks = 20,
+                     .on_mark = [&](std::string_view name, MarkEvent) { marks.emplace_back(name); }});
+  EXPECT_EQ(buf.allocated_samples(), 8u);
+  // Wrap the small ring first: head in the middle, so growth has to re-lay two pieces in order.
+  buf.push(ramp(0, 6));
+  std::vector<int16_t> frame(5);
+  buf.pull(frame);
+  buf.push(ramp(6, 6));  // 7 queued, wrapped
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(buf.mark("m" + std::to_string(i)));  // mark slots grow too
+  auto r = buf.push(ramp(12, 40));  // needs 47 > 8: grows to 64
+  EXPECT_EQ(r.accepted, 40u);
+  EXPECT_EQ(buf.allocated_samples(), 64u);
+  std::vector<int16_t> all(47);
+  buf.pull(all);
+  EXPECT_EQ(all, ramp(5, 47));
+  EXPECT_EQ(marks.size(), 10u);
+  r = buf.push(ramp(0, 150));  // the limit is 100: 100 accepted (ring at 100, not 128), 50 refused
+  EXPECT_EQ(r.accepted, 100u);
+  EXPECT_EQ(r.dropped, 50u);
+  EXPECT_EQ(buf.allocated_samples(), 100u);
+  EXPECT_EQ(buf.capacity_samples(), 100u);
+}
+
 TEST(PlayoutBufferSizing, SamplesForMs) {
   EXPECT_EQ(PlayoutBuffer::samples_for_ms(16000, 20), 320u);
   EXPECT_EQ(PlayoutBuffer::samples_for_ms(24000, 60000), 1440000u);
