@@ -42,12 +42,17 @@ class WriteQueue {
   bool empty() const { return count_ == 0; }
   std::size_t size() const { return count_; }
   std::size_t bytes() const { return bytes_; }
+  // Buffer capacity held by the queue (slots and spares), for memory accounting and tests.
+  std::size_t retained_capacity() const;
 
  private:
   bool push(std::span<const std::uint8_t> data, bool binary, bool front_in_flight);
 
   Limits limits_;
   std::vector<Message> slots_;
+  static constexpr std::size_t kSpareBuffers = 4;
+  static constexpr std::size_t kMaxSpareBytes = 4096;
+  std::vector<std::vector<std::uint8_t>> spare_;  // recycled message buffers (see pop())
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;

@@ -93,6 +93,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
       .remote = addr_ec ? boost::asio::ip::udp::endpoint{} : boost::asio::ip::udp::endpoint(remote_ip, answer.remote_port),
       .agent_rate = agent_.protocol == AgentProtocol::twilio ? 8000u : agent_.sample_rate,
       .ports = &ctx_.ports,
+      .scratch = &ctx_.media_scratch,
       .ringback = media::national_tone(ringback_country(ctx_.config.media.ringback), media::ToneKind::kRingback),
   };
   auto self = weak();

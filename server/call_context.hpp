@@ -9,6 +9,7 @@
 
 #include "media/media_clock.hpp"
 #include "rtp/port_allocator.hpp"
+#include "server/call_media.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
@@ -30,6 +31,7 @@ struct CallContext {
   rtp::PortAllocator& ports;
   sip::RandomSource& random;
   ShardMetrics& metrics;
+  MediaScratch& media_scratch;      // one set of media working buffers for all calls of the shard
   SpeechService* speech;            // null when text-to-speech is unavailable
   std::string sip_host;             // the address we advertise in Contact/Via/SDP
   uint16_t sip_port = 5060;

@@ -32,6 +32,7 @@ uint32_t pcm_rate_of(const CallMediaOptions& o) {
 CallMedia::CallMedia(CallMediaOptions options, CallMediaHandlers handlers)
     : options_(std::move(options)),
       handlers_(std::move(handlers)),
+      scratch_(*options_.scratch),
       playout_(playout_options(pcm_rate_of(options_), handlers_)) {}
 
 CallMedia::~CallMedia() { close(); }
@@ -88,10 +89,10 @@ void CallMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value
 void CallMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
   if (packet.payload_type != options_.payload_type || !handlers_.on_caller_audio) return;
-  auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(pcm_in_));
+  auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_in));
   if (!decoded || decoded.size == 0) return;
-  size_t n = up_->process(std::span<const int16_t>(pcm_in_.data(), decoded.size), std::span<int16_t>(pcm_agent_));
-  if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(pcm_agent_.data(), n));
+  size_t n = up_->process(std::span<const int16_t>(scratch_.pcm_in.data(), decoded.size), std::span<int16_t>(scratch_.pcm_agent));
+  if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
 }
 
 void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
@@ -101,18 +102,18 @@ void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
   while (i < bytes.size()) {
     size_t n = 0;
     if (has_odd_byte_) {
-      pcm_agent_[n++] = static_cast<int16_t>(odd_byte_ | (bytes[i++] << 8));
+      scratch_.pcm_agent[n++] = static_cast<int16_t>(odd_byte_ | (bytes[i++] << 8));
       has_odd_byte_ = false;
     }
-    while (n < pcm_agent_.size() && i + 1 < bytes.size()) {
-      pcm_agent_[n++] = static_cast<int16_t>(bytes[i] | (bytes[i + 1] << 8));
+    while (n < scratch_.pcm_agent.size() && i + 1 < bytes.size()) {
+      scratch_.pcm_agent[n++] = static_cast<int16_t>(bytes[i] | (bytes[i + 1] << 8));
       i += 2;
     }
     if (i + 1 == bytes.size()) {
       odd_byte_ = bytes[i++];
       has_odd_byte_ = true;
     }
-    push_agent_samples(std::span<const int16_t>(pcm_agent_.data(), n));
+    push_agent_samples(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
   }
 }
 
@@ -122,15 +123,15 @@ void CallMedia::push_agent_samples(std::span<const int16_t> pcm) {
   constexpr size_t kChunk = kMaxPcm / 2;
   for (size_t i = 0; i < pcm.size(); i += kChunk) {
     auto part = pcm.subspan(i, std::min(kChunk, pcm.size() - i));
-    size_t n = down_->process(part, std::span<int16_t>(pcm_out_));
-    playout_.push(std::span<const int16_t>(pcm_out_.data(), n));
+    size_t n = down_->process(part, std::span<int16_t>(scratch_.pcm_out));
+    playout_.push(std::span<const int16_t>(scratch_.pcm_out.data(), n));
   }
 }
 
 void CallMedia::send_frame(std::span<const int16_t> pcm) {
-  auto encoded = encoder_->encode(pcm, std::span<uint8_t>(payload_));
+  auto encoded = encoder_->encode(pcm, std::span<uint8_t>(scratch_.payload));
   if (!encoded) return;
-  rtp_->send_audio(std::span<const uint8_t>(payload_.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
+  rtp_->send_audio(std::span<const uint8_t>(scratch_.payload.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
 }
 
 bool CallMedia::send_dtmf(std::string_view digits) {
@@ -170,10 +171,12 @@ void CallMedia::on_media_tick(uint64_t) {
     return;
   }
   const size_t frame = encoder_->pcm_rate_hz() * kTickMs / 1000;
-  const bool playing = playout_.pull(std::span<int16_t>(tick_pcm_.data(), frame));
-  if (was_playing_ && !playing && handlers_.on_playout_drained) handlers_.on_playout_drained();
+  const bool playing = playout_.pull(std::span<int16_t>(scratch_.tick_pcm.data(), frame));
+  send_frame(std::span<const int16_t>(scratch_.tick_pcm.data(), frame));
+  // After the frame is out: the callback may start work (a REFER, a hang-up) that uses the scratch.
+  const bool drained = was_playing_ && !playing;
   was_playing_ = playing;
-  send_frame(std::span<const int16_t>(tick_pcm_.data(), frame));
+  if (drained && handlers_.on_playout_drained) handlers_.on_playout_drained();
 }
 
 }  // namespace warmline::server

@@ -72,7 +72,7 @@ bool ShardRuntime::start() {
 
   ctx_ = std::make_unique<CallContext>(CallContext{
       .shard = shard_, .config = config_, .sip = *layer_, .timers = timers_, .clock = clock_,
-      .ports = ports_, .random = random_, .metrics = metrics_, .speech = options_.speech,
+      .ports = ports_, .random = random_, .metrics = metrics_, .media_scratch = *media_scratch_, .speech = options_.speech,
       .sip_host = advertised_host(config_), .sip_port = listen.port,
       .media_ip = advertised_host(config_),
       .on_call_ended = [this](Call& c) { call_ended(c); },

@@ -80,6 +80,7 @@ class ShardRuntime {
   std::unique_ptr<sip::TransactionLayer> layer_;
   rtp::PortAllocator ports_;
   media::MediaClock clock_;
+  std::unique_ptr<MediaScratch> media_scratch_ = std::make_unique<MediaScratch>();
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<CallContext> ctx_;
   std::unordered_map<std::string, std::shared_ptr<Call>> by_id_;       // API id -> call

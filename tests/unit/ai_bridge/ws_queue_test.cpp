@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <string>
 
 namespace warmline::ai {
@@ -74,6 +76,21 @@ TEST(WriteQueue, RefusesBeyondMessageLimit) {
   q.pop();
   EXPECT_TRUE(q.push_text("c", true));  // the ring slot is reused
   EXPECT_EQ(as_string(q.front()), "b");
+}
+
+// Memory per call: the ring cycles through all of its slots, yet the steady state (one frame in
+// flight, one queued) must hold a few frame buffers, not one per slot, and must reuse them.
+TEST(WriteQueue, SteadyStateHoldsAFewRecycledBuffersNotOnePerSlot) {
+  WriteQueue q;
+  const std::vector<std::uint8_t> frame(640, 0x11);
+  std::set<const std::uint8_t*> buffers;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(q.push_binary(frame, false));
+    buffers.insert(q.front().bytes.data());
+    q.pop();
+  }
+  EXPECT_LE(q.retained_capacity(), 4u * 1024u) << "at most the spare pool's buffers are kept";
+  EXPECT_LE(buffers.size(), 4u) << "the same buffers are reused, not reallocated";
 }
 
 }  // namespace
