@@ -1,10 +1,12 @@
 # The load report's plots (bench/README.md "Load scenarios"), from the .dat files report.py writes.
+# Saturated runs are left out by report.py, so a line that stops early shows where saturation began.
 # Run: gnuplot -e "dir='bench/results'" bench/load/plot.gp  ->  dir/latency.png, dir/cpu_per_call.png
 if (!exists("dir")) dir = "bench/results"
 set terminal pngcairo size 900,540 font "sans,10" noenhanced
 set datafile missing "?"
 set grid
-set key top left
+set key below box opaque
+set xrange [80:2500]
 set logscale x
 set xtics (100, 200, 500, 1000, 2000, 4000)
 set xlabel "concurrent AI calls"

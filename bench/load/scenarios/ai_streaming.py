@@ -37,10 +37,14 @@ def run_one(args, build, binary, calls, run_dir):
         L.log(f"{label}: {' '.join(argv)}")
         rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
         gw_alive = gw.poll() is None
+        m = L.metrics(args.http_port)  # the media clock's health over the whole run
+        procs.stop(gw)  # SIGTERM: drains; a crash on the way out shows as a negative exit (signal)
     L.append_result(args.report_dir, {
         "scenario": "ai", "label": label, "build": build, "calls": calls, "shards": args.shards,
         "hold_s": args.hold_s, "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
-        "warmline_survived": gw_alive, "loadavg_before": load_before,
+        "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
+        "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
+        "media_worst_lag_us": m.get("warmline_media_worst_lag_microseconds"),
     })
     with open(os.path.join(run_dir, "warmline-load.log"), errors="replace") as f:
         tail = f.read()[-1500:]

@@ -43,7 +43,20 @@ def latest_by_label(rows):
 
 
 def pct(p, key):
-    return (p or {}).get(key)
+    """A percentile in µs, None when nothing was matched (a collapsed run reports 0 with count 0)."""
+    return (p or {}).get(key) if (p or {}).get("count") else None
+
+
+def healthy(run):
+    """False for a run past saturation: calls failed or not all up, > 1 % loss, or aborted. Its CPU per
+    call is then CPU per call *that got through*, so it is shown but kept out of goals and plots."""
+    if not run or run.get("aborted") or run.get("failed", 0) + run.get("timeouts", 0) > 0:
+        return False
+    if run.get("calls_up", 0) < run.get("calls", 0):
+        return False
+    if run.get("peer_cpu_cores", 0) >= 0.95:  # one shard / one rtpengine thread: a full core is the ceiling
+        return False
+    return run.get("in_loss_pct", 0) < 1 and run.get("out_loss_pct", 0) < 1
 
 
 def packets_per_s(run, per_call):
@@ -60,24 +73,35 @@ def us_per_packet(run, per_call=100.0):
     return cores * 1e6 / pps if pps > 0 and cores is not None and cores >= 0 else None
 
 
+def crashed(meta):
+    return meta.get("warmline_survived") is False or (meta.get("warmline_exit") or 0) < 0
+
+
+def overruns(meta):
+    """warmline's media clock over the whole run (GET /metrics): late ticks and the worst lag."""
+    if meta.get("media_overruns") is None:
+        return "-"
+    return f"{int(meta['media_overruns'])} (worst {fmt(meta.get('media_worst_lag_us', 0) / 1e3, 1)} ms)"
+
+
 # --- sections -----------------------------------------------------------------------------------------
 
 def ai_section(runs, meta, counts, build="epoll"):
     lines = [f"### 1. AI-streamed calls (warmline {build} build, 8 kHz agent echoing, warmline-load)", "",
              "| calls up / asked | failed | caller→AI p50 / p99 µs | AI→caller p50 / p99 ms (beyond tick p50 / p99 µs) "
              "| loss in / out % | warmline % core | % core per call | calls per core | RSS KiB per call "
-             "| generator % core | load avg before |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| generator % core | media clock overruns | load avg before |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in counts:
         r = runs.get(f"ai-{build}-{n}")
         if not r:
-            lines.append(f"| - / {n} | not run | | | | | | | | | |")
+            lines.append(f"| - / {n} | not run | | | | | | | | | | |")
             continue
         m = meta.get(r["label"], {})
         per_call = r.get("peer_cpu_pct_per_call", -1)
         inp, out, bt = r.get("in", {}), r.get("out", {}), r.get("out_beyond_tick", {})
         lines.append(
-            f"| {r['calls_up']} / {r['calls']}{' (aborted)' if r.get('aborted') else ''} "
+            f"| {r['calls_up']} / {r['calls']}{'' if healthy(r) else ' **saturated**'} "
             f"| {r.get('failed', 0) + r.get('timeouts', 0)} "
             f"| {fmt(pct(inp, 'p50_us'), 0)} / {fmt(pct(inp, 'p99_us'), 0)} "
             f"| {fmt(pct(out, 'p50_us') / 1e3 if out.get('count') else None, 2)} / "
@@ -87,7 +111,7 @@ def ai_section(runs, meta, counts, build="epoll"):
             f"| {fmt(r.get('peer_cpu_cores', -1) * 100, 1)} | {fmt(per_call, 3)} "
             f"| {fmt(100 / per_call, 0) if per_call and per_call > 0 else '-'} "
             f"| {fmt(r.get('peer_rss_kib_per_call'), 1)} | {fmt(r.get('gen_cpu_cores', 0) * 100, 1)} "
-            f"| {m.get('loadavg_before', r.get('host_load', '-'))} |")
+            f"| {overruns(m)} | {m.get('loadavg_before', r.get('host_load', '-'))} |")
     return lines
 
 
@@ -104,7 +128,9 @@ def relay_section(runs, counts):
         wu = us_per_packet(w) if w else None
         eu = us_per_packet(e) if e else None
         inp = (e or {}).get("in", {})
-        lines.append(f"| {n} | {fmt(wu, 2)} | {fmt(eu, 2)} | {ratio(wu, eu)} "
+        flag = lambda r: "" if not r or healthy(r) else " (saturated)"
+        both = healthy(w) and healthy(e)
+        lines.append(f"| {n} | {fmt(wu, 2)}{flag(w)} | {fmt(eu, 2)}{flag(e)} | {ratio(wu, eu) if both else '-'} "
                      f"| {fmt(pct(inp, 'p50_us'), 0)} / {fmt(pct(inp, 'p99_us'), 0)} "
                      f"| {fmt((e or {}).get('in_loss_pct'), 3)} | {fmt((e or {}).get('peer_cpu_cores', -1) * 100, 1)} "
                      f"| {fmt((e or {}).get('gen_cpu_cores', -1) * 100, 1)} |")
@@ -123,7 +149,11 @@ def uring_section(runs, meta, counts):
         ep, up = (e or {}).get("peer_cpu_pct_per_call"), u.get("peer_cpu_pct_per_call")
         lat = lambda r, k: f"{fmt(pct((r or {}).get('in'), 'p50_us'), 0)} / {fmt(pct((r or {}).get('in'), 'p99_us'), 0)}" \
             if k == "in" else fmt(pct((r or {}).get("out_beyond_tick"), "p99_us"), 0)
-        lines.append(f"| {n} | {fmt(ep, 3)} | {fmt(up, 3)} | {ratio(up, ep)} | {lat(e, 'in')} | {lat(u, 'in')} "
+        flag = lambda r: (" (crashed)" if crashed(meta.get((r or {}).get("label"), {}))
+                          else "" if healthy(r) else " (saturated)")
+        both = healthy(e) and healthy(u)
+        lines.append(f"| {n} | {fmt(ep, 3)}{flag(e)} | {fmt(up, 3)}{flag(u)} | {ratio(up, ep) if both else '-'} "
+                     f"| {lat(e, 'in')} | {lat(u, 'in')} "
                      f"| {lat(e, 'out')} | {lat(u, 'out')} |")
     return lines if len(lines) > 4 else []
 
@@ -148,21 +178,21 @@ def setup_section(ramps):
     lines = ["### 2 and 4. Call-setup rate ramp (SIPp, INVITE → 200 → ACK → BYE → 200, fixed-rate steps)", "",
              "Each step runs SIPp at a fixed rate; the ramp stops at the first step with a failed call, a "
              "retransmission or less than 90 % of the asked rate. CPU is the server's (warmline, or every "
-             "Kamailio process) over the step; `sys` is its share spent in the kernel.", ""]
+             "Kamailio process) over the step.", ""]
     for target in ("warmline-noagent", "warmline-agent", "kamailio"):
         steps = ramps.get(target)
         if not steps:
             continue
         lines += [f"**{titles[target]}**", "",
                   "| calls/s asked | achieved | ok | failed | retransmits | INVITE→200 p50 / p99 ms | server µs CPU per call "
-                  "| calls per core-second | sys share | agent / UAS CPU s | SIPp caller CPU s | load avg |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| calls per core-second | agent / UAS CPU s | SIPp caller CPU s | load avg |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for s in steps:
             c = s["cpu_s"]
             lines.append(f"| {s['rate_asked']} | {fmt(s.get('rate_achieved'), 0)} | {s['calls_ok']} | {s['calls_failed']} "
                          f"| {s['retransmissions']} | {fmt(s.get('setup_ms_p50'), 0)} / {fmt(s.get('setup_ms_p99'), 0)} "
                          f"| {fmt(s.get('server_cpu_us_per_call'), 0)} | {fmt(s.get('calls_per_core_s'))} "
-                         f"| {fmt(s.get('server_sys_share'), 2)} | {fmt(c.get('agent', c.get('uas')), 2)} "
+                         f"| {fmt(c.get('agent', c.get('uas')), 2)} "
                          f"| {fmt(c.get('uac'), 2)} | {s.get('loadavg_before', '-')} |")
         lines.append("")
     summary = ["| target | highest clean rate (calls/s) | server µs CPU per call there | calls per core-second there |",
@@ -186,13 +216,15 @@ def setup_section(ramps):
 def goals_section(runs, ramps, counts):
     lines = ["### Goals (issue 4) against what this run reached", "", "| goal | reached |", "|---|---|"]
     r1k = runs.get("ai-epoll-1000")
-    per_call = [runs[f"ai-epoll-{n}"].get("peer_cpu_pct_per_call") for n in counts if f"ai-epoll-{n}" in runs]
+    per_call = [runs[f"ai-epoll-{n}"].get("peer_cpu_pct_per_call") for n in counts
+                if healthy(runs.get(f"ai-epoll-{n}"))]
     per_call = [p for p in per_call if p and p > 0]
     lines.append(f"| ≤ {GOAL_PCT_PER_CALL} % of a core per AI call | "
-                 f"{'-' if not per_call else f'{min(per_call):.3f} – {max(per_call):.3f} %'} |")
+                 f"{'-' if not per_call else f'{min(per_call):.3f} – {max(per_call):.3f} %'} (runs below saturation) |")
     if r1k:
         i, o = r1k.get("in", {}), r1k.get("out_beyond_tick", {})
-        lines.append(f"| caller→AI p50 ≤ {GOAL_IN_P50_US} µs, p99 ≤ {GOAL_IN_P99_US} µs at 1,000 calls | "
+        note = "" if healthy(r1k) else " (saturated run)"
+        lines.append(f"| caller→AI p50 ≤ {GOAL_IN_P50_US} µs, p99 ≤ {GOAL_IN_P99_US} µs at 1,000 calls{note} | "
                      f"{fmt(i.get('p50_us'), 0)} / {fmt(i.get('p99_us'), 0)} µs |")
         lines.append(f"| AI→caller p50 ≤ 0.2 ms, p99 ≤ 1 ms at 1,000 calls (beyond the 20 ms tick) | "
                      f"{fmt(o.get('p50_us'), 0)} / {fmt(o.get('p99_us'), 0)} µs |")
@@ -216,13 +248,13 @@ def write_plot_data(out_dir, runs, counts):
         f.write("# calls in_p50_us in_p99_us out_beyond_tick_p50_us out_beyond_tick_p99_us (values < 1 drawn as 1)\n")
         for n in counts:
             r = runs.get(f"ai-epoll-{n}")
-            if r:
+            if healthy(r):
                 i, o = r.get("in", {}), r.get("out_beyond_tick", {})
                 f.write(f"{n} {q1(i.get('p50_us'))} {q1(i.get('p99_us'))} {q1(o.get('p50_us'))} {q1(o.get('p99_us'))}\n")
     with open(os.path.join(out_dir, "cpu.dat"), "w") as f:
         f.write("# calls warmline_epoll_pct_core_per_call warmline_uring rtpengine_relaying_the_same_rtp\n")
         for n in counts:
-            e, u, x = (runs.get(f"{p}-{n}") for p in ("ai-epoll", "ai-uring", "relay-rtpengine"))
+            e, u, x = (r if healthy(r) else None for r in (runs.get(f"{p}-{n}") for p in ("ai-epoll", "ai-uring", "relay-rtpengine")))
             relay = x.get("peer_cpu_cores", -1) * 100 / n if x and x.get("peer_cpu_cores", -1) >= 0 else None
             f.write(f"{n} {q((e or {}).get('peer_cpu_pct_per_call'))} {q((u or {}).get('peer_cpu_pct_per_call'))} {q(relay)}\n")
 

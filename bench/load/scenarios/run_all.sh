@@ -17,12 +17,12 @@ s=bench/load/scenarios
 echo "load-all: load average before: $(cut -d' ' -f1-3 /proc/loadavg); records in $report"
 
 # Each scenario is bounded by its own limits; `timeout` is the outer guard so the whole run ends.
-timeout 420 python3 $s/setup_ramp.py --report-dir "$report" --warmline "$LOAD_BUILD/warmline" || echo "load-all: setup ramp ended with an error"
+timeout 420 python3 $s/setup_ramp.py --report-dir "$report" --warmline "$LOAD_BUILD/warmline" || echo "load-all: setup ramp: an error (see above)"
 timeout 720 python3 $s/ai_streaming.py --report-dir "$report" --calls "$LOAD_CALLS" --hold-s "$LOAD_HOLD_S" \
   --load "$LOAD_BUILD/bench/load/warmline-load" \
-  --builds "epoll=$LOAD_BUILD/warmline,uring=$LOAD_URING_BUILD/warmline" || echo "load-all: AI streaming ended with an error"
+  --builds "epoll=$LOAD_BUILD/warmline,uring=$LOAD_URING_BUILD/warmline" || echo "load-all: AI streaming: some run had failed calls or could not start (see the report)"
 timeout 300 python3 $s/rtp_relay.py --report-dir "$report" --calls "$LOAD_CALLS" --hold-s "$LOAD_HOLD_S" \
-  --load "$LOAD_BUILD/bench/load/warmline-load" || echo "load-all: rtpengine relay ended with an error"
+  --load "$LOAD_BUILD/bench/load/warmline-load" || echo "load-all: rtpengine relay: some run had losses or could not start (see the report)"
 
 echo "load-all: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 $s/report.py --report-dir "$report" --out "$OUT" --calls "$LOAD_CALLS"
