@@ -46,9 +46,7 @@ def run_one(args, build, binary, calls, run_dir):
         "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
         "media_worst_lag_us": m.get("warmline_media_worst_lag_microseconds"),
     })
-    with open(os.path.join(run_dir, "warmline-load.log"), errors="replace") as f:
-        tail = f.read()[-1500:]
-    L.log(f"{label}: warmline-load exit {rc}\n{tail}")
+    L.log_tail(f"{label}: warmline-load exit {rc}", os.path.join(run_dir, "warmline-load.log"))
     return rc
 
 

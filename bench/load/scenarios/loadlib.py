@@ -84,6 +84,16 @@ def run_measured(argv, log_path, cwd=None, timeout_s=120.0):
         time.sleep(0.05)
 
 
+def log_tail(headline, path, chars=1500):
+    """The headline and the end of a tool's output (its summary table), for the run's log."""
+    try:
+        with open(path, errors="replace") as f:
+            tail = f.read()[-chars:]
+    except OSError:
+        tail = ""
+    log(f"{headline}\n{tail}")
+
+
 # --- /proc -------------------------------------------------------------------------------------------
 
 def _children(pid):

@@ -49,9 +49,7 @@ def run_one(args, calls, run_dir):
         "hold_s": args.hold_s, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
         "rtpengine_survived": rtpe_alive, "loadavg_before": load_before,
     })
-    with open(os.path.join(run_dir, "warmline-load.log"), errors="replace") as f:
-        tail = f.read()[-1500:]
-    L.log(f"{label}: warmline-load exit {rc}\n{tail}")
+    L.log_tail(f"{label}: warmline-load exit {rc}", os.path.join(run_dir, "warmline-load.log"))
     return rc
 
 
