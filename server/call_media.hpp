@@ -56,6 +56,7 @@ struct CallMediaOptions {
   uint32_t agent_rate = 16000;
   rtp::PortAllocator* ports = nullptr;
   MediaScratch* scratch = nullptr;  // the shard's; required
+  uint64_t random_seed = 0;         // for the RTP session's SSRC/sequence/timestamp (the shard's generator)
   std::optional<media::ToneSpec> ringback{};
 };
 

@@ -139,12 +139,19 @@ void Gateway::finish() {
   signals_.cancel();
   drain_timer_.cancel();
   if (http_) http_->stop();
-  for (size_t i = 0; i < runtimes_.size(); ++i) {
-    Shard& shard = shards_.at(static_cast<unsigned>(i));
-    shard.post([rt = runtimes_[i].get(), &shard] {
-      rt->stop();
-      shard.io().stop();
-    });
+  for (size_t i = 0; i < runtimes_.size(); ++i)
+    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->stop(); });
+  // Each shard's io_context now runs out of work on its own (see ShardRuntime::stop). A peer that
+  // keeps a socket busy must not keep the process alive: after 5 s a shard is stopped outright.
+  shards_.stop();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (unsigned i = 0; i < shards_.size(); ++i) {
+    while (!shards_.at(i).io().stopped() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // shutdown path, main thread only
+    if (!shards_.at(i).io().stopped()) {
+      spdlog::warn("shard {} still busy at exit; stopping it", i);
+      shards_.at(i).io().stop();
+    }
   }
   shards_.join();
 }

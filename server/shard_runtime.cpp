@@ -82,10 +82,22 @@ bool ShardRuntime::start() {
   return true;
 }
 
+// On the shard's thread, before its io_context is left to drain: calls first (their RTP ports go back
+// to ports_ while it exists, their sockets close), then the SIP stack and its timers. What is still
+// queued afterwards completes with operation_aborted and touches nothing of ours, so the io_context
+// runs out of work by itself instead of being stopped with handlers that point at freed objects.
 void ShardRuntime::stop() {
   stopped_ = true;
   tick_timer_.cancel();
+  std::vector<std::shared_ptr<Call>> calls;
+  for (auto& [id, c] : by_id_) calls.push_back(std::move(c));
+  by_id_.clear();
+  by_call_id_.clear();
+  calls.clear();
+  lingering_.clear();
+  layer_.reset();
   if (transport_) transport_->stop();
+  timers_.cancel_all();
 }
 
 // The shard's one media timer (DESIGN.md: no timer per call). Deadlines come from the clock, so a

@@ -55,4 +55,9 @@ std::chrono::steady_clock::time_point AsioTimerService::now() const {
 
 size_t AsioTimerService::pending() const { return timers_.size(); }
 
+void AsioTimerService::cancel_all() {
+  for (auto& [id, entry] : timers_) entry->timer.cancel();
+  timers_.clear();  // the cancelled waits complete with operation_aborted and find nothing
+}
+
 }  // namespace warmline::sip

@@ -57,6 +57,8 @@ class AsioTimerService final : public TimerService {
   void cancel(TimerId id) override;
   std::chrono::steady_clock::time_point now() const override;
   size_t pending() const;
+  // Cancels every timer without running it (shutdown: nothing may keep the io_context busy).
+  void cancel_all();
 
  private:
   struct Entry;
