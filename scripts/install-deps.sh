@@ -2,9 +2,10 @@
 # Installs the Debian packages warmline needs to build, run and test. Idempotent: when every package is
 # already installed it does nothing (no apt-get update, no network). Uses sudo when not root.
 # Nothing is downloaded from anywhere but Debian's archive.
+# With arguments, installs those packages instead of the list below (scripts/install-load-deps.sh).
 set -euo pipefail
 
-packages=(
+default_packages=(
   # toolchain
   g++ cmake ninja-build pkg-config ccache make
   # libraries (see README "Dependencies" for what each is for)
@@ -15,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-websockets sip-tester baresip-core
   kamailio sox espeak-ng
 )
+if [ $# -gt 0 ]; then packages=("$@"); else packages=("${default_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
