@@ -12,8 +12,6 @@ namespace warmline::server {
 
 namespace {
 
-constexpr std::string_view kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO";
-
 // The user part of a URI (unescaped) when it has one — the number, for a carrier — else the URI.
 std::string party(const sip::NameAddr& na) {
   if (na.uri.is_sip() && !na.uri.user.empty()) {
@@ -136,7 +134,7 @@ sip::Message Call::response_with_answer(const sip::Message& invite, int status, 
   sip::Message r = sip::make_response(invite, status, reason);
   r.to.set_tag(dialog_.local_tag);
   r.contacts.push_back(dialog_.local_contact);
-  r.add_header("Allow", kAllow);
+  r.add_header("Allow", kAllowedMethods);
   r.add_header("Supported", "norefersub");
   r.content_type = "application/sdp";
   r.body = answer_sdp_;
@@ -198,7 +196,7 @@ void Call::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
   if (req.method == "BYE") return on_bye(tx);
   if (req.method == "INVITE") return on_reinvite(tx, req);
   if (req.method == "NOTIFY") return on_notify(tx, req);
-  if (req.method == "OPTIONS" || req.method == "INFO" || req.method == "UPDATE") {
+  if (req.method == "OPTIONS" || req.method == "INFO") {
     tx.respond(200, "OK", dialog_.local_tag);
     return;
   }
@@ -209,7 +207,7 @@ void Call::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
   }
   sip::Message r = sip::make_response(req, 405, "Method Not Allowed");
   r.to.set_tag(dialog_.local_tag);
-  r.add_header("Allow", kAllow);
+  r.add_header("Allow", kAllowedMethods);
   tx.respond(std::move(r));
 }
 

@@ -80,7 +80,6 @@ class Call : public std::enable_shared_from_this<Call> {
   void hangup(std::string_view reason);
 
  private:
-  friend class CallAgentEvents;
 
   // call.cpp — SIP side
   void send_provisional();

@@ -152,10 +152,10 @@ void Call::handle(ai::TransferRequest&& request) {
   std::string first = request.targets.empty() ? std::string() : request.targets.front();
   auto started = request_transfer(std::move(request));
   if (started.ok) return;
-  TransferUpdate update{TransferUpdate::Kind::kEnded, "ended", TransferResult::kFailed, 0,
-                        started.code + ": " + started.message};
+  // Refused before anything was dialled (unknown target, mode not available, one already running).
+  const std::string reason = started.code + ": " + started.message;
   ai::TransferEvent ev{.id = id, .state = ai::TransferState::kEnded, .target = first,
-                       .result = update.result, .sip_status = 0, .reason = update.reason};
+                       .result = TransferResult::kFailed, .sip_status = 0, .reason = reason};
   send_to_agent(ai::encode_transfer_event(ev));
 }
 

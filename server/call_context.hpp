@@ -22,6 +22,9 @@ namespace warmline::server {
 
 class Call;
 
+// The Allow header of every response that carries one (OPTIONS, 200 to INVITE, 405).
+inline constexpr std::string_view kAllowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO";
+
 struct CallContext {
   Shard& shard;
   const Config& config;

@@ -57,7 +57,7 @@ void Gateway::route(unsigned from_shard, sip::Message&& message, const sip::Endp
 
 int64_t Gateway::active_calls() const {
   int64_t n = 0;
-  for (const auto& rt : runtimes_) n += const_cast<ShardRuntime&>(*rt).metrics().calls_active.load(std::memory_order_relaxed);
+  for (const auto& rt : runtimes_) n += rt->metrics().calls_active.load(std::memory_order_relaxed);
   return n;
 }
 

@@ -23,8 +23,6 @@ struct ShardMetrics {
   std::atomic<uint64_t> media_ticks{0};
   std::atomic<uint64_t> media_overruns{0};
   std::atomic<int64_t> media_worst_lag_us{0};
-
-  static void inc(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };
 
 }  // namespace warmline::server

@@ -12,8 +12,6 @@ namespace warmline::server {
 
 namespace {
 
-constexpr std::string_view kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO";
-
 const ListenAddress& sip_listen(const Config& c) { return c.server.sip_listen.front(); }
 
 std::string advertised_host(const Config& c) {
@@ -22,7 +20,8 @@ std::string advertised_host(const Config& c) {
 
 sip::UasCapabilities uas_capabilities() {
   sip::UasCapabilities caps;
-  caps.methods = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER", "NOTIFY", "INFO", "UPDATE"};
+  // UPDATE (RFC 3311) is not taken: it may carry an SDP offer we would have to answer; 405 + Allow.
+  caps.methods = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER", "NOTIFY", "INFO"};
   // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), dtmf-relay for INFO digits.
   caps.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay"};
   return caps;
@@ -158,7 +157,7 @@ void ShardRuntime::on_options(sip::ServerTransaction& tx, const sip::Message& re
   const bool draining = options_.draining && options_.draining->load(std::memory_order_relaxed);
   sip::Message r = sip::make_response(req, draining ? 503 : 200, draining ? "Service Unavailable" : "OK");
   r.to.set_tag(sip::new_tag(random_));
-  r.add_header("Allow", kAllow);
+  r.add_header("Allow", kAllowedMethods);
   r.add_header("Accept", "application/sdp");
   r.add_header("Supported", "norefersub");
   tx.respond(std::move(r));

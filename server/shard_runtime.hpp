@@ -55,6 +55,7 @@ class ShardRuntime {
 
   Shard& shard() { return shard_; }
   ShardMetrics& metrics() { return metrics_; }
+  const ShardMetrics& metrics() const { return metrics_; }
   const media::MediaClock::Stats& clock_stats() const { return clock_.stats(); }
   size_t active_calls() const { return by_id_.size(); }
   std::vector<CallSnapshot> snapshots() const;
