@@ -1,5 +1,5 @@
 // The two per-packet paths of a call, end to end minus the syscalls (DESIGN.md "the packet paths"),
-// built from the same pieces server/call_media.cpp uses:
+// built from the same pieces server/leg/leg_media.cpp uses:
 //   caller -> AI: parse the RTP header, decode G.711, resample to the agent's rate, write L16
 //                 little-endian into the WebSocket write queue (one frame per packet);
 //   AI -> caller: the agent's frame is resampled to 8 kHz into the playout buffer on arrival; each

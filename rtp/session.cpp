@@ -223,3 +223,12 @@ udp::endpoint RtpSession::local_endpoint() const {
 }
 
 }  // namespace warmline::rtp
+
+namespace warmline::rtp {
+
+void RtpSession::set_payload_types(uint8_t payload_type, std::optional<uint8_t> telephone_event_pt) {
+  options_.payload_type = payload_type;
+  options_.telephone_event_pt = telephone_event_pt;
+}
+
+}  // namespace warmline::rtp

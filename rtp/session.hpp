@@ -93,6 +93,9 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   // A new remote address (re-INVITE); re-arms latching. The source latched so far is ignored for up
   // to kRelatchPackets packets, so stale packets from the old address cannot win the new latch.
   void set_remote(const boost::asio::ip::udp::endpoint& remote);
+  // The payload types of a renegotiated codec at the same clock rate (an answer that picked another
+  // of our offered codecs): the stream's SSRC, sequence and timestamp continue.
+  void set_payload_types(uint8_t payload_type, std::optional<uint8_t> telephone_event_pt);
 
   uint16_t local_port() const { return port_; }
   boost::asio::ip::udp::endpoint local_endpoint() const;

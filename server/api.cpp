@@ -70,7 +70,8 @@ void list_calls(const ApiContext& ctx, Responder respond) {
 }
 
 std::string metrics_text(const ApiContext& ctx) {
-  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0;
+  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0,
+           agent_dropped = 0;
   int64_t active = 0, worst_lag = 0;
   std::array<uint64_t, kTransferResults> by_result{};
   for (ShardRuntime* rt : ctx.shards) {
@@ -80,6 +81,8 @@ std::string metrics_text(const ApiContext& ctx) {
     active += m.calls_active.load(std::memory_order_relaxed);
     agent_fail += m.agent_failures.load(std::memory_order_relaxed);
     transfers += m.transfers_started.load(std::memory_order_relaxed);
+    dialog_rejected += m.sip_dialog_rejected.load(std::memory_order_relaxed);
+    agent_dropped += m.agent_audio_dropped.load(std::memory_order_relaxed);
     ticks += m.media_ticks.load(std::memory_order_relaxed);
     overruns += m.media_overruns.load(std::memory_order_relaxed);
     worst_lag = std::max(worst_lag, m.media_worst_lag_us.load(std::memory_order_relaxed));
@@ -93,11 +96,15 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_calls_started_total", "counter", "Calls accepted.", started);
   metric("warmline_calls_rejected_total", "counter", "INVITEs refused (ACL, routing, SDP, draining).", rejected);
   metric("warmline_agent_failures_total", "counter", "Agent WebSockets that could not connect or dropped.", agent_fail);
+  metric("warmline_agent_audio_dropped_samples_total", "counter",
+         "Agent audio samples dropped because they went beyond the playout capacity.", agent_dropped);
+  metric("warmline_sip_dialog_rejected_total", "counter",
+         "In-dialog SIP requests refused: no such dialog (481) or not from the dialog's trunk (403).", dialog_rejected);
   metric("warmline_transfers_started_total", "counter", "Transfers started.", transfers);
   out += "# HELP warmline_transfers_total Transfers ended, by result.\n# TYPE warmline_transfers_total counter\n";
   for (size_t i = 0; i < kTransferResults; ++i)
     out += fmt::format("warmline_transfers_total{{result=\"{}\"}} {}\n",
-                       ai::to_string(static_cast<ai::TransferResult>(i)), by_result[i]);
+                       metric_label(static_cast<ai::TransferResult>(i)), by_result[i]);
   metric("warmline_media_ticks_total", "counter", "Media clock ticks over all shards.", ticks);
   metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
   metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);
@@ -143,11 +150,8 @@ HttpRouter make_api_router(ApiContext ctx) {
     auto request = std::get<ai::TransferRequest>(std::move(parsed));
     with_call(ctx, req, std::move(respond), [request = std::move(request)](Call& call) mutable {
       auto started = call.request_transfer(std::move(request));
-      if (!started.ok) {
-        int status = started.code == "transfer_in_progress" || started.code == "not_active" ? 409
-                     : started.code == "not_supported" ? 501 : 422;
-        return HttpResponse::error(status, started.code, started.message);
-      }
+      if (const auto& refusal = started.refusal)
+        return HttpResponse::error(refusal->http_status(), std::string(refusal->api_code()), refusal->message);
       JsonWriter w;
       w.begin_object().field("id", started.id).field("state", "dialing").end_object();
       return HttpResponse::json(202, w.take());
@@ -162,6 +166,11 @@ HttpRouter make_api_router(ApiContext ctx) {
   r.post("/v1/drain", [ctx](const HttpRequest&, Responder respond) {
     ctx.begin_drain();
     respond(HttpResponse::json(202, R"({"status":"draining"})"));
+  });
+  r.post("/v1/resume", [ctx](const HttpRequest&, Responder respond) {
+    if (!ctx.resume())
+      return (void)respond(HttpResponse::error(409, "exiting", "the node is shutting down and cannot resume"));
+    respond(HttpResponse::json(200, R"({"status":"ready"})"));
   });
   return r;
 }

@@ -21,6 +21,7 @@ struct ApiContext {
   std::vector<ShardRuntime*> shards;
   const std::atomic<bool>& draining;
   std::function<void()> begin_drain;
+  std::function<bool()> resume;  // false: the node is exiting and cannot resume
 };
 
 HttpRouter make_api_router(ApiContext ctx);

@@ -1,11 +1,11 @@
-// The SIP side of a call: answering, the dialog's in-dialog requests, and ending.
+// The call's lifecycle and the wiring between its leg, mix plan and transfer.
 #include "server/call.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <cassert>
 
-#include "sip/builders.hpp"
+#include "server/agent/native_agent_channel.hpp"
 #include "sip/uri.hpp"
 
 namespace warmline::server {
@@ -43,257 +43,219 @@ std::string_view to_string(CallState state) {
 }
 
 Call::Call(CallContext& ctx, const AgentConfig& agent, std::string id)
-    : ctx_(ctx), agent_(agent), id_(std::move(id)) {}
+    : ctx_(ctx), agent_config_(agent), id_(std::move(id)) {}
+
+Call::~Call() = default;
+
+void Call::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 
 CallSnapshot Call::snapshot() const {
-  CallSnapshot s{.id = id_, .from = from_, .to = to_, .agent = agent_.name,
+  assert_on_shard();
+  CallSnapshot s{.id = id_, .from = from_, .to = to_, .agent = agent_config_.name,
                  .state = std::string(to_string(state_)), .started_at = started_at_, .transfer = std::nullopt};
-  if (transfer_ && !transfer_->current.name.empty())
-    s.transfer = TransferSnapshot{transfer_->id, transfer_->current.name, transfer_->last_state, transfer_->result,
-                                  transfer_->last_status};
+  if (transfer_ && !transfer_->current().name.empty())
+    s.transfer = TransferSnapshot{transfer_->id(), transfer_->current().name, transfer_->last_state(),
+                                  transfer_->result() ? std::string(to_string(*transfer_->result())) : "",
+                                  transfer_->last_status()};
   return s;
 }
 
-Call::~Call() {
-  if (media_) {
-    ctx_.clock.remove(media_.get());
-    media_->close();
-  }
-}
-
-int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const sip::AnswerResult& answer,
-                const sip::LocalMediaCaps& caps, const TrunkConfig* trunk) {
-  assert(ctx_.shard.on_shard());
+int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const TrunkConfig* trunk,
+                const sip::LocalMediaCaps& caps, std::string& reason) {
+  assert_on_shard();
   trunk_ = trunk;
-  invite_tx_ = tx;
-  invite_cseq_ = invite.cseq.number;
-  caps_ = caps;
   from_ = party(invite.from);
   to_ = party(invite.to);
   for (const auto& h : invite.headers)
     if (h.name.size() > 2 && (h.name[0] == 'X' || h.name[0] == 'x') && h.name[1] == '-')
       x_headers_.emplace_back(h.name, h.value);
 
-  sip::NameAddr contact;
-  contact.uri.scheme = "sip";
-  contact.uri.host = ctx_.sip_host;
-  contact.uri.port = ctx_.sip_port;
-  dialog_ = sip::Dialog::from_uas(invite, sip::new_tag(ctx_.random), contact);
-
-  boost::system::error_code addr_ec;
-  auto remote_ip = boost::asio::ip::make_address(answer.remote_address, addr_ec);
-  CallMediaOptions mo{
-      .codec_name = answer.codec.name,
-      .clock_rate = answer.codec.clock_rate,
-      .payload_type = answer.codec.payload_type,
-      .telephone_event_pt = answer.telephone_event_pt,
-      .local_ip = ctx_.media_ip,
-      .remote = addr_ec ? boost::asio::ip::udp::endpoint{} : boost::asio::ip::udp::endpoint(remote_ip, answer.remote_port),
-      .agent_rate = agent_.protocol == AgentProtocol::twilio ? 8000u : agent_.sample_rate,
-      .ports = &ctx_.ports,
-      .scratch = &ctx_.media_scratch,
-      .random_seed = ctx_.random.next() | 1,
+  Leg::UasOptions lo{
+      .trunk = trunk,
+      .caps = caps,
+      .agent_rate = agent_sample_rate(agent_config_),
       .ringback = media::national_tone(ringback_country(ctx_.config.media.ringback), media::ToneKind::kRingback),
   };
-  auto self = weak();
-  CallMediaHandlers mh{
-      .on_caller_audio = [this](std::span<const int16_t> pcm) {
-        if (agent_open_) agent_conn_->send_audio(pcm);
-      },
-      .on_dtmf = [this](char digit, uint32_t ms) { on_caller_dtmf(digit, ms); },
-      .on_mark = [this](std::string_view name, ai::MarkEvent ev) { send_to_agent(ai::encode_mark(name, ev)); },
-      .on_playout_drained = [this] { after_agent_audio(); },
-  };
-  sdp_remote_ = mo.remote;
-  std::error_code ec;
-  media_ = CallMedia::open(ctx_.shard.io(), mo, std::move(mh), ec);
-  if (!media_) {
-    spdlog::error("call {}: cannot open media: {}", id_, ec.message());
-    return 500;
-  }
-  // The answer is built now (the RTP port is known) and sent once the agent is connected.
-  sip::AnswerResult a = answer;
-  for (auto& m : a.answer.media)
-    if (m.port != 0) m.port = media_->local_port();
-  answer_sdp_ = a.answer.serialize();
-
-  send_provisional();
-  spdlog::info("call {}: {} -> {} (agent {}, {} pt {}, sip call-id {})", id_, from_, to_, agent_.name,
-               answer.codec.name, answer.codec.payload_type, dialog_.call_id);
+  int status = 0;
+  caller_ = Leg::accept_invite(ctx_, *this, tx, invite, std::move(lo), status, reason);
+  if (!caller_) return status;
+  bridge_.attach_caller(&caller_->media());
+  caller_->ring(trunk ? trunk->provisional : Provisional::ringing);
+  spdlog::info("call {}: {} -> {} (agent {}, {}{}, sip call-id {})", id_, from_, to_, agent_config_.name,
+               caller_->codec_name(), caller_->late_offer() ? ", late offer" : "", invite.call_id);
   connect_agent();
   return 0;
 }
 
-void Call::after_agent_audio() {
-  if (state_ == CallState::kEnded || agent_audio_pending()) return;
-  if (transfer_ && transfer_->waiting_playout) return send_refer();
-  if (hang_up_when_drained_) hangup(agent_gone_ ? "agent_unreachable" : "agent_hangup");
-}
-
-sip::Message Call::response_with_answer(const sip::Message& invite, int status, std::string_view reason) const {
-  sip::Message r = sip::make_response(invite, status, reason);
-  r.to.set_tag(dialog_.local_tag);
-  r.contacts.push_back(dialog_.local_contact);
-  r.add_header("Allow", kAllowedMethods);
-  r.add_header("Supported", "norefersub");
-  r.content_type = "application/sdp";
-  r.body = answer_sdp_;
-  return r;
-}
-
-void Call::start_media() {
-  if (media_started_) return;
-  media_started_ = true;
-  media_->start();
-  ctx_.clock.add(media_.get());
-}
-
-void Call::send_provisional() {
-  const Provisional kind = trunk_ ? trunk_->provisional : Provisional::ringing;
-  if (kind == Provisional::none) return;  // the transaction's own 100 Trying is all the caller gets
-  if (kind == Provisional::ringing) {
-    invite_tx_.respond(180, "Ringing", dialog_.local_tag);
-    return;
-  }
-  // 183 with the answer: early media, and what flows in it is our ringback until the agent is there.
-  const sip::Message* invite = invite_tx_.request();
-  if (!invite || !invite_tx_.respond(response_with_answer(*invite, 183, "Session Progress"))) return;
-  start_media();
-  media_->set_ringback(true);
-}
-
 void Call::answer() {
   if (state_ != CallState::kRinging) return;
-  const sip::Message* invite = invite_tx_.request();
-  if (!invite) return;  // the INVITE transaction is gone (cancelled meanwhile)
-  if (!invite_tx_.respond(response_with_answer(*invite, 200, "OK"))) return;
+  if (!caller_->answer()) return;  // the INVITE transaction is gone (cancelled meanwhile)
   state_ = CallState::kAnswered;
-  if (!transfer_) media_->set_ringback(false);
-  start_media();
+  if (!transfer_running()) bridge_.set(MixPlan::talking());
 }
 
-void Call::on_ack(const sip::Message&) {
+void Call::on_leg_confirmed(Leg&) {
   if (state_ == CallState::kAnswered) state_ = CallState::kActive;
 }
 
-void Call::on_ack_timeout() {
-  spdlog::warn("call {}: no ACK for our 200 OK; ending the call", id_);
-  hangup("no_ack");
-}
-
-void Call::on_cancel(sip::ServerTransaction& invite_tx) {
-  // §9.2: the layer answered the CANCEL; the INVITE gets 487 and the call never existed for the AI
-  // beyond its start.
-  invite_tx.respond(487, "Request Terminated", dialog_.local_tag);
-  finish("caller_cancelled");
-}
-
-void Call::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
-  if (!dialog_.accept_remote_cseq(req.cseq.number)) {
-    tx.respond(500, "Server Internal Error - CSeq out of order", dialog_.local_tag);
-    return;
-  }
-  if (req.method == "BYE") return on_bye(tx);
-  if (req.method == "INVITE") return on_reinvite(tx, req);
-  if (req.method == "NOTIFY") return on_notify(tx, req);
-  if (req.method == "OPTIONS" || req.method == "INFO") {
-    tx.respond(200, "OK", dialog_.local_tag);
-    return;
-  }
-  if (req.method == "REFER") {
-    // DESIGN.md toll-fraud rules: we never act on a REFER from the caller's side.
-    tx.respond(403, "Forbidden - REFER not accepted", dialog_.local_tag);
-    return;
-  }
-  sip::Message r = sip::make_response(req, 405, "Method Not Allowed");
-  r.to.set_tag(dialog_.local_tag);
-  r.add_header("Allow", kAllowedMethods);
-  tx.respond(std::move(r));
-}
-
-void Call::on_bye(sip::ServerTransaction& tx) {
-  tx.respond(200, "OK", dialog_.local_tag);
-  remote_bye_ = true;
+void Call::on_leg_bye(Leg&) {
   std::string_view reason = "caller_hangup";
-  if (transfer_) {
-    auto update = transfer_->progress.on_caller_bye();
-    if (update && update->result == TransferResult::kCompleted) reason = "transferred";
-    apply(update);
+  if (transfer_running()) {
+    transfer_->on_caller_bye();  // may report completed ("unconfirmed")
+    if (transfer_->result() == TransferResult::kCompleted) reason = "transferred";
   }
   finish(reason);
 }
 
-void Call::on_reinvite(sip::ServerTransaction& tx, const sip::Message& req) {
-  // A session refresh or hold from the caller's side: answer with our same media (the codec stays),
-  // and follow a new remote address. An offerless re-INVITE gets our SDP as the offer (§14.2).
-  if (!req.body.empty()) {
-    auto parsed = sip::parse_sdp(req.body);
-    if (!parsed.sdp) {
-      tx.respond(400, "Bad Request - Malformed SDP", dialog_.local_tag);
-      return;
-    }
-    auto answer = sip::negotiate_answer(*parsed.sdp, caps_);
-    if (!answer.ok) {
-      tx.respond(488, "Not Acceptable Here", dialog_.local_tag);
-      return;
-    }
-    // Only a changed address re-targets RTP: session refreshes repeat the same SDP, and re-arming the
-    // latch for them would make a NATed caller's stream wait to be re-latched.
-    boost::system::error_code ec;
-    auto ip = boost::asio::ip::make_address(answer.remote_address, ec);
-    boost::asio::ip::udp::endpoint remote(ip, answer.remote_port);
-    if (!ec && answer.remote_port != 0 && remote != sdp_remote_) {
-      sdp_remote_ = remote;
-      media_->set_remote(remote);
-    }
-    for (auto& m : answer.answer.media)
-      if (m.port != 0) m.port = media_->local_port();
-    ++caps_.session_version;
-    answer.answer.origin.session_version = caps_.session_version;
-    answer_sdp_ = answer.answer.serialize();
-  }
-  dialog_.refresh_target(req);
-  sip::Message ok = sip::make_response(req, 200, "OK");
-  ok.to.set_tag(dialog_.local_tag);
-  ok.contacts.push_back(dialog_.local_contact);
-  ok.content_type = "application/sdp";
-  ok.body = answer_sdp_;
-  tx.respond(std::move(ok));
+void Call::on_leg_cancelled(Leg&) {
+  // The call never existed for the AI beyond its start.
+  finish("caller_cancelled");
 }
 
-void Call::send_bye() {
-  if (remote_bye_ || (state_ != CallState::kAnswered && state_ != CallState::kActive)) return;
-  sip::Message bye = dialog_.make_request("BYE");
-  ctx_.sip.send_request(std::move(bye), dialog_.next_hop(), [](const sip::Message&) {});
+void Call::on_leg_failed(Leg&, std::string_view why) {
+  spdlog::warn("call {}: caller's leg failed: {}; ending the call", id_, why);
+  hangup(why);
+}
+
+void Call::on_leg_dtmf(Leg&, char digit, uint32_t duration_ms) {
+  if (agent_) agent_->send_dtmf(digit, duration_ms);
+}
+
+void Call::on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Message& notify) {
+  if (transfer_) return transfer_->on_notify(tx, notify);
+  // RFC 6665 §4.1.3: a NOTIFY for a subscription we do not have.
+  sip::Message r = sip::make_response(notify, 481, "Subscription Does Not Exist");
+  r.to.set_tag(leg.dialog().local_tag);
+  tx.respond(std::move(r));
+}
+
+void Call::on_leg_audio(Leg&, std::span<const int16_t> pcm) {
+  if (agent_) agent_->send_audio(pcm);
+}
+
+void Call::on_leg_mark(Leg&, std::string_view name, ai::MarkEvent event) {
+  if (agent_) agent_->send_mark(name, event);
+}
+
+void Call::on_leg_playout_drained(Leg&) { after_agent_audio(); }
+
+void Call::on_leg_playout_overflow(Leg&, uint64_t dropped_total) {
+  // Counted (warmline_agent_audio_dropped_samples_total) and said once per call; never silent.
+  ctx_.metrics.agent_audio_dropped.fetch_add(dropped_total - overflow_counted_, std::memory_order_relaxed);
+  const bool first = overflow_counted_ == 0;
+  overflow_counted_ = dropped_total;
+  if (first) {
+    spdlog::warn("call {}: the agent sends audio faster than it plays and beyond the playout capacity; "
+                 "the excess is dropped (further drops of this call are only counted)", id_);
+  }
+}
+
+bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !caller_->media().playout_empty(); }
+
+void Call::after_agent_audio() {
+  if (state_ == CallState::kEnded || agent_audio_pending()) return;
+  if (transfer_ && transfer_->waiting_for_playout()) return transfer_->on_agent_audio_done();
+  if (after_playout_ != AfterPlayout::kNothing) hangup(agent_connected() ? "agent_hangup" : "agent_unreachable");
+}
+
+TransferStart Call::request_transfer(ai::TransferRequest request) {
+  assert_on_shard();
+  using Code = TransferRefusal::Code;
+  if (request.id.empty()) request.id = "t" + std::to_string(++transfer_seq_);
+  TransferStart out{.id = request.id, .refusal = std::nullopt};
+  if (state_ == CallState::kEnded) {
+    out.refusal = TransferRefusal{Code::kNotActive, "the call has ended"};
+  } else if (transfer_running()) {
+    out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
+  } else if (request.mode != ai::TransferMode::kCold) {
+    out.refusal = TransferRefusal{Code::kNotSupported, std::string(ai::to_string(request.mode)) +
+                                                           " transfers are not available in this version; use cold"};
+  }
+  if (out.refusal) return out;
+  auto transfer = std::make_unique<ColdTransfer>(
+      ctx_, *caller_, bridge_, static_cast<TransferListener&>(*this),
+      ColdTransferOptions{.id = request.id,
+                          .chain = TransferChain(std::move(request.targets)),
+                          .agent = &agent_config_,
+                          .caller_trunk = trunk_,
+                          .reports_to_agent = request.id != "default_forward" || agent_connected()});
+  // Installed before it starts: a REFER that goes out at once reports through transfer_.
+  std::unique_ptr<ColdTransfer> previous = std::move(transfer_);
+  transfer_ = std::move(transfer);
+  if (auto refusal = transfer_->start()) {
+    transfer_->abort();
+    transfer_ = std::move(previous);
+    out.refusal = std::move(refusal);
+    return out;
+  }
+  ctx_.metrics.transfers_started.fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
+void Call::report_transfer(const TransferUpdate& update) {
+  if (!transfer_ || !transfer_->reports_to_agent() || !agent_) return;
+  ai::TransferState state = update.kind == TransferUpdate::Kind::kEnded ? ai::TransferState::kEnded
+                            : update.state == "ringing"                  ? ai::TransferState::kRinging
+                            : update.state == "answered"                 ? ai::TransferState::kAnswered
+                                                                         : ai::TransferState::kDialing;
+  agent_->send_transfer(ai::TransferEvent{.id = transfer_->id(), .state = state, .target = transfer_->current().name,
+                                          .result = update.result, .sip_status = update.sip_status,
+                                          .reason = update.reason});
+}
+
+void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(update); }
+
+void Call::on_transfer_finished(const TransferUpdate& update) {
+  ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
+  report_transfer(update);
+  if (update.result == TransferResult::kCompleted) {
+    if (state_ != CallState::kEnded) {
+      caller_->hang_up();
+      finish("transferred");
+    }
+    return;
+  }
+  if (state_ == CallState::kEnded) return;
+  switch (after_failure(agent_config_, agent_connected(), transfer_->id() == "default_forward")) {
+    case AfterFailure::kBackToAgent: return;  // the conversation with the AI simply goes on
+    case AfterFailure::kFallbackAndHangUp: return play_fallback_and_hang_up();
+    case AfterFailure::kDefaultForward: {
+      ai::TransferRequest fwd;
+      fwd.id = "default_forward";
+      fwd.targets = {agent_config_.default_forward};
+      auto started = request_transfer(std::move(fwd));
+      if (started.ok()) return;
+      spdlog::warn("call {}: default_forward {} refused: {}", id_, agent_config_.default_forward,
+                   started.refusal->message);
+      if (!agent_connected()) play_fallback_and_hang_up();
+      return;
+    }
+  }
 }
 
 void Call::hangup(std::string_view reason) {
+  assert_on_shard();
   if (state_ == CallState::kEnded) return;
-  if (state_ == CallState::kRinging) {
-    invite_tx_.respond(480, "Temporarily Unavailable", dialog_.local_tag);
-  } else {
-    send_bye();
-  }
-  if (transfer_) apply(transfer_->progress.on_caller_bye());
+  if (caller_) caller_->hang_up();
+  if (transfer_running()) transfer_->on_caller_bye();
   finish(reason);
 }
 
 void Call::finish(std::string_view stop_reason) {
   if (state_ == CallState::kEnded) return;
   state_ = CallState::kEnded;
-  if (transfer_ && transfer_->timeout != sip::kNoTimer) ctx_.timers.cancel(transfer_->timeout);
-  if (agent_conn_) {
-    if (agent_open_) send_to_agent(ai::encode_stop(stop_reason));
-    agent_conn_->close();  // after the queued stop; on_agent_closed then releases the call
-  }
-  if (media_) {
-    ctx_.clock.remove(media_.get());
-    media_->close();
-  }
+  if (transfer_) transfer_->abort();
+  bridge_.set(MixPlan::ended());
+  if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();
   spdlog::info("call {}: ended ({})", id_, stop_reason);
   ctx_.on_call_ended(*this);
+  if (agent_ && agent_->state() != AgentChannel::State::kClosed) {
+    agent_->send_stop(stop_reason);
+    agent_->close();  // after the queued stop; on_agent_closed then releases the call
+    return;
+  }
   // The call object stays alive until the agent's socket has flushed the stop and closed.
-  if (!agent_conn_ || agent_gone_) ctx_.on_call_released(*this);
+  ctx_.on_call_released(*this);
 }
 
 }  // namespace warmline::server

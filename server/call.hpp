@@ -1,31 +1,31 @@
-// One call as the caller lives it (DESIGN.md "Words"): the caller's leg (its SIP dialog and media), the
-// agent's WebSocket, and at most one transfer at a time.
+// One call as the caller lives it (DESIGN.md "Words"): a thin router between the caller's leg (leg a:
+// its dialog and media), the call's mix plan (bridge), the agent channel and at most one transfer at a
+// time. The pieces know nothing of each other; the call wires their events together.
 //
-// Lifecycle: INVITE -> 180 Ringing while the agent's WebSocket connects -> 200 OK with the SDP answer
-// once it is open (or once it failed: then the caller hears the fallback instead of dead air) -> ACK ->
-// active -> BYE from either side, CANCEL before the answer, or a completed transfer -> ended.
+// Lifecycle (one enum, no scattered flags):
+//   kRinging  — INVITE taken, 180/183 out while the agent's socket connects
+//   kAnswered — 200 OK out once the agent is there (or failed: the caller then hears the fallback
+//               instead of dead air), ACK not yet in
+//   kActive   — ACKed; talking, transferring
+//   kEnded    — BYE either way, CANCEL, a completed transfer, or a failure. The object lives on until
+//               the agent's socket has flushed the stop and closed.
 //
-// Thread: a Call lives on one shard and every method runs on that shard's thread (asserted). Objects
-// that call back into it (timers, client transactions, the agent socket) hold a weak_ptr, so a late
-// event for an ended call is dropped instead of touching freed memory.
+// Thread: a Call lives on one shard and every public method asserts it. Objects that call back into it
+// (timers, client transactions, the agent socket) hold weak references, so a late event for an ended
+// call is dropped instead of touching freed memory.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "ai_bridge/native_protocol.hpp"
-#include "ai_bridge/ws_client.hpp"
+#include "server/agent/agent_channel.hpp"
+#include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
-#include "server/call_media.hpp"
-#include "server/refer_progress.hpp"
-#include "server/targets.hpp"
-#include "sip/dialog.hpp"
-#include "sip/sdp.hpp"
-#include "sip/transaction_layer.hpp"
+#include "server/leg/leg.hpp"
+#include "server/transfer/cold_transfer.hpp"
 
 namespace warmline::server {
 
@@ -46,93 +46,76 @@ struct CallSnapshot {
 
 // Result of asking a call to transfer (from the agent or the HTTP API).
 struct TransferStart {
-  bool ok = false;
-  std::string id;       // the transfer's id
-  std::string code;     // error: unknown_target | transfer_in_progress | not_supported | not_active ...
-  std::string message;
+  std::string id;                          // the transfer's id
+  std::optional<TransferRefusal> refusal;  // set when nothing was started
+  bool ok() const { return !refusal; }
 };
 
-class Call : public std::enable_shared_from_this<Call> {
+class Call final : public std::enable_shared_from_this<Call>, private LegObserver, private TransferListener {
  public:
   Call(CallContext& ctx, const AgentConfig& agent, std::string id);
-  ~Call();
+  ~Call() override;
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
   const std::string& id() const { return id_; }
-  const std::string& sip_call_id() const { return dialog_.call_id; }
   CallState state() const { return state_; }
   CallSnapshot snapshot() const;
+  const Leg* caller_leg() const { return caller_.get(); }
 
-  // --- SIP, fed by the shard's SipRouter ---------------------------------------------------------
-  // A new INVITE whose offer was answered: opens media, connects the agent, rings. Returns the SIP
-  // status to reject with instead (500 when no RTP port is free), or 0.
-  int start(sip::ServerTransaction tx, const sip::Message& invite, const sip::AnswerResult& answer,
-            const sip::LocalMediaCaps& caps, const TrunkConfig* trunk);
-  void on_ack(const sip::Message& ack);
-  void on_cancel(sip::ServerTransaction& invite_tx);
-  void on_request(sip::ServerTransaction& tx, const sip::Message& request);  // in-dialog, not ACK
-  void on_ack_timeout();
+  // A new INVITE from `trunk`: takes its offer (or prepares ours), opens media, rings and connects the
+  // agent. 0, or the SIP status to reject the INVITE with (`reason` set); the call is then discarded.
+  int start(sip::ServerTransaction tx, const sip::Message& invite, const TrunkConfig* trunk,
+            const sip::LocalMediaCaps& caps, std::string& reason);
 
   // --- control, from the agent or the HTTP API -------------------------------------------------
   TransferStart request_transfer(ai::TransferRequest request);
-  // Sends BYE and ends the call; `reason` is the stop reason the agent receives.
+  // Sends BYE (or 480 while ringing) and ends the call; `reason` is the stop reason the agent receives.
   void hangup(std::string_view reason);
 
  private:
+  // LegObserver
+  void on_leg_confirmed(Leg& leg) override;
+  void on_leg_bye(Leg& leg) override;
+  void on_leg_cancelled(Leg& leg) override;
+  void on_leg_failed(Leg& leg, std::string_view why) override;
+  void on_leg_dtmf(Leg& leg, char digit, uint32_t duration_ms) override;
+  void on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Message& notify) override;
+  void on_leg_audio(Leg& leg, std::span<const int16_t> pcm) override;
+  void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) override;
+  void on_leg_playout_drained(Leg& leg) override;
+  void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) override;
 
-  // call.cpp — SIP side
-  void send_provisional();
+  // TransferListener
+  void on_transfer_progress(const TransferUpdate& update) override;
+  void on_transfer_finished(const TransferUpdate& update) override;
+  bool agent_audio_pending() const override;
+
+  // call.cpp
   void answer();
-  void start_media();
-  sip::Message response_with_answer(const sip::Message& invite, int status, std::string_view reason) const;
-  void on_bye(sip::ServerTransaction& tx);
-  void on_reinvite(sip::ServerTransaction& tx, const sip::Message& request);
-  void on_notify(sip::ServerTransaction& tx, const sip::Message& request);
-  void send_bye();
   void finish(std::string_view stop_reason);
-  std::weak_ptr<Call> weak() { return weak_from_this(); }
+  void after_agent_audio();
+  bool transfer_running() const { return transfer_ && !transfer_->done(); }
+  void report_transfer(const TransferUpdate& update);
+  void assert_on_shard() const;
 
-  // call_agent.cpp — the agent's WebSocket
+  // call_agent.cpp — the agent channel's events and commands
   void connect_agent();
   void on_agent_open();
-  void on_agent_text(std::string_view text);
+  void on_agent_audio(std::span<const uint8_t> pcm);
+  void on_agent_command(ai::Command&& command);
   void on_agent_closed(const ai::CloseReason& reason);
-  void on_caller_dtmf(char digit, uint32_t duration_ms);
-  void send_to_agent(std::string text);
   void agent_lost(std::string_view why);
   void play_fallback_and_hang_up();
   void say(const std::string& text);
-  // Agent audio (queued or still being synthesised) has all been played: a REFER or hang-up that
-  // waited for "transferring you now" / "goodbye" goes ahead.
-  void after_agent_audio();
-  bool agent_audio_pending() const { return pending_speech_ > 0 || !media_->playout_empty(); }
   void handle(ai::TransferRequest&& request);
+  bool agent_connected() const { return agent_ && agent_->open(); }
 
-  // call_transfer.cpp — cold transfer by REFER (RFC 3515)
-  struct Transfer {
-    std::string id;
-    std::vector<std::string> targets;
-    size_t next_target = 0;
-    ResolvedTarget current;
-    ReferProgress progress;
-    bool waiting_playout = false;
-    bool reports_to_agent = true;   // false for the default_forward after the agent was lost
-    uint32_t refer_cseq = 0;
-    sip::TimerId timeout = sip::kNoTimer;
-    int last_status = 0;
-    std::string last_state = "dialing";
-    std::string result;  // set when it ended
-  };
-  std::optional<TargetError> start_next_target();
-  void send_refer();
-  void on_refer_response(const sip::Message& response);
-  void apply(const std::optional<TransferUpdate>& update);
-  void transfer_ended(const TransferUpdate& update);
-  void report_transfer(const TransferUpdate& update);
+  // What happens once the agent's queued audio has played (a "goodbye" before the BYE).
+  enum class AfterPlayout { kNothing, kHangUp, kFallbackThenHangUp };
 
   CallContext& ctx_;
-  const AgentConfig& agent_;
+  const AgentConfig& agent_config_;
   const TrunkConfig* trunk_ = nullptr;  // the trunk the call came in on
   std::string id_;
   CallState state_ = CallState::kRinging;
@@ -140,25 +123,14 @@ class Call : public std::enable_shared_from_this<Call> {
   std::string from_, to_;
   std::vector<std::pair<std::string, std::string>> x_headers_;
 
-  sip::Dialog dialog_;
-  sip::ServerTransaction invite_tx_;
-  uint32_t invite_cseq_ = 0;
-  sip::LocalMediaCaps caps_;
-  std::string answer_sdp_;
-  boost::asio::ip::udp::endpoint sdp_remote_;  // the caller's RTP address from its latest SDP
-  std::unique_ptr<CallMedia> media_;
-  bool media_started_ = false;
-
-  std::unique_ptr<ai::AgentConnection> agent_conn_;
-  ai::CommandDecoder decoder_;
-  bool agent_open_ = false;
-  bool agent_gone_ = false;
-  bool hang_up_when_drained_ = false;
-  bool remote_bye_ = false;  // the caller's side ended the dialog: no BYE of ours
-  int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
-
-  std::optional<Transfer> transfer_;
+  std::unique_ptr<Leg> caller_;
+  Bridge bridge_;
+  std::unique_ptr<AgentChannel> agent_;
+  std::unique_ptr<ColdTransfer> transfer_;  // the current or last transfer
   uint64_t transfer_seq_ = 0;
+  AfterPlayout after_playout_ = AfterPlayout::kNothing;
+  int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
+  uint64_t overflow_counted_ = 0;  // agent samples dropped so far (counted into the metric)
 };
 
 }  // namespace warmline::server

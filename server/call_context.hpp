@@ -3,13 +3,15 @@
 // Thread: the shard's; nothing here is shared with another shard.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "media/media_clock.hpp"
 #include "rtp/port_allocator.hpp"
-#include "server/call_media.hpp"
+#include "server/agent/agent_channel.hpp"
+#include "server/leg/leg_media.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
@@ -17,18 +19,25 @@
 #include "sip/builders.hpp"
 #include "sip/timer.hpp"
 #include "sip/transaction_layer.hpp"
+#include "sip/usage/dialog_usage.hpp"
 
 namespace warmline::server {
 
 class Call;
 
-// The Allow header of every response that carries one (OPTIONS, 200 to INVITE, 405).
-inline constexpr std::string_view kAllowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO";
+// Every method the gateway handles, and nothing else: the UAS capability check answers 405 for the
+// rest, and the Allow header of every response that carries one (OPTIONS, 2xx to INVITE/UPDATE, 405)
+// is this list, joined. REFER is handled (by policy: 403 unless a trunk may refer), so it is listed.
+inline constexpr std::array<std::string_view, 9> kHandledMethods = {
+    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY"};
+// "INVITE, ACK, BYE, ..." built once from kHandledMethods.
+const std::string& allow_header_value();
 
 struct CallContext {
   Shard& shard;
   const Config& config;
   sip::TransactionLayer& sip;
+  sip::DialogRegistry& dialogs;     // in-dialog requests reach a leg by the full dialog id
   sip::TimerService& timers;
   media::MediaClock& clock;
   rtp::PortAllocator& ports;
@@ -39,6 +48,8 @@ struct CallContext {
   std::string sip_host;             // the address we advertise in Contact/Via/SDP
   uint16_t sip_port = 5060;
   std::string media_ip;             // address RTP sockets bind to and SDP advertises
+  MediaFactory open_media;          // LegMedia::open on a real shard; an in-memory session in tests
+  AgentChannelFactory open_agent;   // the agent's dialect (native today)
   std::function<void(Call&)> on_call_ended;     // the shard stops routing SIP and API requests to it
   std::function<void(Call&)> on_call_released;  // the shard drops its last reference (agent socket closed)
 };

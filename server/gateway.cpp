@@ -36,6 +36,7 @@ Gateway::Gateway(Config config)
     o.rtp_ports = slices[i];
     o.speech = speech_.get();
     o.draining = &draining_;
+    o.node_calls = &node_calls_;
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });
@@ -96,11 +97,11 @@ int Gateway::run() {
   std::function<void(const boost::system::error_code&, int)> on_signal;
   on_signal = [this, &on_signal](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    if (draining_.load()) {
+    if (draining_.load() && exit_when_drained_) {
       spdlog::warn("second signal ({}): hanging up every call now", sig);
       force_shutdown();
     } else {
-      begin_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      begin_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT", true);
     }
     signals_.async_wait(on_signal);
   };
@@ -109,14 +110,21 @@ int Gateway::run() {
   return 0;
 }
 
-void Gateway::begin_drain(std::string_view why) {
-  if (draining_.exchange(true)) return;
-  spdlog::info("draining ({}): no new calls; {} live call(s) may finish (up to {} s)", why, active_calls(),
-               config_.server.drain_timeout_s);
-  drain_timer_.expires_after(std::chrono::seconds(config_.server.drain_timeout_s));
-  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) force_shutdown();
-  });
+void Gateway::begin_drain(std::string_view why, bool exit_when_drained) {
+  const bool was_draining = draining_.exchange(true);
+  if (was_draining && (!exit_when_drained || exit_when_drained_)) return;
+  if (!was_draining)
+    spdlog::info("draining ({}): no new calls; {} live call(s) may finish{}", why, active_calls(),
+                 exit_when_drained ? "" : "; the node then stays up, not ready, until POST /v1/resume");
+  if (exit_when_drained) {
+    // Exiting (a signal, or drain_exit): live calls get drain_timeout_s, then they are hung up. A
+    // signal during an API drain turns it into this.
+    exit_when_drained_ = true;
+    drain_timer_.expires_after(std::chrono::seconds(config_.server.drain_timeout_s));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) force_shutdown();
+    });
+  }
   check_drained();
 }
 
@@ -126,8 +134,21 @@ void Gateway::force_shutdown() {
   check_drained();
 }
 
+bool Gateway::resume() {
+  // A node that is exiting (a signal, or drain_exit) cannot be taken back.
+  if (exit_when_drained_ || finishing_) return false;
+  if (draining_.exchange(false)) {
+    spdlog::info("resumed (POST /v1/resume): taking calls again");
+  }
+  return true;
+}
+
 void Gateway::check_drained() {
-  if (finishing_ || active_calls() > 0) return;
+  if (finishing_ || !draining_.load() || active_calls() > 0) return;
+  if (!exit_when_drained_) {
+    spdlog::info("drained: no live calls; staying up, not ready, until POST /v1/resume");
+    return;
+  }
   finishing_ = true;
   spdlog::info("drained: no live calls; stopping");
   // A short grace lets the last BYEs, their retransmissions and the agents' close frames go out.
@@ -159,7 +180,9 @@ void Gateway::finish() {
 HttpRouter Gateway::make_router() {
   std::vector<ShardRuntime*> shards;
   for (auto& rt : runtimes_) shards.push_back(rt.get());
-  return make_api_router(ApiContext{control_, std::move(shards), draining_, [this] { begin_drain("POST /v1/drain"); }});
+  return make_api_router(ApiContext{control_, std::move(shards), draining_,
+                                    [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
+                                    [this] { return resume(); }});
 }
 
 }  // namespace warmline::server

@@ -2,9 +2,11 @@
 // thread (the one that called run()) for signals, the HTTP API and the drain.
 //
 // Drain (ScyllaDB-style two-phase shutdown): the first SIGTERM/SIGINT or POST /v1/drain stops taking
-// calls — new INVITEs and OPTIONS get 503, /readyz 503 — and waits for the live calls to end; after
-// server.drain_timeout_s the rest are hung up (stop reason "shutdown"). A second signal does that at
-// once. When no call is left the process exits 0.
+// calls — new INVITEs and OPTIONS get 503 with Retry-After, /readyz 503 — and waits for the live calls
+// to end; after server.drain_timeout_s the rest are hung up (stop reason "shutdown"). A second signal
+// does that at once. A signal's drain exits 0 when no call is left. A drain from the API (an
+// orchestrator taking the node out of rotation) leaves the node up and not ready once drained, until
+// POST /v1/resume — unless [server] drain_exit = true, when it exits like a signal's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -34,7 +36,8 @@ class Gateway {
 
  private:
   bool start();
-  void begin_drain(std::string_view why);
+  void begin_drain(std::string_view why, bool exit_when_drained);
+  bool resume();
   void check_drained();
   void force_shutdown();
   void finish();
@@ -52,6 +55,8 @@ class Gateway {
   std::unique_ptr<SpeechService> speech_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> draining_{false};
+  std::atomic<int64_t> node_calls_{0};  // live calls over all shards ([server] max_calls)
+  bool exit_when_drained_ = false;
   bool finishing_ = false;
 };
 

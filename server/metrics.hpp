@@ -20,6 +20,8 @@ struct ShardMetrics {
   std::atomic<uint64_t> transfers_started{0};
   std::array<std::atomic<uint64_t>, kTransferResults> transfers_by_result{};
   std::atomic<uint64_t> sip_requests{0};
+  std::atomic<uint64_t> sip_dialog_rejected{0};     // in-dialog requests refused: no such dialog, wrong source
+  std::atomic<uint64_t> agent_audio_dropped{0};     // agent samples beyond the playout capacity
   std::atomic<uint64_t> media_ticks{0};
   std::atomic<uint64_t> media_overruns{0};
   std::atomic<int64_t> media_worst_lag_us{0};

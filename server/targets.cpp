@@ -72,16 +72,16 @@ bool looks_like_number(std::string_view s) {
 TargetResult match_number(const AgentConfig& agent, const Config& config, std::string_view requested) {
   const std::string number = normalize_number(requested);
   if (!config_detail::check_e164(number).empty()) {
-    return {std::nullopt, {"invalid_number", fmt::format("'{}' is not an E.164 number ('+', country code, 8 to 15 digits)", requested)}};
+    return {std::nullopt, {TargetError::Code::kInvalidNumber, fmt::format("'{}' is not an E.164 number ('+', country code, 8 to 15 digits)", requested)}};
   }
   const bool allowed = std::any_of(agent.allow_patterns.begin(), agent.allow_patterns.end(),
                                    [&](const std::string& p) { return number_matches_pattern(number, p); }) ||
                        (!agent.default_forward.empty() && normalize_number(agent.default_forward) == number);
   if (!allowed) {
-    return {std::nullopt, {"number_not_allowed", fmt::format("{} does not match agent {}'s allow_patterns", number, agent.name)}};
+    return {std::nullopt, {TargetError::Code::kNumberNotAllowed, fmt::format("{} does not match agent {}'s allow_patterns", number, agent.name)}};
   }
   if (agent.trunk.empty()) {
-    return {std::nullopt, {"no_trunk", fmt::format("agent {} has no trunk to dial {} through", agent.name, number)}};
+    return {std::nullopt, {TargetError::Code::kNoTrunk, fmt::format("agent {} has no trunk to dial {} through", agent.name, number)}};
   }
   ResolvedTarget target{number, "tel:" + number, agent.trunk, pick_caller_id(config, agent, "", agent.trunk), TargetKind::number};
   return {std::move(target), {}};
@@ -108,12 +108,12 @@ std::string_view to_string(TargetKind kind) {
 TargetResult resolve_target(const AgentConfig& agent, const Config& config, std::string_view requested) {
   while (!requested.empty() && requested.front() == ' ') requested.remove_prefix(1);
   while (!requested.empty() && requested.back() == ' ') requested.remove_suffix(1);
-  if (requested.empty()) return {std::nullopt, {"unknown_target", "no target given"}};
+  if (requested.empty()) return {std::nullopt, {TargetError::Code::kUnknownTarget, "no target given"}};
   if (auto t = match_named(agent, config, requested)) return {std::move(t), {}};
   if (auto t = match_extension(agent, config, requested)) return {std::move(t), {}};
   if (looks_like_number(normalize_number(requested))) return match_number(agent, config, requested);
   return {std::nullopt,
-          {"unknown_target", fmt::format("'{}' is not one of agent {}'s targets or a PBX extension", requested, agent.name)}};
+          {TargetError::Code::kUnknownTarget, fmt::format("'{}' is not one of agent {}'s targets or a PBX extension", requested, agent.name)}};
 }
 
 bool number_matches_pattern(std::string_view e164, std::string_view pattern) {

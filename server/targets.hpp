@@ -8,6 +8,7 @@
 #pragma once
 
 #include "server/config.hpp"
+#include "server/transfer/outcome.hpp"
 
 #include <optional>
 #include <string>
@@ -26,10 +27,9 @@ struct ResolvedTarget {
   TargetKind kind = TargetKind::named;
 };
 
-struct TargetError {
-  std::string code;     // unknown_target | number_not_allowed | invalid_number | no_trunk
-  std::string message;  // for the AI and the logs, e.g. "'Craig' is not one of agent demo's targets ..."
-};
+// unknown_target | number_not_allowed | invalid_number | no_trunk, with a message for the AI and the
+// logs, e.g. "'Craig' is not one of agent demo's targets ...".
+using TargetError = TransferRefusal;
 
 struct TargetResult {
   std::optional<ResolvedTarget> target;

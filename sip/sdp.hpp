@@ -146,14 +146,25 @@ struct AnswerResult {
   std::string failure_reason;      // for logs and the Warning header
 };
 
-// Answers an offer: the first usable RTP/AVP audio stream gets the most preferred local codec the
-// offer also has (and telephone-event when both sides support it); every other m= line is refused
+// Answers an offer: the first usable RTP/AVP audio stream gets the first codec in the offerer's order
+// that we also support at its RFC 3551 clock rate (RFC 3264 §6.1) (and telephone-event when both sides support it); every other m= line is refused
 // with port 0, as RFC 3264 §6 requires (the answer has as many m= lines as the offer, same order).
 AnswerResult negotiate_answer(const SessionDescription& offer, const LocalMediaCaps& caps);
 
 // Our own offer (outbound legs): one RTP/AVP audio stream with the local codecs that have a static
 // payload type, plus telephone-event on caps.telephone_event_pt.
 SessionDescription make_offer(const LocalMediaCaps& caps);
+// An offer of the media we already run (RFC 3264 §8, RFC 6337 §5.3): when a peer asks for our offer
+// in a session that exists (a re-INVITE or UPDATE without SDP, e.g. to take a call off hold), we offer
+// the negotiated codec (and telephone-event) and always sendrecv, so the peer can resume.
+SessionDescription make_offer(const LocalMediaCaps& caps, const NegotiatedCodec& codec,
+                              std::optional<uint8_t> telephone_event_pt);
+
+// Takes the answer to an offer we made (`offer`): the codec the answerer chose among ours, where to
+// send RTP and in which direction. `answer` in the result is the peer's description as given. Fails
+// (488 semantics) when the answer refuses our audio stream or picks nothing we offered.
+AnswerResult accept_answer(const SessionDescription& offer, const SessionDescription& answer,
+                           const LocalMediaCaps& caps);
 
 // True when the description puts its first active audio stream on hold: a=sendonly, a=inactive,
 // or c=0.0.0.0.

@@ -22,16 +22,28 @@ std::string addr_type_of(std::string_view ip) {
   return ip.find(':') == std::string_view::npos ? "IP4" : "IP6";
 }
 
-// The local preference wins (caps.codecs order): the gateway knows which codec is cheapest for it to
-// bridge to the AI. The answer keeps the offerer's payload type number (RFC 3264 §6.1).
+// The clock rate RFC 3551 / RFC 7587 fix for each codec we can run: an offer of `PCMU/1` names a codec
+// we do not have (RFC 3264 §6.1: a format is the name *and* its rate), so it must not match PCMU.
+// G.722's RTP clock is 8000 although it samples at 16 kHz (RFC 3551 §4.5.2).
+uint32_t expected_clock_rate(std::string_view encoding) {
+  if (iequals(encoding, "opus")) return 48000;
+  return 8000;  // PCMU, PCMA, G722
+}
+
+bool usable(const RtpMap& codec, std::string_view name) {
+  return iequals(codec.encoding, name) && codec.clock_rate == expected_clock_rate(name);
+}
+
+// RFC 3264 §6.1: the answerer keeps the offerer's preference among the formats both sides support
+// (carriers that put PCMA first — most outside North America — get PCMA). Our own list only decides
+// which codecs we support at all. The answer keeps the offerer's payload type number.
 std::optional<NegotiatedCodec> pick_codec(const MediaDescription& m, const LocalMediaCaps& caps) {
-  for (const auto& name : caps.codecs) {
-    for (const auto& format : m.formats) {
-      auto pt = format_payload_type(format);
-      auto codec = pt ? m.codec(*pt) : std::nullopt;
-      if (codec && iequals(codec->encoding, name)) {
-        return NegotiatedCodec{*pt, codec->encoding, codec->clock_rate, codec->channels};
-      }
+  for (const auto& format : m.formats) {
+    auto pt = format_payload_type(format);
+    auto codec = pt ? m.codec(*pt) : std::nullopt;
+    if (!codec) continue;
+    for (const auto& name : caps.codecs) {
+      if (usable(*codec, name)) return NegotiatedCodec{*pt, codec->encoding, codec->clock_rate, codec->channels};
     }
   }
   return std::nullopt;
@@ -170,6 +182,56 @@ SessionDescription make_offer(const LocalMediaCaps& caps) {
   }
   sdp.media.push_back(std::move(m));
   return sdp;
+}
+
+SessionDescription make_offer(const LocalMediaCaps& caps, const NegotiatedCodec& codec,
+                              std::optional<uint8_t> telephone_event_pt) {
+  SessionDescription sdp = answer_skeleton(caps);
+  MediaDescription m = audio_stream(caps, MediaDirection::kSendRecv);
+  add_format(m, RtpMap{codec.payload_type, codec.name, codec.clock_rate, codec.channels});
+  if (telephone_event_pt) {
+    add_format(m, RtpMap{*telephone_event_pt, std::string(kTelephoneEvent), codec.clock_rate, 1},
+               kTelephoneEventRange);
+  }
+  sdp.media.push_back(std::move(m));
+  return sdp;
+}
+
+AnswerResult accept_answer(const SessionDescription& offer, const SessionDescription& answer,
+                           const LocalMediaCaps& caps) {
+  // RFC 3264 §6: the answer has as many m= lines as the offer, in the same order; our audio stream is
+  // the first m= line of our offer. A refused stream (port 0) or a codec we did not offer ends it.
+  if (offer.media.empty() || answer.media.empty()) return not_acceptable("the answer has no media stream");
+  const MediaDescription& ours = offer.media.front();
+  const MediaDescription& theirs = answer.media.front();
+  if (!is_audio_rtp_avp(theirs) || !answer.effective_connection(theirs))
+    return not_acceptable("the answer refused or changed our audio stream");
+  std::optional<NegotiatedCodec> codec;
+  for (const auto& format : theirs.formats) {
+    auto pt = format_payload_type(format);
+    auto their_codec = pt ? theirs.codec(*pt) : std::nullopt;
+    if (!their_codec || iequals(their_codec->encoding, kTelephoneEvent)) continue;
+    auto our_codec = ours.codec(*pt);
+    if (!our_codec || !iequals(our_codec->encoding, their_codec->encoding) ||
+        our_codec->clock_rate != their_codec->clock_rate)
+      continue;  // §6.1: the answer must use a format of the offer
+    for (const auto& name : caps.codecs)
+      if (usable(*their_codec, name)) codec = NegotiatedCodec{*pt, their_codec->encoding, their_codec->clock_rate,
+                                                              their_codec->channels};
+    if (codec) break;
+  }
+  if (!codec) return not_acceptable("the answer has no codec of our offer");
+  AnswerResult r;
+  r.ok = true;
+  r.codec = *codec;
+  r.media_index = 0;
+  r.answer = answer;
+  // The answerer's direction seen from our side: their sendonly means we only receive.
+  r.direction = mirror(offered_direction(answer, theirs));
+  r.remote_address = answer.effective_connection(theirs)->address;
+  r.remote_port = theirs.port;
+  if (caps.telephone_event) r.telephone_event_pt = pick_telephone_event(theirs, codec->clock_rate);
+  return r;
 }
 
 bool is_hold(const SessionDescription& sdp) {

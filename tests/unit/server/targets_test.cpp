@@ -148,33 +148,33 @@ TEST_F(TargetsTest, NumberOutsideTheAllowPatternsIsRefused) {
   for (std::string_view requested : {"+27215550001", "+441234567891", "tel:+4420555501"}) {
     TargetResult r = resolve(requested);
     ASSERT_FALSE(r.ok()) << requested;
-    EXPECT_EQ(r.error.code, "number_not_allowed");
+    EXPECT_EQ(r.error.api_code(), "number_not_allowed");
     EXPECT_THAT(r.error.message, HasSubstr("agent demo's allow_patterns"));
   }
   // An agent without patterns dials no numbers at all.
   TargetResult r = resolve("+27115550199", 1);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error.code, "number_not_allowed");
+  EXPECT_EQ(r.error.api_code(), "number_not_allowed");
 }
 
 TEST_F(TargetsTest, MalformedNumberIsRefused) {
   for (std::string_view requested : {"0115550199", "+2711", "tel:+0115550199"}) {
     TargetResult r = resolve(requested);
     ASSERT_FALSE(r.ok()) << requested;
-    EXPECT_EQ(r.error.code, "invalid_number") << requested;
+    EXPECT_EQ(r.error.api_code(), "invalid_number") << requested;
   }
 }
 
 TEST_F(TargetsTest, UnknownTargetIsRefused) {
   TargetResult r = resolve("Craig", 1);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error.code, "unknown_target");
+  EXPECT_EQ(r.error.api_code(), "unknown_target");
   EXPECT_EQ(r.error.message, "'Craig' is not one of agent strict's targets or a PBX extension");
   // A SIP URI the config does not name is refused too (toll-fraud rule).
   r = resolve("sip:anyone@evil.example");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error.code, "unknown_target");
-  EXPECT_EQ(resolve("").error.code, "unknown_target");
+  EXPECT_EQ(r.error.api_code(), "unknown_target");
+  EXPECT_EQ(resolve("").error.api_code(), "unknown_target");
 }
 
 TEST_F(TargetsTest, NumberPatterns) {

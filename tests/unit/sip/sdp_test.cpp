@@ -157,7 +157,7 @@ TEST(SdpSerialize, OrderFollowsRfc4566) {
   EXPECT_LT(text.find("t=0 0"), text.find("m=audio"));
 }
 
-TEST(SdpNegotiate, PrefersLocalOrderPcmu) {
+TEST(SdpNegotiate, CarrierOfferGetsPcmuItsFirstChoice) {
   AnswerResult r = negotiate_answer(parse_ok(kCarrierOffer), local_caps());
   ASSERT_TRUE(r.ok) << r.failure_reason;
   EXPECT_EQ(r.codec.payload_type, 0);
@@ -177,13 +177,32 @@ TEST(SdpNegotiate, PrefersLocalOrderPcmu) {
   EXPECT_EQ(text.find("G729"), std::string::npos);
 }
 
-TEST(SdpNegotiate, LocalPreferenceBeatsOfferOrder) {
+// RFC 3264 §6.1: among the codecs both sides have, the offerer's order wins over ours.
+TEST(SdpNegotiate, OffererOrderBeatsLocalOrder) {
   LocalMediaCaps caps = local_caps();
   caps.codecs = {"PCMA", "PCMU"};
-  AnswerResult r = negotiate_answer(parse_ok(kCarrierOffer), caps);
+  AnswerResult r = negotiate_answer(parse_ok(kCarrierOffer), caps);  // PCMU first in the offer
   ASSERT_TRUE(r.ok);
-  EXPECT_EQ(r.codec.name, "PCMA");
-  EXPECT_EQ(r.codec.payload_type, 8);
+  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.codec.payload_type, 0);
+  AnswerResult pcma_first = answer(kHeader, "m=audio 7000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n");
+  ASSERT_TRUE(pcma_first.ok);  // local_caps() prefers PCMU, the offer PCMA
+  EXPECT_EQ(pcma_first.codec.name, "PCMA");
+  EXPECT_EQ(pcma_first.codec.payload_type, 8);
+  EXPECT_NE(pcma_first.answer.serialize().find("m=audio 40000 RTP/AVP 8 101\r\n"), std::string::npos);
+}
+
+// A format is its name and its clock rate: PCMU at 1 Hz is not PCMU (a 488, not a broken call).
+TEST(SdpNegotiate, WrongClockRateIsNotACommonCodec) {
+  AnswerResult r = answer(kHeader, "m=audio 7000 RTP/AVP 0\r\na=rtpmap:0 PCMU/1\r\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.status_code, 488);
+  AnswerResult fallback = answer(kHeader, "m=audio 7000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/16000\r\n");
+  ASSERT_TRUE(fallback.ok);
+  EXPECT_EQ(fallback.codec.name, "PCMA");
+  LocalMediaCaps opus = local_caps();
+  opus.codecs = {"opus"};
+  EXPECT_FALSE(answer(kHeader, "m=audio 7000 RTP/AVP 111\r\na=rtpmap:111 opus/8000\r\n", opus).ok);
 }
 
 TEST(SdpNegotiate, PcmaOnlyOfferWithoutTelephoneEvent) {
@@ -196,9 +215,9 @@ TEST(SdpNegotiate, PcmaOnlyOfferWithoutTelephoneEvent) {
 }
 
 TEST(SdpNegotiate, StaticPayloadTypesWithoutRtpmap) {
-  AnswerResult r = answer(kHeaderNoC, "m=audio 7000 RTP/AVP 18 8 0\r\nc=IN IP4 5.6.7.8\r\n");
+  AnswerResult r = answer(kHeaderNoC, "m=audio 7000 RTP/AVP 18 0 8\r\nc=IN IP4 5.6.7.8\r\n");
   ASSERT_TRUE(r.ok);
-  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.codec.name, "PCMU");  // G.729 (18) comes first, but we do not have it
   EXPECT_EQ(r.codec.payload_type, 0);
   EXPECT_EQ(r.remote_address, "5.6.7.8");  // media-level c= with no session-level one
   // The answer names the static type explicitly, which every peer accepts.
@@ -305,10 +324,10 @@ TEST(SdpOffer, MakeOfferHasCodecsAndTelephoneEvent) {
   EXPECT_NE(text.find("a=fmtp:101 0-16\r\n"), std::string::npos);
   EXPECT_NE(text.find("a=ptime:20\r\n"), std::string::npos);
   EXPECT_FALSE(is_hold(offer));
-  // Our own offer answered by our own rules picks our first codec.
+  // Our own offer answered by our own rules picks the offer's first codec.
   AnswerResult r = negotiate_answer(parse_ok(text), local_caps());
   ASSERT_TRUE(r.ok);
-  EXPECT_EQ(r.codec.name, "PCMU");
+  EXPECT_EQ(r.codec.name, "PCMA");
   EXPECT_EQ(r.telephone_event_pt, 101);
   EXPECT_EQ(r.remote_address, "192.0.2.1");
 }
@@ -319,6 +338,41 @@ TEST(SdpOffer, Ipv6AddressesUseIp6) {
   const std::string text = make_offer(caps).serialize();
   EXPECT_NE(text.find("c=IN IP6 2001:db8::1\r\n"), std::string::npos);
   EXPECT_NE(text.find("o=- 42 1 IN IP6 2001:db8::1\r\n"), std::string::npos);
+}
+
+// RFC 6337 §5.3: an offer asked for inside a session (re-INVITE/UPDATE without SDP) is the media we
+// run, sendrecv, so that a caller who held the call can resume it.
+TEST(SdpOffer, CurrentMediaOfferIsSendrecvWithTheNegotiatedCodec) {
+  LocalMediaCaps caps = local_caps();
+  const std::string text = make_offer(caps, NegotiatedCodec{8, "PCMA", 8000, 1}, 101).serialize();
+  EXPECT_NE(text.find("m=audio 40000 RTP/AVP 8 101\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=sendrecv\r\n"), std::string::npos);
+  EXPECT_EQ(text.find("recvonly"), std::string::npos);
+  EXPECT_EQ(text.find("PCMU"), std::string::npos);
+}
+
+TEST(SdpAnswer, AcceptsTheAnswerersChoiceAmongOurCodecs) {
+  LocalMediaCaps caps = local_caps();
+  SessionDescription offer = make_offer(caps);  // PCMU 0, PCMA 8, telephone-event 101
+  AnswerResult r = accept_answer(offer, parse_ok(std::string(kHeader) +
+      "m=audio 7000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n"), caps);
+  ASSERT_TRUE(r.ok) << r.failure_reason;
+  EXPECT_EQ(r.codec.name, "PCMA");
+  EXPECT_EQ(r.codec.payload_type, 8);
+  EXPECT_EQ(r.telephone_event_pt, 101);
+  EXPECT_EQ(r.remote_address, "1.2.3.4");
+  EXPECT_EQ(r.remote_port, 7000);
+  EXPECT_EQ(r.direction, MediaDirection::kRecvOnly);  // they only send: we only receive
+}
+
+TEST(SdpAnswer, RefusesAnswersOutsideTheOffer) {
+  LocalMediaCaps caps = local_caps();
+  SessionDescription offer = make_offer(caps);
+  EXPECT_FALSE(accept_answer(offer, parse_ok(std::string(kHeader) + "m=audio 0 RTP/AVP 0\r\n"), caps).ok);
+  EXPECT_FALSE(accept_answer(offer, parse_ok(std::string(kHeader) + "m=audio 7000 RTP/AVP 18\r\n"), caps).ok);
+  EXPECT_FALSE(accept_answer(offer, parse_ok(std::string(kHeader) +
+      "m=audio 7000 RTP/AVP 0\r\na=rtpmap:0 PCMU/1\r\n"), caps).ok);
+  EXPECT_FALSE(accept_answer(offer, parse_ok(std::string(kHeader)), caps).ok);
 }
 
 }  // namespace

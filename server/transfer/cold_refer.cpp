@@ -1,18 +1,18 @@
-#include "server/refer_progress.hpp"
+#include "server/transfer/cold_refer.hpp"
 
 namespace warmline::server {
 
-TransferUpdate ReferProgress::end(TransferResult result, int status, std::string reason) {
+TransferUpdate ColdRefer::end(TransferResult result, int status, std::string reason) {
   state_ = State::kDone;
   return TransferUpdate{TransferUpdate::Kind::kEnded, "ended", result, status, std::move(reason)};
 }
 
-TransferUpdate ReferProgress::on_refer_sent() {
+TransferUpdate ColdRefer::on_refer_sent() {
   state_ = State::kReferSent;
   return TransferUpdate{TransferUpdate::Kind::kProgress, "dialing", TransferResult::kFailed, 0, ""};
 }
 
-std::optional<TransferUpdate> ReferProgress::on_refer_response(int status, const std::string& reason) {
+std::optional<TransferUpdate> ColdRefer::on_refer_response(int status, const std::string& reason) {
   if (state_ != State::kReferSent || status < 200) return std::nullopt;
   if (status < 300) {
     state_ = State::kAccepted;
@@ -22,7 +22,7 @@ std::optional<TransferUpdate> ReferProgress::on_refer_response(int status, const
   return end(TransferResult::kRejected, status, reason);
 }
 
-std::optional<TransferUpdate> ReferProgress::on_notify(int sipfrag_status, const std::string& reason,
+std::optional<TransferUpdate> ColdRefer::on_notify(int sipfrag_status, const std::string& reason,
                                                       bool terminated) {
   // RFC 3515 §2.4.4: a NOTIFY may arrive before the 202 (the REFER's response can be lost or
   // reordered); it implies acceptance.
@@ -35,12 +35,12 @@ std::optional<TransferUpdate> ReferProgress::on_notify(int sipfrag_status, const
   return std::nullopt;
 }
 
-std::optional<TransferUpdate> ReferProgress::on_timeout() {
+std::optional<TransferUpdate> ColdRefer::on_timeout() {
   if (state_ != State::kReferSent && state_ != State::kAccepted) return std::nullopt;
   return end(TransferResult::kTimeout, 0, "no final NOTIFY within refer_timeout");
 }
 
-std::optional<TransferUpdate> ReferProgress::on_caller_bye() {
+std::optional<TransferUpdate> ColdRefer::on_caller_bye() {
   if (state_ == State::kAccepted)
     return end(TransferResult::kCompleted, 0, "caller's side hung up after accepting the REFER (unconfirmed)");
   if (state_ == State::kReferSent) return end(TransferResult::kCallerHungUp, 0, "caller hung up");

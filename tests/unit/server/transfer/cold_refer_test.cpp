@@ -1,21 +1,21 @@
-#include "server/refer_progress.hpp"
+#include "server/transfer/cold_refer.hpp"
 
 #include <gtest/gtest.h>
 
 namespace warmline::server {
 namespace {
 
-ReferProgress sent() {
-  ReferProgress p;
+ColdRefer sent() {
+  ColdRefer p;
   auto ev = p.on_refer_sent();
   EXPECT_EQ(ev.state, "dialing");
   return p;
 }
 
-TEST(ReferProgress, AcceptedThenTryingThenOkCompletes) {
+TEST(ColdRefer, AcceptedThenTryingThenOkCompletes) {
   auto p = sent();
   EXPECT_FALSE(p.on_refer_response(202, "Accepted"));
-  EXPECT_EQ(p.state(), ReferProgress::State::kAccepted);
+  EXPECT_EQ(p.state(), ColdRefer::State::kAccepted);
   EXPECT_FALSE(p.on_notify(100, "Trying", false));
   auto ev = p.on_notify(200, "OK", true);
   ASSERT_TRUE(ev);
@@ -25,7 +25,7 @@ TEST(ReferProgress, AcceptedThenTryingThenOkCompletes) {
   EXPECT_TRUE(p.done());
 }
 
-TEST(ReferProgress, The202AloneIsNotSuccess) {
+TEST(ColdRefer, The202AloneIsNotSuccess) {
   auto p = sent();
   EXPECT_FALSE(p.on_refer_response(202, "Accepted"));
   EXPECT_FALSE(p.done());
@@ -34,7 +34,7 @@ TEST(ReferProgress, The202AloneIsNotSuccess) {
   EXPECT_EQ(ev->result, TransferResult::kTimeout);
 }
 
-TEST(ReferProgress, RefusedReferIsRejectedWithStatus) {
+TEST(ColdRefer, RefusedReferIsRejectedWithStatus) {
   auto p = sent();
   auto ev = p.on_refer_response(603, "Decline");
   ASSERT_TRUE(ev);
@@ -43,7 +43,7 @@ TEST(ReferProgress, RefusedReferIsRejectedWithStatus) {
   EXPECT_EQ(ev->reason, "Decline");
 }
 
-TEST(ReferProgress, BusySipfragIsBusy) {
+TEST(ColdRefer, BusySipfragIsBusy) {
   auto p = sent();
   p.on_refer_response(202, "Accepted");
   auto ev = p.on_notify(486, "Busy Here", true);
@@ -52,7 +52,7 @@ TEST(ReferProgress, BusySipfragIsBusy) {
   EXPECT_EQ(ev->sip_status, 486);
 }
 
-TEST(ReferProgress, RingingSipfragIsProgress) {
+TEST(ColdRefer, RingingSipfragIsProgress) {
   auto p = sent();
   p.on_refer_response(202, "Accepted");
   auto ev = p.on_notify(180, "Ringing", false);
@@ -61,7 +61,7 @@ TEST(ReferProgress, RingingSipfragIsProgress) {
   EXPECT_EQ(ev->state, "ringing");
 }
 
-TEST(ReferProgress, NotifyBefore202ImpliesAcceptance) {
+TEST(ColdRefer, NotifyBefore202ImpliesAcceptance) {
   auto p = sent();
   auto ev = p.on_notify(200, "OK", true);
   ASSERT_TRUE(ev);
@@ -69,14 +69,14 @@ TEST(ReferProgress, NotifyBefore202ImpliesAcceptance) {
   EXPECT_FALSE(p.on_refer_response(202, "Accepted"));  // late 202 after the end: nothing more
 }
 
-TEST(ReferProgress, NoResponseAtAllIsTimeout) {
+TEST(ColdRefer, NoResponseAtAllIsTimeout) {
   auto p = sent();
   auto ev = p.on_refer_response(408, "Request Timeout");
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->result, TransferResult::kTimeout);
 }
 
-TEST(ReferProgress, ByeAfterAcceptIsCompletedBeforeIsHangup) {
+TEST(ColdRefer, ByeAfterAcceptIsCompletedBeforeIsHangup) {
   auto a = sent();
   a.on_refer_response(202, "Accepted");
   auto ev = a.on_caller_bye();
@@ -89,7 +89,7 @@ TEST(ReferProgress, ByeAfterAcceptIsCompletedBeforeIsHangup) {
   EXPECT_EQ(ev->result, TransferResult::kCallerHungUp);
 }
 
-TEST(ReferProgress, EventsAfterEndAreIgnored) {
+TEST(ColdRefer, EventsAfterEndAreIgnored) {
   auto p = sent();
   p.on_refer_response(603, "Decline");
   EXPECT_FALSE(p.on_notify(200, "OK", true));

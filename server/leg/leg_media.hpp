@@ -1,4 +1,4 @@
-// The audio path of one call's caller leg (DESIGN.md "Threading and the packet paths"):
+// The audio path of one leg (its RTP session and codec) (DESIGN.md "Threading and the packet paths"):
 //
 //   caller -> AI: every RTP packet is decoded and resampled to the agent's rate as soon as it arrives
 //                 and handed to on_caller_audio (no waiting for a tick).
@@ -34,6 +34,7 @@
 
 namespace warmline::server {
 
+
 // Working buffers for one media step (decode+resample one packet, convert one agent frame, build one
 // tick's frame). Every step runs to completion on the shard's thread before another starts, so one
 // set per shard serves all of its calls: ~29 KiB per shard instead of per call.
@@ -46,7 +47,7 @@ struct MediaScratch {
   std::array<uint8_t, 1500> payload{};
 };
 
-struct CallMediaOptions {
+struct LegMediaOptions {
   std::string codec_name = "PCMU";
   uint32_t clock_rate = 8000;
   uint8_t payload_type = 0;
@@ -60,54 +61,84 @@ struct CallMediaOptions {
   std::optional<media::ToneSpec> ringback{};
 };
 
-struct CallMediaHandlers {
+struct LegMediaHandlers {
   std::function<void(std::span<const int16_t> pcm)> on_caller_audio{};  // at the agent's rate
   std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
   std::function<void(std::string_view name, ai::MarkEvent event)> on_mark{};
   std::function<void()> on_playout_drained{};  // queued agent audio has just finished playing
+  // Agent audio beyond the playout capacity was dropped; `total` counts every sample dropped so far.
+  // Called once per push that dropped something (not per packet of the RTP path).
+  std::function<void(uint64_t total)> on_playout_overflow{};
 };
 
-class CallMedia final : public media::MediaClock::Participant {
+// What a leg and its call use of a media session. LegMedia is the one with sockets; unit tests of calls
+// and transfers give a leg an in-memory one instead (CallContext::open_media).
+// Thread: the leg's shard.
+class MediaSession : public media::MediaClock::Participant {
+ public:
+  ~MediaSession() override = default;
+  virtual uint16_t local_port() const = 0;
+  virtual void start() = 0;
+  virtual void close() = 0;
+  virtual void push_agent_audio(std::span<const uint8_t> bytes) = 0;
+  virtual void push_agent_samples(std::span<const int16_t> pcm) = 0;
+  virtual bool mark(std::string_view name) = 0;
+  virtual size_t clear() = 0;
+  virtual bool playout_empty() const = 0;
+  virtual void set_ringback(bool on) = 0;
+  virtual bool send_dtmf(std::string_view digits) = 0;
+  virtual void set_remote(const boost::asio::ip::udp::endpoint& remote) = 0;
+  // Another codec of the same PCM rate (a late offer's answer chose it). False when it cannot.
+  virtual bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
+                         std::optional<uint8_t> telephone_event_pt) = 0;
+  virtual uint64_t agent_samples_dropped() const = 0;
+};
+
+using MediaFactory = std::function<std::unique_ptr<MediaSession>(LegMediaOptions, LegMediaHandlers, std::error_code&)>;
+
+class LegMedia final : public MediaSession {
  public:
   // Opens the RTP socket and the codec. nullptr with `ec` set when no port binds or the codec is
   // unknown (the caller answers 500/488).
-  static std::unique_ptr<CallMedia> open(boost::asio::io_context& io, CallMediaOptions options,
-                                         CallMediaHandlers handlers, std::error_code& ec);
-  ~CallMedia() override;
+  static std::unique_ptr<LegMedia> open(boost::asio::io_context& io, LegMediaOptions options,
+                                         LegMediaHandlers handlers, std::error_code& ec);
+  ~LegMedia() override;
 
-  uint16_t local_port() const;
-  void start();
-  void close();
+  uint16_t local_port() const override;
+  void start() override;
+  void close() override;
 
   // Raw bytes of an agent binary frame: 16-bit little-endian PCM at the agent's rate, any length.
-  void push_agent_audio(std::span<const uint8_t> bytes);
+  void push_agent_audio(std::span<const uint8_t> bytes) override;
   // Samples at the agent's rate (also speech synthesised by the gateway itself): resampled to the
   // codec's rate now, so the tick has only to pull and encode.
-  void push_agent_samples(std::span<const int16_t> pcm);
-  bool mark(std::string_view name) { return playout_.mark(name); }
-  size_t clear() { return playout_.clear(); }
-  bool playout_empty() const { return playout_.empty(); }
-  void set_ringback(bool on);
+  void push_agent_samples(std::span<const int16_t> pcm) override;
+  bool mark(std::string_view name) override { return playout_.mark(name); }
+  size_t clear() override { return playout_.clear(); }
+  bool playout_empty() const override { return playout_.empty(); }
+  void set_ringback(bool on) override;
   // Queues digits (0-9 * # A-D) to send to the caller as RFC 4733 events, 100 ms each with 60 ms
   // between them, in place of the agent's audio while they play. False when the caller did not
   // negotiate telephone-event or the queue (kMaxDtmf) is full; nothing is queued then.
-  bool send_dtmf(std::string_view digits);
-  void set_remote(const boost::asio::ip::udp::endpoint& remote);
+  bool send_dtmf(std::string_view digits) override;
+  void set_remote(const boost::asio::ip::udp::endpoint& remote) override;
+  bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
+                 std::optional<uint8_t> telephone_event_pt) override;
 
   void on_media_tick(uint64_t tick) override;
   const rtp::RtpStats& rtp_stats() const;
-  uint64_t agent_samples_dropped() const { return playout_.dropped_samples(); }
+  uint64_t agent_samples_dropped() const override { return playout_.dropped_samples(); }
 
  private:
-  CallMedia(CallMediaOptions options, CallMediaHandlers handlers);
+  LegMedia(LegMediaOptions options, LegMediaHandlers handlers);
   void on_rtp(const rtp::RtpPacketView& packet);
   void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
   bool tick_dtmf();  // true when this tick went to DTMF (an event packet or the pause after one)
 
   static constexpr size_t kMaxPcm = MediaScratch::kMaxPcm;
 
-  CallMediaOptions options_;
-  CallMediaHandlers handlers_;
+  LegMediaOptions options_;
+  LegMediaHandlers handlers_;
   MediaScratch& scratch_;
   std::shared_ptr<rtp::RtpSession> rtp_;
   std::unique_ptr<media::Encoder> encoder_;
@@ -118,6 +149,7 @@ class CallMedia final : public media::MediaClock::Participant {
   std::optional<media::ToneSource> ringback_;
   bool ringback_on_ = false;
   bool was_playing_ = false;
+  uint64_t reported_dropped_ = 0;
   uint8_t odd_byte_ = 0;
   bool has_odd_byte_ = false;
   media::Frame tone_frame_;

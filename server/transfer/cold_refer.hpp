@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "server/transfer_result.hpp"
+#include "server/transfer/outcome.hpp"
 
 namespace warmline::server {
 
@@ -24,7 +24,7 @@ struct TransferUpdate {
   std::string reason;
 };
 
-class ReferProgress {
+class ColdRefer {
  public:
   enum class State { kIdle, kReferSent, kAccepted, kDone };
 

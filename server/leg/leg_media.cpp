@@ -1,4 +1,4 @@
-#include "server/call_media.hpp"
+#include "server/leg/leg_media.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -12,7 +12,7 @@ constexpr uint32_t kTickMs = 20;
 // The playout buffer holds audio at the codec's PCM rate: the agent's audio is resampled when it
 // arrives, so a media-clock tick only pulls and encodes (resampling on the tick would cost ~2.4 us per
 // call per tick, most of a 1,000-call tick's budget; see bench/README.md).
-ai::PlayoutBuffer::Options playout_options(uint32_t pcm_rate, CallMediaHandlers& handlers) {
+ai::PlayoutBuffer::Options playout_options(uint32_t pcm_rate, LegMediaHandlers& handlers) {
   ai::PlayoutBuffer::Options o;
   o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(pcm_rate), 60'000);
   o.initial_samples = ai::PlayoutBuffer::samples_for_ms(static_cast<int>(pcm_rate), 1'000);
@@ -22,24 +22,24 @@ ai::PlayoutBuffer::Options playout_options(uint32_t pcm_rate, CallMediaHandlers&
   return o;
 }
 
-uint32_t pcm_rate_of(const CallMediaOptions& o) {
+uint32_t pcm_rate_of(const LegMediaOptions& o) {
   const media::CodecInfo* info = media::find_codec(o.codec_name, o.clock_rate);
   return info ? info->pcm_rate_hz : 8000;
 }
 
 }  // namespace
 
-CallMedia::CallMedia(CallMediaOptions options, CallMediaHandlers handlers)
+LegMedia::LegMedia(LegMediaOptions options, LegMediaHandlers handlers)
     : options_(std::move(options)),
       handlers_(std::move(handlers)),
       scratch_(*options_.scratch),
       playout_(playout_options(pcm_rate_of(options_), handlers_)) {}
 
-CallMedia::~CallMedia() { close(); }
+LegMedia::~LegMedia() { close(); }
 
-std::unique_ptr<CallMedia> CallMedia::open(boost::asio::io_context& io, CallMediaOptions options,
-                                           CallMediaHandlers handlers, std::error_code& ec) {
-  std::unique_ptr<CallMedia> m(new CallMedia(std::move(options), std::move(handlers)));
+std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOptions options,
+                                           LegMediaHandlers handlers, std::error_code& ec) {
+  std::unique_ptr<LegMedia> m(new LegMedia(std::move(options), std::move(handlers)));
   const auto& o = m->options_;
   m->encoder_ = media::make_encoder({.name = o.codec_name, .clock_rate = o.clock_rate});
   m->decoder_ = media::make_decoder({.name = o.codec_name, .clock_rate = o.clock_rate});
@@ -57,7 +57,7 @@ std::unique_ptr<CallMedia> CallMedia::open(boost::asio::io_context& io, CallMedi
   m->tone_frame_.set_format({pcm_rate, kTickMs});
   if (o.ringback) m->ringback_.emplace(*o.ringback, pcm_rate);
 
-  CallMedia* self = m.get();
+  LegMedia* self = m.get();
   rtp::RtpSessionOptions ro;
   ro.local_ip = o.local_ip;
   ro.ports = o.ports;
@@ -75,19 +75,19 @@ std::unique_ptr<CallMedia> CallMedia::open(boost::asio::io_context& io, CallMedi
   return m;
 }
 
-uint16_t CallMedia::local_port() const { return rtp_ ? rtp_->local_port() : 0; }
-void CallMedia::start() { rtp_->start(); }
+uint16_t LegMedia::local_port() const { return rtp_ ? rtp_->local_port() : 0; }
+void LegMedia::start() { rtp_->start(); }
 
-void CallMedia::close() {
+void LegMedia::close() {
   if (rtp_) rtp_->close();
 }
 
-const rtp::RtpStats& CallMedia::rtp_stats() const { return rtp_->stats(); }
-void CallMedia::set_remote(const boost::asio::ip::udp::endpoint& remote) { rtp_->set_remote(remote); }
+const rtp::RtpStats& LegMedia::rtp_stats() const { return rtp_->stats(); }
+void LegMedia::set_remote(const boost::asio::ip::udp::endpoint& remote) { rtp_->set_remote(remote); }
 
-void CallMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(); }
+void LegMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(); }
 
-void CallMedia::on_rtp(const rtp::RtpPacketView& packet) {
+void LegMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
   if (packet.payload_type != options_.payload_type || !handlers_.on_caller_audio) return;
   auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_in));
@@ -96,7 +96,7 @@ void CallMedia::on_rtp(const rtp::RtpPacketView& packet) {
   if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
 }
 
-void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
+void LegMedia::push_agent_audio(std::span<const uint8_t> bytes) {
   // Little-endian PCM16 from the wire, converted in fixed-size chunks into a scratch buffer: an odd
   // byte at the end of one frame is kept and joined with the next frame's first byte.
   size_t i = 0;
@@ -118,7 +118,23 @@ void CallMedia::push_agent_audio(std::span<const uint8_t> bytes) {
   }
 }
 
-void CallMedia::push_agent_samples(std::span<const int16_t> pcm) {
+bool LegMedia::set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
+                         std::optional<uint8_t> telephone_event_pt) {
+  auto encoder = media::make_encoder({.name = name, .clock_rate = clock_rate});
+  auto decoder = media::make_decoder({.name = name, .clock_rate = clock_rate});
+  // The playout buffer, resamplers and tones run at the PCM rate: only a codec of the same rate fits.
+  if (!encoder || !decoder || encoder->pcm_rate_hz() != encoder_->pcm_rate_hz() || clock_rate != options_.clock_rate)
+    return false;
+  encoder_ = std::move(encoder);
+  decoder_ = std::move(decoder);
+  options_.codec_name = name;
+  options_.payload_type = payload_type;
+  options_.telephone_event_pt = telephone_event_pt;
+  rtp_->set_payload_types(payload_type, telephone_event_pt);
+  return true;
+}
+
+void LegMedia::push_agent_samples(std::span<const int16_t> pcm) {
   // In chunks whose resampled size fits the scratch buffer: the largest up-ratio is x2 (an 8 kHz
   // agent on a 16 kHz G.722 leg).
   constexpr size_t kChunk = kMaxPcm / 2;
@@ -127,21 +143,27 @@ void CallMedia::push_agent_samples(std::span<const int16_t> pcm) {
     size_t n = down_->process(part, std::span<int16_t>(scratch_.pcm_out));
     playout_.push(std::span<const int16_t>(scratch_.pcm_out.data(), n));
   }
+  // Audio beyond the playout capacity is gone: the call counts it and says so once (never silently).
+  const uint64_t dropped = playout_.dropped_samples();
+  if (dropped != reported_dropped_) {
+    reported_dropped_ = dropped;
+    if (handlers_.on_playout_overflow) handlers_.on_playout_overflow(dropped);
+  }
 }
 
-void CallMedia::send_frame(std::span<const int16_t> pcm) {
+void LegMedia::send_frame(std::span<const int16_t> pcm) {
   auto encoded = encoder_->encode(pcm, std::span<uint8_t>(scratch_.payload));
   if (!encoded) return;
   rtp_->send_audio(std::span<const uint8_t>(scratch_.payload.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
 }
 
-bool CallMedia::send_dtmf(std::string_view digits) {
+bool LegMedia::send_dtmf(std::string_view digits) {
   if (!rtp_->has_telephone_event() || digits.size() > kMaxDtmf - dtmf_count_) return false;
   for (char d : digits) dtmf_queue_[(dtmf_head_ + dtmf_count_++) % kMaxDtmf] = d;
   return true;
 }
 
-bool CallMedia::tick_dtmf() {
+bool LegMedia::tick_dtmf() {
   const uint32_t tick_ts = options_.clock_rate * kTickMs / 1000;
   if (!dtmf_.active()) {
     if (dtmf_gap_ > 0) {
@@ -164,7 +186,7 @@ bool CallMedia::tick_dtmf() {
   return true;
 }
 
-void CallMedia::on_media_tick(uint64_t) {
+void LegMedia::on_media_tick(uint64_t) {
   if (tick_dtmf()) return;
   if (ringback_on_) {
     ringback_->read(tone_frame_);

@@ -1,0 +1,464 @@
+#include "server/leg/leg.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
+#include "server/targets.hpp"
+#include "sip/builders.hpp"
+#include "sip/info_dtmf.hpp"
+
+namespace warmline::server {
+
+namespace {
+
+bool has_sdp(const sip::Message& m) {
+  return !m.body.empty() && m.content_type.find("application/sdp") != std::string::npos;
+}
+
+const media::CodecInfo* codec_info(std::string_view name) {
+  for (const auto& info : media::supported_codecs())
+    if (sip::iequals(info.name, name)) return &info;
+  return nullptr;
+}
+
+// The first audio codec of our own offer (not telephone-event).
+std::optional<sip::RtpMap> first_codec(const sip::SessionDescription& offer) {
+  if (offer.media.empty()) return std::nullopt;
+  const auto& m = offer.media.front();
+  for (const auto& map : m.rtpmaps)
+    if (!sip::iequals(map.encoding, "telephone-event")) return map;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(Leg::State state) {
+  switch (state) {
+    case Leg::State::kEarly: return "early";
+    case Leg::State::kAnswered: return "answered";
+    case Leg::State::kConfirmed: return "confirmed";
+    case Leg::State::kTerminated: return "terminated";
+  }
+  return "terminated";
+}
+
+Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
+    : ctx_(ctx), observer_(observer), options_(std::move(options)) {}
+
+Leg::~Leg() {
+  if (registered_) ctx_.dialogs.remove(dialog_.id(), this);
+  if (media_) {
+    if (media_started_) ctx_.clock.remove(media_.get());
+    media_->close();
+  }
+}
+
+void Leg::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
+
+std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer, sip::ServerTransaction tx,
+                                        const sip::Message& invite, UasOptions options, int& status,
+                                        std::string& reason) {
+  assert(ctx.shard.on_shard());
+  std::unique_ptr<Leg> leg(new Leg(ctx, observer, std::move(options)));
+  leg->invite_tx_ = tx;
+  sip::NameAddr contact;
+  contact.uri.scheme = "sip";
+  contact.uri.host = ctx.sip_host;
+  contact.uri.port = ctx.sip_port;
+  leg->dialog_ = sip::Dialog::from_uas(invite, sip::new_tag(ctx.random), contact);
+
+  sip::LocalMediaCaps& caps = leg->options_.caps;
+  std::optional<sip::AnswerResult> answer;
+  if (has_sdp(invite)) {
+    auto offer = sip::parse_sdp(invite.body);
+    if (!offer.sdp) {
+      status = 400;
+      reason = "Bad Request - Malformed SDP";
+      return nullptr;
+    }
+    answer = sip::negotiate_answer(*offer.sdp, caps);
+    if (!answer->ok) {
+      status = answer->status_code ? answer->status_code : 488;
+      reason = answer->reason_phrase.empty() ? "Not Acceptable Here" : answer->reason_phrase;
+      return nullptr;
+    }
+  } else if (!invite.body.empty()) {
+    status = 415;  // a body we cannot read as SDP: the shard's capability check already said so
+    reason = "Unsupported Media Type";
+    return nullptr;
+  }
+
+  std::error_code ec;
+  if (answer) {
+    if (!leg->open_media(answer->codec, answer->telephone_event_pt, answer->remote_address, answer->remote_port, ec)) {
+      status = ec == std::errc::protocol_not_supported ? 488 : 500;
+      reason = status == 488 ? "Not Acceptable Here" : "Server Internal Error";
+      return nullptr;
+    }
+    for (auto& m : answer->answer.media)
+      if (m.port != 0) m.port = leg->media_->local_port();
+    leg->local_sdp_ = answer->answer.serialize();
+  } else {
+    // Late offer: we offer the configured codecs that share the first one's PCM rate (the media
+    // session is opened for that rate now, so its port can go into the offer; the answer in the ACK
+    // may pick any of them).
+    leg->late_offer_ = true;
+    sip::LocalMediaCaps offer_caps = caps;
+    const media::CodecInfo* first = codec_info(caps.codecs.front());
+    offer_caps.codecs.clear();
+    for (const auto& name : caps.codecs) {
+      const media::CodecInfo* info = codec_info(name);
+      if (first && info && info->pcm_rate_hz == first->pcm_rate_hz) offer_caps.codecs.push_back(name);
+    }
+    caps.codecs = offer_caps.codecs;
+    sip::SessionDescription offer = sip::make_offer(offer_caps);
+    auto codec = first_codec(offer);
+    if (!codec || !leg->open_media(sip::NegotiatedCodec{codec->payload_type, codec->encoding, codec->clock_rate,
+                                                         codec->channels},
+                                   caps.telephone_event ? std::optional<uint8_t>(caps.telephone_event_pt) : std::nullopt,
+                                   "", 0, ec)) {
+      status = 500;
+      reason = "Server Internal Error";
+      return nullptr;
+    }
+    caps.local_rtp_port = leg->media_->local_port();
+    offer_caps.local_rtp_port = caps.local_rtp_port;
+    offer = sip::make_offer(offer_caps);
+    leg->local_sdp_ = offer.serialize();
+    leg->pending_offer_ = std::move(offer);
+  }
+  caps.local_rtp_port = leg->media_->local_port();
+  leg->registered_ = ctx.dialogs.add(leg->dialog_.id(), leg.get());
+  return leg;
+}
+
+bool Leg::open_media(const sip::NegotiatedCodec& codec, std::optional<uint8_t> te_pt, const std::string& remote_ip,
+                     uint16_t remote_port, std::error_code& ec) {
+  codec_ = codec;
+  telephone_event_pt_ = te_pt;
+  boost::system::error_code addr_ec;
+  auto ip = remote_ip.empty() ? boost::asio::ip::address() : boost::asio::ip::make_address(remote_ip, addr_ec);
+  boost::asio::ip::udp::endpoint remote;
+  if (!remote_ip.empty() && !addr_ec) remote = boost::asio::ip::udp::endpoint(ip, remote_port);
+  remote_ip_ = remote_ip;
+  remote_port_ = remote_port;
+  LegMediaOptions mo{
+      .codec_name = codec.name,
+      .clock_rate = codec.clock_rate,
+      .payload_type = codec.payload_type,
+      .telephone_event_pt = te_pt,
+      .local_ip = ctx_.media_ip,
+      .remote = remote,
+      .agent_rate = options_.agent_rate,
+      .ports = &ctx_.ports,
+      .scratch = &ctx_.media_scratch,
+      .random_seed = ctx_.random.next() | 1,
+      .ringback = options_.ringback,
+  };
+  LegMediaHandlers mh{
+      .on_caller_audio = [this](std::span<const int16_t> pcm) { observer_.on_leg_audio(*this, pcm); },
+      .on_dtmf = [this](char digit, uint32_t ms) { observer_.on_leg_dtmf(*this, digit, ms); },
+      .on_mark = [this](std::string_view name, ai::MarkEvent ev) { observer_.on_leg_mark(*this, name, ev); },
+      .on_playout_drained = [this] { observer_.on_leg_playout_drained(*this); },
+      .on_playout_overflow = [this](uint64_t total) { observer_.on_leg_playout_overflow(*this, total); },
+  };
+  media_ = ctx_.open_media(std::move(mo), std::move(mh), ec);
+  return media_ != nullptr;
+}
+
+void Leg::start_media() {
+  if (media_started_ || !media_) return;
+  media_started_ = true;
+  media_->start();
+  ctx_.clock.add(media_.get());
+}
+
+void Leg::follow_remote(const std::string& address, uint16_t port) {
+  // Only a changed address re-targets RTP: session refreshes repeat the same SDP, and re-arming the
+  // latch for them would make a NATed caller's stream wait to be re-latched.
+  if (port == 0 || (address == remote_ip_ && port == remote_port_)) return;
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return;
+  remote_ip_ = address;
+  remote_port_ = port;
+  media_->set_remote(boost::asio::ip::udp::endpoint(ip, port));
+}
+
+bool Leg::from_peer(const sip::Endpoint* source) const {
+  // Requests inside the dialog come from the trunk that set it up (behind a proxy: the proxy, which is
+  // that trunk's address). A leg without a trunk (tests of the leg alone) accepts its peer as is.
+  if (!options_.trunk) return true;
+  return source && source_allowed(*options_.trunk, std::string_view(source->host));
+}
+
+sip::Message Leg::dialog_response(const sip::Message& request, int status, std::string_view reason) const {
+  sip::Message r = sip::make_response(request, status, reason);
+  r.to.set_tag(dialog_.local_tag);
+  // §12.1.1: a response that creates or confirms the dialog carries the request's Record-Route, in
+  // order, so that the caller's ACK and BYE take the same proxies (Kamailio's dispatcher relies on it).
+  if (request.method == "INVITE" && status > 100 && status < 300) r.record_routes = request.record_routes;
+  if (status > 100 && status < 300) r.contacts.push_back(dialog_.local_contact);
+  return r;
+}
+
+sip::Message Leg::with_sdp(sip::Message response) const {
+  response.add_header("Allow", allow_header_value());
+  response.add_header("Supported", "norefersub");
+  response.content_type = "application/sdp";
+  response.body = local_sdp_;
+  return response;
+}
+
+void Leg::ring(Provisional kind) {
+  assert_on_shard();
+  if (state_ != State::kEarly || kind == Provisional::none) return;  // the 100 Trying is all they get
+  const sip::Message* invite = invite_tx_.request();
+  if (!invite) return;
+  // An offer may not ride in an unreliable 18x (RFC 3261 §13.3.1.1 + RFC 3262): late offer rings.
+  if (kind == Provisional::ringing || late_offer_) {
+    invite_tx_.respond(dialog_response(*invite, 180, "Ringing"));
+    return;
+  }
+  if (!invite_tx_.respond(with_sdp(dialog_response(*invite, 183, "Session Progress")))) return;
+  start_media();
+}
+
+bool Leg::answer() {
+  assert_on_shard();
+  if (state_ != State::kEarly) return state_ != State::kTerminated;
+  const sip::Message* invite = invite_tx_.request();
+  if (!invite || !invite_tx_.respond(with_sdp(dialog_response(*invite, 200, "OK")))) return false;
+  state_ = State::kAnswered;
+  if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
+  return true;
+}
+
+void Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
+  assert_on_shard();
+  if (!from_peer(&from)) {
+    ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+    return;  // an ACK is never answered; a foreign one changes nothing
+  }
+  if (pending_offer_ && !take_answer(ack)) {
+    if (state_ == State::kAnswered) {
+      // RFC 3261 §13.2.2.4 / RFC 3264: the initial answer is missing or unusable: the session cannot
+      // exist; it ends with BYE.
+      state_ = State::kConfirmed;
+      observer_.on_leg_failed(*this, "sdp_failed");
+      return;
+    }
+  }
+  if (state_ != State::kAnswered) return;  // an ACK for a re-INVITE's 2xx
+  state_ = State::kConfirmed;
+  start_media();
+  observer_.on_leg_confirmed(*this);
+}
+
+bool Leg::take_answer(const sip::Message& ack) {
+  sip::SessionDescription offer = std::move(*pending_offer_);
+  pending_offer_.reset();
+  if (!has_sdp(ack)) {
+    spdlog::info("leg {}: the ACK carried no answer to our offer", dialog_.call_id);
+    return false;
+  }
+  auto parsed = sip::parse_sdp(ack.body);
+  if (!parsed.sdp) return false;
+  auto accepted = sip::accept_answer(offer, *parsed.sdp, options_.caps);
+  if (!accepted.ok) {
+    spdlog::info("leg {}: unusable answer in the ACK: {}", dialog_.call_id, accepted.failure_reason);
+    return false;
+  }
+  if (accepted.codec.payload_type != codec_.payload_type || accepted.telephone_event_pt != telephone_event_pt_) {
+    if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
+                           accepted.telephone_event_pt))
+      return false;
+    codec_ = accepted.codec;
+    telephone_event_pt_ = accepted.telephone_event_pt;
+  }
+  follow_remote(accepted.remote_address, accepted.remote_port);
+  return true;
+}
+
+void Leg::on_cancel(sip::ServerTransaction& invite_tx, const sip::Message&, const sip::Endpoint& from) {
+  assert_on_shard();
+  // §9.2: the layer answered the CANCEL. One from outside the trunk does not end the call.
+  if (!from_peer(&from) || state_ != State::kEarly) return;
+  invite_tx.respond(dialog_response(*invite_tx.request(), 487, "Request Terminated"));
+  terminate();
+  observer_.on_leg_cancelled(*this);
+}
+
+void Leg::on_ack_timeout() {
+  assert_on_shard();
+  if (state_ != State::kAnswered) return;
+  spdlog::warn("leg {}: no ACK for our 200 OK", dialog_.call_id);
+  observer_.on_leg_failed(*this, "no_ack");
+}
+
+void Leg::on_2xx_retransmission(const sip::Message&, const sip::Endpoint&) {
+  // A UAS leg sends no INVITE of its own yet, so no 2xx of ours can come back: nothing to re-ACK.
+}
+
+void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
+  assert_on_shard();
+  if (!from_peer(tx.source())) {
+    ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("leg {}: {} from {} refused: not from trunk {}", dialog_.call_id, req.method,
+                 tx.source() ? tx.source()->to_string() : "?", options_.trunk ? options_.trunk->name : "");
+    tx.respond(dialog_response(req, 403, "Forbidden"));
+    return;
+  }
+  if (state_ == State::kTerminated) {
+    tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
+    return;
+  }
+  if (!dialog_.accept_remote_cseq(req.cseq.number)) {
+    tx.respond(dialog_response(req, 500, "Server Internal Error - CSeq out of order"));
+    return;
+  }
+  if (req.method == "BYE") return on_bye(tx);
+  if (req.method == "INVITE" || req.method == "UPDATE") return on_session_request(tx, req);
+  if (req.method == "INFO") return on_info(tx, req);
+  if (req.method == "NOTIFY") return observer_.on_leg_notify(*this, tx, req);
+  if (req.method == "OPTIONS") {
+    sip::Message r = dialog_response(req, 200, "OK");
+    r.add_header("Allow", allow_header_value());
+    r.add_header("Accept", "application/sdp");
+    tx.respond(std::move(r));
+    return;
+  }
+  if (req.method == "REFER") {
+    // DESIGN.md toll-fraud rules: we never act on a REFER from the caller's side.
+    tx.respond(dialog_response(req, 403, "Forbidden - REFER not accepted"));
+    return;
+  }
+  sip::Message r = dialog_response(req, 405, "Method Not Allowed");
+  r.add_header("Allow", allow_header_value());
+  tx.respond(std::move(r));
+}
+
+void Leg::on_bye(sip::ServerTransaction& tx) {
+  tx.respond(dialog_response(*tx.request(), 200, "OK"));
+  terminate();
+  observer_.on_leg_bye(*this);
+}
+
+// A re-INVITE or UPDATE (RFC 3311) from the peer: hold, resume, a new media address, or a session
+// refresh. The codec stays what was negotiated; an offer without it is 488 and changes nothing.
+void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req) {
+  const bool is_update = req.method == "UPDATE";
+  if (state_ == State::kEarly || (!is_update && pending_offer_)) {
+    // RFC 3261 §14.2: a re-INVITE while our own offer/answer is still open: 500 + Retry-After.
+    sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
+    r.add_header("Retry-After", "1");
+    tx.respond(std::move(r));
+    return;
+  }
+  sip::Message ok = dialog_response(req, 200, "OK");
+  dialog_.refresh_target(req);
+  if (has_sdp(req)) {
+    auto parsed = sip::parse_sdp(req.body);
+    if (!parsed.sdp) {
+      tx.respond(dialog_response(req, 400, "Bad Request - Malformed SDP"));
+      return;
+    }
+    sip::LocalMediaCaps caps = options_.caps;
+    caps.codecs = {codec_.name};
+    caps.telephone_event = telephone_event_pt_.has_value();
+    auto answer = sip::negotiate_answer(*parsed.sdp, caps);
+    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate) {
+      tx.respond(dialog_response(req, 488, "Not Acceptable Here"));
+      return;
+    }
+    if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
+      // The same codec under another payload type number: follow it.
+      media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
+                        answer.telephone_event_pt);
+      codec_ = answer.codec;
+      telephone_event_pt_ = answer.telephone_event_pt;
+    }
+    follow_remote(answer.remote_address, answer.remote_port);
+    for (auto& m : answer.answer.media)
+      if (m.port != 0) m.port = media_->local_port();
+    answer.answer.origin.session_version = ++options_.caps.session_version;
+    local_sdp_ = answer.answer.serialize();
+    tx.respond(with_sdp(std::move(ok)));
+    return;
+  }
+  if (is_update) {
+    // An UPDATE without a body refreshes the session (and the target) and carries no offer.
+    ok.add_header("Allow", allow_header_value());
+    tx.respond(std::move(ok));
+    return;
+  }
+  // A re-INVITE without SDP asks for our offer (§14.2): the media we run, sendrecv, whatever the
+  // direction was before (RFC 6337 §5.3) — so a caller who held the call can resume. The answer comes
+  // in the ACK.
+  sip::LocalMediaCaps caps = options_.caps;
+  caps.session_version = ++options_.caps.session_version;
+  caps.local_rtp_port = media_->local_port();
+  sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
+  local_sdp_ = offer.serialize();
+  pending_offer_ = std::move(offer);
+  tx.respond(with_sdp(std::move(ok)));
+}
+
+void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
+  // RFC 6086: INFO without a body is a keep-alive; DTMF bodies reach the agent like RFC 4733 digits.
+  if (req.body.empty()) {
+    tx.respond(dialog_response(req, 200, "OK"));
+    return;
+  }
+  if (!sip::is_info_dtmf_type(req.content_type)) {
+    sip::Message r = dialog_response(req, 415, "Unsupported Media Type");
+    r.add_header("Accept", "application/dtmf-relay, application/dtmf");
+    tx.respond(std::move(r));
+    return;
+  }
+  auto dtmf = sip::parse_info_dtmf(req.content_type, req.body);
+  if (!dtmf) {
+    tx.respond(dialog_response(req, 400, "Bad Request - Not a DTMF Digit"));
+    return;
+  }
+  tx.respond(dialog_response(req, 200, "OK"));
+  observer_.on_leg_dtmf(*this, dtmf->digit, dtmf->duration_ms);
+}
+
+sip::Message Leg::new_request(std::string_view method) {
+  assert_on_shard();
+  return dialog_.make_request(method);
+}
+
+void Leg::send(sip::Message request, sip::ResponseHandler handler) {
+  assert_on_shard();
+  ctx_.sip.send_request(std::move(request), dialog_.next_hop(), std::move(handler));
+}
+
+void Leg::hang_up() {
+  assert_on_shard();
+  switch (state_) {
+    case State::kTerminated: return;
+    case State::kEarly:
+      if (const sip::Message* invite = invite_tx_.request())
+        invite_tx_.respond(dialog_response(*invite, 480, "Temporarily Unavailable"));
+      break;
+    case State::kAnswered:
+    case State::kConfirmed:
+      send(new_request("BYE"), [](const sip::Message&) {});
+      break;
+  }
+  terminate();
+}
+
+void Leg::terminate() {
+  state_ = State::kTerminated;
+  if (media_ && media_started_) {
+    ctx_.clock.remove(media_.get());
+    media_started_ = false;
+  }
+  if (media_) media_->close();
+}
+
+}  // namespace warmline::server

@@ -1,0 +1,135 @@
+// A Leg = one SIP dialog usage + its media session (DESIGN.md "leg/"). Today's legs are the caller's
+// (leg a): the UAS side of an INVITE session — answering (early or late offer), the requests the peer
+// sends inside the dialog, the requests we send in it (BYE, REFER), and the RTP session.
+//
+// Security (RFC 3261 §12.2.2 and DESIGN.md toll-fraud rules): the shard routes a request here only when
+// Call-ID, our tag and their tag all match; the leg then accepts it only from the trunk the dialog was
+// set up with (its source CIDRs) — anything else gets 403 and changes nothing: no CSeq, no target
+// refresh, no media move, no hang-up.
+//
+// Thread: the call's shard; every method asserts it. The leg registers its dialog with the shard's
+// DialogRegistry while it exists.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "server/call_context.hpp"
+#include "server/leg/leg_media.hpp"
+#include "sip/dialog.hpp"
+#include "sip/sdp.hpp"
+#include "sip/transaction_layer.hpp"
+#include "sip/usage/dialog_usage.hpp"
+
+namespace warmline::server {
+
+class Leg;
+
+// What a leg reports to its call. Every callback runs on the shard, from inside the leg's own handling,
+// so the call may act on the leg (hang it up, send a REFER) but must not destroy it there.
+class LegObserver {
+ public:
+  virtual ~LegObserver() = default;
+  virtual void on_leg_confirmed(Leg& leg) = 0;                     // the ACK for our 2xx came
+  virtual void on_leg_bye(Leg& leg) = 0;                           // the peer ended the dialog (answered)
+  virtual void on_leg_cancelled(Leg& leg) = 0;                     // CANCEL before our answer (487 sent)
+  virtual void on_leg_failed(Leg& leg, std::string_view why) = 0;  // no ACK, no usable answer in the ACK
+  virtual void on_leg_dtmf(Leg& leg, char digit, uint32_t duration_ms) = 0;  // RFC 4733 or SIP INFO
+  // A NOTIFY inside the dialog (a REFER's progress); the observer answers `tx`.
+  virtual void on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Message& notify) = 0;
+  virtual void on_leg_audio(Leg& leg, std::span<const int16_t> pcm) = 0;  // at the agent's rate
+  virtual void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) = 0;
+  virtual void on_leg_playout_drained(Leg& leg) = 0;
+  virtual void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) = 0;
+};
+
+class Leg final : public sip::DialogUsage {
+ public:
+  enum class State {
+    kEarly,       // the INVITE is being answered (1xx)
+    kAnswered,    // our 2xx is out, its ACK not yet in
+    kConfirmed,   // ACKed
+    kTerminated,  // BYE either way, CANCEL, or a failure
+  };
+
+  struct UasOptions {
+    const TrunkConfig* trunk = nullptr;  // the trunk the INVITE came from (its CIDRs guard the dialog)
+    sip::LocalMediaCaps caps{};          // local_ip, codecs, session id; the port is filled in here
+    unsigned agent_rate = 16000;
+    std::optional<media::ToneSpec> ringback{};
+  };
+
+  // Takes an INVITE (§12.1.1 UAS dialog, our tag chosen here): negotiates its offer, or prepares our
+  // offer when it has none (late offer, RFC 3261 §13.3.1 / RFC 3264), and opens the media session.
+  // nullptr with `status` set to the response the shard sends instead (400, 488, 500).
+  static std::unique_ptr<Leg> accept_invite(CallContext& ctx, LegObserver& observer, sip::ServerTransaction tx,
+                                            const sip::Message& invite, UasOptions options, int& status,
+                                            std::string& reason);
+  ~Leg() override;
+  Leg(const Leg&) = delete;
+  Leg& operator=(const Leg&) = delete;
+
+  State state() const { return state_; }
+  const sip::Dialog& dialog() const { return dialog_; }
+  MediaSession& media() { return *media_; }
+  const std::string& codec_name() const { return codec_.name; }
+  bool late_offer() const { return late_offer_; }
+
+  // 180, or 183 with our SDP and early media (an early-offer call only; late offer rings with 180).
+  void ring(Provisional kind);
+  // 200 OK with our answer (or, late offer, our offer). False when the INVITE is gone (cancelled).
+  bool answer();
+  // Ends the dialog from our side: BYE when answered, 480 to the INVITE while early. Idempotent.
+  void hang_up();
+  // A request inside the dialog (REFER, ...), routed by the route set (§12.2.1.1).
+  sip::Message new_request(std::string_view method);
+  void send(sip::Message request, sip::ResponseHandler handler);
+
+  // sip::DialogUsage
+  void on_request(sip::ServerTransaction& tx, const sip::Message& request) override;
+  void on_ack(const sip::Message& ack, const sip::Endpoint& from) override;
+  void on_cancel(sip::ServerTransaction& invite_tx, const sip::Message& cancel, const sip::Endpoint& from) override;
+  void on_ack_timeout() override;
+  void on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) override;
+
+ private:
+  Leg(CallContext& ctx, LegObserver& observer, UasOptions options);
+  bool from_peer(const sip::Endpoint* source) const;
+  bool open_media(const sip::NegotiatedCodec& codec, std::optional<uint8_t> te_pt, const std::string& remote_ip,
+                  uint16_t remote_port, std::error_code& ec);
+  void start_media();
+  void follow_remote(const std::string& address, uint16_t port);
+  sip::Message dialog_response(const sip::Message& request, int status, std::string_view reason) const;
+  sip::Message with_sdp(sip::Message response) const;
+  void on_session_request(sip::ServerTransaction& tx, const sip::Message& request);  // re-INVITE, UPDATE
+  void on_info(sip::ServerTransaction& tx, const sip::Message& request);
+  void on_bye(sip::ServerTransaction& tx);
+  bool take_answer(const sip::Message& ack);
+  void terminate();
+  void assert_on_shard() const;
+
+  CallContext& ctx_;
+  LegObserver& observer_;
+  UasOptions options_;
+  State state_ = State::kEarly;
+  sip::Dialog dialog_;
+  bool registered_ = false;
+  sip::ServerTransaction invite_tx_;
+  std::unique_ptr<MediaSession> media_;
+  bool media_started_ = false;
+  sip::NegotiatedCodec codec_;
+  std::optional<uint8_t> telephone_event_pt_;
+  std::string local_sdp_;         // what our last 2xx/183 carried (answer, or our offer)
+  bool late_offer_ = false;       // the INVITE had no SDP: its answer comes in the ACK
+  std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer in an ACK
+  std::string remote_ip_;         // the peer's RTP address from its latest SDP
+  uint16_t remote_port_ = 0;
+};
+
+std::string_view to_string(Leg::State state);
+
+}  // namespace warmline::server

@@ -1,0 +1,193 @@
+#include "server/sip_router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
+#include "server/targets.hpp"
+#include "sip/builders.hpp"
+#include "sip/parse_check.hpp"
+#include "sip/uri.hpp"
+
+namespace warmline::server {
+
+const sip::UasCapabilities& SipRouter::capabilities() {
+  static const sip::UasCapabilities caps = [] {
+    sip::UasCapabilities c;
+    c.methods.assign(kHandledMethods.begin(), kHandledMethods.end());
+    // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), DTMF bodies of INFO.
+    c.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay", "application/dtmf"};
+    return c;
+  }();
+  return caps;
+}
+
+SipRouter::SipRouter(CallContext& ctx, SipRouterOptions options) : ctx_(ctx), options_(std::move(options)) {
+  ctx_.on_call_ended = [this](Call& c) { call_ended(c); };
+  ctx_.on_call_released = [this](Call& c) { call_released(c); };
+}
+
+SipRouter::~SipRouter() { clear(); }
+
+sip::TransactionHandlers SipRouter::handlers() {
+  sip::TransactionHandlers h;
+  h.on_request = [this](sip::ServerTransaction& tx, const sip::Message& m) { on_request(tx, m); };
+  h.on_ack = [this](const sip::Message& ack, const sip::Endpoint& from) {
+    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(ack))) usage->on_ack(ack, from);
+    else ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+  };
+  h.on_cancel = [this](sip::ServerTransaction& invite_tx, const sip::Message& cancel) {
+    // The CANCEL matched the INVITE's transaction; the INVITE's usage is found by its From tag.
+    auto* usage = ctx_.dialogs.find_by_remote_tag(cancel.call_id, cancel.from.tag());
+    const sip::Endpoint* from = invite_tx.source();
+    if (usage && from) usage->on_cancel(invite_tx, cancel, *from);
+    else invite_tx.respond(487, "Request Terminated", sip::new_tag(ctx_.random));
+  };
+  h.on_stray_response = [this](const sip::Message& response, const sip::Endpoint& from) {
+    // RFC 6026 §8.4: a retransmitted 2xx to an INVITE we sent; its usage re-sends the ACK.
+    if (response.cseq.method != "INVITE" || response.status_code < 200 || response.status_code >= 300) return;
+    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(response)))
+      usage->on_2xx_retransmission(response, from);
+  };
+  h.on_ack_timeout = [this](const sip::Message& invite, const sip::Message&) {
+    if (auto* usage = ctx_.dialogs.find_by_remote_tag(invite.call_id, invite.from.tag())) usage->on_ack_timeout();
+  };
+  return h;
+}
+
+bool SipRouter::draining() const { return options_.draining && options_.draining->load(std::memory_order_relaxed); }
+
+void SipRouter::reject(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason) {
+  sip::Message r = sip::make_response(request, status, reason);
+  if (r.to.tag().empty()) r.to.set_tag(sip::new_tag(ctx_.random));
+  // RFC 3261 §21.5.4: a 503 says when to come back, so a proxy (Kamailio's dispatcher) retries
+  // another node now and this one later instead of marking it dead.
+  if (status == 503) r.add_header("Retry-After", std::to_string(ctx_.config.server.retry_after_s));
+  tx.respond(std::move(r));
+}
+
+void SipRouter::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
+  assert(ctx_.shard.on_shard());
+  ctx_.metrics.sip_requests.fetch_add(1, std::memory_order_relaxed);
+  if (auto rejection = sip::check_request_for_uas(req, capabilities())) {
+    sip::Message r = sip::make_response(req, rejection->status, rejection->reason);
+    if (r.to.tag().empty()) r.to.set_tag(sip::new_tag(ctx_.random));
+    for (auto& h : rejection->headers) r.add_header(h.name, h.value);
+    tx.respond(std::move(r));
+    return;
+  }
+  if (!req.to.tag().empty()) {  // in-dialog: only the full dialog id reaches a usage (§12.2.2)
+    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(req))) return usage->on_request(tx, req);
+    ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+    tx.respond(481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  if (req.method == "INVITE") return on_invite(tx, req);
+  if (req.method == "OPTIONS") return on_options(tx, req);
+  if (req.method == "REFER") return reject(tx, req, 403, "Forbidden - REFER not accepted");
+  reject(tx, req, 481, "Call/Transaction Does Not Exist");
+}
+
+void SipRouter::on_options(sip::ServerTransaction& tx, const sip::Message& req) {
+  // A draining node answers 503 so a Kamailio dispatcher in front of it stops sending calls.
+  const bool busy = draining();
+  sip::Message r = sip::make_response(req, busy ? 503 : 200, busy ? "Service Unavailable" : "OK");
+  r.to.set_tag(sip::new_tag(ctx_.random));
+  r.add_header("Allow", allow_header_value());
+  r.add_header("Accept", "application/sdp");
+  r.add_header("Supported", "norefersub");
+  if (busy) r.add_header("Retry-After", std::to_string(ctx_.config.server.retry_after_s));
+  tx.respond(std::move(r));
+}
+
+void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite) {
+  const sip::Endpoint* src = tx.source();
+  auto refuse = [&](int status, std::string_view reason) {
+    ctx_.metrics.calls_rejected.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("shard {}: INVITE {} from {} rejected: {} {}", ctx_.shard.index(), invite.call_id,
+                 src ? src->to_string() : "?", status, reason);
+    reject(tx, invite, status, reason);
+  };
+  if (draining()) return refuse(503, "Service Unavailable - draining");
+  // DESIGN.md toll-fraud rules: calls come only from a configured trunk's source CIDRs.
+  auto ip = src ? parse_ip_address(src->host) : std::nullopt;
+  const TrunkConfig* trunk = ip ? find_trunk_by_source(ctx_.config, *ip) : nullptr;
+  if (!trunk) return refuse(403, "Forbidden");
+  const unsigned max_calls = ctx_.config.server.max_calls;
+  if (max_calls && options_.node_calls &&
+      options_.node_calls->load(std::memory_order_relaxed) >= static_cast<int64_t>(max_calls))
+    return refuse(503, "Service Unavailable - call limit reached");
+  if (ctx_.dialogs.find_by_remote_tag(invite.call_id, invite.from.tag())) return refuse(482, "Loop Detected");
+
+  const AgentConfig* agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.request_uri.user));
+  if (!agent) agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.to.uri.user));
+  if (!agent) return refuse(404, "Not Found");
+
+  sip::LocalMediaCaps caps;
+  caps.codecs = ctx_.config.media.codecs;
+  caps.local_ip = ctx_.media_ip;
+  caps.local_rtp_port = 1;  // replaced by the bound port once the leg has one
+  caps.session_id = ctx_.random.next() >> 1;
+  caps.session_version = caps.session_id;
+
+  std::string id = "c" + std::to_string(ctx_.shard.index()) + "-" + ctx_.random.token(12);
+  auto call = std::make_shared<Call>(ctx_, *agent, id);
+  by_id_[id] = call;
+  ctx_.metrics.calls_started.fetch_add(1, std::memory_order_relaxed);
+  ctx_.metrics.calls_active.fetch_add(1, std::memory_order_relaxed);
+  if (options_.node_calls) options_.node_calls->fetch_add(1, std::memory_order_relaxed);
+  std::string reason;
+  if (int status = call->start(tx, invite, trunk, caps, reason); status != 0) {
+    by_id_.erase(id);
+    ctx_.metrics.calls_active.fetch_sub(1, std::memory_order_relaxed);
+    if (options_.node_calls) options_.node_calls->fetch_sub(1, std::memory_order_relaxed);
+    return refuse(status, reason.empty() ? sip::reason_phrase(status) : reason);
+  }
+}
+
+void SipRouter::call_ended(Call& call) {
+  auto it = by_id_.find(call.id());
+  if (it == by_id_.end()) return;
+  lingering_.push_back(it->second);
+  by_id_.erase(it);
+  ctx_.metrics.calls_active.fetch_sub(1, std::memory_order_relaxed);
+  if (options_.node_calls) options_.node_calls->fetch_sub(1, std::memory_order_relaxed);
+  if (options_.on_calls_changed) options_.on_calls_changed();
+}
+
+void SipRouter::call_released(Call& call) {
+  // Called from inside the call: the last reference is dropped from a fresh stack frame.
+  Call* target = &call;
+  ctx_.shard.post([this, target] {
+    std::erase_if(lingering_, [target](const std::shared_ptr<Call>& c) { return c.get() == target; });
+  });
+}
+
+std::vector<CallSnapshot> SipRouter::snapshots() const {
+  std::vector<CallSnapshot> out;
+  out.reserve(by_id_.size());
+  for (const auto& [id, call] : by_id_) out.push_back(call->snapshot());
+  return out;
+}
+
+std::shared_ptr<Call> SipRouter::find(const std::string& id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+void SipRouter::hang_up_all(std::string_view reason) {
+  std::vector<std::shared_ptr<Call>> calls;
+  for (auto& [id, c] : by_id_) calls.push_back(c);
+  for (auto& c : calls) c->hangup(reason);
+}
+
+void SipRouter::clear() {
+  if (options_.node_calls) options_.node_calls->fetch_sub(static_cast<int64_t>(by_id_.size()), std::memory_order_relaxed);
+  std::vector<std::shared_ptr<Call>> calls;
+  for (auto& [id, c] : by_id_) calls.push_back(std::move(c));
+  by_id_.clear();
+  calls.clear();
+  lingering_.clear();
+}
+
+}  // namespace warmline::server

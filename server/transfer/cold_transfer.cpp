@@ -1,0 +1,159 @@
+#include "server/transfer/cold_transfer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
+#include "server/leg/leg.hpp"
+#include "sip/event.hpp"
+#include "sip/parser.hpp"
+
+namespace warmline::server {
+
+ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
+                           ColdTransferOptions options)
+    : ctx_(ctx), caller_(caller), bridge_(bridge), listener_(listener), options_(std::move(options)) {}
+
+ColdTransfer::~ColdTransfer() { cancel_timer(); }
+
+void ColdTransfer::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
+
+std::optional<TransferRefusal> ColdTransfer::start() {
+  assert_on_shard();
+  if (options_.chain.targets().empty()) return TransferRefusal{TransferRefusal::Code::kMissingField, "targets is empty"};
+  for (const auto& t : options_.chain.targets()) {
+    auto r = resolve_target(*options_.agent, ctx_.config, t);
+    if (!r.ok()) return r.error;
+  }
+  // The caller's side performs a REFER: its trunk must accept one. The bridged dial that replaces
+  // REFER for trunks that refuse it needs outbound legs (a later version).
+  if (options_.caller_trunk && !options_.caller_trunk->accepts_refer)
+    return TransferRefusal{TransferRefusal::Code::kNotSupported,
+                           "trunk " + options_.caller_trunk->name +
+                               " does not accept REFER and bridged dialling is not available in this version"};
+  return start_next();
+}
+
+std::optional<TransferRefusal> ColdTransfer::start_next() {
+  auto target = options_.chain.next();
+  if (!target) return TransferRefusal{TransferRefusal::Code::kMissingField, "no target left"};
+  auto r = resolve_target(*options_.agent, ctx_.config, *target);
+  if (!r.ok()) return r.error;
+  current_ = *r.target;
+  refer_ = ColdRefer{};
+  if (listener_.agent_audio_pending()) {
+    waiting_playout_ = true;  // on_agent_audio_done sends it as soon as the audio has played: no fixed delay
+  } else {
+    send_refer();
+  }
+  return std::nullopt;
+}
+
+void ColdTransfer::on_agent_audio_done() {
+  assert_on_shard();
+  if (waiting_playout_ && !done_ && !listener_.agent_audio_pending()) send_refer();
+}
+
+void ColdTransfer::send_refer() {
+  waiting_playout_ = false;
+  bridge_.set(MixPlan::transferring());
+  sip::Message refer = caller_.new_request("REFER");
+  refer.add_header("Refer-To", "<" + current_.uri + ">");
+  refer.add_header("Referred-By", "<" + caller_.dialog().local_uri.to_string() + ">");
+  refer_cseq_ = refer.cseq.number;
+  std::weak_ptr<bool> alive = alive_;
+  caller_.send(std::move(refer), [this, alive](const sip::Message& response) {
+    if (!alive.expired()) on_refer_response(response);
+  });
+  spdlog::info("transfer {}: REFER to {} ({})", options_.id, current_.name, current_.uri);
+  auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
+  timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
+    if (alive.expired()) return;
+    timeout_ = sip::kNoTimer;
+    apply(refer_.on_timeout());
+  });
+  progress(refer_.on_refer_sent());
+}
+
+void ColdTransfer::on_refer_response(const sip::Message& response) {
+  if (done_ || response.cseq.number != refer_cseq_) return;
+  apply(refer_.on_refer_response(response.status_code, response.reason));
+}
+
+void ColdTransfer::on_notify(sip::ServerTransaction& tx, const sip::Message& req) {
+  assert_on_shard();
+  auto event_id = sip::refer_event_id(req.header("Event"));
+  if (!event_id || done_ || refer_.state() == ColdRefer::State::kIdle ||
+      (*event_id != 0 && *event_id != refer_cseq_)) {
+    // RFC 6665 §4.1.3: a NOTIFY for a subscription we do not have.
+    sip::Message r = sip::make_response(req, 481, "Subscription Does Not Exist");
+    r.to.set_tag(caller_.dialog().local_tag);
+    tx.respond(std::move(r));
+    return;
+  }
+  sip::Message ok = sip::make_response(req, 200, "OK");
+  ok.to.set_tag(caller_.dialog().local_tag);
+  tx.respond(std::move(ok));
+  auto status = sip::parse_sipfrag_status(req.body);
+  const bool terminated = req.header("Subscription-State").starts_with("terminated");
+  if (!status) {
+    if (terminated) apply(refer_.on_notify(0, "", true));
+    return;
+  }
+  apply(refer_.on_notify(*status, sip::sipfrag_reason(req.body), terminated));
+}
+
+void ColdTransfer::on_caller_bye() {
+  assert_on_shard();
+  if (done_) return;
+  waiting_playout_ = false;
+  auto update = refer_.on_caller_bye();
+  if (!update) update = TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCallerHungUp, 0,
+                                       "caller hung up"};
+  apply(update);
+}
+
+void ColdTransfer::abort() {
+  assert_on_shard();
+  cancel_timer();
+  waiting_playout_ = false;
+  done_ = true;
+  alive_.reset();
+}
+
+void ColdTransfer::cancel_timer() {
+  if (timeout_ != sip::kNoTimer) ctx_.timers.cancel(timeout_);
+  timeout_ = sip::kNoTimer;
+}
+
+void ColdTransfer::apply(const std::optional<TransferUpdate>& update) {
+  if (!update || done_) return;
+  if (update->kind == TransferUpdate::Kind::kProgress) return progress(*update);
+  attempt_ended(*update);
+}
+
+void ColdTransfer::progress(const TransferUpdate& update) {
+  last_state_ = update.state;
+  last_status_ = update.sip_status;
+  listener_.on_transfer_progress(update);
+}
+
+void ColdTransfer::attempt_ended(const TransferUpdate& update) {
+  cancel_timer();
+  spdlog::info("transfer {} to {}: {} {} {}", options_.id, current_.name, to_string(update.result), update.sip_status,
+               update.reason);
+  // Chains: the policy says whether this outcome moves on; the listener hears one final outcome for
+  // the whole chain (the last target's).
+  if (options_.chain.moves_on(update.result) && options_.chain.has_next() && caller_.state() != Leg::State::kTerminated) {
+    bridge_.set(MixPlan::talking());
+    if (!start_next()) return;
+  }
+  done_ = true;
+  last_state_ = update.state;
+  last_status_ = update.sip_status;
+  result_ = update.result;
+  if (update.result != TransferResult::kCompleted) bridge_.set(MixPlan::talking());
+  listener_.on_transfer_finished(update);
+}
+
+}  // namespace warmline::server

@@ -1,0 +1,103 @@
+// A cold transfer by REFER (RFC 3515, DESIGN.md "Transfers"): the REFER strategy over a chain of
+// targets, driving the caller's leg and the call's mix plan through their interfaces.
+//
+//   start -> [wait until the agent's queued audio ("transferring you now") has played]
+//         -> REFER on the caller's dialog, ringback to the caller, refer_timeout armed
+//         -> NOTIFY sipfrag progress matched by `Event: refer;id=<CSeq>` (ColdRefer decides)
+//         -> final 2xx: completed (the call then ends: BYE, stop "transferred")
+//         -> anything else: next target while the chain policy says so, else the final failure.
+//
+// The listener (the call) hears progress and exactly one final outcome for the whole chain.
+// Thread: the call's shard; every method asserts it. Timers hold a weak flag, so a late one for a
+// finished transfer does nothing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/bridge/mix_plan.hpp"
+#include "server/call_context.hpp"
+#include "server/targets.hpp"
+#include "server/transfer/chain.hpp"
+#include "server/transfer/cold_refer.hpp"
+
+namespace warmline::server {
+
+class Leg;
+
+class TransferListener {
+ public:
+  virtual ~TransferListener() = default;
+  // Progress of the attempt under way (dialing, ringing).
+  virtual void on_transfer_progress(const TransferUpdate& update) = 0;
+  // The transfer is over: completed, or the last attempt's failure. Called once.
+  virtual void on_transfer_finished(const TransferUpdate& update) = 0;
+  // The agent still has audio queued or being synthesised that the caller should hear first.
+  virtual bool agent_audio_pending() const = 0;
+};
+
+struct ColdTransferOptions {
+  std::string id;
+  TransferChain chain;
+  const AgentConfig* agent = nullptr;
+  const TrunkConfig* caller_trunk = nullptr;  // the trunk leg a came in on: it must accept REFER
+  bool reports_to_agent = true;  // false for the default_forward after the agent was lost
+};
+
+class ColdTransfer {
+ public:
+  ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener, ColdTransferOptions options);
+  ~ColdTransfer();
+  ColdTransfer(const ColdTransfer&) = delete;
+  ColdTransfer& operator=(const ColdTransfer&) = delete;
+
+  // Checks every target (a chain with a typo fails before anything is dialled) and starts the first.
+  std::optional<TransferRefusal> start();
+
+  // The agent's queued audio has played: a REFER that waited for it goes out.
+  void on_agent_audio_done();
+  // A NOTIFY in the caller's dialog: answered here (481 when it is not this REFER's).
+  void on_notify(sip::ServerTransaction& tx, const sip::Message& notify);
+  // The caller's side ended the dialog.
+  void on_caller_bye();
+  // The call is ending for another reason: timers stop, no more events.
+  void abort();
+
+  bool done() const { return done_; }
+  bool waiting_for_playout() const { return waiting_playout_; }
+  bool reports_to_agent() const { return options_.reports_to_agent; }
+  const std::string& id() const { return options_.id; }
+  const ResolvedTarget& current() const { return current_; }
+  const std::string& last_state() const { return last_state_; }
+  int last_status() const { return last_status_; }
+  std::optional<TransferResult> result() const { return result_; }
+
+ private:
+  std::optional<TransferRefusal> start_next();
+  void send_refer();
+  void on_refer_response(const sip::Message& response);
+  void apply(const std::optional<TransferUpdate>& update);
+  void attempt_ended(const TransferUpdate& update);
+  void progress(const TransferUpdate& update);
+  void cancel_timer();
+  void assert_on_shard() const;
+
+  CallContext& ctx_;
+  Leg& caller_;
+  Bridge& bridge_;
+  TransferListener& listener_;
+  ColdTransferOptions options_;
+  ResolvedTarget current_;
+  ColdRefer refer_;
+  bool waiting_playout_ = false;
+  bool done_ = false;
+  uint32_t refer_cseq_ = 0;
+  sip::TimerId timeout_ = sip::kNoTimer;
+  std::string last_state_ = "dialing";
+  int last_status_ = 0;
+  std::optional<TransferResult> result_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace warmline::server
