@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <sstream>
 
 namespace warmline::server {
@@ -374,6 +375,9 @@ struct ValueCase {
   std::string toml;
   std::string message;  // "" = valid
 };
+
+// GoogleTest shows this (not the struct's bytes) as GetParam() in test lists and failures.
+void PrintTo(const ValueCase& c, std::ostream* os) { *os << c.name; }
 
 class ConfigValueTest : public ::testing::TestWithParam<ValueCase> {};
 
