@@ -8,6 +8,10 @@
 // Values are validated where they enter: once a Config is returned, addresses, port ranges, CIDRs, URLs,
 // E.164 numbers and cross references (a target's `via`, a pbx's `trunk`) are known good, so the runtime
 // never re-checks them.
+//
+// Values the build cannot honour yet (a second listen address, hold music, digest credentials,
+// registration, wss://, protocol twilio) are refused with "not available in this build: ...": the
+// fields stay so the issues that build those features only delete the check (docs/configuration.md).
 #pragma once
 
 #include <array>
@@ -42,7 +46,8 @@ struct Cidr {
   std::string text;  // as written in the file, for messages
 };
 
-// `udp:127.0.0.1:5060`, `udp:[::1]:5060`. Only UDP is accepted by the loader for now.
+// `udp:127.0.0.1:5060`, `udp:[::1]:5060`. Only UDP is accepted by the loader for now, and only one
+// address (the gateway listens on the first).
 struct ListenAddress {
   Transport transport = Transport::udp;
   std::string host = "127.0.0.1";  // IPv6 without brackets
@@ -71,13 +76,19 @@ struct ServerConfig {
   bool drain_exit = false;       // POST /v1/drain: exit once drained (true) or stay up, not ready (false)
   unsigned retry_after_s = 5;    // Retry-After of every 503 (draining, full)
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off (spdlog names)
+  // Overload and drain (docs/operations.md). A new INVITE beyond max_calls live calls, or while the
+  // node drains, is answered 503 with `Retry-After: retry_after_s`; OPTIONS answers 503 the same way
+  // while draining, so a dispatcher (Kamailio) stops sending calls here.
+  unsigned max_calls = 0;  // 0 = unlimited
+  bool drain_exit = false;  // after a drain requested by the API: exit 0 once idle (true) or stay up not ready
+  unsigned retry_after_s = 5;  // 1..3600
 };
 
 enum class Ringback { us, etsi, uk };
 
 struct MediaConfig {
   std::vector<std::string> codecs{"PCMU", "PCMA"};  // canonical names: PCMU, PCMA, G722, opus
-  std::string hold_music;  // WAV file, resolved against the config file's folder; empty = built-in
+  std::string hold_music;  // WAV file; refused when set (no warm transfers yet); empty = built-in
   std::string tts_voice = "en-us";  // espeak-ng voice
   Ringback ringback = Ringback::us;
 };
@@ -94,10 +105,10 @@ struct TrunkConfig {
   std::vector<Cidr> source_cidrs;
   bool accepts_refer = false;
   Provisional provisional = Provisional::ringing;  // TOML `provisional`: "180" | "183" | "none"
-  std::string username;  // digest credentials (both or neither)
+  std::string username;  // digest credentials: refused when set (not implemented yet)
   std::string password;
   std::vector<std::string> caller_ids;  // E.164 numbers we may present through this trunk
-  bool register_ = false;  // TOML key `register`
+  bool register_ = false;  // TOML key `register`; true is refused (not implemented yet)
 };
 
 enum class ExtensionKind { extension, queue, ring_group };
@@ -130,9 +141,9 @@ struct TargetConfig {
 struct AgentConfig {
   std::string name;
   std::vector<std::string> numbers;  // inbound Request-URI user parts routed to this agent
-  std::string url;  // ws:// or wss://
+  std::string url;  // ws:// (wss:// is refused: not implemented yet)
   std::string token;  // bearer token (may come from ${ENV})
-  AgentProtocol protocol = AgentProtocol::warmline;
+  AgentProtocol protocol = AgentProtocol::warmline;  // twilio is refused until its dialect lands
   unsigned sample_rate = 16000;  // 8000|16000|24000; twilio is always 8000
   std::vector<TargetConfig> targets;  // TOML [[agent.target]]
   std::vector<std::string> allow_patterns;  // "+2711*" (prefix) or "+27115550100" (exact)

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "signal_util.hpp"
@@ -52,6 +54,10 @@ struct SnrCase {
   double min_snr_db;     // the codec's known bound on this signal
 };
 
+std::string snr_name(const SnrCase& c) { return std::string(c.name) + "_at_" + std::to_string(c.pcm_rate) + "Hz"; }
+// GoogleTest shows this (not the struct's bytes) as GetParam() in test lists and failures.
+void PrintTo(const SnrCase& c, std::ostream* os) { *os << snr_name(c); }
+
 class CodecSnr : public ::testing::TestWithParam<SnrCase> {};
 
 // Known bounds: G.711 gives ~38 dB SNR for a signal at this level (6 dB per bit, 8-bit log companding);
@@ -79,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
                       SnrCase{"G722", 8000, 16000, 160, 64, 20.0},
                       SnrCase{"opus", 48000, 48000, 0, 960, 8.0},
                       SnrCase{"opus", 48000, 16000, 0, 320, 8.0}),
-    [](const auto& info) { return std::string(info.param.name) + std::to_string(info.param.pcm_rate); });
+    [](const auto& info) { return snr_name(info.param); });
 
 // Opus with 10 % random loss, concealed by FEC (next packet) or PLC: the output stays continuous - every
 // frame carries the tone (no silent or garbage frame); received frames at full level, rebuilt frames

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "signal_util.hpp"
@@ -31,6 +33,10 @@ struct RatePair {
   uint32_t out;
 };
 
+std::string rate_name(const RatePair& p) { return "From" + std::to_string(p.in) + "To" + std::to_string(p.out); }
+// GoogleTest shows this (not the struct's bytes) as GetParam() in test lists and failures.
+void PrintTo(const RatePair& p, std::ostream* os) { *os << rate_name(p); }
+
 class ResamplerRates : public ::testing::TestWithParam<RatePair> {};
 
 // A 1 kHz tone (inside every band) resampled frame by frame keeps its frequency and level, yields exactly
@@ -53,7 +59,8 @@ INSTANTIATE_TEST_SUITE_P(AllRates, ResamplerRates,
                          ::testing::Values(RatePair{8000, 16000}, RatePair{16000, 8000}, RatePair{8000, 48000},
                                            RatePair{48000, 8000}, RatePair{16000, 48000}, RatePair{48000, 16000},
                                            RatePair{24000, 16000}, RatePair{16000, 24000}, RatePair{8000, 24000},
-                                           RatePair{8000, 8000}));
+                                           RatePair{8000, 8000}),
+                         [](const ::testing::TestParamInfo<RatePair>& info) { return rate_name(info.param); });
 
 // Downsampling removes what the lower rate cannot carry instead of folding it back as an alias.
 TEST(Resampler, DownsamplingFiltersAboveNyquist) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "signal_util.hpp"
@@ -48,6 +50,10 @@ struct Case {
   std::vector<uint32_t> cadence;
 };
 
+std::string case_name(const Case& c) { return std::string(c.country) + (c.kind == ToneKind::kBusy ? "_busy" : "_ringback"); }
+// GoogleTest shows this (not the struct's bytes) as GetParam() in test lists and failures.
+void PrintTo(const Case& c, std::ostream* os) { *os << case_name(c); }
+
 class NationalTones : public ::testing::TestWithParam<Case> {};
 
 // Frequencies per country plan and cadence over two full cycles, detected with Goertzel per 10 ms.
@@ -72,7 +78,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"etsi", ToneKind::kRingback, {425, 0}, {1000, 4000}},
                       Case{"uk", ToneKind::kRingback, {400, 450}, {400, 200, 400, 2000}},
                       Case{"uk", ToneKind::kBusy, {400, 0}, {375, 375}},
-                      Case{"fr", ToneKind::kRingback, {440, 0}, {1500, 3500}}));
+                      Case{"fr", ToneKind::kRingback, {440, 0}, {1500, 3500}}),
+    [](const ::testing::TestParamInfo<Case>& info) { return case_name(info.param); });
 
 TEST(Tone, UnknownCountryAndWrongRate) {
   EXPECT_FALSE(national_tone("xx", ToneKind::kBusy).has_value());

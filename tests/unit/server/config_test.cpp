@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <sstream>
 
 namespace warmline::server {
@@ -55,11 +56,9 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   ASSERT_TRUE(r.ok()) << all_errors(r);
   const Config& c = *r.config;
 
-  ASSERT_EQ(c.server.sip_listen.size(), 2u);
-  EXPECT_EQ(c.server.sip_listen[0].host, "0.0.0.0");
-  EXPECT_EQ(c.server.sip_listen[0].port, 5080);
-  EXPECT_EQ(c.server.sip_listen[1].host, "::1");
-  EXPECT_EQ(c.server.sip_listen[1].port, 5090);
+  ASSERT_EQ(c.server.sip_listen.size(), 1u);
+  EXPECT_EQ(c.server.sip_listen[0].host, "::1");
+  EXPECT_EQ(c.server.sip_listen[0].port, 5090);
   EXPECT_EQ(c.server.public_address, "gw.example.com");
   EXPECT_EQ(c.server.http.host, "::1");
   EXPECT_EQ(c.server.http.port, 9090);
@@ -69,9 +68,12 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(c.server.cdr, "/var/lib/warmline/cdr.sqlite");
   EXPECT_EQ(c.server.drain_timeout_s, 120u);
   EXPECT_EQ(c.server.log_level, "debug");
+  EXPECT_EQ(c.server.max_calls, 200u);
+  EXPECT_TRUE(c.server.drain_exit);
+  EXPECT_EQ(c.server.retry_after_s, 30u);
 
   EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"opus", "G722", "PCMA"}));
-  EXPECT_EQ(c.media.hold_music, kData + "hold.wav");  // relative to the config file
+  EXPECT_EQ(c.media.hold_music, "");
   EXPECT_EQ(c.media.tts_voice, "en-gb");
   EXPECT_EQ(c.media.ringback, Ringback::uk);
 
@@ -85,11 +87,11 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_TRUE(t.source_cidrs[1].network.v6);
   EXPECT_EQ(t.source_cidrs[2].prefix_len, 32);  // a bare address is one host
   EXPECT_FALSE(t.accepts_refer);
-  EXPECT_EQ(t.username, "acct");
-  EXPECT_EQ(t.password, "s3cret");
+  EXPECT_EQ(t.provisional, Provisional::session_progress);
   EXPECT_EQ(t.caller_ids.size(), 2u);
-  EXPECT_TRUE(t.register_);
+  EXPECT_FALSE(t.register_);
   EXPECT_EQ(c.trunks[1].address.port, 0);
+  EXPECT_EQ(c.trunks[1].provisional, Provisional::none);
 
   ASSERT_EQ(c.pbxs.size(), 1u);
   ASSERT_EQ(c.pbxs[0].extensions.size(), 2u);
@@ -100,9 +102,9 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   ASSERT_EQ(c.agents.size(), 1u);
   const AgentConfig& a = c.agents[0];
   EXPECT_EQ(a.numbers, (std::vector<std::string>{"+27115550100", "concierge"}));
-  EXPECT_EQ(a.url, "wss://ai.example.com:8443/stream?x=1");
+  EXPECT_EQ(a.url, "ws://ai.example.com:8443/stream?x=1");
   EXPECT_EQ(a.token, "tok");
-  EXPECT_EQ(a.protocol, AgentProtocol::twilio);
+  EXPECT_EQ(a.protocol, AgentProtocol::warmline);
   EXPECT_EQ(a.sample_rate, 8000u);
   EXPECT_EQ(a.allow_patterns.size(), 2u);
   EXPECT_EQ(a.trunk, "carrier");
@@ -132,8 +134,13 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.server.shards, 0u);
   EXPECT_EQ(c.server.cdr, kData + "warmline-cdr.sqlite");
   EXPECT_EQ(c.server.log_level, "info");
+  EXPECT_EQ(c.server.max_calls, 0u);  // unlimited
+  EXPECT_FALSE(c.server.drain_exit);
+  EXPECT_EQ(c.server.retry_after_s, 5u);
+  EXPECT_EQ(c.media.hold_music, "");
   EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"PCMU", "PCMA"}));
   EXPECT_EQ(c.media.ringback, Ringback::us);
+  EXPECT_EQ(c.media.tts_voice, "en-us");
   EXPECT_TRUE(c.trunks.empty());
   ASSERT_EQ(c.agents.size(), 1u);
   const AgentConfig& a = c.agents[0];
@@ -150,10 +157,68 @@ TEST(ConfigTest, EmptyFileIsValid) {
   EXPECT_TRUE(r.config->agents.empty());
 }
 
-TEST(ConfigTest, TwilioDefaultsTo8000Hz) {
-  LoadResult r = load_text("[[agent]]\nname = \"t\"\nurl = \"ws://h\"\nprotocol = \"twilio\"\n");
+// DESIGN.md "Configuration": a value the build cannot honour is refused, never accepted and ignored.
+TEST(ConfigTest, UnavailableValuesAreRefused) {
+  const std::string path = kData + "unavailable.toml";
+  LoadResult r = load_config(path, no_env());
+  ASSERT_FALSE(r.ok());
+  const std::vector<std::string> expected = {
+      "4 server.sip_listen[1]: not available in this build: listening on more than one address is not "
+      "implemented yet; keep one",
+      "7 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
+      "leave it empty",
+      "12 trunk[0].username: not available in this build: digest authentication is not implemented yet; "
+      "remove username and password",
+      "14 trunk[0].register: not available in this build: registration (REGISTER) is not implemented yet; "
+      "set it to false",
+      "18 trunk[1].password: not available in this build: digest authentication is not implemented yet; "
+      "remove username and password",
+      "22 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
+      "23 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
+      "yet; use \"warmline\"",
+  };
+  std::vector<std::string> actual;
+  for (const ConfigError& e : r.errors) actual.push_back(std::to_string(e.line) + " " + e.key_path + ": " + e.message);
+  EXPECT_EQ(actual, expected) << all_errors(r);
+}
+
+TEST(ConfigTest, CheckConfigRefusesTwilioWithExit2) {
+  const std::string path = kData + "unavailable.toml";
+  std::ostringstream out, err;
+  EXPECT_EQ(check_config_command(path, out, err), 2);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_THAT(err.str(), HasSubstr(path + ":23: agent[0].protocol: 'twilio' is not available in this build: "
+                                          "the Twilio dialect is not implemented yet; use \"warmline\"\n"));
+}
+
+// The same values at their defaults are accepted: only what the build cannot honour is refused.
+TEST(ConfigTest, UnavailableFeaturesAtTheirDefaultsAreAccepted) {
+  LoadResult r = load_text(R"(
+[server]
+sip_listen = ["udp:127.0.0.1:5060"]
+[media]
+hold_music = ""
+[[trunk]]
+name = "t"
+username = ""
+password = ""
+register = false
+[[agent]]
+name = "a"
+url = "ws://h"
+protocol = "warmline"
+)");
   ASSERT_TRUE(r.ok()) << all_errors(r);
-  EXPECT_EQ(r.config->agents[0].sample_rate, 8000u);
+  EXPECT_EQ(r.config->agents[0].protocol, AgentProtocol::warmline);
+  EXPECT_FALSE(r.config->trunks[0].register_);
+}
+
+TEST(ConfigTest, DrainAndOverloadKeysAreCheckedWithLineAndKeyPath) {
+  LoadResult r = load_text("[server]\nmax_calls = -1\nretry_after_s = 0\ndrain_exit = \"yes\"\n");
+  ASSERT_EQ(r.errors.size(), 3u) << all_errors(r);
+  EXPECT_EQ(format_config_error(r.errors[0]), kData + "inline.toml:2: server.max_calls: must be from 0 to 1000000, got -1");
+  EXPECT_EQ(format_config_error(r.errors[1]), kData + "inline.toml:3: server.retry_after_s: must be from 1 to 3600, got 0");
+  EXPECT_EQ(format_config_error(r.errors[2]), kData + "inline.toml:4: server.drain_exit: expected true or false, got a string");
 }
 
 // Every problem in the file is reported, each with its line and key path, and nothing else.
@@ -171,20 +236,21 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"8 server.listen", "unknown key"},
       {"11 media.codecs[1]", "unknown codec 'GSM'"},
       {"11 media.codecs[2]", "'PCMU' is listed twice"},
-      {"12 media.hold_music", "does not exist"},
+      {"12 media.hold_music", "not available in this build"},
       {"13 media.ringback", "'de' is not one of: us, etsi, uk"},
       {"17 trunk[0].source_cidrs[0]", "host bits set"},
       {"17 trunk[0].source_cidrs[1]", "not an IPv4 or IPv6 CIDR"},
       {"17 trunk[0].source_cidrs[2]", "prefix length must be 0 to 128"},
       {"18 trunk[0].caller_ids[0]", "not an E.164 number"},
       {"18 trunk[0].caller_ids[1]", "not an E.164 number"},
-      {"19 trunk[0].password", "username and password go together"},
+      {"19 trunk[0].password", "digest authentication is not implemented yet"},
       {"22 trunk[1].name", "'Carrier' is already used by trunk[0].name"},
       {"23 trunk[1].transport", "'tls' is not supported yet"},
       {"28 pbx[0].trunk", "'nowhere' is not a configured trunk"},
       {"31 pbx[0].extension[0].number", "'1O1' is not an extension number"},
       {"33 pbx[0].extension[1].number", "missing (required)"},
       {"39 agent[0].url", "must start with ws:// or wss://"},
+      {"40 agent[0].protocol", "the Twilio dialect is not implemented yet"},
       {"41 agent[0].sample_rate", "protocol twilio is always 8000"},
       {"42 agent[0].allow_patterns[0]", "'*' is not '+' and digits"},
       {"43 agent[0].refer_timeout_s", "must be from 1 to 600, got 0"},
@@ -216,12 +282,14 @@ TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
   EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen[0]: transport 'tcp' is not supported yet (only udp)\n"));
   EXPECT_THAT(err.str(), HasSubstr(path + ":61: agent[1].tragets: unknown key (did you mean 'target'?)\n"));
   const std::string text = err.str();
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 33);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 34);
 }
 
 TEST(ConfigTest, SecretsComeFromTheEnvironment) {
-  const std::map<std::string, std::string> env = {
-      {"WL_TEST_TRUNK_PASSWORD", "hunter2"}, {"WL_TEST_PATH", "v1/stream"}, {"WL_TEST_TOKEN", "abc.def"}};
+  const std::map<std::string, std::string> env = {{"WL_TEST_TRUNK_HOST", "sip.carrier.example"},
+                                                   {"WL_TEST_CALLER_ID", "+27115550100"},
+                                                   {"WL_TEST_PATH", "v1/stream"},
+                                                   {"WL_TEST_TOKEN", "abc.def"}};
   EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
     return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -240,8 +308,10 @@ TEST(ConfigTest, SecretsComeFromTheEnvironment) {
     return it == with_missing.end() ? std::nullopt : std::optional<std::string>(it->second);
   });
   ASSERT_TRUE(r.ok()) << all_errors(r);
-  EXPECT_EQ(r.config->trunks[0].password, "hunter2");
-  EXPECT_EQ(r.config->agents[0].url, "wss://ai.example.com/v1/stream");
+  EXPECT_EQ(r.config->trunks[0].address.host, "sip.carrier.example");  // expanded, then checked
+  EXPECT_EQ(r.config->trunks[0].address.port, 5062);
+  EXPECT_EQ(r.config->trunks[0].caller_ids, std::vector<std::string>{"+27115550100"});
+  EXPECT_EQ(r.config->agents[0].url, "ws://ai.example.com/v1/stream");
   EXPECT_EQ(r.config->agents[0].token, "abc.def");
   EXPECT_EQ(r.config->agents[0].fallback_message, "bye");
 }
@@ -301,9 +371,13 @@ TEST(ConfigTest, NumbersNeedATrunk) {
 }
 
 struct ValueCase {
+  std::string name;  // the test's name: ConfigValueTest.ChecksValue/<name>
   std::string toml;
   std::string message;  // "" = valid
 };
+
+// GoogleTest shows this (not the struct's bytes) as GetParam() in test lists and failures.
+void PrintTo(const ValueCase& c, std::ostream* os) { *os << c.name; }
 
 class ConfigValueTest : public ::testing::TestWithParam<ValueCase> {};
 
@@ -320,36 +394,56 @@ TEST_P(ConfigValueTest, ChecksValue) {
 INSTANTIATE_TEST_SUITE_P(
     Values, ConfigValueTest,
     ::testing::Values(
-        ValueCase{"[server]\nsip_listen = [\"udp:127.0.0.1\"]", ""},
-        ValueCase{"[server]\nsip_listen = [\"sctp:127.0.0.1:5060\"]", "unknown transport 'sctp'"},
-        ValueCase{"[server]\nsip_listen = [\"udp:127.0.0.1:70000\"]", "port '70000'"},
-        ValueCase{"[server]\nsip_listen = []", "needs at least one address"},
-        ValueCase{"[server]\nrtp_ports = \"20000-20000\"", "fewer than 2 ports"},
-        ValueCase{"[server]\nrtp_ports = \"20000\"", "is not a range"},
-        ValueCase{"[server]\nshards = 1.5", "expected an integer, got a float"},
-        ValueCase{"[server]\nhttp = \"[::1]:8080\"", ""},
-        ValueCase{"[[trunk]]\nname = \"t\"\nsource_cidrs = [\"::ffff:0:0/96\", \"0.0.0.0/0\"]", ""},
-        ValueCase{"[[trunk]]\nname = \"t\"\nregister = true", "registering needs an address"},
-        ValueCase{"[[trunk]]\nname = \"t\"\naccepts_refer = \"yes\"", "expected true or false, got a string"},
-        ValueCase{"[[trunk]]\naddress = \"h\"", "missing (required)"},
-        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+123456789012345\"]", ""},
-        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+1234567890123456\"]", "not an E.164 number"},
-        ValueCase{"[[trunk]]\nname = \"t\"\ncaller_ids = [\"+0123456789\"]", "not an E.164 number"},
-        ValueCase{"[[agent]]\nname = \"a\"", "missing (required)"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"wss://\"", "URL host"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h/a b\"", "space or control character"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nsample_rate = 44100", "44100 is not 8000, 16000 or 24000"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nnumbers = [\"bad user\"]", "not a number or SIP user name"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\ntoken = \"${1X}\"", "not an environment variable name"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sip:@h\"",
+        ValueCase{"ListenWithoutPortIs5060", "[server]\nsip_listen = [\"udp:127.0.0.1\"]", ""},
+        ValueCase{"ListenUnknownTransport", "[server]\nsip_listen = [\"sctp:127.0.0.1:5060\"]", "unknown transport 'sctp'"},
+        ValueCase{"ListenPortTooHigh", "[server]\nsip_listen = [\"udp:127.0.0.1:70000\"]", "port '70000'"},
+        ValueCase{"ListenEmpty", "[server]\nsip_listen = []", "needs at least one address"},
+        ValueCase{"ListenTcpNotAvailable", "[server]\nsip_listen = [\"tcp:127.0.0.1:5060\"]", "'tcp' is not supported yet"},
+        ValueCase{"RtpPortsSinglePort", "[server]\nrtp_ports = \"20000-20000\"", "fewer than 2 ports"},
+        ValueCase{"RtpPortsNotARange", "[server]\nrtp_ports = \"20000\"", "is not a range"},
+        ValueCase{"ShardsFloat", "[server]\nshards = 1.5", "expected an integer, got a float"},
+        ValueCase{"HttpIpv6", "[server]\nhttp = \"[::1]:8080\"", ""},
+        ValueCase{"MaxCallsZeroIsUnlimited", "[server]\nmax_calls = 0", ""},
+        ValueCase{"MaxCallsNegative", "[server]\nmax_calls = -1", "must be from 0 to 1000000, got -1"},
+        ValueCase{"MaxCallsString", "[server]\nmax_calls = \"100\"", "expected an integer, got a string"},
+        ValueCase{"DrainExitTrue", "[server]\ndrain_exit = true", ""},
+        ValueCase{"DrainExitNotBoolean", "[server]\ndrain_exit = 1", "expected true or false, got an integer"},
+        ValueCase{"RetryAfterLowest", "[server]\nretry_after_s = 1", ""},
+        ValueCase{"RetryAfterHighest", "[server]\nretry_after_s = 3600", ""},
+        ValueCase{"RetryAfterZero", "[server]\nretry_after_s = 0", "must be from 1 to 3600, got 0"},
+        ValueCase{"RetryAfterTooHigh", "[server]\nretry_after_s = 3601", "must be from 1 to 3600, got 3601"},
+        ValueCase{"TrunkMappedAndAnyCidrs", "[[trunk]]\nname = \"t\"\nsource_cidrs = [\"::ffff:0:0/96\", \"0.0.0.0/0\"]", ""},
+        ValueCase{"TrunkRegisterNotAvailable", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nregister = true",
+                  "registration (REGISTER) is not implemented yet"},
+        ValueCase{"TrunkUsernameNotAvailable", "[[trunk]]\nname = \"t\"\nusername = \"u\"",
+                  "digest authentication is not implemented yet"},
+        ValueCase{"TrunkTlsNotAvailable", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"", "'tls' is not supported yet"},
+        ValueCase{"TrunkAcceptsReferString", "[[trunk]]\nname = \"t\"\naccepts_refer = \"yes\"", "expected true or false, got a string"},
+        ValueCase{"TrunkWithoutName", "[[trunk]]\naddress = \"h\"", "missing (required)"},
+        ValueCase{"CallerId15Digits", "[[trunk]]\nname = \"t\"\ncaller_ids = [\"+123456789012345\"]", ""},
+        ValueCase{"CallerId16Digits", "[[trunk]]\nname = \"t\"\ncaller_ids = [\"+1234567890123456\"]", "not an E.164 number"},
+        ValueCase{"CallerIdLeadingZero", "[[trunk]]\nname = \"t\"\ncaller_ids = [\"+0123456789\"]", "not an E.164 number"},
+        ValueCase{"AgentWithoutUrl", "[[agent]]\nname = \"a\"", "missing (required)"},
+        ValueCase{"AgentUrlWithoutHost", "[[agent]]\nname = \"a\"\nurl = \"wss://\"", "URL host"},
+        ValueCase{"AgentUrlWssNotAvailable", "[[agent]]\nname = \"a\"\nurl = \"wss://h/s\"", "use ws://"},
+        ValueCase{"AgentUrlWithSpace", "[[agent]]\nname = \"a\"\nurl = \"ws://h/a b\"", "space or control character"},
+        ValueCase{"AgentTwilioNotAvailable", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"twilio\"",
+                  "'twilio' is not available in this build"},
+        ValueCase{"AgentUnknownProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"telnyx\"",
+                  "'telnyx' is not one of: warmline, twilio"},
+        ValueCase{"AgentSampleRate44100", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nsample_rate = 44100", "44100 is not 8000, 16000 or 24000"},
+        ValueCase{"AgentNumberWithSpace", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nnumbers = [\"bad user\"]", "not a number or SIP user name"},
+        ValueCase{"EnvNameStartsWithDigit", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\ntoken = \"${1X}\"", "not an environment variable name"},
+        ValueCase{"TargetEmptyUser", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sip:@h\"",
                   "empty user part"},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sips:x@[::1]:5061\"", ""},
-        ValueCase{"[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent]]\nname = \"A\"\nurl = \"ws://h\"",
+        ValueCase{"TargetSipsIpv6", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent.target]]\nname = \"x\"\nuri = \"sips:x@[::1]:5061\"", ""},
+        ValueCase{"AgentNameCaseInsensitiveDuplicate", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[[agent]]\nname = \"A\"\nurl = \"ws://h\"",
                   "agent name 'A' is already used by agent[0].name"},
-        ValueCase{"[[pbx]]\nname = \"p\"\ndomain = \"pbx\"\ntrunk = \"t\"\n[[trunk]]\nname = \"t\"\n"
+        ValueCase{"ExtensionNumberTwice", "[[pbx]]\nname = \"p\"\ndomain = \"pbx\"\ntrunk = \"t\"\n[[trunk]]\nname = \"t\"\n"
                   "[[pbx.extension]]\nnumber = 1\n[[pbx.extension]]\nnumber = \"1\"",
                   "extension 1 is already pbx[0].extension[0]"},
-        ValueCase{"[media]\ncodecs = \"PCMU\"", "expected an array, got a string"}));
+        ValueCase{"CodecsNotAnArray", "[media]\ncodecs = \"PCMU\"", "expected an array, got a string"}),
+    [](const ::testing::TestParamInfo<ValueCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace warmline::server
