@@ -72,9 +72,6 @@ struct ServerConfig {
   unsigned shards = 0;  // 0 = one per core
   std::string cdr = "warmline-cdr.sqlite";  // resolved against the config file's folder
   unsigned drain_timeout_s = 60;
-  unsigned max_calls = 0;        // live calls beyond which new INVITEs get 503; 0 = no limit
-  bool drain_exit = false;       // POST /v1/drain: exit once drained (true) or stay up, not ready (false)
-  unsigned retry_after_s = 5;    // Retry-After of every 503 (draining, full)
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off (spdlog names)
   // Overload and drain (docs/operations.md). A new INVITE beyond max_calls live calls, or while the
   // node drains, is answered 503 with `Retry-After: retry_after_s`; OPTIONS answers 503 the same way

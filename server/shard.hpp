@@ -35,6 +35,9 @@ class Shard {
   }
 
   void start();  // runs io() on a new thread until stop()
+  // Makes the calling thread this shard's thread without starting one: for unit tests that drive a
+  // shard's objects (calls, legs, routers) from the test's own thread and run io() by hand.
+  void adopt_current_thread() { thread_id_ = std::this_thread::get_id(); }
   void stop();   // lets run() return once the queue is empty of work (releases the work guard)
   void join();
 
