@@ -64,6 +64,16 @@ def wait_for(condition, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+def wait_line(path, timeout, what):
+    """The first line of the file at `path` once it is complete (a peer writes it, e.g. SIPp's <exec>)."""
+    path = Path(path)
+
+    def read():
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text.partition("\n")[0] if "\n" in text else None
+    return wait_for(read, timeout, what)
+
+
 def _bindable(kind, host, port):
     with socket.socket(socket.AF_INET, kind) as s:
         try:
