@@ -585,13 +585,13 @@ class Kamailio:
         self.pid_path = case.workdir / f"{name}.pid"
         defines = [f"LISTEN=udp:127.0.0.1:{self.port}", f'DS_LIST="{self.list_path}"',
                    f'CTL_SOCKET="{self.ctl}"', f"PING_INTERVAL={ping_interval}", "CHILDREN=2"]
-        check = subprocess.run(["kamailio", "-c", "-f", self.CONFIG, *sum((["-A", d] for d in defines), [])],
-                               capture_output=True, text=True, timeout=30)
+        defines = [arg for d in defines for arg in ("-A", d)]
+        check = subprocess.run(["kamailio", "-c", "-f", self.CONFIG, *defines], capture_output=True, text=True,
+                               timeout=30)
         if check.returncode != 0:
             raise AssertionError(f"kamailio -c refused {self.CONFIG}:\n{check.stdout}{check.stderr}")
         self.proc = case.start(name, ["kamailio", "-DD", "-E", "-f", self.CONFIG, "-P", self.pid_path,
-                                      "-Y", case.workdir, "-m", "64", "-M", "8",
-                                      *sum((["-A", d] for d in defines), [])])
+                                      "-Y", case.workdir, "-m", "64", "-M", "8", *defines])
         wait_for(self._ready, 20, "Kamailio to answer OPTIONS")
         pid = self.pid_path.read_text().strip()
         case.assertEqual(pid, str(self.proc.pid), "kamailio -DD must keep the PID we started")
