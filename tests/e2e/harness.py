@@ -64,6 +64,16 @@ def wait_for(condition, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+def wait_line(path, timeout, what):
+    """The first line of the file at `path` once it is complete (a peer writes it, e.g. SIPp's <exec>)."""
+    path = Path(path)
+
+    def read():
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text.partition("\n")[0] if "\n" in text else None
+    return wait_for(read, timeout, what)
+
+
 def _bindable(kind, host, port):
     with socket.socket(socket.AF_INET, kind) as s:
         try:
@@ -180,6 +190,17 @@ def status_of(response):
     return int(response.split(" ", 2)[1]) if response else None
 
 
+def header_of(response, name):
+    """The value of the first `name` header of a SIP message's text (case-insensitive), or None."""
+    if not response:
+        return None
+    for line in response.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
 def http(method, url, body=None, timeout=5.0):
     """(status, parsed JSON or text). HTTP errors are returned, not raised."""
     data = None if body is None else json.dumps(body).encode()
@@ -261,7 +282,7 @@ shards = {c["shards"]}
 cdr = "{c["cdr"]}"
 drain_timeout_s = {c["drain_timeout_s"]}
 log_level = "debug"
-
+{c.get("server_extra", "")}
 [media]
 codecs = ["PCMU", "PCMA"]
 
@@ -286,22 +307,28 @@ class Gateway:
 
     def __init__(self, case, agent_url, targets=(), refer_timeout_s=30, trunk_cidrs=("127.0.0.1/32",),
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
-                 drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None):
+                 drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
+                 name="warmline", rtp_ports=40, server_extra=""):
+        """`name`: the process and file names (several gateways in one test need their own);
+        `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
+        for the [server] section (e.g. "max_calls = 1")."""
         self.case = case
+        self.name = name
         self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
         self.http_port = free_port(kinds=(socket.SOCK_STREAM,))
-        rtp_first, rtp_last = free_port_range(40)
+        rtp_first, rtp_last = free_port_range(rtp_ports)
+        cdr = "cdr.sqlite" if name == "warmline" else f"{name}-cdr.sqlite"
         self.config = {
             "sip_port": self.sip_port, "http_port": self.http_port, "rtp_first": rtp_first,
-            "rtp_last": rtp_last, "shards": shards, "cdr": str(case.workdir / "cdr.sqlite"),
+            "rtp_last": rtp_last, "shards": shards, "cdr": str(case.workdir / cdr),
             "drain_timeout_s": drain_timeout_s, "trunk_cidrs": list(trunk_cidrs), "agent_url": agent_url,
             "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
             "fallback_message": fallback_message, "targets": list(targets),
-            "default_forward": default_forward, "provisional": provisional,
+            "default_forward": default_forward, "provisional": provisional, "server_extra": server_extra,
         }
-        self.config_path = case.workdir / "warmline.toml"
+        self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))
-        self.proc = case.start("warmline", [gateway_binary(), "--config", self.config_path])
+        self.proc = case.start(name, [gateway_binary(), "--config", self.config_path])
         wait_for(self._ready, 30, "the gateway to answer OPTIONS and /healthz")
 
     def _ready(self):
@@ -334,6 +361,17 @@ class Gateway:
         calls = wait_for(self.calls, 10, "GET /v1/calls to list the call")
         self.case.assertEqual(len(calls), 1, calls)
         return calls[0]["id"]
+
+    def metric(self, name):
+        """The value of an unlabelled metric of GET /metrics (Prometheus text)."""
+        status, body = self.http("GET", "/metrics")
+        if status != 200 or not isinstance(body, str):
+            raise AssertionError(f"GET /metrics answered {status}: {body}")
+        for line in body.splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] == name:
+                return float(words[1])
+        raise AssertionError(f"GET /metrics has no {name}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -521,3 +559,61 @@ def dtmf_round_trip(agent, rtp, digit, answer_hz=1000):
     rtp.send_dtmf(digit)
     agent.wait_event(type="dtmf", digit=digit)
     wait_tone(rtp, answer_hz, since=before, what=f"the agent's answer to digit {digit} at the caller")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kamailio in front of gateways (deploy/kamailio/dispatcher.cfg)
+
+
+class Kamailio:
+    """Kamailio 5.6 running the production dispatcher config (deploy/kamailio/dispatcher.cfg) on free
+    ports, with this test's dispatcher.list (set 1 = `node_ports` on 127.0.0.1); started by PID with
+    -DD (its main process stays the one we started, so stopping that PID stops its workers)."""
+
+    CONFIG = SOURCE_DIR / "deploy" / "kamailio" / "dispatcher.cfg"
+
+    def __init__(self, case, node_ports, ping_interval=1, name="kamailio"):
+        self.case = case
+        self.port = free_port(kinds=(socket.SOCK_DGRAM,))
+        self.node_uris = [f"sip:127.0.0.1:{p}" for p in node_ports]
+        self.list_path = case.workdir / "dispatcher.list"
+        self.list_path.write_text("# setid destination flags priority\n" +
+                                  "".join(f"1 {uri} 0 0\n" for uri in self.node_uris))
+        # kamcmd's control socket on a loopback TCP port (a Unix socket path under the test's folder
+        # can pass the 104-byte limit).
+        self.ctl = f"tcp:127.0.0.1:{free_port(kinds=(socket.SOCK_STREAM,))}"
+        self.pid_path = case.workdir / f"{name}.pid"
+        defines = [f"LISTEN=udp:127.0.0.1:{self.port}", f'DS_LIST="{self.list_path}"',
+                   f'CTL_SOCKET="{self.ctl}"', f"PING_INTERVAL={ping_interval}", "CHILDREN=2"]
+        defines = [arg for d in defines for arg in ("-A", d)]
+        check = subprocess.run(["kamailio", "-c", "-f", self.CONFIG, *defines], capture_output=True, text=True,
+                               timeout=30)
+        if check.returncode != 0:
+            raise AssertionError(f"kamailio -c refused {self.CONFIG}:\n{check.stdout}{check.stderr}")
+        self.proc = case.start(name, ["kamailio", "-DD", "-E", "-f", self.CONFIG, "-P", self.pid_path,
+                                      "-Y", case.workdir, "-m", "64", "-M", "8", *defines])
+        wait_for(self._ready, 20, "Kamailio to answer OPTIONS")
+        pid = self.pid_path.read_text().strip()
+        case.assertEqual(pid, str(self.proc.pid), "kamailio -DD must keep the PID we started")
+
+    def _ready(self):
+        if not self.proc.running():
+            raise AssertionError(f"kamailio exited with {self.proc.popen.returncode} at start-up")
+        return status_of(sip_request("OPTIONS", "127.0.0.1", self.port, f"sip:127.0.0.1:{self.port}")) == 200
+
+    def states(self):
+        """{node URI: dispatcher flags} as `kamcmd dispatcher.list` reports them: first letter A
+        (active), I (inactive), T (trying) or D (disabled); second P (probed with OPTIONS)."""
+        out = subprocess.run(["kamcmd", "-s", self.ctl, "dispatcher.list"], capture_output=True, text=True,
+                             timeout=10)
+        states, uri = {}, None
+        for line in out.stdout.splitlines():
+            key, _, value = line.strip().partition(": ")
+            if key == "URI":
+                uri = value
+            elif key == "FLAGS" and uri:
+                states[uri] = value
+        return states
+
+    def state(self, node_port):
+        return self.states().get(f"sip:127.0.0.1:{node_port}", "")

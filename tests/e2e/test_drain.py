@@ -1,12 +1,12 @@
 """Graceful drain (DESIGN.md "Command line": SIGTERM drains — stop taking calls, finish live ones,
-exit). While a call is up the gateway gets SIGTERM: a new INVITE gets 503, OPTIONS and /readyz
-answer 503 (so Kamailio's dispatcher and load balancers move on), the live call still carries
-audio and DTMF, and the process exits by itself once that call has ended.
+exit). While a call is up the gateway gets SIGTERM: a new INVITE gets 503 with Retry-After, OPTIONS
+and /readyz answer 503 (so Kamailio's dispatcher and load balancers move on), the live call still
+carries audio and DTMF, and the process exits by itself once that call has ended.
 """
 import signal
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, dtmf_round_trip, status_of, wait_for
+from harness import Agent, E2ETestCase, Gateway, dtmf_round_trip, status_of, wait_for, wait_line
 from sipp_peer import Sipp, start_caller
 
 SCRIPT = """\
@@ -25,8 +25,10 @@ class Drain(E2ETestCase):
 
         gateway.proc.signal(signal.SIGTERM)
         wait_for(lambda: gateway.http("GET", "/readyz")[0] == 503, 10, "/readyz to answer 503 while draining")
-        second = Sipp(self, "uac-invite-rejected-503.xml", gateway.sip_port, name="sipp-new-call")
+        second = Sipp(self, "uac-invite-rejected-503-retry-after.xml", gateway.sip_port, name="sipp-new-call")
         second.assert_passed()
+        self.assertEqual(wait_line(second.media_path, 5, "the Retry-After value of the 503"), "5",
+                         "Retry-After is [server] retry_after_s (default 5)")
         self.assertEqual(status_of(gateway.options()), 503, "a draining node answers OPTIONS with 503")
         self.assertTrue(gateway.proc.running(), "the gateway must wait for the live call")
 
