@@ -58,8 +58,8 @@ bool ShardRuntime::start() {
       .open_media = [&io](LegMediaOptions o, LegMediaHandlers h, std::error_code& ec) -> std::unique_ptr<MediaSession> {
         return LegMedia::open(io, std::move(o), std::move(h), ec);
       },
-      .open_agent = [&io](const AgentConfig& agent, AgentEvents events) -> std::unique_ptr<AgentChannel> {
-        return std::make_unique<NativeAgentChannel>(io, agent, std::move(events));
+      .open_agent = [this](const AgentConfig& agent, AgentEvents events) -> std::unique_ptr<AgentChannel> {
+        return std::make_unique<NativeAgentChannel>(shard_, agent, std::move(events));
       },
       .on_call_ended = {},
       .on_call_released = {},

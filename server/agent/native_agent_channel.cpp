@@ -1,13 +1,15 @@
 #include "server/agent/native_agent_channel.hpp"
 
+#include <cassert>
+
 namespace warmline::server {
 
 unsigned agent_sample_rate(const AgentConfig& agent) {
   return agent.protocol == AgentProtocol::twilio ? 8000u : agent.sample_rate;
 }
 
-NativeAgentChannel::NativeAgentChannel(boost::asio::io_context& io, const AgentConfig& agent, AgentEvents events)
-    : agent_(agent), events_(std::move(events)) {
+NativeAgentChannel::NativeAgentChannel(Shard& shard, const AgentConfig& agent, AgentEvents events)
+    : shard_(shard), agent_(agent), events_(std::move(events)) {
   std::weak_ptr<bool> alive = alive_;
   ai::AgentCallbacks cb{
       .on_open = [this, alive] {
@@ -28,8 +30,10 @@ NativeAgentChannel::NativeAgentChannel(boost::asio::io_context& io, const AgentC
         if (events_.on_closed) events_.on_closed(reason);
       },
   };
-  conn_ = std::make_unique<ai::AgentConnection>(io, std::move(cb));
+  conn_ = std::make_unique<ai::AgentConnection>(shard_.io(), std::move(cb));
 }
+
+void NativeAgentChannel::assert_on_shard() const { assert(shard_.on_shard()); }
 
 NativeAgentChannel::~NativeAgentChannel() {
   alive_.reset();
@@ -37,6 +41,7 @@ NativeAgentChannel::~NativeAgentChannel() {
 }
 
 void NativeAgentChannel::connect(const ai::CallInfo& call) {
+  assert_on_shard();
   ai::ConnectOptions opts;
   opts.bearer_token = agent_.token;
   conn_->connect(agent_.url, opts);
@@ -45,10 +50,12 @@ void NativeAgentChannel::connect(const ai::CallInfo& call) {
 }
 
 void NativeAgentChannel::send_text(std::string text) {
+  assert_on_shard();
   if (state_ != State::kClosed) conn_->send_text(std::move(text));
 }
 
 void NativeAgentChannel::send_audio(std::span<const int16_t> pcm) {
+  assert_on_shard();
   if (state_ == State::kOpen) conn_->send_audio(pcm);
 }
 
@@ -64,9 +71,13 @@ void NativeAgentChannel::send_error(std::string_view code, std::string_view mess
 }
 
 void NativeAgentChannel::send_stop(std::string_view reason) {
+  assert_on_shard();
   if (state_ == State::kOpen) send_text(ai::encode_stop(reason));
 }
 
-void NativeAgentChannel::close() { conn_->close(); }
+void NativeAgentChannel::close() {
+  assert_on_shard();
+  conn_->close();
+}
 
 }  // namespace warmline::server

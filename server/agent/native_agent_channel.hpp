@@ -8,12 +8,13 @@
 
 #include "server/agent/agent_channel.hpp"
 #include "server/config.hpp"
+#include "server/shard.hpp"
 
 namespace warmline::server {
 
 class NativeAgentChannel final : public AgentChannel {
  public:
-  NativeAgentChannel(boost::asio::io_context& io, const AgentConfig& agent, AgentEvents events);
+  NativeAgentChannel(Shard& shard, const AgentConfig& agent, AgentEvents events);
   ~NativeAgentChannel() override;
 
   void connect(const ai::CallInfo& call) override;
@@ -28,7 +29,9 @@ class NativeAgentChannel final : public AgentChannel {
 
  private:
   void send_text(std::string text);
+  void assert_on_shard() const;
 
+  Shard& shard_;
   const AgentConfig& agent_;
   AgentEvents events_;
   std::unique_ptr<ai::AgentConnection> conn_;

@@ -341,6 +341,10 @@ void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
 
 void Leg::on_bye(sip::ServerTransaction& tx) {
   tx.respond(dialog_response(*tx.request(), 200, "OK"));
+  // §15: a caller may end an early dialog with BYE; the INVITE then still needs its final answer.
+  if (state_ == State::kEarly)
+    if (const sip::Message* invite = invite_tx_.request())
+      invite_tx_.respond(dialog_response(*invite, 487, "Request Terminated"));
   terminate();
   observer_.on_leg_bye(*this);
 }
