@@ -16,6 +16,7 @@ import random
 import re
 import select
 import socket
+import sys
 import threading
 import time
 
@@ -138,6 +139,7 @@ class RawSip:
         self.sock.bind((ip, 0))
         self.port = self.sock.getsockname()[1]
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # notified for every datagram received
         self._messages = []  # (text, source address), every datagram received
         self._sent = []  # every message sent, for the log printed on failure
         self._stop = threading.Event()
@@ -152,7 +154,6 @@ class RawSip:
         self.sock.close()
 
     def print_log(self):
-        import sys
         with self._lock:
             received = list(self._messages)
             sent = list(self._sent)
@@ -204,11 +205,12 @@ class RawSip:
         lines.extend(extra)
         lines.append(f"Content-Length: {len(body.encode())}")
         text = "\r\n".join(lines) + "\r\n\r\n" + body
-        seen = len(self.received())
+        with self._lock:
+            seen = len(self._messages)
         self.send(text, dest)
 
-        def final():
-            for t, _ in self.received()[seen:]:
+        def final():  # called with the lock held
+            for t, _ in self._messages[seen:]:
                 code = status_code(t)
                 if code and code >= 200 and f"branch={branch}" in (header(t, "Via") or ""):
                     return t
@@ -216,14 +218,17 @@ class RawSip:
         deadline = time.monotonic() + timeout
         next_retransmit = time.monotonic() + 0.5
         response = None
-        while time.monotonic() < deadline:
-            response = final()
-            if response:
-                break
-            if time.monotonic() >= next_retransmit:
-                self.send(text, dest)
-                next_retransmit += 0.5
-            time.sleep(0.02)  # poll interval of this bounded wait, not a synchronisation
+        while True:
+            with self._arrived:
+                response = final()
+                now = time.monotonic()
+                if response or now >= deadline:
+                    break
+                if now < next_retransmit:
+                    self._arrived.wait(min(next_retransmit, deadline) - now)
+                    continue
+            self.send(text, dest)
+            next_retransmit += 0.5
         if response and method == "INVITE":
             self._ack(response, dest, uri, branch, call_id, from_uri, from_tag, cseq)
         return response
@@ -272,8 +277,9 @@ class RawSip:
             except OSError:
                 return
             text = data.decode(errors="replace")
-            with self._lock:
+            with self._arrived:
                 self._messages.append((text, source))
+                self._arrived.notify_all()
             method = method_of(text)
             if method and method != "ACK" and self.answer is not None:
                 try:

@@ -8,7 +8,8 @@ caller, the test's RtpPeer as its media and the reference agent:
   ACK and both media directions work again;
 - UPDATE (RFC 3311) in the confirmed dialog: with an a=sendonly offer (hold) -> 200 with an a=recvonly
   answer; with a=sendrecv (resume) -> a=sendrecv, and media works both ways after it; without a body
-  (session refresh) -> 200 without a body, and the call goes on.
+  (session refresh) -> 200 without a body, and the call goes on;
+- every 200 to a re-INVITE or UPDATE carries the same Allow as the 200 to the INVITE.
 The re-INVITE hold/resume case with SDP is test_reinvite_and_forward.py.
 """
 import unittest
@@ -75,6 +76,7 @@ class HoldAndUpdate(E2ETestCase):
         self.assertEqual(new_o[:2] + new_o[3:], old_o[:2] + old_o[3:], (old_o, new_o))
         self.assertEqual(sdp_session_version(offer), sdp_session_version(hold) + 1,
                          "a changed offer must increase the o= version by one (RFC 3264 §8)")
+        self.assert_one_allow(messages, [hold, offer])
 
     def test_update_holds_resumes_and_refreshes_the_session(self):
         self.start_call("uac-update-hold-resume-refresh.xml")
@@ -98,6 +100,16 @@ class HoldAndUpdate(E2ETestCase):
         self.assertEqual(sdp_directions(resume[0]), ["sendrecv"], resume[0])
         self.assertEqual(header(refresh[0], "Content-Length"), "0", refresh[0])
         self.assertEqual(parse(refresh[0])[2].strip(), "", "a 200 to an UPDATE without offer has no body")
+        self.assert_one_allow(messages, [hold[0], resume[0], refresh[0]])
+
+    def assert_one_allow(self, messages, responses):
+        """Every 200 to a re-INVITE or UPDATE carries the Allow of the 200 to the INVITE (one list)."""
+        first = responses_to(messages, "1 INVITE", "200")
+        self.assertEqual(len(first), 1, messages)
+        allow = header(first[0], "Allow")
+        self.assertIsNotNone(allow, first[0])
+        for response in responses:
+            self.assertEqual(header(response, "Allow"), allow, response)
 
 
 if __name__ == "__main__":

@@ -35,9 +35,11 @@ class InfoDtmf(E2ETestCase):
         rfc4733 = agent.wait_event(type="dtmf", digit="5")
         wait_tone(rtp, 1000, since=before, what="the agent's answer to the RFC 4733 digit")
 
+        def two_fives():
+            fives = agent.find(type="dtmf", digit="5")
+            return fives if len(fives) >= 2 else None
         sipp.trigger()  # INFO application/dtmf-relay Signal=5 Duration=160
-        fives = wait_for(lambda: (lambda f: f if len(f) >= 2 else None)(agent.find(type="dtmf", digit="5")),
-                         10, "the INFO's digit 5 at the agent")
+        fives = wait_for(two_fives, 10, "the INFO's digit 5 at the agent")
         self.assertEqual(fives[1], {"type": "dtmf", "digit": "5", "duration_ms": 160}, fives)
         self.assertEqual(fives[1], rfc4733, "an INFO digit must reach the agent exactly like an RFC 4733 one")
 
