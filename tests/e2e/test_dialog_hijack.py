@@ -3,8 +3,9 @@
 Call-ID (and, in the worst case, the tags) sends requests into the dialog with a raw SIP endpoint:
 
 - a re-INVITE with made-up tags matches no dialog: 481, and the call goes on;
-- a re-INVITE with the real tags that moves the media to the attacker: 403; the real caller keeps
-  receiving the agent's RTP and the attacker's RTP port gets nothing;
+- a re-INVITE with the real tags that moves the media to the attacker: 403 (and an ACK with an SDP
+  pointing at the attacker is ignored); the real caller keeps receiving the agent's RTP and the
+  attacker's RTP port gets nothing;
 - a BYE with the real tags: 403, and the call is still listed and still has media;
 - a request with a huge CSeq: 403, and it does not move the dialog's CSeq: the real caller's next
   re-INVITE (CSeq 2) gets 200.
@@ -97,6 +98,16 @@ class DialogHijack(E2ETestCase):
         response = self.attack("INVITE", self.caller_tag, self.gateway_tag, 2,
                                self.attacker_offer(), "application/sdp")
         self.assertEqual(status_code(response), 403, response)
+        # An ACK with the real tags carrying an "answer" that points at the attacker is ignored too
+        # (no response is due to an ACK; what counts is that the media stays, checked below).
+        body = self.attacker_offer()
+        self.attacker.send("\r\n".join([
+            f"ACK {self.gateway.uri} SIP/2.0",
+            f"Via: SIP/2.0/UDP {ATTACKER_IP}:{self.attacker.port};branch=z9hG4bK-rawack-hijack;rport",
+            "Max-Forwards: 70", f"From: <sip:+15550001111@{ATTACKER_IP}>;tag={self.caller_tag}",
+            f"To: <{self.gateway.uri}>;tag={self.gateway_tag}", f"Call-ID: {self.sipp.call_id}",
+            "CSeq: 1 ACK", "Content-Type: application/sdp",
+            f"Content-Length: {len(body.encode())}"]) + "\r\n\r\n" + body, ("127.0.0.1", self.gateway.sip_port))
         self.assert_call_goes_on("a hijacking re-INVITE")
         self.finish("a hijacking re-INVITE")
 
