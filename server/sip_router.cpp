@@ -33,14 +33,17 @@ sip::TransactionHandlers SipRouter::handlers() {
   sip::TransactionHandlers h;
   h.on_request = [this](sip::ServerTransaction& tx, const sip::Message& m) { on_request(tx, m); };
   h.on_ack = [this](const sip::Message& ack, const sip::Endpoint& from) {
-    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(ack))) usage->on_ack(ack, from);
-    else ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(ack))) return usage->on_ack(ack, from);
+    // No dialog owns it (made-up tags, or one that has ended): nothing of ours to keep retransmitting
+    // for, since a live dialog's 2xx is only stopped by its own usage.
+    ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
+    return true;
   };
-  h.on_cancel = [this](sip::ServerTransaction& invite_tx, const sip::Message& cancel) {
-    // The CANCEL matched the INVITE's transaction; the INVITE's usage is found by its From tag.
-    auto* usage = ctx_.dialogs.find_by_remote_tag(cancel.call_id, cancel.from.tag());
-    const sip::Endpoint* from = invite_tx.source();
-    if (usage && from) usage->on_cancel(invite_tx, cancel, *from);
+  h.on_cancel = [this](sip::ServerTransaction& invite_tx, const sip::Message& cancel, const sip::Endpoint& from) {
+    // The CANCEL matched the INVITE's transaction; the INVITE's usage is found by its From tag and
+    // judges the CANCEL's own source (a copy of the Via from elsewhere must not end the call).
+    if (auto* usage = ctx_.dialogs.find_by_remote_tag(cancel.call_id, cancel.from.tag()))
+      usage->on_cancel(invite_tx, cancel, from);
     else invite_tx.respond(487, "Request Terminated", sip::new_tag(ctx_.random));
   };
   h.on_stray_response = [this](const sip::Message& response, const sip::Endpoint& from) {

@@ -107,14 +107,15 @@ void TransactionLayer::receive_ack(const Message& ack, const Endpoint& from) {
       return reap_server(id);
     }
   }
-  // An ACK for a 2xx is its own transaction (§17.1.1.3): stop the 2xx retransmission, pass it up.
+  // An ACK for a 2xx is its own transaction (§17.1.1.3): pass it up; the 2xx retransmission stops
+  // once the TU has taken it as its peer's.
+  if (handlers_.on_ack && !handlers_.on_ack(ack, from)) return;
   auto p = pending_2xx_.find(ack_key(ack));
   if (p != pending_2xx_.end()) {
     env_.timers.cancel(p->second->retransmit);
     env_.timers.cancel(p->second->give_up);
     pending_2xx_.erase(p);
   }
-  if (handlers_.on_ack) handlers_.on_ack(ack, from);
 }
 
 void TransactionLayer::receive_cancel(Message&& cancel, const Endpoint& from) {
@@ -144,7 +145,7 @@ void TransactionLayer::receive_cancel(Message&& cancel, const Endpoint& from) {
   reap_server(id);
   if (invite->tx->awaiting_final() && handlers_.on_cancel) {
     ServerTransaction handle(this, invite_id);
-    handlers_.on_cancel(handle, cancel_copy);
+    handlers_.on_cancel(handle, cancel_copy, from);
   }
 }
 

@@ -57,11 +57,13 @@ struct TransactionHandlers {
   // A new request (never ACK, never a retransmission). CANCEL matching no INVITE is answered 481 by
   // the layer and does not come here either.
   std::function<void(ServerTransaction& tx, const Message& request)> on_request{};
-  // An ACK for a 2xx (a transaction of its own, §17.1.1.3); the 2xx retransmission has stopped.
-  std::function<void(const Message& ack, const Endpoint& from)> on_ack{};
+  // An ACK for a 2xx (a transaction of its own, §17.1.1.3). The TU returns true when it takes the ACK
+  // (its dialog's peer sent it): only then does the 2xx retransmission stop. A TU that refuses a
+  // forged ACK thus keeps the real peer's 2xx coming until the real ACK or the timeout.
+  std::function<bool(const Message& ack, const Endpoint& from)> on_ack{};
   // A CANCEL matched an INVITE still awaiting its final response. The layer already answered the
   // CANCEL with 200; the TU now answers the INVITE with 487 (§9.2).
-  std::function<void(ServerTransaction& invite, const Message& cancel)> on_cancel{};
+  std::function<void(ServerTransaction& invite, const Message& cancel, const Endpoint& from)> on_cancel{};
   // A response matching no client transaction, or a retransmitted 2xx to an INVITE already answered
   // (RFC 6026 §8.4): the dialog usage re-sends its ACK.
   std::function<void(const Message& response, const Endpoint& from)> on_stray_response{};

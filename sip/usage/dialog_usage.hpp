@@ -22,8 +22,10 @@ class DialogUsage {
   virtual ~DialogUsage() = default;
   // A request inside the dialog (never ACK, never CANCEL); tx.source() is where it came from.
   virtual void on_request(ServerTransaction& tx, const Message& request) = 0;
-  // The ACK for a 2xx we sent (a late offer's answer may be in it).
-  virtual void on_ack(const Message& ack, const Endpoint& from) = 0;
+  // The ACK for a 2xx we sent (a late offer's answer may be in it). True when the usage takes it (it
+  // comes from the dialog's peer); only a taken ACK stops the 2xx retransmission, so a forged one
+  // from elsewhere cannot silence it.
+  virtual bool on_ack(const Message& ack, const Endpoint& from) = 0;
   // A CANCEL matched the INVITE this usage is answering (the layer answered the CANCEL with 200).
   virtual void on_cancel(ServerTransaction& invite_tx, const Message& cancel, const Endpoint& from) = 0;
   // No ACK came for our 2xx within 64*T1 (§13.3.1.4).

@@ -7,7 +7,7 @@ namespace {
 
 struct NullUsage final : DialogUsage {
   void on_request(ServerTransaction&, const Message&) override {}
-  void on_ack(const Message&, const Endpoint&) override {}
+  bool on_ack(const Message&, const Endpoint&) override { return true; }
   void on_cancel(ServerTransaction&, const Message&, const Endpoint&) override {}
   void on_ack_timeout() override {}
   void on_2xx_retransmission(const Message&, const Endpoint&) override {}

@@ -32,8 +32,8 @@ class TransactionFixture : public ::testing::Test {
           server_txs.push_back(tx);
           requests.push_back(r);
         },
-        .on_ack = [this](const Message& ack, const Endpoint&) { acks.push_back(ack); },
-        .on_cancel = [this](ServerTransaction& tx, const Message& c) {
+        .on_ack = [this](const Message& ack, const Endpoint&) { acks.push_back(ack); return take_acks; },
+        .on_cancel = [this](ServerTransaction& tx, const Message& c, const Endpoint&) {
           cancelled.push_back(tx);
           cancels.push_back(c);
         },
@@ -112,6 +112,7 @@ class TransactionFixture : public ::testing::Test {
   std::vector<ServerTransaction> server_txs;
   std::vector<Message> requests;
   std::vector<Message> acks;
+  bool take_acks = true;  // what the TU answers for an ACK (false: not from the dialog's peer)
   std::vector<ServerTransaction> cancelled;
   std::vector<Message> cancels;
   std::vector<Message> strays;

@@ -104,6 +104,25 @@ TEST_F(InviteServerTest, OkIsRetransmittedUntilTheAckArrives) {
   EXPECT_EQ(layer.server_transactions(), 0u);  // timer L
 }
 
+// A TU that refuses an ACK (a forged one, from outside the dialog's trunk) must not lose the real
+// peer's ACK: the 2xx keeps going until an ACK the TU takes, or the timeout.
+TEST_F(InviteServerTest, AnAckTheTuRefusesDoesNotStopTheOkRetransmission) {
+  receive_invite();
+  server_txs[0].respond(200, {}, "our-tag");
+  take_acks = false;
+  layer.receive(ack_2xx(), Endpoint{"198.51.100.66", 5060});
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(layer.pending_2xx(), 1u);
+  timers.advance(1'500ms);
+  EXPECT_EQ(transport.count_responses(200), 3);  // 0, 0.5, 1.5 s
+  take_acks = true;
+  layer.receive(ack_2xx(), peer);
+  EXPECT_EQ(layer.pending_2xx(), 0u);
+  timers.advance(60'000ms);
+  EXPECT_EQ(transport.count_responses(200), 3);
+  EXPECT_TRUE(ack_timeouts.empty());
+}
+
 TEST_F(InviteServerTest, OkWithoutAckIsReportedAfter64T1) {
   receive_invite();
   server_txs[0].respond(200, {}, "our-tag");

@@ -80,7 +80,7 @@ TEST_F(TransactionUdpTest, InviteRingingOkAckOverLoopback) {
                             ok.contacts.push_back(contact);
                             tx.respond(std::move(ok));
                           },
-                      .on_ack = [&](const Message& ack, const Endpoint&) { uas_acks.push_back(ack); },
+                      .on_ack = [&](const Message& ack, const Endpoint&) { uas_acks.push_back(ack); return true; },
                   });
   uac.emplace(io, TransactionLayer::Handlers{});
   ASSERT_FALSE(uas->transport.start());
