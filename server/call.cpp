@@ -165,6 +165,8 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
   TransferStart out{.id = request.id, .refusal = std::nullopt};
   if (state_ == CallState::kEnded) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call has ended"};
+  } else if (state_ == CallState::kRinging) {
+    out.refusal = TransferRefusal{Code::kNotActive, "the call is not answered yet"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
   } else if (request.mode != ai::TransferMode::kCold) {
@@ -188,6 +190,9 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = std::move(refusal);
     return out;
   }
+  // Kept, not destroyed: this may run inside the previous transfer's own callback (a default_forward
+  // started from its on_transfer_finished), whose frames are still on the stack.
+  retired_transfer_ = std::move(previous);
   ctx_.metrics.transfers_started.fetch_add(1, std::memory_order_relaxed);
   return out;
 }
@@ -208,14 +213,14 @@ void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(
 void Call::on_transfer_finished(const TransferUpdate& update) {
   ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
   report_transfer(update);
+  // The caller hung up, or we did (API, agent): the call's own ending says the rest (the stop reason,
+  // "transferred" when the caller's BYE came after an accepted REFER); nothing more is dialled.
+  if (state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated) return;
   if (update.result == TransferResult::kCompleted) {
-    if (state_ != CallState::kEnded) {
-      caller_->hang_up();
-      finish("transferred");
-    }
+    caller_->hang_up();
+    finish("transferred");
     return;
   }
-  if (state_ == CallState::kEnded) return;
   switch (after_failure(agent_config_, agent_connected(), transfer_->id() == "default_forward")) {
     case AfterFailure::kBackToAgent: return;  // the conversation with the AI simply goes on
     case AfterFailure::kFallbackAndHangUp: return play_fallback_and_hang_up();
@@ -237,7 +242,8 @@ void Call::hangup(std::string_view reason) {
   assert_on_shard();
   if (state_ == CallState::kEnded) return;
   if (caller_) caller_->hang_up();
-  if (transfer_running()) transfer_->on_caller_bye();
+  // Our own hang-up: whatever the REFER had reached, the transfer did not hand the caller over.
+  if (transfer_running()) transfer_->cancel("the call was hung up");
   finish(reason);
 }
 
@@ -254,8 +260,19 @@ void Call::finish(std::string_view stop_reason) {
     agent_->close();  // after the queued stop; on_agent_closed then releases the call
     return;
   }
-  // The call object stays alive until the agent's socket has flushed the stop and closed.
+  maybe_release();
+}
+
+// The call object stays alive until the agent's socket has flushed the stop and closed, and until a
+// BYE that waits for the caller's ACK has gone: both come back here.
+void Call::maybe_release() {
+  if (released_ || state_ != CallState::kEnded) return;
+  if (agent_ && agent_->state() != AgentChannel::State::kClosed) return;
+  if (caller_ && caller_->bye_pending()) return;
+  released_ = true;
   ctx_.on_call_released(*this);
 }
+
+void Call::on_leg_closed(Leg&) { maybe_release(); }
 
 }  // namespace warmline::server

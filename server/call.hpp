@@ -85,6 +85,7 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) override;
   void on_leg_playout_drained(Leg& leg) override;
   void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) override;
+  void on_leg_closed(Leg& leg) override;
 
   // TransferListener
   void on_transfer_progress(const TransferUpdate& update) override;
@@ -94,6 +95,7 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   // call.cpp
   void answer();
   void finish(std::string_view stop_reason);
+  void maybe_release();
   void after_agent_audio();
   bool transfer_running() const { return transfer_ && !transfer_->done(); }
   void report_transfer(const TransferUpdate& update);
@@ -127,9 +129,11 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   Bridge bridge_;
   std::unique_ptr<AgentChannel> agent_;
   std::unique_ptr<ColdTransfer> transfer_;  // the current or last transfer
+  std::unique_ptr<ColdTransfer> retired_transfer_;  // the one before: it may still be on the stack
   uint64_t transfer_seq_ = 0;
   AfterPlayout after_playout_ = AfterPlayout::kNothing;
   int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
+  bool released_ = false;  // on_call_released has been called
   uint64_t overflow_counted_ = 0;  // agent samples dropped so far (counted into the metric)
 };
 

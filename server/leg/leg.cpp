@@ -47,6 +47,9 @@ Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
     : ctx_(ctx), observer_(observer), options_(std::move(options)) {}
 
 Leg::~Leg() {
+  // Only when the shard shuts down with the ACK still out: a BYE now beats a call the carrier keeps
+  // billing until its own timers end it.
+  if (bye_on_ack_) send(new_request("BYE"), [](const sip::Message&) {});
   if (registered_) ctx_.dialogs.remove(dialog_.id(), this);
   if (media_) {
     if (media_started_) ctx_.clock.remove(media_.get());
@@ -235,11 +238,15 @@ bool Leg::answer() {
   return true;
 }
 
-void Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
+bool Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
   assert_on_shard();
   if (!from_peer(&from)) {
     ctx_.metrics.sip_dialog_rejected.fetch_add(1, std::memory_order_relaxed);
-    return;  // an ACK is never answered; a foreign one changes nothing
+    return false;  // an ACK is never answered; a foreign one changes nothing, not even our 2xx's resends
+  }
+  if (bye_on_ack_) {
+    send_deferred_bye();
+    return true;
   }
   if (pending_offer_ && !take_answer(ack)) {
     if (state_ == State::kAnswered) {
@@ -247,13 +254,14 @@ void Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
       // exist; it ends with BYE.
       state_ = State::kConfirmed;
       observer_.on_leg_failed(*this, "sdp_failed");
-      return;
+      return true;
     }
   }
-  if (state_ != State::kAnswered) return;  // an ACK for a re-INVITE's 2xx
+  if (state_ != State::kAnswered) return true;  // an ACK for a re-INVITE's 2xx
   state_ = State::kConfirmed;
   start_media();
   observer_.on_leg_confirmed(*this);
+  return true;
 }
 
 bool Leg::take_answer(const sip::Message& ack) {
@@ -292,6 +300,7 @@ void Leg::on_cancel(sip::ServerTransaction& invite_tx, const sip::Message&, cons
 
 void Leg::on_ack_timeout() {
   assert_on_shard();
+  if (bye_on_ack_) return send_deferred_bye();  // §15: the server transaction timed out; BYE now
   if (state_ != State::kAnswered) return;
   spdlog::warn("leg {}: no ACK for our 200 OK", dialog_.call_id);
   observer_.on_leg_failed(*this, "no_ack");
@@ -310,7 +319,7 @@ void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
     tx.respond(dialog_response(req, 403, "Forbidden"));
     return;
   }
-  if (state_ == State::kTerminated) {
+  if (state_ == State::kTerminated && !(bye_on_ack_ && req.method == "BYE")) {
     tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
     return;
   }
@@ -341,6 +350,10 @@ void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
 
 void Leg::on_bye(sip::ServerTransaction& tx) {
   tx.respond(dialog_response(*tx.request(), 200, "OK"));
+  if (bye_on_ack_) {  // they ended it first while our BYE waited for their ACK: ours is not needed
+    bye_on_ack_ = false;
+    return observer_.on_leg_closed(*this);
+  }
   // §15: a caller may end an early dialog with BYE; the INVITE then still needs its final answer.
   if (state_ == State::kEarly)
     if (const sip::Message* invite = invite_tx_.request())
@@ -449,11 +462,19 @@ void Leg::hang_up() {
         invite_tx_.respond(dialog_response(*invite, 480, "Temporarily Unavailable"));
       break;
     case State::kAnswered:
+      bye_on_ack_ = true;
+      break;
     case State::kConfirmed:
       send(new_request("BYE"), [](const sip::Message&) {});
       break;
   }
   terminate();
+}
+
+void Leg::send_deferred_bye() {
+  bye_on_ack_ = false;
+  send(new_request("BYE"), [](const sip::Message&) {});
+  observer_.on_leg_closed(*this);
 }
 
 void Leg::terminate() {

@@ -45,6 +45,9 @@ class LegObserver {
   virtual void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) = 0;
   virtual void on_leg_playout_drained(Leg& leg) = 0;
   virtual void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) = 0;
+  // A leg hung up between our 2xx and its ACK has now sent its deferred BYE (or the peer ended it):
+  // nothing of the leg is pending any more, so the call may be released.
+  virtual void on_leg_closed(Leg& /*leg*/) {}
 };
 
 class Leg final : public sip::DialogUsage {
@@ -83,15 +86,18 @@ class Leg final : public sip::DialogUsage {
   void ring(Provisional kind);
   // 200 OK with our answer (or, late offer, our offer). False when the INVITE is gone (cancelled).
   bool answer();
-  // Ends the dialog from our side: BYE when answered, 480 to the INVITE while early. Idempotent.
+  // Ends the dialog from our side: BYE when confirmed, 480 to the INVITE while early. Idempotent. When
+  // our 2xx is not yet ACKed the media stops now and the BYE waits for the ACK or the ACK timeout
+  // (RFC 3261 §15: the callee must not send BYE before either); bye_pending() until then.
   void hang_up();
+  bool bye_pending() const { return bye_on_ack_; }
   // A request inside the dialog (REFER, ...), routed by the route set (§12.2.1.1).
   sip::Message new_request(std::string_view method);
   void send(sip::Message request, sip::ResponseHandler handler);
 
   // sip::DialogUsage
   void on_request(sip::ServerTransaction& tx, const sip::Message& request) override;
-  void on_ack(const sip::Message& ack, const sip::Endpoint& from) override;
+  bool on_ack(const sip::Message& ack, const sip::Endpoint& from) override;
   void on_cancel(sip::ServerTransaction& invite_tx, const sip::Message& cancel, const sip::Endpoint& from) override;
   void on_ack_timeout() override;
   void on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) override;
@@ -110,6 +116,7 @@ class Leg final : public sip::DialogUsage {
   void on_bye(sip::ServerTransaction& tx);
   bool take_answer(const sip::Message& ack);
   void terminate();
+  void send_deferred_bye();
   void assert_on_shard() const;
 
   CallContext& ctx_;
@@ -125,6 +132,7 @@ class Leg final : public sip::DialogUsage {
   std::optional<uint8_t> telephone_event_pt_;
   std::string local_sdp_;         // what our last 2xx/183 carried (answer, or our offer)
   bool late_offer_ = false;       // the INVITE had no SDP: its answer comes in the ACK
+  bool bye_on_ack_ = false;       // hung up before the ACK of our 2xx: the BYE goes when it comes
   std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer in an ACK
   std::string remote_ip_;         // the peer's RTP address from its latest SDP
   uint16_t remote_port_ = 0;

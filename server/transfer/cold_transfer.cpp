@@ -113,6 +113,13 @@ void ColdTransfer::on_caller_bye() {
   apply(update);
 }
 
+void ColdTransfer::cancel(std::string_view why) {
+  assert_on_shard();
+  if (done_) return;
+  waiting_playout_ = false;
+  apply(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0, std::string(why)});
+}
+
 void ColdTransfer::abort() {
   assert_on_shard();
   cancel_timer();

@@ -61,6 +61,8 @@ class ColdTransfer {
   void on_notify(sip::ServerTransaction& tx, const sip::Message& notify);
   // The caller's side ended the dialog.
   void on_caller_bye();
+  // We end the call ourselves (API, agent): reported as cancelled, whatever the REFER had reached.
+  void cancel(std::string_view why);
   // The call is ending for another reason: timers stop, no more events.
   void abort();
 
