@@ -32,6 +32,7 @@ PacketLossConcealer::PacketLossConcealer(uint32_t rate_hz)
       ten_ms_(samples_of(rate_hz, 80)),
       end_ola_step_(samples_of(rate_hz, 32)),
       decimation_(std::max<size_t>(1, samples_of(rate_hz, 2))),
+      fade_step_(1.0F / static_cast<float>((kSilentAfterTenMs - 1) * ten_ms_)),
       hist_end_(history_len_) {
   // Only G.711 and G.722 construct this, with a constant rate: another rate is a bug, not input.
   if (rate_hz < kMinRateHz || rate_hz > kMaxRateHz) std::abort();
@@ -66,11 +67,14 @@ void PacketLossConcealer::rx(std::span<int16_t> pcm) {
   if (erased_ > 0 && ola_len_ == 0) begin_recovery();
   if (ola_len_ > 0) {
     const size_t n = std::min(pcm.size(), ola_len_ - ola_pos_);
+    std::array<float, kChunk> synthetic;  // ola_len_ <= 10 ms <= kChunk
+    synthesize(std::span(synthetic).first(n));
     const float step = 1.0F / static_cast<float>(ola_len_ + 1);
-    for (size_t i = 0; i < n; ++i, ++ola_pos_) {
-      const float w = static_cast<float>(ola_pos_ + 1) * step;  // weight of the real audio
-      pcm[i] = saturate(w * pcm[i] + (1.0F - w) * next_synthetic());
+    for (size_t i = 0; i < n; ++i) {
+      const float w = static_cast<float>(ola_pos_ + i + 1) * step;  // weight of the real audio
+      pcm[i] = saturate(w * pcm[i] + (1.0F - w) * synthetic[i]);
     }
+    ola_pos_ += n;
     if (ola_pos_ == ola_len_) {
       ola_len_ = 0;
       erased_ = 0;
@@ -94,9 +98,18 @@ void PacketLossConcealer::fillin(std::span<int16_t> pcm) {
     erased_ = 0;
   }
   if (erased_ == 0) start_erasure();
-  size_t i = 0;
-  for (; i < pcm.size() && erased_ < kSilentAfterTenMs * ten_ms_; ++i) pcm[i] = saturate(next_synthetic());
-  std::fill(pcm.begin() + static_cast<std::ptrdiff_t>(i), pcm.end(), int16_t{0});
+  if (erased_ >= kSilentAfterTenMs * ten_ms_) {
+    std::fill(pcm.begin(), pcm.end(), int16_t{0});  // a long loss: nothing left to synthesise
+    push_history(pcm);
+    return;
+  }
+  std::array<float, kChunk> synthetic;
+  for (size_t done = 0; done < pcm.size();) {
+    const size_t n = std::min(kChunk, pcm.size() - done);
+    synthesize(std::span(synthetic).first(n));
+    for (size_t i = 0; i < n; ++i) pcm[done + i] = saturate(synthetic[i]);
+    done += n;
+  }
   push_history(pcm);
 }
 
@@ -105,6 +118,7 @@ void PacketLossConcealer::start_erasure() {
             hist_.begin() + static_cast<std::ptrdiff_t>(hist_end_), cycle_src_.begin());
   pitch_ = find_pitch();
   overlap_ = pitch_ / 4;
+  overlap_step_ = 1.0F / static_cast<float>(overlap_ + 1);
   tail_periods_ = 1;
   pos_ = history_len_ - pitch_;
   // The repeated period is played as a cycle whose last quarter fades into the samples one period
@@ -114,62 +128,107 @@ void PacketLossConcealer::start_erasure() {
   join_offset_ = static_cast<float>(cycle_src_[history_len_ - 1]) - cycle_sample(history_len_ - 1);
 }
 
-// The lag in [lo, hi] (every `stride`-th, correlating every `stride`-th sample) whose past window best
-// matches the target window by normalised cross-correlation; ties go to the shorter lag.
-size_t PacketLossConcealer::best_lag(const int16_t* target, size_t lo, size_t hi, size_t stride) const {
+// Appendix I: a coarse search on the signal decimated to 4 kHz, then a fine one around its best lag.
+// The search runs on floats: it only has to rank lags, and float products need no 64-bit sums.
+size_t PacketLossConcealer::find_pitch() const {
+  const size_t span = corr_len_ + pitch_max_;  // the target window and the longest lag before it
+  std::array<float, kMaxCorrLen + kMaxPitch> x;
+  const int16_t* src = cycle_src_.data() + history_len_ - span;
+  for (size_t i = 0; i < span; ++i) x[i] = src[i];
+  std::array<float, kMaxCorrLen + kMaxPitch> decimated;
+  const size_t d = decimation_;
+  for (size_t j = 0; j * d < span; ++j) decimated[j] = x[j * d];
+  const size_t coarse = d * best_lag(decimated.data(), pitch_max_ / d, corr_len_ / d, pitch_min_ / d, pitch_max_ / d);
+  const size_t lo = std::max(pitch_min_, coarse - (d - 1));
+  const size_t hi = std::min(pitch_max_, coarse + (d - 1));
+  return best_lag(x.data(), pitch_max_, corr_len_, lo, hi);
+}
+
+namespace {
+
+// Four partial sums, so the additions do not wait on one another.
+float dot(const float* a, const float* b, size_t n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+}  // namespace
+
+// The lag in [lo, hi] whose past window best matches the `len` samples at x[target] by normalised
+// cross-correlation (correlation / sqrt(energy of the past window)); ties go to the shorter lag.
+size_t PacketLossConcealer::best_lag(const float* x, size_t target, size_t len, size_t lo, size_t hi) {
+  const float* t = x + target;
+  float energy = dot(t - lo, t - lo, len);
   size_t best = lo;
-  double best_score = -std::numeric_limits<double>::infinity();
-  for (size_t lag = lo; lag <= hi; lag += stride) {
-    const int16_t* past = target - lag;
-    int64_t corr = 0, energy = 0;
-    for (size_t i = 0; i < corr_len_; i += stride) {
-      corr += int64_t{target[i]} * past[i];
-      energy += int64_t{past[i]} * past[i];
-    }
-    const double score = static_cast<double>(corr) / std::sqrt(std::max(1.0, static_cast<double>(energy)));
+  float best_score = -std::numeric_limits<float>::infinity();
+  for (size_t lag = lo;; ++lag) {
+    const float score = dot(t, t - lag, len) / std::sqrt(std::max(1.0F, energy));
     if (score > best_score) {
       best_score = score;
       best = lag;
     }
+    if (lag == hi) break;
+    // The window slides one sample back: one sample enters at the front, one leaves at the end.
+    const float entering = t[-static_cast<std::ptrdiff_t>(lag) - 1];
+    const float leaving = t[static_cast<std::ptrdiff_t>(len) - static_cast<std::ptrdiff_t>(lag) - 1];
+    energy += entering * entering - leaving * leaving;
   }
   return best;
-}
-
-// Appendix I: a coarse search on the decimated signal, then a fine one around its best lag.
-size_t PacketLossConcealer::find_pitch() const {
-  const int16_t* target = cycle_src_.data() + history_len_ - corr_len_;
-  const size_t coarse = best_lag(target, pitch_min_, pitch_max_, decimation_);
-  const size_t lo = std::max(pitch_min_, coarse - (decimation_ - 1));
-  const size_t hi = std::min(pitch_max_, coarse + (decimation_ - 1));
-  return best_lag(target, lo, hi, 1);
 }
 
 float PacketLossConcealer::cycle_sample(size_t pos) const {
   const size_t tail_start = history_len_ - overlap_;
   if (pos < tail_start) return cycle_src_[pos];
-  const float w = static_cast<float>(pos - tail_start + 1) / static_cast<float>(overlap_ + 1);
+  const float w = static_cast<float>(pos - tail_start + 1) * overlap_step_;
   return (1.0F - w) * cycle_src_[pos] + w * cycle_src_[pos - tail_periods_ * pitch_];
 }
 
-float PacketLossConcealer::next_synthetic() {
-  if (erased_ >= kSilentAfterTenMs * ten_ms_) return 0.0F;
-  float v = cycle_sample(pos_);
-  if (erased_ < overlap_) {
-    v += join_offset_ * (1.0F - static_cast<float>(erased_ + 1) / static_cast<float>(overlap_ + 1));
+// The next out.size() samples of the erasure, in runs that end where something changes: the cycle's
+// tail (a cross-fade) starts, the cycle wraps, or 60 ms are reached.
+void PacketLossConcealer::synthesize(std::span<float> out) {
+  const size_t silent = kSilentAfterTenMs * ten_ms_;
+  const size_t tail_start = history_len_ - overlap_;
+  for (size_t i = 0; i < out.size();) {
+    if (erased_ >= silent) {
+      std::fill(out.begin() + static_cast<std::ptrdiff_t>(i), out.end(), 0.0F);
+      return;
+    }
+    const size_t next_event = pos_ < tail_start ? tail_start : history_len_;
+    const size_t n = std::min({out.size() - i, next_event - pos_, silent - erased_});
+    float* run = out.data() + i;
+    if (pos_ < tail_start) {
+      std::copy_n(cycle_src_.begin() + static_cast<std::ptrdiff_t>(pos_), n, run);
+    } else {
+      for (size_t k = 0; k < n; ++k) run[k] = cycle_sample(pos_ + k);
+    }
+    for (size_t k = 0; k < n && erased_ + k < overlap_; ++k) {
+      run[k] += join_offset_ * (1.0F - static_cast<float>(erased_ + k + 1) * overlap_step_);
+    }
+    if (erased_ + n > ten_ms_) {
+      // Appendix I: full level for 10 ms, then 20 % of it less per 10 ms.
+      for (size_t k = 0; k < n; ++k) {
+        run[k] *= std::min(1.0F, 1.0F - (static_cast<float>(erased_ + k) - static_cast<float>(ten_ms_)) * fade_step_);
+      }
+    }
+    i += n;
+    erased_ += n;
+    pos_ += n;
+    if (pos_ == tail_start) {
+      // Entering the cycle's tail: decide how far back the next pass starts (Appendix I: one period for
+      // the first 10 ms, two up to 20 ms, then three), so the tail fades toward exactly that sample.
+      tail_periods_ = std::min<size_t>(3, 1 + erased_ / ten_ms_);
+    } else if (pos_ == history_len_) {
+      pos_ = history_len_ - tail_periods_ * pitch_;
+    }
   }
-  if (erased_ >= ten_ms_) {
-    v *= 1.0F - static_cast<float>(erased_ - ten_ms_) / static_cast<float>((kSilentAfterTenMs - 1) * ten_ms_);
-  }
-  ++erased_;
-  ++pos_;
-  if (pos_ == history_len_ - overlap_) {
-    // Entering the cycle's tail: decide how far back the next pass starts (Appendix I: one period for
-    // the first 10 ms, two up to 20 ms, then three), so the tail fades toward exactly that sample.
-    tail_periods_ = std::min<size_t>(3, 1 + erased_ / ten_ms_);
-  } else if (pos_ == history_len_) {
-    pos_ = history_len_ - tail_periods_ * pitch_;
-  }
-  return v;
 }
 
 }  // namespace warmline::media

@@ -49,13 +49,15 @@ class PacketLossConcealer {
   // plus a quarter of it (390 samples, 48.75 ms). Sized here for kMaxRateHz.
   static constexpr size_t kMaxPitch = 120 * kMaxRateHz / 8000;
   static constexpr size_t kMaxHistory = 3 * kMaxPitch + kMaxPitch / 4;
+  static constexpr size_t kMaxCorrLen = 160 * kMaxRateHz / 8000;
+  static constexpr size_t kChunk = kMaxRateHz / 100;  // synthesis works in pieces of at most 10 ms
 
   void push_history(std::span<const int16_t> pcm);
   void start_erasure();
   size_t find_pitch() const;
-  size_t best_lag(const int16_t* target, size_t lo, size_t hi, size_t stride) const;
+  static size_t best_lag(const float* x, size_t target, size_t len, size_t lo, size_t hi);
   float cycle_sample(size_t pos) const;
-  float next_synthetic();
+  void synthesize(std::span<float> out);
   void begin_recovery();
 
   const uint32_t rate_hz_;
@@ -66,6 +68,7 @@ class PacketLossConcealer {
   const size_t ten_ms_;
   const size_t end_ola_step_;  // 4 ms: recovery cross-fade per 10 ms of erasure
   const size_t decimation_;    // coarse pitch search: every 2nd sample at 8 kHz (4 kHz equivalent)
+  const float fade_step_;      // gain lost per sample from 10 ms on: 1 / 50 ms
 
   // Output history, newest last: the valid part is [hist_end_ - history_len_, hist_end_). The second
   // half is slack so that most pushes are one copy, not a shift of the whole history.
@@ -76,6 +79,7 @@ class PacketLossConcealer {
   std::array<int16_t, kMaxHistory> cycle_src_{};
   size_t pitch_ = 0;
   size_t overlap_ = 0;       // a quarter period: the cross-fades inside the synthetic signal
+  float overlap_step_ = 0;   // 1 / (overlap_ + 1), the weight step of those cross-fades
   size_t pos_ = 0;           // next sample of cycle_src_ to play
   size_t tail_periods_ = 1;  // periods the next pass repeats; this pass's last overlap_ samples fade toward it
   float join_offset_ = 0;    // last real sample minus the cycle's own predecessor of its first sample
