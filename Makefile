@@ -35,7 +35,7 @@ clean:
 
 # AddressSanitizer + UBSan + LeakSanitizer build in ASAN_BUILD, then the unit and e2e tests; any failed
 # test or any sanitizer report (including one from a gateway an e2e test started) fails it. Not part of
-# `make test`: a cold build takes ~25 min on 2 cores (bench/README.md, "Sanitizer run").
+# `make test`: a cold build takes ~13 min on 2 cores, a warm run ~4 (bench/README.md, "Sanitizer run").
 ASAN_BUILD ?= build-asan
 
 test-asan: deps
