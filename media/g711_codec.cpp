@@ -3,7 +3,7 @@
 
 #include "media/codec_factories.hpp"
 #include "media/g711.hpp"
-#include "media/span_plc.hpp"
+#include "media/plc.hpp"
 
 namespace warmline::media::detail {
 namespace {
@@ -45,7 +45,7 @@ class G711Decoder final : public Decoder {
  private:
   const CodecInfo& info_;
   bool ulaw_;
-  SpanPlc plc_;
+  PacketLossConcealer plc_{8000};
 };
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <memory>
 
 #include "media/codec_factories.hpp"
-#include "media/span_plc.hpp"
+#include "media/plc.hpp"
 
+// spandsp.h pulls in libtiff; g722.h stands alone after telephony.h (its SPAN_DECLARE macros).
+#include <spandsp/telephony.h>
 #include <spandsp/g722.h>
 
 namespace warmline::media::detail {
@@ -47,8 +49,6 @@ class G722Decoder final : public Decoder {
     return {static_cast<size_t>(n), {}};
   }
   CodecResult conceal(std::span<int16_t> pcm) override {
-    // spandsp's concealer is tuned for 8 kHz pitch ranges; at 16 kHz it still repeats a (shorter)
-    // period and fades, which beats silence for short gaps.
     plc_.fillin(pcm);
     return {pcm.size(), {}};
   }
@@ -59,7 +59,7 @@ class G722Decoder final : public Decoder {
 
  private:
   g722_decode_state_t* state_;
-  SpanPlc plc_;
+  PacketLossConcealer plc_{16000};  // the Appendix I durations, scaled to 16 kHz
 };
 
 }  // namespace

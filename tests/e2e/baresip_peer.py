@@ -9,16 +9,27 @@ import json
 import socket
 import threading
 
-from harness import PEERS_DIR, free_port, free_port_range, wait_for
+from harness import PEERS_DIR, _bindable, free_port, free_port_range, wait_for
 
 _REPLACED = ("sip_listen", "rtp_ports", "ctrl_tcp_listen", "snd_path")
+
+
+def _sip_port():
+    """A port free for UDP and TCP whose successor is free for TCP too: baresip also opens its SIP/TLS
+    transport on sip_listen's port + 1, and fails to start ("Address already in use") when another
+    process holds that one."""
+    for _ in range(200):
+        port = free_port()
+        if port < 65535 and _bindable(socket.SOCK_STREAM, "127.0.0.1", port + 1):
+            return port
+    raise RuntimeError("no free port pair for baresip found")
 
 
 class Baresip:
     def __init__(self, case, name="baresip", user="bob", lifetime_s=150):
         self.case = case
         self.name = name
-        self.sip_port = free_port()  # baresip listens on UDP and TCP
+        self.sip_port = _sip_port()  # UDP and TCP, and TLS on the next port
         self.ctrl_port = free_port(kinds=(socket.SOCK_STREAM,))
         rtp_first, rtp_last = free_port_range(20)
         self.dir = case.workdir / name

@@ -12,6 +12,7 @@ Standard library only: the tests run under whatever `python3` ctest finds.
 import json
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -108,6 +109,11 @@ def free_port_range(count, host="127.0.0.1"):
 # Processes
 
 
+# What ASan, LSan and UBSan print (UBSan: "file:line:col: runtime error: ...").
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|:\d+:\d+: runtime error: |"
+                              r"SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer")
+
+
 class Process:
     """One child process we own: started in its own session, logs to files, stopped by PID."""
 
@@ -122,6 +128,7 @@ class Process:
                                       stderr=self._err, cwd=cwd or workdir, env=env,
                                       start_new_session=True)
         self.pid = self.popen.pid
+        self._sanitizer_checked = False
 
     def running(self):
         return self.popen.poll() is None
@@ -148,6 +155,26 @@ class Process:
                 self.popen.wait(timeout=grace)
         self._out.close()
         self._err.close()
+        self._check_sanitizer_reports()
+
+    def _check_sanitizer_reports(self):
+        """A sanitizer report on this process's stderr fails the test, even when the test itself
+        passed (a report at shutdown would otherwise go unseen). `make test-asan` sends ASan and LSan
+        reports to files of its own, but GCC's UBSan, linked beside ASan, writes to stderr regardless
+        of log_path: with $WARMLINE_SANITIZER_REPORTS set, the stderr is also copied there, where
+        scripts/test-asan.sh finds it."""
+        if self._sanitizer_checked or not self.stderr_path.exists():
+            return
+        self._sanitizer_checked = True
+        text = self.stderr_path.read_text(errors="replace")
+        if not SANITIZER_REPORT.search(text):
+            return
+        reports = os.environ.get("WARMLINE_SANITIZER_REPORTS")
+        if reports:
+            Path(reports).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.stderr_path, Path(reports) / f"{self.name}.{self.pid}.stderr")
+        raise AssertionError(f"sanitizer report on the stderr of {self.name} (pid {self.pid}):\n"
+                             + text[-4000:])
 
     def output(self):
         return self.stdout_path.read_text(errors="replace") + self.stderr_path.read_text(errors="replace")

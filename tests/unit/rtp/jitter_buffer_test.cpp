@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numbers>
 #include <vector>
 
 #include "media/g711.hpp"
@@ -162,6 +163,62 @@ TEST(JitterBuffer, LostPacketIsConcealedAndPlayoutContinues) {
   ASSERT_NE(it, outs.end());
   EXPECT_EQ((it - 1)->packet, 5);
   EXPECT_EQ((it + 1)->packet, 7);
+}
+
+// A tone through the buffer with one packet lost comes out continuous: the lost 20 ms are the tone,
+// concealed by the decoder's PLC (not silence), and neither end of the gap clicks.
+TEST(JitterBuffer, LostPacketOfAToneIsConcealedWithoutAClick) {
+  const media::CodecParams pcmu{.name = "PCMU", .clock_rate = 8000};
+  auto enc = media::make_encoder(pcmu);
+  auto dec = media::make_decoder(pcmu);
+  auto lossless = media::make_decoder(pcmu);  // what the stream sounds like with nothing lost
+  JitterBuffer jb({}, *dec);
+  constexpr uint32_t kPackets = 30, kLost = 12;
+  const auto t0 = Clock::time_point(1000s);
+  std::vector<int16_t> expected, out, pcm(160), decoded(160);
+  std::vector<FrameKind> kinds;
+  std::vector<uint8_t> payload(160);
+  for (uint32_t i = 0; i < kPackets + 3; ++i) {
+    if (i < kPackets) {
+      for (size_t s = 0; s < pcm.size(); ++s) {
+        pcm[s] = static_cast<int16_t>(std::lround(8000 * std::sin(2 * std::numbers::pi * 173 * (i * 160.0 + s) / 8000)));
+      }
+      ASSERT_TRUE(enc->encode(pcm, payload));
+      ASSERT_TRUE(lossless->decode(payload, decoded));
+      expected.insert(expected.end(), decoded.begin(), decoded.end());
+      if (i != kLost) {
+        jb.put({.ssrc = kSsrc, .sequence = static_cast<uint16_t>(i), .timestamp = 160 * i, .payload = payload,
+                .arrival = t0 + std::chrono::milliseconds(20 * i)});
+      }
+    }
+    media::Frame f;
+    kinds.push_back(jb.get(f));
+    out.insert(out.end(), f.samples().begin(), f.samples().end());
+  }
+  const auto first = static_cast<size_t>(std::find(kinds.begin(), kinds.end(), FrameKind::kDecoded) - kinds.begin());
+  ASSERT_LT(first + kPackets, kinds.size());
+  for (uint32_t i = 0; i < kPackets; ++i) {
+    EXPECT_EQ(kinds[first + i], i == kLost ? FrameKind::kConcealed : FrameKind::kDecoded) << "packet " << i;
+  }
+  const auto played = std::span(out).subspan(first * 160, kPackets * 160);
+  const auto gap = played.subspan(kLost * 160, 160);
+  const auto truth = std::span(expected).subspan(kLost * 160, 160);
+  double cross = 0, energy_gap = 0, energy_truth = 0;
+  for (size_t s = 0; s < 160; ++s) {
+    cross += static_cast<double>(gap[s]) * truth[s];
+    energy_gap += static_cast<double>(gap[s]) * gap[s];
+    energy_truth += static_cast<double>(truth[s]) * truth[s];
+  }
+  EXPECT_GT(cross / std::sqrt(energy_gap * energy_truth), 0.9);  // in phase with the tone
+  EXPECT_GT(energy_gap, 0.5 * energy_truth);                     // not silence, not faded yet
+  const auto max_step = [](std::span<const int16_t> x) {
+    int m = 0;
+    for (size_t s = 1; s < x.size(); ++s) m = std::max(m, std::abs(x[s] - x[s - 1]));
+    return m;
+  };
+  EXPECT_LE(max_step(played), max_step(expected) * 5 / 4);
+  // After the recovery cross-fade (8 ms after a 20 ms loss) the packets play exactly as sent.
+  EXPECT_TRUE(std::equal(played.begin() + (kLost + 1) * 160 + 64, played.end(), expected.begin() + (kLost + 1) * 160 + 64));
 }
 
 TEST(JitterBuffer, PacketArrivingAfterItsSlotIsLate) {
