@@ -168,11 +168,12 @@ sip::Message CallFixture::in_dialog(Caller& c, std::string_view method, InDialog
   learn_to_tag(c);
   const sip::Endpoint from = o.from.value_or(c.at);
   const uint32_t cseq = o.cseq ? *o.cseq : ++c.cseq;
+  const std::string to_tag = o.to_tag.value_or(c.to_tag);  // "": a request outside any dialog
   std::string head = std::string(method) + " sip:192.0.2.10:5060 SIP/2.0\n" + "Via: SIP/2.0/UDP " +
                      from.to_string() + ";branch=z9hG4bK-dlg" + std::to_string(next_branch_++) + "\n" +
                      "Max-Forwards: 70\n" + "From: <sip:+27115550123@carrier.example>;tag=" +
                      o.from_tag.value_or(c.from_tag) + "\n" + "To: <sip:" + c.number +
-                     "@192.0.2.10>;tag=" + o.to_tag.value_or(c.to_tag) + "\n" + "Call-ID: " + c.call_id + "\n" +
+                     "@192.0.2.10>" + (to_tag.empty() ? "" : ";tag=" + to_tag) + "\n" + "Call-ID: " + c.call_id + "\n" +
                      "CSeq: " + std::to_string(cseq) + " " + std::string(method) + "\n" +
                      "Contact: <sip:+27115550123@" + from.to_string() + ">\n";
   for (const auto& h : o.headers) head += h + "\n";
