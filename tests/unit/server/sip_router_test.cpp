@@ -1,0 +1,270 @@
+// The shard's SIP router: who may start a call (trunk ACL, draining, max_calls, loops), routing inside a
+// dialog by the full dialog id, the dialog's own source check (hijack attempts change nothing), CANCEL,
+// and a retransmitted 2xx to an INVITE we sent reaching its usage.
+#include "call_fixture.hpp"
+
+namespace warmline::server {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+struct SipRouterTest : CallFixture {};
+
+// ---------------------------------------------------------------------------------------------------
+// New calls
+
+TEST_F(SipRouterTest, InviteFromOutsideEveryTrunkIs403AndStartsNothing) {
+  Caller c = make_caller(kDemoNumber, kStranger);
+  invite(c);
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(403));
+  EXPECT_FALSE(c.agent);
+  EXPECT_FALSE(c.media);
+  EXPECT_EQ(router->active_calls(), 0u);
+  EXPECT_EQ(metrics.calls_rejected.load(), 1u);
+}
+
+TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
+  Caller c = make_caller("+27115550999");
+  invite(c);
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(404));
+  EXPECT_FALSE(c.agent);
+}
+
+TEST_F(SipRouterTest, DrainingAnswersInvitesAndOptions503WithRetryAfter) {
+  draining = true;
+  Caller c = make_caller();
+  invite(c);
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->header("Retry-After"), "7");
+  EXPECT_FALSE(c.agent);
+
+  Caller probe = make_caller();
+  deliver(in_dialog(probe, "OPTIONS", InDialog().our_tag("")), kTrunkPeer);
+  r = last_response(probe, "OPTIONS");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->header("Retry-After"), "7");
+}
+
+TEST_F(SipRouterTest, OptionsOutsideACallIs200WithAllow) {
+  Caller probe = make_caller();
+  deliver(in_dialog(probe, "OPTIONS", InDialog().our_tag("")), kTrunkPeer);
+  const sip::Message* r = last_response(probe, "OPTIONS");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 200);
+  EXPECT_EQ(r->header("Allow"), allow_header_value());
+}
+
+TEST_F(SipRouterTest, MaxCallsAnswers503WithRetryAfterUntilACallEnds) {
+  config.server.max_calls = 1;
+  Caller first = active_call();
+  Caller second = make_caller();
+  invite(second);
+  const sip::Message* r = last_response(second, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->header("Retry-After"), "7");
+  EXPECT_FALSE(second.agent);
+
+  send(first, "BYE");
+  EXPECT_EQ(node_calls.load(), 0);
+  Caller third = make_caller();
+  invite(third);
+  EXPECT_THAT(statuses(third, "INVITE"), ElementsAre(180));
+}
+
+TEST_F(SipRouterTest, ASecondInviteOfTheSameCallIdAndFromTagIs482) {
+  Caller c = make_caller();
+  invite(c);
+  Caller again = c;  // the same Call-ID and From tag, a new branch: a loop or a fork coming back
+  again.to_tag.clear();
+  invite(again);
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 482);
+  EXPECT_EQ(router->active_calls(), 1u);
+}
+
+TEST_F(SipRouterTest, ReferAndByeOutsideACallAreRefused) {
+  Caller c = make_caller();
+  deliver(in_dialog(c, "REFER", InDialog().our_tag("").header("Refer-To: <sip:+27115550999@x.example>")), kTrunkPeer);
+  deliver(in_dialog(c, "BYE", InDialog().our_tag("")), kTrunkPeer);
+  EXPECT_THAT(statuses(c, "REFER"), ElementsAre(403));
+  EXPECT_THAT(statuses(c, "BYE"), ElementsAre(481));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Inside a dialog: the full dialog id (RFC 3261 §12.2.2)
+
+TEST_F(SipRouterTest, AWrongToTagOrFromTagReachesNoDialog481AndCounts) {
+  Caller c = active_call();
+  send(c, "BYE", InDialog().our_tag("made-up"));
+  send(c, "BYE", InDialog().their_tag("made-up"));
+  EXPECT_THAT(statuses(c, "BYE"), ElementsAre(481, 481));
+  EXPECT_EQ(metrics.sip_dialog_rejected.load(), 2u);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_FALSE(c.agent->stop_reason());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Inside a dialog: only from the trunk the call came in on (docs/sip.md "Dialog security")
+
+TEST_F(SipRouterTest, ReInviteFromOutsideTheTrunkIs403AndLeavesTheMediaAlone) {
+  Caller c = active_call();
+  for (const sip::Endpoint& attacker : {kStranger, kOtherTrunk}) {
+    send(c, "INVITE", InDialog().source(attacker).seq(50).with_sdp(sdp("192.0.2.200", 50000)));
+    EXPECT_EQ(last_response(c, "INVITE")->status_code, 403) << attacker.to_string();
+  }
+  EXPECT_TRUE(c.media->remotes.empty()) << "RTP was re-pointed at the attacker";
+  EXPECT_EQ(metrics.sip_dialog_rejected.load(), 2u);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+}
+
+TEST_F(SipRouterTest, ByeFromOutsideTheTrunkIs403AndTheCallGoesOn) {
+  Caller c = active_call();
+  send(c, "BYE", InDialog().source(kOtherTrunk));
+  EXPECT_THAT(statuses(c, "BYE"), ElementsAre(403));
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_FALSE(c.agent->stop_reason());
+  EXPECT_FALSE(c.media->closed);
+}
+
+TEST_F(SipRouterTest, AHighCSeqFromOutsideTheTrunkDoesNotBlockTheCallersNextRequest) {
+  Caller c = active_call();
+  send(c, "INFO", InDialog().source(kStranger).seq(100000));
+  send(c, "INFO");  // the caller's own next CSeq (2)
+  EXPECT_THAT(statuses(c, "INFO"), ElementsAre(403, 200));
+  send(c, "BYE");
+  EXPECT_THAT(statuses(c, "BYE"), ElementsAre(200));
+  EXPECT_THAT(c.agent->stop_reason(), Optional(std::string("caller_hangup")));
+}
+
+// Expected behaviour 3: the ACK is not answered, but a foreign one must not count as the caller's.
+TEST_F(SipRouterTest, AnAckFromOutsideTheTrunkDoesNotStopThe2xxRetransmission) {
+  Caller c = make_caller();
+  invite(c);
+  c.agent->open();
+  ack(c, {}, kStranger);
+  EXPECT_EQ(call(c)->state(), CallState::kAnswered);
+  const size_t oks = statuses(c, "INVITE").size();
+  advance(2s);
+  EXPECT_GT(statuses(c, "INVITE").size(), oks) << "the hijacker's ACK stopped our 200's retransmission";
+  ack(c);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_TRUE(requests(c, "BYE").empty());
+}
+
+TEST_F(SipRouterTest, WithOnlyAForeignAckTheCallEndsAtTheAckTimeout) {
+  Caller c = make_caller();
+  invite(c);
+  c.agent->open();
+  ack(c, {}, kOtherTrunk);
+  advance(33s);
+  EXPECT_EQ(requests(c, "BYE").size(), 1u) << "no ACK from the caller: the session ends (§13.3.1.4)";
+  EXPECT_THAT(c.agent->stop_reason(), Optional(std::string("no_ack")));
+}
+
+TEST_F(SipRouterTest, AForeignAckCarryingAnAnswerDoesNotMoveALateOffersMedia) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().no_sdp());
+  c.agent->open();
+  ack(c, sdp("192.0.2.200", 50000), kStranger);
+  EXPECT_TRUE(c.media->remotes.empty());
+  EXPECT_FALSE(c.media->started);
+  ack(c, sdp("203.0.113.5", 40002));
+  ASSERT_EQ(c.media->remotes.size(), 1u);
+  EXPECT_EQ(c.media->remotes[0].address().to_string(), "203.0.113.5");
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CANCEL
+
+TEST_F(SipRouterTest, CancelWhileRingingAnswers200And487AndEndsTheCall) {
+  Caller c = make_caller();
+  invite(c);
+  cancel(c);
+  EXPECT_THAT(statuses(c, "CANCEL"), ElementsAre(200));
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(180, 487));
+  EXPECT_THAT(c.agent->stop_reason(), Optional(std::string("caller_cancelled")));
+  EXPECT_EQ(router->active_calls(), 0u);
+  EXPECT_TRUE(requests(c, "BYE").empty());
+}
+
+// docs/sip.md: "A CANCEL from outside the trunk does not cancel the call."
+TEST_F(SipRouterTest, CancelFromOutsideTheTrunkDoesNotEndTheCall) {
+  Caller c = make_caller();
+  invite(c);
+  cancel(c, kStranger);
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(180)) << "the INVITE was cancelled by a stranger";
+  ASSERT_TRUE(call(c));
+  EXPECT_EQ(call(c)->state(), CallState::kRinging);
+  c.agent->open();
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(180, 200));
+}
+
+TEST_F(SipRouterTest, CancelAfterThe200ChangesNothing) {
+  Caller c = make_caller();
+  invite(c);
+  c.agent->open();
+  cancel(c);
+  ack(c);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(180, 200));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A retransmitted 2xx to an INVITE we sent (RFC 6026 §8.4) reaches the usage that owns the dialog.
+// No real outbound usage exists yet (no legs b): a recording one stands in.
+
+struct RecordingUsage final : sip::DialogUsage {
+  void on_request(sip::ServerTransaction&, const sip::Message&) override {}
+  void on_ack(const sip::Message&, const sip::Endpoint&) override {}
+  void on_cancel(sip::ServerTransaction&, const sip::Message&, const sip::Endpoint&) override {}
+  void on_ack_timeout() override {}
+  void on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) override {
+    retransmissions.push_back(response.status_code);
+    sources.push_back(from);
+  }
+  std::vector<int> retransmissions;
+  std::vector<sip::Endpoint> sources;
+};
+
+TEST_F(SipRouterTest, ARetransmitted2xxToOurInviteReachesTheOwningUsage) {
+  sip::Message inv = parse(
+      "INVITE sip:101@203.0.113.5:5060 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ours1\n"
+      "Max-Forwards: 70\n"
+      "From: <sip:warmline@192.0.2.10>;tag=our-tag\n"
+      "To: <sip:101@203.0.113.5>\n"
+      "Call-ID: out-1@192.0.2.10\n"
+      "CSeq: 1 INVITE\n"
+      "Contact: <sip:192.0.2.10:5060>",
+      "application/sdp", sdp("192.0.2.10", 40100));
+  std::vector<int> finals;
+  layer.send_request(inv, kTrunkPeer, [&](const sip::Message& r) { finals.push_back(r.status_code); });
+  RecordingUsage usage;
+  ASSERT_TRUE(dialogs.add(sip::DialogId{"out-1@192.0.2.10", "our-tag", "their-tag"}, &usage));
+
+  sip::Message ok = sip::make_response(transport.last().message, 200, "OK");
+  ok.to.set_tag("their-tag");
+  deliver(ok, kTrunkPeer);
+  EXPECT_THAT(finals, ElementsAre(200)) << "the first 2xx goes to the transaction's handler";
+  EXPECT_TRUE(usage.retransmissions.empty());
+
+  deliver(ok, kTrunkPeer);  // inside Timer M: through the transaction (RFC 6026 Accepted state)
+  EXPECT_THAT(usage.retransmissions, ElementsAre(200));
+  advance(33s);
+  deliver(ok, kTrunkPeer);  // after Timer M: a stray response
+  EXPECT_THAT(usage.retransmissions, ElementsAre(200, 200));
+  ASSERT_FALSE(usage.sources.empty());
+  EXPECT_EQ(usage.sources.back(), kTrunkPeer);
+  EXPECT_THAT(finals, ElementsAre(200));
+  dialogs.remove(sip::DialogId{"out-1@192.0.2.10", "our-tag", "their-tag"}, &usage);
+}
+
+}  // namespace
+}  // namespace warmline::server
