@@ -303,6 +303,9 @@ void Leg::on_ack_timeout() {
   if (bye_on_ack_) return send_deferred_bye();  // §15: the server transaction timed out; BYE now
   if (state_ != State::kAnswered) return;
   spdlog::warn("leg {}: no ACK for our 200 OK", dialog_.call_id);
+  // §13.3.1.4: "the dialog is confirmed, but the session SHOULD be terminated ... with a BYE": the
+  // hang-up this leads to sends its BYE now, with no ACK left to wait for.
+  state_ = State::kConfirmed;
   observer_.on_leg_failed(*this, "no_ack");
 }
 

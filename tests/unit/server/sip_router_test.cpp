@@ -222,7 +222,7 @@ TEST_F(SipRouterTest, CancelAfterThe200ChangesNothing) {
 
 struct RecordingUsage final : sip::DialogUsage {
   void on_request(sip::ServerTransaction&, const sip::Message&) override {}
-  void on_ack(const sip::Message&, const sip::Endpoint&) override {}
+  bool on_ack(const sip::Message&, const sip::Endpoint&) override { return true; }
   void on_cancel(sip::ServerTransaction&, const sip::Message&, const sip::Endpoint&) override {}
   void on_ack_timeout() override {}
   void on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) override {
