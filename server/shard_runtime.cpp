@@ -41,15 +41,8 @@ bool ShardRuntime::start() {
   }
   // The layer delivers to the router, which needs the context, which needs the layer: the layer's
   // handlers forward to the router's, filled in below (nothing arrives before start() returns).
-  sip::TransactionHandlers h;
-  h.on_request = [this](sip::ServerTransaction& tx, const sip::Message& m) { routed_.on_request(tx, m); };
-  h.on_ack = [this](const sip::Message& ack, const sip::Endpoint& from) { return routed_.on_ack(ack, from); };
-  h.on_cancel = [this](sip::ServerTransaction& tx, const sip::Message& m, const sip::Endpoint& from) {
-    routed_.on_cancel(tx, m, from);
-  };
-  h.on_stray_response = [this](const sip::Message& r, const sip::Endpoint& from) { routed_.on_stray_response(r, from); };
-  h.on_ack_timeout = [this](const sip::Message& i, const sip::Message& r) { routed_.on_ack_timeout(i, r); };
-  layer_ = std::make_unique<sip::TransactionLayer>(*transport_, timers_, std::move(h));
+  layer_ = std::make_unique<sip::TransactionLayer>(*transport_, timers_,
+                                                   sip::TransactionHandlers::forwarding_to(routed_));
 
   boost::asio::io_context& io = shard_.io();
   ctx_ = std::make_unique<CallContext>(CallContext{

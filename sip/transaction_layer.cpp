@@ -64,6 +64,16 @@ TransactionLayer::~TransactionLayer() {
   servers_.clear();
 }
 
+TransactionHandlers TransactionHandlers::forwarding_to(const TransactionHandlers& t) {
+  TransactionHandlers h;
+  h.on_request = [&t](ServerTransaction& tx, const Message& m) { t.on_request(tx, m); };
+  h.on_ack = [&t](const Message& ack, const Endpoint& from) { return t.on_ack(ack, from); };
+  h.on_cancel = [&t](ServerTransaction& tx, const Message& m, const Endpoint& from) { t.on_cancel(tx, m, from); };
+  h.on_stray_response = [&t](const Message& r, const Endpoint& from) { t.on_stray_response(r, from); };
+  h.on_ack_timeout = [&t](const Message& i, const Message& r) { t.on_ack_timeout(i, r); };
+  return h;
+}
+
 void TransactionLayer::receive(Message&& message, const Endpoint& from) {
   Guard guard(*this);
   if (message.vias.empty()) return;  // unmatchable and unanswerable (§8.2.6.2 needs the Via)

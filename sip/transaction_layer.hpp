@@ -69,6 +69,10 @@ struct TransactionHandlers {
   std::function<void(const Message& response, const Endpoint& from)> on_stray_response{};
   // No ACK came for a 2xx within 64*T1 (§13.3.1.4): the TU should end the dialog with BYE.
   std::function<void(const Message& invite, const Message& response)> on_ack_timeout{};
+
+  // Handlers that call `target`'s at the time of each event: for a layer built before the TU whose
+  // handlers need the layer (fill `target` in afterwards; it must outlive the layer).
+  static TransactionHandlers forwarding_to(const TransactionHandlers& target);
 };
 
 class TransactionLayer {

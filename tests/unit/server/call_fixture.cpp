@@ -59,15 +59,7 @@ CallFixture::~CallFixture() { router.reset(); }
 
 sip::TransactionHandlers CallFixture::forwarders() {
   // The layer exists before the router (the router's context needs the layer), as in ShardRuntime.
-  sip::TransactionHandlers h;
-  h.on_request = [this](sip::ServerTransaction& tx, const sip::Message& m) { routed.on_request(tx, m); };
-  h.on_ack = [this](const sip::Message& ack, const sip::Endpoint& from) { return routed.on_ack(ack, from); };
-  h.on_cancel = [this](sip::ServerTransaction& tx, const sip::Message& m, const sip::Endpoint& from) {
-    routed.on_cancel(tx, m, from);
-  };
-  h.on_stray_response = [this](const sip::Message& r, const sip::Endpoint& from) { routed.on_stray_response(r, from); };
-  h.on_ack_timeout = [this](const sip::Message& i, const sip::Message& r) { routed.on_ack_timeout(i, r); };
-  return h;
+  return sip::TransactionHandlers::forwarding_to(routed);
 }
 
 sip::Message CallFixture::parse(std::string head, std::string_view content_type, std::string_view body) {
