@@ -240,7 +240,8 @@ void read_server(Section& s, ServerConfig& out) {
     if (auto e = config_detail::parse_port_range(text, out.rtp_ports); !e.empty()) s.problems().add_at(s.path("rtp_ports"), e);
   }
   s.integer("shards", out.shards, 0, 1024);
-  if (s.string("cdr", out.cdr) && out.cdr.empty()) s.problems().add_at(s.path("cdr"), "must not be empty");
+  if (s.string("cdr", out.cdr))  // reserved for the call records that come with outbound legs
+    s.problems().add_at(s.path("cdr"), unavailable("writing call records", "remove the key"));
   s.integer("drain_timeout_s", out.drain_timeout_s, 0, 86400);
   std::string level;
   if (s.string("log_level", level)) {

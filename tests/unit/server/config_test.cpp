@@ -65,7 +65,6 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(c.server.rtp_ports.first, 30000);
   EXPECT_EQ(c.server.rtp_ports.last, 30999);
   EXPECT_EQ(c.server.shards, 4u);
-  EXPECT_EQ(c.server.cdr, "/var/lib/warmline/cdr.sqlite");
   EXPECT_EQ(c.server.drain_timeout_s, 120u);
   EXPECT_EQ(c.server.log_level, "debug");
   EXPECT_EQ(c.server.max_calls, 200u);
@@ -165,16 +164,17 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
   const std::vector<std::string> expected = {
       "4 server.sip_listen[1]: not available in this build: listening on more than one address is not "
       "implemented yet; keep one",
-      "7 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
+      "5 server.cdr: not available in this build: writing call records is not implemented yet; remove the key",
+      "8 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
       "leave it empty",
-      "12 trunk[0].username: not available in this build: digest authentication is not implemented yet; "
+      "13 trunk[0].username: not available in this build: digest authentication is not implemented yet; "
       "remove username and password",
-      "14 trunk[0].register: not available in this build: registration (REGISTER) is not implemented yet; "
+      "15 trunk[0].register: not available in this build: registration (REGISTER) is not implemented yet; "
       "set it to false",
-      "18 trunk[1].password: not available in this build: digest authentication is not implemented yet; "
+      "19 trunk[1].password: not available in this build: digest authentication is not implemented yet; "
       "remove username and password",
-      "22 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
-      "23 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
+      "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
+      "24 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
       "yet; use \"warmline\"",
   };
   std::vector<std::string> actual;
@@ -187,7 +187,7 @@ TEST(ConfigTest, CheckConfigRefusesTwilioWithExit2) {
   std::ostringstream out, err;
   EXPECT_EQ(check_config_command(path, out, err), 2);
   EXPECT_EQ(out.str(), "");
-  EXPECT_THAT(err.str(), HasSubstr(path + ":23: agent[0].protocol: 'twilio' is not available in this build: "
+  EXPECT_THAT(err.str(), HasSubstr(path + ":24: agent[0].protocol: 'twilio' is not available in this build: "
                                           "the Twilio dialect is not implemented yet; use \"warmline\"\n"));
 }
 
