@@ -196,6 +196,13 @@ bool RtpSession::send_audio(std::span<const uint8_t> payload, uint32_t samples) 
   return true;
 }
 
+bool RtpSession::relay_audio(std::span<const uint8_t> payload, uint32_t advance, bool marker) {
+  send_ts_ += advance;
+  const bool sent = send_packet(options_.payload_type, send_marker_ || marker, send_ts_, payload);
+  if (sent) send_marker_ = false;
+  return sent;
+}
+
 bool RtpSession::send_event(std::span<const uint8_t> payload, bool marker, uint32_t event_timestamp) {
   if (!options_.telephone_event_pt) return false;
   return send_packet(*options_.telephone_event_pt, marker, event_timestamp, payload);

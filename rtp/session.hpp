@@ -79,6 +79,11 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   // False when closed, no remote is known yet, the payload does not fit one datagram, or the send
   // failed (counted in send_dropped).
   bool send_audio(std::span<const uint8_t> payload, uint32_t samples);
+  // A packet relayed from another stream (a bridge of two legs with one codec): the timestamp first
+  // advances by `advance` (the source's own step since its previous packet, 0 for the first one after
+  // audio of our own, which already stepped past itself) and the packet goes out with it. `marker`
+  // passes the source's talkspurt start on. After the last relayed packet, skip() its duration.
+  bool relay_audio(std::span<const uint8_t> payload, uint32_t advance, bool marker);
   // One RFC 4733 telephone-event packet (the negotiated pt). Every packet of one key press carries the
   // timestamp of its start (§2.5.1.2) and the next sequence number; the audio clock is not advanced
   // here — the caller skip()s the time the event covers. False without a negotiated pt.

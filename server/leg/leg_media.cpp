@@ -35,7 +35,10 @@ LegMedia::LegMedia(LegMediaOptions options, LegMediaHandlers handlers)
       scratch_(*options_.scratch),
       playout_(playout_options(pcm_rate_of(options_), handlers_)) {}
 
-LegMedia::~LegMedia() { close(); }
+LegMedia::~LegMedia() {
+  unlink();
+  close();
+}
 
 std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOptions options,
                                            LegMediaHandlers handlers, std::error_code& ec) {
@@ -68,7 +71,9 @@ std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOp
   ro.random_seed = o.random_seed;
   ro.on_packet = [self](const rtp::RtpPacketView& p) { self->on_rtp(p); };
   ro.on_dtmf = [self](char digit, uint32_t ms) {
-    if (self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);
+    const char digits[1] = {digit};
+    if (self->peer_) self->peer_->send_dtmf(std::string_view(digits, 1));  // across the bridge
+    else if (self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);
   };
   m->rtp_ = rtp::RtpSession::open(io, std::move(ro), ec);
   if (!m->rtp_) return nullptr;
@@ -89,9 +94,12 @@ void LegMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(
 
 void LegMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
-  if (packet.payload_type != options_.payload_type || !handlers_.on_caller_audio) return;
+  if (packet.payload_type != options_.payload_type) return;
+  if (relay_) return peer_->relay_in(packet);
+  if (!peer_ && !handlers_.on_caller_audio) return;
   auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_in));
   if (!decoded || decoded.size == 0) return;
+  if (peer_) return peer_->pcm_in(std::span<const int16_t>(scratch_.pcm_in.data(), decoded.size));
   size_t n = up_->process(std::span<const int16_t>(scratch_.pcm_in.data(), decoded.size), std::span<int16_t>(scratch_.pcm_agent));
   if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
 }
@@ -160,6 +168,10 @@ void LegMedia::send_frame(std::span<const int16_t> pcm) {
 bool LegMedia::send_dtmf(std::string_view digits) {
   if (!rtp_->has_telephone_event() || digits.size() > kMaxDtmf - dtmf_count_) return false;
   for (char d : digits) dtmf_queue_[(dtmf_head_ + dtmf_count_++) % kMaxDtmf] = d;
+  if (relay_started_) {  // the events start after the last relayed packet, on the ticks' clock
+    rtp_->skip(relay_step_ ? relay_step_ : options_.clock_rate * kTickMs / 1000);
+    relay_started_ = false;
+  }
   return true;
 }
 
@@ -186,9 +198,71 @@ bool LegMedia::tick_dtmf() {
   return true;
 }
 
+void LegMedia::bridge_to(MediaSession* peer) {
+  unlink();
+  // A bridge joins two legs with sockets; the in-memory sessions of unit tests never meet one.
+  if (auto* other = dynamic_cast<LegMedia*>(peer); other && other != this) {
+    other->unlink();
+    link(other);
+    other->link(this);
+  }
+}
+
+void LegMedia::link(LegMedia* peer) {
+  peer_ = peer;
+  relay_ = options_.clock_rate == peer->options_.clock_rate &&
+           media::find_codec(options_.codec_name, options_.clock_rate) ==
+               media::find_codec(peer->options_.codec_name, peer->options_.clock_rate);
+  from_peer_.reset();
+  if (!relay_)
+    from_peer_ = media::Resampler::create({.in_rate_hz = peer->encoder_->pcm_rate_hz(), .out_rate_hz = encoder_->pcm_rate_hz()});
+  relay_started_ = false;
+  ringback_on_ = false;
+  playout_.clear();  // the agent's audio left in the buffer is not for the other party
+}
+
+void LegMedia::unlink() {
+  if (!peer_) return;
+  LegMedia* peer = peer_;
+  peer_ = nullptr;
+  // Our own audio resumes after the last relayed packet's time.
+  if (relay_started_) rtp_->skip(relay_step_ ? relay_step_ : options_.clock_rate * kTickMs / 1000);
+  relay_ = false;
+  relay_started_ = false;
+  if (peer->peer_ == this) peer->unlink();
+}
+
+void LegMedia::relay_in(const rtp::RtpPacketView& packet) {
+  // Our own DTMF (the other leg's key presses) owns the stream's time while it plays.
+  if (dtmf_busy()) {
+    relay_started_ = false;
+    return;
+  }
+  uint32_t advance = 0;
+  if (relay_started_) {
+    const uint32_t step = packet.timestamp - relay_in_ts_;
+    // A source timestamp that jumps back or by more than a second is a new stream (a re-INVITE, a
+    // new SSRC): keep our own time going instead of following it.
+    advance = step <= options_.clock_rate ? step : relay_step_;
+    if (step <= options_.clock_rate && step > 0) relay_step_ = step;
+  }
+  if (rtp_->relay_audio(packet.payload, advance, packet.marker || !relay_started_)) relay_started_ = true;
+  relay_in_ts_ = packet.timestamp;
+}
+
+void LegMedia::pcm_in(std::span<const int16_t> pcm) {
+  size_t n = from_peer_->process(pcm, std::span<int16_t>(scratch_.pcm_out));
+  playout_.push(std::span<const int16_t>(scratch_.pcm_out.data(), n));
+}
+
 void LegMedia::on_media_tick(uint64_t) {
   if (tick_dtmf()) return;
-  if (ringback_on_) {
+  if (relay_) {
+    // The other leg's packets go out as they arrive. Time only passes here while they do not come
+    // (a silent source, DTX): the next relayed packet then starts a talkspurt.
+    return;
+  }
+  if (ringback_on_ && !peer_) {
     ringback_->read(tone_frame_);
     send_frame(tone_frame_.samples());
     return;

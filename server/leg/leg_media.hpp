@@ -92,6 +92,12 @@ class MediaSession : public media::MediaClock::Participant {
   virtual bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
                          std::optional<uint8_t> telephone_event_pt) = 0;
   virtual uint64_t agent_samples_dropped() const = 0;
+  // Bridges this leg's media with another leg's (both ways; nullptr ends the bridge, both ways). While
+  // bridged, each leg's incoming audio goes to the other leg instead of the agent: relayed packet for
+  // packet when both use the same codec and clock rate (no decoding: the common case), else decoded,
+  // resampled and played out on the other leg's ticks. DTMF from one leg is sent to the other as
+  // RFC 4733 events. The agent's audio and the ringback are not played to a bridged leg.
+  virtual void bridge_to(MediaSession* peer) = 0;
 };
 
 using MediaFactory = std::function<std::unique_ptr<MediaSession>(LegMediaOptions, LegMediaHandlers, std::error_code&)>;
@@ -125,6 +131,10 @@ class LegMedia final : public MediaSession {
   bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
                  std::optional<uint8_t> telephone_event_pt) override;
 
+  void bridge_to(MediaSession* peer) override;
+  bool bridged() const { return peer_ != nullptr; }
+  bool relaying() const { return relay_; }  // bridged with the same codec: no decoding
+
   void on_media_tick(uint64_t tick) override;
   const rtp::RtpStats& rtp_stats() const;
   uint64_t agent_samples_dropped() const override { return playout_.dropped_samples(); }
@@ -134,6 +144,11 @@ class LegMedia final : public MediaSession {
   void on_rtp(const rtp::RtpPacketView& packet);
   void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
   bool tick_dtmf();  // true when this tick went to DTMF (an event packet or the pause after one)
+  bool dtmf_busy() const { return dtmf_.active() || dtmf_gap_ > 0 || dtmf_count_ > 0; }
+  void link(LegMedia* peer);
+  void unlink();
+  void relay_in(const rtp::RtpPacketView& packet);  // the peer's packet, in our codec
+  void pcm_in(std::span<const int16_t> pcm);         // the peer's decoded audio, at its PCM rate
 
   static constexpr size_t kMaxPcm = MediaScratch::kMaxPcm;
 
@@ -162,6 +177,14 @@ class LegMedia final : public MediaSession {
   size_t dtmf_count_ = 0;
   uint32_t dtmf_ts_ = 0;
   int dtmf_gap_ = 0;
+
+  // The bridge (both legs point at each other while it lasts).
+  LegMedia* peer_ = nullptr;
+  bool relay_ = false;
+  std::optional<media::Resampler> from_peer_;  // transcoding: the peer's PCM rate -> ours
+  bool relay_started_ = false;  // a relayed packet has gone out since the last audio of our own
+  uint32_t relay_in_ts_ = 0;    // the source timestamp of the last packet relayed
+  uint32_t relay_step_ = 0;     // its step from the one before (the packet duration, for the end)
 };
 
 }  // namespace warmline::server

@@ -44,6 +44,7 @@ struct MediaLog {
   size_t queued_samples = 0;     // agent audio waiting to be played to the caller
   size_t clears = 0;
   std::string dtmf_sent;         // digits the agent had sent to the caller (RFC 4733)
+  MediaSession* bridged_to = nullptr;  // the other leg's media while bridged
   FakeMediaSession* session = nullptr;  // null once the leg destroyed it
 
   // The queued agent audio has played: the call hears on_playout_drained, as after a media tick.
@@ -88,6 +89,7 @@ class FakeMediaSession final : public MediaSession {
     return true;
   }
   uint64_t agent_samples_dropped() const override { return 0; }
+  void bridge_to(MediaSession* peer) override { log_->bridged_to = peer; }
   void on_media_tick(uint64_t) override {}
 
   LegMediaHandlers& handlers() { return handlers_; }
