@@ -9,6 +9,15 @@ namespace {
 // A quoted-string can carry any octet but CR and LF (quoted-pair, RFC 3261 §25.1).
 bool quotable(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
 
+// RFC 7616 cnonces are often base64 ('/', '+', '='), so not a token; but only visible ASCII that needs
+// no escaping, so what we hash is exactly what the peer reads.
+bool plain_cnonce(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return false;
+  return true;
+}
+
 // Appends `name="value"`, escaping what qdtext cannot hold: '"', '\' and control characters become
 // quoted-pairs, so the peer unquotes exactly the bytes we hashed.
 void append_quoted(std::string& out, std::string_view name, std::string_view value) {
@@ -33,11 +42,9 @@ void append_bare(std::string& out, std::string_view name, std::string_view value
 BuiltAuthorization build_authorization(const DigestChallenge& challenge, const DigestCredentials& credentials,
                                        const AuthorizationInput& input) {
   const bool with_qop = challenge.qop != Qop::kNone;
-  // The cnonce is sent quoted but we also require a token, so nothing about it needs escaping and
-  // it cannot smuggle a separator into the hash input.
   if (!quotable(credentials.username) || !quotable(challenge.realm) || !quotable(challenge.nonce) ||
       !quotable(challenge.opaque.value_or("")) || !grammar::is_token(input.method) || input.uri.empty() ||
-      !quotable(input.uri) || (with_qop && !grammar::is_token(input.cnonce)))
+      !quotable(input.uri) || (with_qop && !plain_cnonce(input.cnonce)))
     return {{}, DigestError::kInvalidInput};
 
   DigestInput in{

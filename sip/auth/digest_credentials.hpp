@@ -38,8 +38,9 @@ struct BuiltAuthorization {
 //   cnonce="…", opaque="…", qop=auth, nc=00000001, userhash=true
 // cnonce/qop/nc only when the challenge has a qop; opaque only when it had one; userhash=true (and
 // username = H(username ":" realm)) only when the challenge asked for it. Quoted values are escaped
-// (`"` and `\`). kInvalidInput when a value cannot be sent at all (CR or LF in the username, URI or
-// cnonce; a method that is not a token; an empty URI; a cnonce that is not a plain token).
+// (`"` and `\`). kInvalidInput when a value cannot be sent at all: CR or LF in the username, realm,
+// nonce, opaque or URI; a method that is not a token; an empty URI; a cnonce that is empty or not
+// visible ASCII without '"' and '\'.
 BuiltAuthorization build_authorization(const DigestChallenge& challenge, const DigestCredentials& credentials,
                                        const AuthorizationInput& input);
 
