@@ -67,7 +67,10 @@ ChallengeParse interpret_digest_challenge(const AuthElement& element);
 
 // The challenge to answer in a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) response: over
 // every header line of that name and every challenge in each, the usable Digest challenge with the
-// strongest algorithm (RFC 7616 §3.7), the first listed on a tie. `realm` non-empty keeps only that
+// strongest algorithm (RFC 7616 §3.7), the first listed on a tie. RFC 8760 §2.4 would take the topmost
+// supported one "unless a local policy dictates otherwise"; strongest-first is that local policy,
+// because challenges are not integrity-protected and whoever can reorder them on the path could
+// otherwise make us answer with MD5 (the downgrade of RFC 8760 §3). `realm` non-empty keeps only that
 // realm's challenges (kRealmMismatch when the others were usable). A header line that does not parse
 // is skipped if another line has a usable challenge. When none is usable, the error says why, most
 // specific first: kRealmMismatch, then the first per-challenge error (kUnsupportedAlgorithm, ...),

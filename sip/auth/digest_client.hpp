@@ -9,9 +9,9 @@
 //   2. On success, build the retry (RFC 3261 §22.2, §8.1.3.5): a copy of the request with the
 //      returned header put in by `set_authorization()`, the CSeq number incremented (inside a dialog:
 //      the dialog's next local CSeq), a new Via branch (it is a new transaction), and the same
-//      Call-ID, From (tag included), To and Request-URI. A retried INVITE that gets a 2xx is
-//      acknowledged with the same credentials (§22.1); CANCEL and the ACK of a non-2xx are never
-//      challenged and carry none.
+//      Call-ID, From (tag included), To and Request-URI. The ACK of a 2xx to a retried INVITE
+//      carries the INVITE's credentials (§13.2.2.4); CANCEL and the ACK of a non-2xx are never
+//      challenged (§22.1) and need no answer from here.
 //   3. On error, stop: every DigestError means "do not send it again" (the transfer result is
 //      `rejected`). The usual ones: kCredentialsRejected (challenged again for our realm after we
 //      answered, without stale=true), kStaleRepeated (stale=true again on the nonce of our one stale

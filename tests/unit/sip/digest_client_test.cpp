@@ -2,6 +2,7 @@
 // the wire, nc per nonce, one stale retry, and the refusals that keep a caller from looping.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "digest_test_util.hpp"
