@@ -12,7 +12,7 @@ CdrWriter::CdrWriter(std::unique_ptr<CdrStore> store, CdrMetrics& metrics, CdrWr
 CdrWriter::~CdrWriter() { stop(); }
 
 void CdrWriter::submit(CallRecord&& record) {
-  bool wake = false, log_overflow = false, stopped = false;
+  bool queued = false, wake = false, log_overflow = false, stopped = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
@@ -22,13 +22,12 @@ void CdrWriter::submit(CallRecord&& record) {
       overflowing_ = true;
     } else {
       queue_.push_back(std::move(record));
+      queued = true;
       wake = queue_.size() == 1;  // the writer sleeps only on an empty queue
     }
   }
-  if (wake) {
-    wake_.notify_one();
-    return;
-  }
+  if (wake) wake_.notify_one();
+  if (queued) return;
   metrics_.dropped.fetch_add(1, std::memory_order_relaxed);
   if (log_overflow)
     spdlog::error("call records: {} records wait to be written (the disk is too slow or stuck); records are "
