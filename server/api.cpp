@@ -109,6 +109,11 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
   metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);
   metric("warmline_draining", "gauge", "1 while the node drains.", ctx.draining.load() ? 1 : 0);
+  metric("warmline_cdr_written_total", "counter", "Call records committed to the CDR database.",
+         ctx.cdr ? ctx.cdr->written.load(std::memory_order_relaxed) : 0);
+  metric("warmline_cdr_dropped_total", "counter",
+         "Call records lost: the writer's queue was full, or the database refused the write.",
+         ctx.cdr ? ctx.cdr->dropped.load(std::memory_order_relaxed) : 0);
   return out;
 }
 

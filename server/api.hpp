@@ -22,6 +22,7 @@ struct ApiContext {
   const std::atomic<bool>& draining;
   std::function<void()> begin_drain;
   std::function<bool()> resume;  // false: the node is exiting and cannot resume
+  const CdrMetrics* cdr = nullptr;  // the CDR writer's counters (zero when records are off)
 };
 
 HttpRouter make_api_router(ApiContext ctx);

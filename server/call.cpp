@@ -45,7 +45,11 @@ std::string_view to_string(CallState state) {
 Call::Call(CallContext& ctx, const AgentConfig& agent, std::string id)
     : ctx_(ctx), agent_config_(agent), id_(std::move(id)) {}
 
-Call::~Call() = default;
+// A call that never ended (the shard stops with it still up) is recorded as ended by the shutdown.
+Call::~Call() {
+  if (!recorded_ && transfer_running()) transfer_records_.push_back(transfer_->record());  // no end yet
+  send_record("shutdown");
+}
 
 void Call::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 
@@ -211,6 +215,7 @@ void Call::report_transfer(const TransferUpdate& update) {
 void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(update); }
 
 void Call::on_transfer_finished(const TransferUpdate& update) {
+  transfer_records_.push_back(transfer_->record());
   ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
   report_transfer(update);
   // The caller hung up, or we did (API, agent): the call's own ending says the rest (the stop reason,
@@ -250,10 +255,13 @@ void Call::hangup(std::string_view reason) {
 void Call::finish(std::string_view stop_reason) {
   if (state_ == CallState::kEnded) return;
   state_ = CallState::kEnded;
+  const bool transfer_unfinished = transfer_running();
   if (transfer_) transfer_->abort();
+  if (transfer_unfinished) transfer_records_.push_back(transfer_->record());
   bridge_.set(MixPlan::ended());
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();
   spdlog::info("call {}: ended ({})", id_, stop_reason);
+  send_record(stop_reason);
   ctx_.on_call_ended(*this);
   if (agent_ && agent_->state() != AgentChannel::State::kClosed) {
     agent_->send_stop(stop_reason);

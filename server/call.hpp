@@ -24,6 +24,7 @@
 #include "server/agent/agent_channel.hpp"
 #include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
+#include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
 #include "server/transfer/cold_transfer.hpp"
 
@@ -101,6 +102,9 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   void report_transfer(const TransferUpdate& update);
   void assert_on_shard() const;
 
+  // call_record.cpp — the call's record, handed to ctx_.records once, when the call ends
+  void send_record(std::string_view end_reason);
+
   // call_agent.cpp — the agent channel's events and commands
   void connect_agent();
   void on_agent_open();
@@ -134,6 +138,8 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   AfterPlayout after_playout_ = AfterPlayout::kNothing;
   int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
   bool released_ = false;  // on_call_released has been called
+  bool recorded_ = false;  // the call's record went to ctx_.records (or records are off)
+  std::vector<TransferRecord> transfer_records_;  // every transfer that ended, in order
   uint64_t overflow_counted_ = 0;  // agent samples dropped so far (counted into the metric)
 };
 

@@ -11,6 +11,7 @@
 #include "media/media_clock.hpp"
 #include "rtp/port_allocator.hpp"
 #include "server/agent/agent_channel.hpp"
+#include "server/cdr/record_sink.hpp"
 #include "server/leg/leg_media.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
@@ -52,6 +53,7 @@ struct CallContext {
   AgentChannelFactory open_agent;   // the agent's dialect (native today)
   std::function<void(Call&)> on_call_ended;     // the shard stops routing SIP and API requests to it
   std::function<void(Call&)> on_call_released;  // the shard drops its last reference (agent socket closed)
+  RecordSink* records = nullptr;    // where each ended call's record goes; null: records are off
 };
 
 }  // namespace warmline::server

@@ -10,8 +10,9 @@
 // never re-checks them.
 //
 // Values the build cannot honour yet (a second listen address, hold music, digest credentials,
-// registration, wss://, protocol twilio) are refused with "not available in this build: ...": the
-// fields stay so the issues that build those features only delete the check (docs/configuration.md).
+// registration, wss://, protocol twilio, a PostgreSQL URL for call records) are refused with "not
+// available in this build: ...": the fields stay so the issues that build those features only delete
+// the check (docs/configuration.md).
 #pragma once
 
 #include <array>
@@ -70,7 +71,8 @@ struct ServerConfig {
   HostPort http{"127.0.0.1", 8080};
   PortRange rtp_ports;
   unsigned shards = 0;  // 0 = one per core
-  std::string cdr = "warmline-cdr.sqlite";  // resolved against the config file's folder
+  // Call records: a SQLite file, resolved against the config file's folder; "" = no records.
+  std::string cdr = "warmline-cdr.sqlite";
   unsigned drain_timeout_s = 60;
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off (spdlog names)
   // Overload and drain (docs/operations.md). A new INVITE beyond max_calls live calls, or while the

@@ -240,8 +240,11 @@ void read_server(Section& s, ServerConfig& out) {
     if (auto e = config_detail::parse_port_range(text, out.rtp_ports); !e.empty()) s.problems().add_at(s.path("rtp_ports"), e);
   }
   s.integer("shards", out.shards, 0, 1024);
-  if (s.string("cdr", out.cdr))  // reserved for the call records that come with outbound legs
-    s.problems().add_at(s.path("cdr"), unavailable("writing call records", "remove the key"));
+  // A SQLite file (relative to the config file's folder, resolved in read_root), or "" for no records.
+  // DESIGN.md names PostgreSQL URLs too; this build has no PostgreSQL writer, so one is refused
+  // rather than taken for a file name.
+  if (s.string("cdr", out.cdr) && (out.cdr.starts_with("postgresql://") || out.cdr.starts_with("postgres://")))
+    s.problems().add_at(s.path("cdr"), unavailable("writing call records to PostgreSQL", "use a SQLite file path"));
   s.integer("drain_timeout_s", out.drain_timeout_s, 0, 86400);
   std::string level;
   if (s.string("log_level", level)) {

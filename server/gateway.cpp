@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "server/api.hpp"
+#include "server/cdr/sqlite_cdr_store.hpp"
 #include "server/run_command.hpp"
 
 namespace warmline::server {
@@ -45,7 +46,9 @@ Gateway::Gateway(Config config)
   }
 }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  if (cdr_) cdr_->stop();
+}
 
 // Any shard's socket may receive any message (SO_REUSEPORT hashes by source address); the owner is a
 // pure function of the Call-ID, so the message is handed over by post, never shared.
@@ -60,6 +63,25 @@ int64_t Gateway::active_calls() const {
   int64_t n = 0;
   for (const auto& rt : runtimes_) n += rt->metrics().calls_active.load(std::memory_order_relaxed);
   return n;
+}
+
+// The CDR database is opened before any call can exist, so a file that cannot be used (not writable,
+// not a database, from a newer warmline) stops the start with the reason instead of losing records.
+bool Gateway::open_records() {
+  if (config_.server.cdr.empty()) {
+    spdlog::info("call records are off ([server] cdr is empty)");
+    return true;
+  }
+  std::string error;
+  auto store = SqliteCdrStore::open(config_.server.cdr, error);
+  if (!store) {
+    spdlog::critical("cannot use the call record database {}: {}", config_.server.cdr, error);
+    return false;
+  }
+  cdr_ = std::make_unique<CdrWriter>(std::move(store), cdr_metrics_);
+  for (auto& rt : runtimes_) rt->set_record_sink(cdr_.get());
+  spdlog::info("call records: {}", config_.server.cdr);
+  return true;
 }
 
 bool Gateway::start() {
@@ -89,6 +111,7 @@ bool Gateway::start() {
 }
 
 int Gateway::run() {
+  if (!open_records()) return 1;  // nothing has started yet
   if (!start()) {
     finish();
     control_.run();
@@ -175,6 +198,9 @@ void Gateway::finish() {
     }
   }
   shards_.join();
+  // After the shards: every call has ended (or was recorded as "shutdown") and nothing submits any
+  // more; what is queued is written before the process exits.
+  if (cdr_) cdr_->stop();
 }
 
 HttpRouter Gateway::make_router() {
@@ -182,7 +208,7 @@ HttpRouter Gateway::make_router() {
   for (auto& rt : runtimes_) shards.push_back(rt.get());
   return make_api_router(ApiContext{control_, std::move(shards), draining_,
                                     [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
-                                    [this] { return resume(); }});
+                                    [this] { return resume(); }, &cdr_metrics_});
 }
 
 }  // namespace warmline::server

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/cdr/cdr_writer.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/shard.hpp"
@@ -36,6 +37,7 @@ class Gateway {
 
  private:
   bool start();
+  bool open_records();
   void begin_drain(std::string_view why, bool exit_when_drained);
   bool resume();
   void check_drained();
@@ -46,6 +48,8 @@ class Gateway {
   HttpRouter make_router();
 
   Config config_;
+  CdrMetrics cdr_metrics_;
+  std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
   boost::asio::io_context control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;

@@ -27,4 +27,11 @@ struct ShardMetrics {
   std::atomic<int64_t> media_worst_lag_us{0};
 };
 
+// The CDR writer's counters (one writer per process, server/cdr/cdr_writer.hpp): written by the
+// writer thread and by shards whose record was dropped, read by GET /metrics.
+struct CdrMetrics {
+  std::atomic<uint64_t> written{0};  // call records committed
+  std::atomic<uint64_t> dropped{0};  // call records lost: queue full, or a failed write
+};
+
 }  // namespace warmline::server

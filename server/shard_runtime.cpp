@@ -58,6 +58,7 @@ bool ShardRuntime::start() {
       },
       .on_call_ended = {},
       .on_call_released = {},
+      .records = options_.records,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,

@@ -38,6 +38,7 @@ struct ShardRuntimeOptions {
   // Delivers a message this shard's socket received to the shard that owns its Call-ID.
   std::function<void(sip::Message&&, const sip::Endpoint&)> route;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
+  RecordSink* records = nullptr;  // the CDR writer; null: records are off
 };
 
 class ShardRuntime {
@@ -49,6 +50,9 @@ class ShardRuntime {
   // address cannot be bound.
   bool start();
   void stop();
+  // The sink the shard's calls hand their records to; set before start() (the gateway opens the CDR
+  // writer at start-up, after the runtimes exist).
+  void set_record_sink(RecordSink* sink) { options_.records = sink; }
 
   // A message whose Call-ID this shard owns.
   void receive(sip::Message&& message, const sip::Endpoint& from);

@@ -65,6 +65,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   assert(ctx.shard.on_shard());
   std::unique_ptr<Leg> leg(new Leg(ctx, observer, std::move(options)));
   leg->invite_tx_ = tx;
+  leg->history_.asserted_identity = std::string(invite.header("P-Asserted-Identity"));
   sip::NameAddr contact;
   contact.uri.scheme = "sip";
   contact.uri.host = ctx.sip_host;
@@ -234,6 +235,8 @@ bool Leg::answer() {
   const sip::Message* invite = invite_tx_.request();
   if (!invite || !invite_tx_.respond(with_sdp(dialog_response(*invite, 200, "OK")))) return false;
   state_ = State::kAnswered;
+  history_.answered_at = std::chrono::system_clock::now();
+  history_.final_status = 200;
   if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
   return true;
 }
@@ -294,6 +297,8 @@ void Leg::on_cancel(sip::ServerTransaction& invite_tx, const sip::Message&, cons
   // §9.2: the layer answered the CANCEL. One from outside the trunk does not end the call.
   if (!from_peer(&from) || state_ != State::kEarly) return;
   invite_tx.respond(dialog_response(*invite_tx.request(), 487, "Request Terminated"));
+  history_.final_status = 487;
+  history_.ended_by_peer = true;
   terminate();
   observer_.on_leg_cancelled(*this);
 }
@@ -359,8 +364,11 @@ void Leg::on_bye(sip::ServerTransaction& tx) {
   }
   // §15: a caller may end an early dialog with BYE; the INVITE then still needs its final answer.
   if (state_ == State::kEarly)
-    if (const sip::Message* invite = invite_tx_.request())
+    if (const sip::Message* invite = invite_tx_.request()) {
       invite_tx_.respond(dialog_response(*invite, 487, "Request Terminated"));
+      history_.final_status = 487;
+    }
+  history_.ended_by_peer = true;
   terminate();
   observer_.on_leg_bye(*this);
 }
@@ -461,8 +469,10 @@ void Leg::hang_up() {
   switch (state_) {
     case State::kTerminated: return;
     case State::kEarly:
-      if (const sip::Message* invite = invite_tx_.request())
+      if (const sip::Message* invite = invite_tx_.request()) {
         invite_tx_.respond(dialog_response(*invite, 480, "Temporarily Unavailable"));
+        history_.final_status = 480;
+      }
       break;
     case State::kAnswered:
       bye_on_ack_ = true;
@@ -482,6 +492,7 @@ void Leg::send_deferred_bye() {
 
 void Leg::terminate() {
   state_ = State::kTerminated;
+  if (!history_.ended_at) history_.ended_at = std::chrono::system_clock::now();
   if (media_ && media_started_) {
     ctx_.clock.remove(media_.get());
     media_started_ = false;

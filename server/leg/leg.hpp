@@ -11,6 +11,7 @@
 // DialogRegistry while it exists.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -76,7 +77,18 @@ class Leg final : public sip::DialogUsage {
   Leg(const Leg&) = delete;
   Leg& operator=(const Leg&) = delete;
 
+  // What the call record needs (server/call_record.cpp), noted as the leg goes.
+  struct History {
+    std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+    std::optional<std::chrono::system_clock::time_point> answered_at;  // our 2xx went out
+    std::optional<std::chrono::system_clock::time_point> ended_at;     // BYE either way, CANCEL, 480
+    int final_status = 0;           // our final response to the INVITE (200, 487, 480); 0 = none
+    bool ended_by_peer = false;     // their BYE or CANCEL ended it (else we did)
+    std::string asserted_identity;  // the INVITE's P-Asserted-Identity, as it came
+  };
+
   State state() const { return state_; }
+  const History& history() const { return history_; }
   const sip::Dialog& dialog() const { return dialog_; }
   MediaSession& media() { return *media_; }
   const std::string& codec_name() const { return codec_.name; }
@@ -123,6 +135,7 @@ class Leg final : public sip::DialogUsage {
   LegObserver& observer_;
   UasOptions options_;
   State state_ = State::kEarly;
+  History history_;
   sip::Dialog dialog_;
   bool registered_ = false;
   sip::ServerTransaction invite_tx_;

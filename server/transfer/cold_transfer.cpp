@@ -12,7 +12,12 @@ namespace warmline::server {
 
 ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
                            ColdTransferOptions options)
-    : ctx_(ctx), caller_(caller), bridge_(bridge), listener_(listener), options_(std::move(options)) {}
+    : ctx_(ctx), caller_(caller), bridge_(bridge), listener_(listener), options_(std::move(options)) {
+  record_.id = options_.id;
+  record_.mode = ai::TransferMode::kCold;
+  record_.strategy = TransferStrategy::kRefer;
+  record_.requested_at = std::chrono::system_clock::now();
+}
 
 ColdTransfer::~ColdTransfer() { cancel_timer(); }
 
@@ -66,6 +71,7 @@ void ColdTransfer::send_refer() {
     if (!alive.expired()) on_refer_response(response);
   });
   spdlog::info("transfer {}: REFER to {} ({})", options_.id, current_.name, current_.uri);
+  record_.targets_tried.push_back(current_.name);
   auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
   timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
     if (alive.expired()) return;
@@ -122,6 +128,10 @@ void ColdTransfer::cancel(std::string_view why) {
 
 void ColdTransfer::abort() {
   assert_on_shard();
+  if (!done_ && !record_.ended_at) {  // the call ended under a running transfer: we ended it
+    record_.result = TransferResult::kCancelled;
+    record_.ended_at = std::chrono::system_clock::now();
+  }
   cancel_timer();
   waiting_playout_ = false;
   done_ = true;
@@ -147,6 +157,16 @@ void ColdTransfer::progress(const TransferUpdate& update) {
 
 void ColdTransfer::attempt_ended(const TransferUpdate& update) {
   cancel_timer();
+  const auto now = std::chrono::system_clock::now();
+  // An attempt is one REFER that went out (not one that was still waiting for the agent's audio).
+  if (refer_.state() != ColdRefer::State::kIdle)
+    record_.attempts.push_back({.target = current_.uri, .sip_status = update.sip_status, .result = update.result});
+  if (update.result == TransferResult::kCompleted) {
+    // The caller's side connects caller and target itself as the target answers: for REFER, the
+    // answer and the bridge are the same moment.
+    record_.answered_at = now;
+    record_.bridged_at = now;
+  }
   spdlog::info("transfer {} to {}: {} {} {}", options_.id, current_.name, to_string(update.result), update.sip_status,
                update.reason);
   // Chains: the policy says whether this outcome moves on; the listener hears one final outcome for
@@ -159,6 +179,8 @@ void ColdTransfer::attempt_ended(const TransferUpdate& update) {
   last_state_ = update.state;
   last_status_ = update.sip_status;
   result_ = update.result;
+  record_.result = update.result;
+  record_.ended_at = now;
   if (update.result != TransferResult::kCompleted) bridge_.set(MixPlan::talking());
   listener_.on_transfer_finished(update);
 }

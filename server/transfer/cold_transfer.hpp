@@ -18,6 +18,7 @@
 
 #include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
+#include "server/cdr/call_record.hpp"
 #include "server/targets.hpp"
 #include "server/transfer/chain.hpp"
 #include "server/transfer/cold_refer.hpp"
@@ -74,6 +75,8 @@ class ColdTransfer {
   const std::string& last_state() const { return last_state_; }
   int last_status() const { return last_status_; }
   std::optional<TransferResult> result() const { return result_; }
+  // The transfer's row of the call record (strategy refer): filled in as it goes, complete once done().
+  const TransferRecord& record() const { return record_; }
 
  private:
   std::optional<TransferRefusal> start_next();
@@ -99,6 +102,7 @@ class ColdTransfer {
   std::string last_state_ = "dialing";
   int last_status_ = 0;
   std::optional<TransferResult> result_;
+  TransferRecord record_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

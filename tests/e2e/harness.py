@@ -306,6 +306,7 @@ sip_listen = ["udp:127.0.0.1:{c["sip_port"]}"]
 http = "127.0.0.1:{c["http_port"]}"
 rtp_ports = "{c["rtp_first"]}-{c["rtp_last"]}"
 shards = {c["shards"]}
+cdr = "{c["cdr"]}"
 drain_timeout_s = {c["drain_timeout_s"]}
 log_level = "debug"
 {c.get("server_extra", "")}
@@ -343,9 +344,11 @@ class Gateway:
         self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
         self.http_port = free_port(kinds=(socket.SOCK_STREAM,))
         rtp_first, rtp_last = free_port_range(rtp_ports)
+        # Call records go into the test's own folder (docs/cdr.md); tests may read them.
+        self.cdr_path = case.workdir / ("cdr.sqlite" if name == "warmline" else f"{name}-cdr.sqlite")
         self.config = {
             "sip_port": self.sip_port, "http_port": self.http_port, "rtp_first": rtp_first,
-            "rtp_last": rtp_last, "shards": shards,
+            "rtp_last": rtp_last, "shards": shards, "cdr": str(self.cdr_path),
             "drain_timeout_s": drain_timeout_s, "trunk_cidrs": list(trunk_cidrs), "agent_url": agent_url,
             "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
             "fallback_message": fallback_message, "targets": list(targets),

@@ -241,15 +241,17 @@ def wait_calls_drained(http_port, timeout_s=20.0):
 # --- warmline ----------------------------------------------------------------------------------------
 
 def write_warmline_config(path, *, sip_port, http_port, rtp_ports, shards, agent_url, sample_rate=8000,
-                          fallback_message=""):
+                          fallback_message="", cdr=None):
     """A config for load: log level error (no log line per call), one inbound trunk for 127.0.0.0/8, and
     one agent that takes every number the load tools dial ("load", "demo", "echo")."""
+    cdr = cdr or os.path.join(os.path.dirname(os.path.abspath(path)), "cdr.sqlite")
     text = f"""# Written by bench/load/scenarios/loadlib.py for a load run.
 [server]
 sip_listen = ["udp:127.0.0.1:{sip_port}"]
 http = "127.0.0.1:{http_port}"
 rtp_ports = "{rtp_ports}"
 shards = {shards}
+cdr = "{cdr}"
 drain_timeout_s = 5
 log_level = "error"
 

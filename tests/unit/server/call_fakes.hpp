@@ -1,6 +1,6 @@
 // In-memory stand-ins for what a call reaches outside the SIP stack, for the call, leg, router and
 // transfer tests (call_fixture.hpp): a media session (CallContext::open_media), an agent channel
-// (CallContext::open_agent) and text-to-speech.
+// (CallContext::open_agent), text-to-speech and the call record sink (CallContext::records).
 //
 // Each fake writes what the call did into a *log* that the test keeps (a shared_ptr), so the test can
 // still read it after the call has ended and destroyed the fake; the log also lets the test drive the
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "server/agent/agent_channel.hpp"
+#include "server/cdr/record_sink.hpp"
 #include "server/leg/leg_media.hpp"
 #include "server/shard.hpp"
 #include "media/source.hpp"
@@ -286,6 +287,16 @@ class FakeSpeech final : public SpeechService {
   }
 
   std::vector<Request> requests;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Call records
+
+// Keeps every record the calls hand over (CallContext::records), in order, for the test to read.
+class FakeRecordSink final : public RecordSink {
+ public:
+  void submit(CallRecord&& record) override { records.push_back(std::move(record)); }
+  std::vector<CallRecord> records;
 };
 
 }  // namespace warmline::server::fake

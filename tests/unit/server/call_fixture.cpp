@@ -46,7 +46,8 @@ CallFixture::CallFixture()
             return std::make_unique<fake::FakeAgentChannel>(shard, log, std::move(events));
           },
           .on_call_ended = {},
-          .on_call_released = {}} {
+          .on_call_released = {},
+          .records = &record_sink} {
   shard.adopt_current_thread();  // the test's thread is the shard's: every on_shard() assertion holds
   router = std::make_unique<SipRouter>(
       ctx, SipRouterOptions{.draining = &draining, .node_calls = &node_calls, .on_calls_changed = {}});

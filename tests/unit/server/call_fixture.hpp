@@ -230,6 +230,7 @@ class CallFixture : public ::testing::Test {
   std::atomic<int64_t> node_calls{0};
   std::vector<std::shared_ptr<fake::MediaLog>> media_logs;  // every session opened, in order
   std::vector<std::shared_ptr<fake::AgentLog>> agent_logs;  // every agent channel opened, in order
+  fake::FakeRecordSink record_sink;  // every call's record, in the order the calls ended
   CallContext ctx;
   std::unique_ptr<SipRouter> router;
 

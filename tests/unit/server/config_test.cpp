@@ -65,6 +65,7 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(c.server.rtp_ports.first, 30000);
   EXPECT_EQ(c.server.rtp_ports.last, 30999);
   EXPECT_EQ(c.server.shards, 4u);
+  EXPECT_EQ(c.server.cdr, "/var/lib/warmline/cdr.sqlite");
   EXPECT_EQ(c.server.drain_timeout_s, 120u);
   EXPECT_EQ(c.server.log_level, "debug");
   EXPECT_EQ(c.server.max_calls, 200u);
@@ -164,7 +165,8 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
   const std::vector<std::string> expected = {
       "4 server.sip_listen[1]: not available in this build: listening on more than one address is not "
       "implemented yet; keep one",
-      "5 server.cdr: not available in this build: writing call records is not implemented yet; remove the key",
+      "5 server.cdr: not available in this build: writing call records to PostgreSQL is not implemented yet; "
+      "use a SQLite file path",
       "8 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
       "leave it empty",
       "13 trunk[0].username: not available in this build: digest authentication is not implemented yet; "
@@ -211,6 +213,30 @@ protocol = "warmline"
   ASSERT_TRUE(r.ok()) << all_errors(r);
   EXPECT_EQ(r.config->agents[0].protocol, AgentProtocol::warmline);
   EXPECT_FALSE(r.config->trunks[0].register_);
+}
+
+// docs/configuration.md `cdr`: a SQLite file relative to the config file's folder, an absolute path as
+// written, or "" for no records; a PostgreSQL URL is refused, not taken for a file name.
+TEST(ConfigTest, CdrIsASqlitePathRelativeToTheConfigFileOrEmptyForNone) {
+  LoadResult relative = load_text("[server]\ncdr = \"records/calls.sqlite\"\n");
+  ASSERT_TRUE(relative.ok()) << all_errors(relative);
+  EXPECT_EQ(relative.config->server.cdr, kData + "records/calls.sqlite");
+
+  LoadResult absolute = load_text("[server]\ncdr = \"/var/lib/warmline/cdr.sqlite\"\n");
+  ASSERT_TRUE(absolute.ok()) << all_errors(absolute);
+  EXPECT_EQ(absolute.config->server.cdr, "/var/lib/warmline/cdr.sqlite");
+
+  LoadResult off = load_text("[server]\ncdr = \"\"\n");
+  ASSERT_TRUE(off.ok()) << all_errors(off);
+  EXPECT_EQ(off.config->server.cdr, "");
+
+  for (const char* url : {"postgresql://warmline@db/cdr", "postgres://db/cdr"}) {
+    LoadResult pg = load_text(std::string("[server]\ncdr = \"") + url + "\"\n");
+    ASSERT_EQ(pg.errors.size(), 1u) << url;
+    EXPECT_EQ(pg.errors[0].line, 2);
+    EXPECT_EQ(pg.errors[0].key_path, "server.cdr");
+    EXPECT_THAT(pg.errors[0].message, HasSubstr("PostgreSQL")) << url;
+  }
 }
 
 TEST(ConfigTest, DrainAndOverloadKeysAreCheckedWithLineAndKeyPath) {
