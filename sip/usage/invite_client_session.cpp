@@ -93,12 +93,14 @@ bool InviteClientSession::start() {
   std::weak_ptr<bool> alive = alive_;
   // The handler outlives nothing it needs: the layer that calls it is the one captured, and the INVITE
   // copy lets a 2xx that arrives after the session is gone still be ACKed and ended.
-  invite_tx_ = layer_.send_request(
+  ClientTransactionId id = layer_.send_request(
       invite_, destination_,
       [this, alive, layer = &layer_, invite = invite_, fallback = destination_](const Message& r) {
         if (!alive.expired()) return on_invite_response(r);
         if (is_success(r.status_code)) (void)ack_and_bye(*layer, invite, r, fallback, nullptr);
       });
+  // A transport failure was reported inside send_request, and its observer may have destroyed us.
+  if (!alive.expired()) invite_tx_ = id;
   return true;
 }
 

@@ -226,6 +226,19 @@ TEST_F(InviteClientInDialogTest, HangUpWhenConfirmedSendsByeAlongTheRouteSet) {
   EXPECT_EQ(registry.size(), 0u);
 }
 
+TEST_F(InviteClientInDialogTest, ARouteThatNamesAHostGoesThroughTheNextHop) {
+  record_route.resize(1);
+  record_route[0].uri.host = "edge.carrier.example";  // we resolve nothing ourselves
+  answered_call();
+  EXPECT_EQ(last_sent_entry("ACK")->to, trunk);
+  session->hang_up();
+  const auto* bye = last_sent_entry("BYE");
+  EXPECT_EQ(bye->to, trunk);
+  ASSERT_EQ(bye->message.routes.size(), 1u);
+  EXPECT_EQ(bye->message.routes[0].uri.host, "edge.carrier.example");
+  EXPECT_EQ(bye->message.request_uri.host, "203.0.113.5");
+}
+
 TEST_F(InviteClientInDialogTest, AByeWithoutAnyResponseEndsAfterTimerF) {
   answered_call();
   session->hang_up();

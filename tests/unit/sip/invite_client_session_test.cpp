@@ -387,6 +387,16 @@ TEST_F(InviteClientSessionTest, TheObserverMayDestroyTheSessionInsideACallback) 
   EXPECT_THAT(events, ElementsAre("answered"));
 }
 
+TEST_F(InviteClientSessionTest, TheObserverMayDestroyTheSessionWhenTheFirstSendFails) {
+  destroy_on = "failed";
+  transport.fail_next(1);
+  session = std::make_unique<InviteClientSession>(layer, registry, random, *this, options());
+  InviteClientSession* raw = session.get();
+  EXPECT_TRUE(raw->start());  // returns into a destroyed object without touching it
+  EXPECT_EQ(session, nullptr);
+  EXPECT_THAT(events, ElementsAre("failed"));
+}
+
 TEST_F(InviteClientSessionTest, TheObserverMayDestroyTheSessionWhenItFails) {
   destroy_on = "failed";
   start();
