@@ -40,6 +40,8 @@ namespace warmline::sip {
 
 class InviteClientSession;
 
+// The views and pointers in InviteProgress and InviteFailure point into the response being handled:
+// they are valid during the callback only (copy what must outlive it).
 struct InviteProgress {
   int status = 0;                             // 101-199 (a 100 Trying is not reported)
   std::string_view reason;
