@@ -97,6 +97,10 @@ class TransactionLayer {
   bool cancel(ClientTransactionId id);
   // An ACK for a 2xx, or any request sent outside a transaction: adds Via/branch like send_request.
   std::error_code send_ack(Message ack, const Endpoint& to);
+  // Adds what send_request/send_ack would (top Via with a fresh branch and rport, Max-Forwards, the
+  // CSeq method) to a request the TU keeps: an ACK for a 2xx that it re-sends, identical, for every
+  // retransmission of that 2xx (RFC 3261 §13.2.2.4, RFC 6026 §8.4). Sending it later adds nothing.
+  void prepare(Message& request) { prepare_outgoing(request); }
 
   size_t client_transactions() const { return clients_.size(); }
   size_t server_transactions() const { return servers_.size(); }

@@ -33,6 +33,13 @@ DialogUsage* DialogRegistry::find_by_remote_tag(std::string_view call_id, std::s
   return nullptr;
 }
 
+DialogUsage* DialogRegistry::find_by_local_tag(std::string_view call_id, std::string_view local_tag) const {
+  auto [first, last] = by_call_id_.equal_range(std::string(call_id));
+  for (auto i = first; i != last; ++i)
+    if (i->second.local_tag == local_tag) return find(i->second);
+  return nullptr;
+}
+
 bool DialogRegistry::has_call_id(std::string_view call_id) const {
   return by_call_id_.count(std::string(call_id)) > 0;
 }

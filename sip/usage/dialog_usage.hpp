@@ -44,6 +44,11 @@ class DialogRegistry {
   // The usage that answers an INVITE from `remote_tag` in `call_id` (what a CANCEL or an ACK timeout
   // refers to: their From tag and the Call-ID identify it before they know our tag).
   DialogUsage* find_by_remote_tag(std::string_view call_id, std::string_view remote_tag) const;
+  // The usage with a dialog whose local tag is `local_tag` in `call_id`. For a stray 2xx to an INVITE
+  // we sent (RFC 3261 §13.2.2.4): a fork we have not heard from yet answers with a To tag no dialog
+  // has, but our From tag still names the INVITE's usage, which ACKs and ends that fork. Only for
+  // responses: a request must match the full id (§12.2.2).
+  DialogUsage* find_by_local_tag(std::string_view call_id, std::string_view local_tag) const;
   bool has_call_id(std::string_view call_id) const;
   size_t size() const { return by_id_.size(); }
 

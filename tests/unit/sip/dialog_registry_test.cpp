@@ -44,5 +44,20 @@ TEST(DialogRegistry, RemoveOnlyByItsOwner) {
   EXPECT_EQ(r.size(), 0u);
 }
 
+TEST(DialogRegistry, FindsTheUsageOfOurOwnTagForAForksResponse) {
+  DialogRegistry r;
+  NullUsage uac, other;
+  ASSERT_TRUE(r.add({"call-1", "our-from-tag", "fork-a"}, &uac));
+  ASSERT_TRUE(r.add({"call-1", "leg-tag", "caller"}, &other));
+  // A 2xx from fork b (a To tag no dialog has) still names our INVITE by its From tag.
+  EXPECT_EQ(r.find({"call-1", "our-from-tag", "fork-b"}), nullptr);
+  EXPECT_EQ(r.find_by_local_tag("call-1", "our-from-tag"), &uac);
+  EXPECT_EQ(r.find_by_local_tag("call-1", "leg-tag"), &other);
+  EXPECT_EQ(r.find_by_local_tag("call-1", "made-up"), nullptr);
+  EXPECT_EQ(r.find_by_local_tag("call-2", "our-from-tag"), nullptr);
+  r.remove({"call-1", "our-from-tag", "fork-a"}, &uac);
+  EXPECT_EQ(r.find_by_local_tag("call-1", "our-from-tag"), nullptr);
+}
+
 }  // namespace
 }  // namespace warmline::sip
