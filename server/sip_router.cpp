@@ -49,8 +49,11 @@ sip::TransactionHandlers SipRouter::handlers() {
   h.on_stray_response = [this](const sip::Message& response, const sip::Endpoint& from) {
     // RFC 6026 §8.4: a retransmitted 2xx to an INVITE we sent; its usage re-sends the ACK.
     if (response.cseq.method != "INVITE" || response.status_code < 200 || response.status_code >= 300) return;
-    if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(response)))
-      usage->on_2xx_retransmission(response, from);
+    auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(response));
+    // A 2xx from a fork we have not heard from yet: the INVITE's usage is found by our From tag (it
+    // ACKs and ends that fork, after its own source check).
+    if (!usage) usage = ctx_.dialogs.find_by_local_tag(response.call_id, response.from.tag());
+    if (usage) usage->on_2xx_retransmission(response, from);
   };
   h.on_ack_timeout = [this](const sip::Message& invite, const sip::Message&) {
     if (auto* usage = ctx_.dialogs.find_by_remote_tag(invite.call_id, invite.from.tag())) usage->on_ack_timeout();

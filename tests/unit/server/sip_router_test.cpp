@@ -266,5 +266,35 @@ TEST_F(SipRouterTest, ARetransmitted2xxToOurInviteReachesTheOwningUsage) {
   dialogs.remove(sip::DialogId{"out-1@192.0.2.10", "our-tag", "their-tag"}, &usage);
 }
 
+// A forking proxy: a 2xx from a second fork (a To tag no dialog has) reaches the INVITE's usage through
+// our From tag, so the usage can ACK and end that fork.
+TEST_F(SipRouterTest, A2xxFromAnUnknownForkReachesTheInvitesUsageByOurTag) {
+  sip::Message inv = parse(
+      "INVITE sip:101@203.0.113.5:5060 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ours2\n"
+      "Max-Forwards: 70\n"
+      "From: <sip:warmline@192.0.2.10>;tag=our-tag\n"
+      "To: <sip:101@203.0.113.5>\n"
+      "Call-ID: out-2@192.0.2.10\n"
+      "CSeq: 1 INVITE\n"
+      "Contact: <sip:192.0.2.10:5060>",
+      "application/sdp", sdp("192.0.2.10", 40100));
+  layer.send_request(inv, kTrunkPeer, [](const sip::Message&) {});
+  RecordingUsage usage;
+  ASSERT_TRUE(dialogs.add(sip::DialogId{"out-2@192.0.2.10", "our-tag", "fork-1"}, &usage));
+  sip::Message ok = sip::make_response(transport.last().message, 200, "OK");
+  ok.to.set_tag("fork-1");
+  deliver(ok, kTrunkPeer);
+  advance(33s);  // the transaction is gone: what follows is stray
+  ok.to.set_tag("fork-2");
+  deliver(ok, kTrunkPeer);
+  EXPECT_THAT(usage.retransmissions, ElementsAre(200)) << "the second fork's 2xx was dropped";
+  sip::Message other = ok;
+  other.from.set_tag("not-ours");
+  deliver(other, kTrunkPeer);
+  EXPECT_THAT(usage.retransmissions, ElementsAre(200)) << "a 2xx for another From tag reached this usage";
+  dialogs.remove(sip::DialogId{"out-2@192.0.2.10", "our-tag", "fork-1"}, &usage);
+}
+
 }  // namespace
 }  // namespace warmline::server
