@@ -1,6 +1,7 @@
 #include "sip/resolve/records.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "sip/message.hpp"  // iequals
 
@@ -68,8 +69,13 @@ std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const RandomSou
     auto group_end = std::find_if(group_begin, records.end(),
                                   [&](const SrvRecord& r) { return r.priority != group_begin->priority; });
     std::vector<SrvRecord> group(std::make_move_iterator(group_begin), std::make_move_iterator(group_end));
-    // Zero weights first, the others in answer order (RFC 2782 allows any order for them).
-    std::stable_partition(group.begin(), group.end(), [](const SrvRecord& r) { return r.weight == 0; });
+    // Zero weights first (RFC 2782), the rest in a fixed order of our own rather than the answer's:
+    // the RFC allows any, and servers rotate their answers, so a fixed order makes a given draw
+    // always pick the same record (tests inject the draw).
+    std::sort(group.begin(), group.end(), [](const SrvRecord& a, const SrvRecord& b) {
+      return std::make_tuple(a.weight != 0, std::string_view(a.target), a.port) <
+             std::make_tuple(b.weight != 0, std::string_view(b.target), b.port);
+    });
     while (group.size() > 1) {
       uint32_t sum = 0;
       for (const SrvRecord& r : group) sum += r.weight;

@@ -52,9 +52,11 @@ using RandomSource = std::function<uint32_t(uint32_t max)>;
 
 // RFC 2782 "Usage rules": priority ascending; inside one priority, repeatedly pick a record with a
 // probability proportional to its weight from a running-sum list with the zero-weight records first
-// (they are picked only when the draw is 0, "a very small chance"). Two refinements of the RFC's
-// literal draw in [0, sum]: with no zero-weight record the draw is in [1, sum], so the first record
-// does not get an extra share; with every weight zero the pick is uniform. A lone "." target means
+// (they are picked only when the draw is 0, "a very small chance") and the others sorted by target
+// and port, so the same draw picks the same record whatever order the server answered in. Two
+// refinements of the RFC's literal draw in [0, sum]: with no zero-weight record the draw is in
+// [1, sum], so the first record does not get an extra share; with every weight zero the pick is
+// uniform. A lone "." target means
 // "not available" and yields an empty list; "." among other records is dropped.
 std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const RandomSource& random);
 
