@@ -58,6 +58,19 @@ const std::vector<std::string> kRecords = {
     "--host-record=c1.cache.test,127.0.0.30,2001:db8::30,20",
 };
 
+// 30 SRV records with long targets: about 1,500 bytes, over the 512 a UDP answer without EDNS may
+// carry, so dnsmasq sets TC and c-ares asks again over TCP.
+std::vector<std::string> big_zone() {
+  std::vector<std::string> records = kRecords;
+  for (int i = 1; i <= 30; ++i) {
+    const std::string n = (i < 10 ? "0" : "") + std::to_string(i);
+    const std::string host = "server-with-a-rather-long-name-" + n + ".big.test";
+    records.push_back("--srv-host=_sip._udp.big.test," + host + ",5060,0,0");
+    records.push_back("--host-record=" + host + ",127.0.2." + std::to_string(i));
+  }
+  return records;
+}
+
 Uri uri(std::string_view text) {
   auto u = parse_uri(text);
   EXPECT_TRUE(u.has_value()) << text;
@@ -73,9 +86,9 @@ std::vector<std::string> strings(const std::vector<Target>& targets) {
 class ResolverTest : public ::testing::Test {
  protected:
   // Starts dnsmasq; the test fails (never skips) when it is not installed.
-  void start_dns() {
+  void start_dns(const std::vector<std::string>& records = kRecords) {
     std::string error;
-    ASSERT_TRUE(dns.start(kRecords, error)) << error;
+    ASSERT_TRUE(dns.start(records, error)) << error;
     options.servers = {dns.server()};
   }
 
@@ -146,6 +159,20 @@ TEST_F(ResolverTest, SrvPriorityThenWeight) {
   ASSERT_TRUE(light.ok()) << light.error.message();
   EXPECT_EQ(strings(light.targets), (std::vector<std::string>{"udp:127.0.1.3:5003", "udp:127.0.1.1:5001",
                                                               "udp:127.0.1.2:5002", "udp:127.0.1.4:5004"}));
+}
+
+// A truncated UDP answer is asked again over TCP: c-ares connects (a write wait on the loop), sends,
+// and reads the whole answer. Every record arrived: the targets are the first 16 in our fixed order
+// (all weights zero; the draw always 0), the most one lookup follows.
+TEST_F(ResolverTest, LargeAnswerComesOverTcp) {
+  ASSERT_NO_FATAL_FAILURE(start_dns(big_zone()));
+  options.ipv6 = false;
+  make_resolver();
+  ResolveResult r = resolve(uri("sip:big.test;transport=udp"));
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 16; ++i) expected.push_back("udp:127.0.2." + std::to_string(i) + ":5060");
+  EXPECT_EQ(strings(r.targets), expected);
 }
 
 // §4.2: a port in the URI means A/AAAA only, no NAPTR and no SRV.
