@@ -15,6 +15,8 @@ default_packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-websockets sip-tester baresip-core
   kamailio sox espeak-ng
+  # test peer for DNS: the RFC 3263 resolver tests (tests/unit/sip/resolve) serve NAPTR/SRV/A from it
+  dnsmasq-base
 )
 if [ $# -gt 0 ]; then packages=("$@"); else packages=("${default_packages[@]}"); fi
 

@@ -81,6 +81,9 @@ struct ServerConfig {
   unsigned max_calls = 0;  // 0 = unlimited
   bool drain_exit = false;  // after a drain requested by the API: exit 0 once idle (true) or stay up not ready
   unsigned retry_after_s = 5;  // 1..3600
+  // DNS servers for RFC 3263 resolution of sip:/sips: targets (sip/resolve/): "ip", "ip:port" or
+  // "[ipv6]:port", validated; empty = the system's /etc/resolv.conf.
+  std::vector<std::string> dns_servers;
 };
 
 enum class Ringback { us, etsi, uk };

@@ -43,6 +43,9 @@ std::string check_target_uri(std::string_view text);
 std::string check_e164(std::string_view text);
 std::string check_allow_pattern(std::string_view text);
 std::string check_host(std::string_view text);
+// A DNS server: an IP address with an optional port ("192.0.2.53", "192.0.2.53:5353", "::1",
+// "[2001:db8::53]:53"). Names are refused: the resolver would need a resolver to find it.
+std::string check_dns_server(std::string_view text);
 // Inbound number/user part: E.164 or a SIP user token (RFC 3261 §25.1 `user`, without escapes).
 std::string check_user_part(std::string_view text);
 // PBX extension number: digits, '*' and '#'.

@@ -258,6 +258,7 @@ void read_server(Section& s, ServerConfig& out) {
   s.integer("max_calls", out.max_calls, 0, 1000000);
   s.boolean("drain_exit", out.drain_exit);
   s.integer("retry_after_s", out.retry_after_s, 1, 3600);
+  s.string_list("dns_servers", out.dns_servers, config_detail::check_dns_server);
 }
 
 void read_media(Section& s, MediaConfig& out) {

@@ -151,6 +151,16 @@ std::string parse_host_port(std::string_view text, HostPort& out) {
   return "";
 }
 
+std::string check_dns_server(std::string_view text) {
+  HostPort hp;
+  if (auto e = parse_host_port(text, hp); !e.empty()) return e;
+  if (!parse_ip_address(hp.host))
+    return fmt::format("'{}' is not an IP address (a DNS server is given by address, e.g. \"192.0.2.53\" or "
+                       "\"[2001:db8::53]:5353\")", hp.host);
+  if (text.back() == ':') return fmt::format("'{}' has an empty port", text);
+  return "";
+}
+
 std::string parse_listen_address(std::string_view text, ListenAddress& out) {
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos)

@@ -1,5 +1,6 @@
 #include "server/check_config_command.hpp"
 #include "server/config.hpp"
+#include "sip/resolve/ares_channel.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -71,6 +72,10 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(c.server.max_calls, 200u);
   EXPECT_TRUE(c.server.drain_exit);
   EXPECT_EQ(c.server.retry_after_s, 30u);
+  EXPECT_EQ(c.server.dns_servers,
+            (std::vector<std::string>{"192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:53", "::1"}));
+  // The resolver (sip/resolve) takes these strings as they are.
+  for (const std::string& server : c.server.dns_servers) EXPECT_TRUE(sip::valid_dns_server(server)) << server;
 
   EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"opus", "G722", "PCMA"}));
   EXPECT_EQ(c.media.hold_music, "");
@@ -137,6 +142,7 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.server.max_calls, 0u);  // unlimited
   EXPECT_FALSE(c.server.drain_exit);
   EXPECT_EQ(c.server.retry_after_s, 5u);
+  EXPECT_TRUE(c.server.dns_servers.empty());  // the system's resolv.conf
   EXPECT_EQ(c.media.hold_music, "");
   EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"PCMU", "PCMA"}));
   EXPECT_EQ(c.media.ringback, Ringback::us);
@@ -245,6 +251,25 @@ TEST(ConfigTest, DrainAndOverloadKeysAreCheckedWithLineAndKeyPath) {
   EXPECT_EQ(format_config_error(r.errors[0]), kData + "inline.toml:2: server.max_calls: must be from 0 to 1000000, got -1");
   EXPECT_EQ(format_config_error(r.errors[1]), kData + "inline.toml:3: server.retry_after_s: must be from 1 to 3600, got 0");
   EXPECT_EQ(format_config_error(r.errors[2]), kData + "inline.toml:4: server.drain_exit: expected true or false, got a string");
+}
+
+TEST(ConfigTest, DnsServersMustBeAddressesWithOptionalPorts) {
+  LoadResult r = load_text(
+      "[server]\n"
+      "dns_servers = [\"192.0.2.53\", \"dns.example.com\", \"192.0.2.53:0\",\n"
+      "               \"[2001:db8::53]:53\", \"[192.0.2.1]:53\", \"[::1]:\", 53]\n");
+  std::vector<std::string> actual;
+  for (const ConfigError& e : r.errors) actual.push_back(format_config_error(e));
+  const std::string at = kData + "inline.toml:";
+  EXPECT_EQ(actual, (std::vector<std::string>{
+                        at + "2: server.dns_servers[1]: 'dns.example.com' is not an IP address (a DNS server is given "
+                             "by address, e.g. \"192.0.2.53\" or \"[2001:db8::53]:5353\")",
+                        at + "2: server.dns_servers[2]: port '0' is not a number from 1 to 65535",
+                        at + "3: server.dns_servers[4]: '192.0.2.1' is not an IPv6 address",
+                        at + "3: server.dns_servers[5]: '[::1]:' has an empty port",
+                        at + "3: server.dns_servers[6]: expected a string, got an integer",
+                    }));
+  EXPECT_EQ(load_text("[server]\ndns_servers = \"192.0.2.53\"\n").errors.at(0).message, "expected an array, got a string");
 }
 
 // Every problem in the file is reported, each with its line and key path, and nothing else.
