@@ -18,6 +18,7 @@
 #include "server/shard.hpp"
 #include "server/speech.hpp"
 #include "sip/builders.hpp"
+#include "sip/resolve/resolver.hpp"
 #include "sip/timer.hpp"
 #include "sip/transaction_layer.hpp"
 #include "sip/usage/dialog_usage.hpp"
@@ -54,6 +55,8 @@ struct CallContext {
   std::function<void(Call&)> on_call_ended;     // the shard stops routing SIP and API requests to it
   std::function<void(Call&)> on_call_released;  // the shard drops its last reference (agent socket closed)
   RecordSink* records = nullptr;    // where each ended call's record goes; null: records are off
+  unsigned shard_count = 1;         // a Call-ID we pick must map back to this shard (shard_for_call_id)
+  sip::Resolver* resolver = nullptr;  // RFC 3263 lookups for the targets we dial (null: numeric hosts only)
 };
 
 }  // namespace warmline::server

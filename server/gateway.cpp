@@ -38,6 +38,7 @@ Gateway::Gateway(Config config)
     o.speech = speech_.get();
     o.draining = &draining_;
     o.node_calls = &node_calls_;
+    o.shard_count = static_cast<unsigned>(shards_.size());
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });

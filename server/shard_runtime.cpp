@@ -41,6 +41,11 @@ bool ShardRuntime::start() {
   }
   // The layer delivers to the router, which needs the context, which needs the layer: the layer's
   // handlers forward to the router's, filled in below (nothing arrives before start() returns).
+  resolver_ = std::make_unique<sip::Resolver>(shard_.io(), sip::ResolverOptions{.servers = config_.server.dns_servers});
+  if (auto ec = resolver_->start()) {  // check-config validated the entries: this is the system's resolv.conf
+    spdlog::critical("shard {}: cannot start the DNS resolver: {}", shard_.index(), ec.message());
+    return false;
+  }
   layer_ = std::make_unique<sip::TransactionLayer>(*transport_, timers_,
                                                    sip::TransactionHandlers::forwarding_to(routed_));
 
@@ -59,6 +64,8 @@ bool ShardRuntime::start() {
       .on_call_ended = {},
       .on_call_released = {},
       .records = options_.records,
+      .shard_count = options_.shard_count,
+      .resolver = resolver_.get(),
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,
@@ -77,6 +84,7 @@ void ShardRuntime::stop() {
   tick_timer_.cancel();
   if (router_) router_->clear();
   layer_.reset();
+  resolver_.reset();  // its sockets and timers go while the io_context still runs their cancellations
   if (transport_) transport_->stop();
   timers_.cancel_all();
 }

@@ -24,6 +24,7 @@
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
 #include "sip/timer.hpp"
+#include "sip/resolve/resolver.hpp"
 #include "sip/transaction_layer.hpp"
 #include "sip/udp_transport.hpp"
 
@@ -39,6 +40,7 @@ struct ShardRuntimeOptions {
   std::function<void(sip::Message&&, const sip::Endpoint&)> route;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
+  unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
 };
 
 class ShardRuntime {
@@ -77,6 +79,7 @@ class ShardRuntime {
   sip::AsioTimerService timers_;
   std::unique_ptr<sip::UdpTransport> transport_;
   std::unique_ptr<sip::TransactionLayer> layer_;
+  std::unique_ptr<sip::Resolver> resolver_;  // RFC 3263 for the targets warmline dials ([server] dns_servers)
   sip::DialogRegistry dialogs_;
   rtp::PortAllocator ports_;
   media::MediaClock clock_;

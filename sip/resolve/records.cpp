@@ -55,7 +55,7 @@ std::vector<SrvQuery> select_naptr(std::vector<NaptrRecord> records, bool secure
   return out;
 }
 
-std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const RandomSource& random) {
+std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const SrvDraw& random) {
   if (records.size() == 1 && (records[0].target == "." || records[0].target.empty())) return {};
   std::erase_if(records, [](const SrvRecord& r) { return r.target.empty() || r.target == "."; });
   std::stable_sort(records.begin(), records.end(),

@@ -48,7 +48,7 @@ std::vector<SrvQuery> select_naptr(std::vector<NaptrRecord> records, bool secure
 
 // Returns a uniformly distributed integer in [0, max] (both ends included). Injected so tests can
 // fix the weighted choice; the resolver's default is a seeded std::mt19937.
-using RandomSource = std::function<uint32_t(uint32_t max)>;
+using SrvDraw = std::function<uint32_t(uint32_t max)>;
 
 // RFC 2782 "Usage rules": priority ascending; inside one priority, repeatedly pick a record with a
 // probability proportional to its weight from a running-sum list with the zero-weight records first
@@ -58,6 +58,6 @@ using RandomSource = std::function<uint32_t(uint32_t max)>;
 // [1, sum], so the first record does not get an extra share; with every weight zero the pick is
 // uniform. A lone "." target means
 // "not available" and yields an empty list; "." among other records is dropped.
-std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const RandomSource& random);
+std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, const SrvDraw& random);
 
 }  // namespace warmline::sip

@@ -49,7 +49,7 @@ struct ResolverOptions {
   std::chrono::seconds negative_ttl{30};  // NXDOMAIN / NODATA kept this long (RFC 2308)
   // Tests inject these; defaults: std::chrono::steady_clock and a seeded std::mt19937.
   std::function<std::chrono::steady_clock::time_point()> clock;
-  RandomSource random;
+  SrvDraw random;
 };
 
 // What to resolve, taken from a SIP URI (resolve_request_for) or given directly.

@@ -35,7 +35,7 @@ struct ScriptedRandom {
   explicit ScriptedRandom(std::initializer_list<uint32_t> v) : values(v) {}
   std::deque<uint32_t> values;
   std::vector<uint32_t> bounds;
-  RandomSource source() {
+  SrvDraw source() {
     return [this](uint32_t max) {
       bounds.push_back(max);
       uint32_t v = values.front();
@@ -165,7 +165,7 @@ TEST(SrvOrderTest, ASourceThatOverreachesIsClamped) {
 // a weight-1 record (deterministic: the seed is fixed; the bounds leave room for any seed).
 TEST(SrvOrderTest, WeightsShareTheFirstPlaceProportionally) {
   std::mt19937 rng(12345);
-  RandomSource source = [&](uint32_t max) { return std::uniform_int_distribution<uint32_t>(0, max)(rng); };
+  SrvDraw source = [&](uint32_t max) { return std::uniform_int_distribution<uint32_t>(0, max)(rng); };
   int heavy_first = 0;
   for (int i = 0; i < 4000; ++i) {
     auto out = order_srv({{1, 1, 5060, "light.test"}, {1, 3, 5060, "heavy.test"}}, source);
