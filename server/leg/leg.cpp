@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "server/leg/leg_codecs.hpp"
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/info_dtmf.hpp"
@@ -14,21 +15,6 @@ namespace {
 
 bool has_sdp(const sip::Message& m) {
   return !m.body.empty() && m.content_type.find("application/sdp") != std::string::npos;
-}
-
-const media::CodecInfo* codec_info(std::string_view name) {
-  for (const auto& info : media::supported_codecs())
-    if (sip::iequals(info.name, name)) return &info;
-  return nullptr;
-}
-
-// The first audio codec of our own offer (not telephone-event).
-std::optional<sip::RtpMap> first_codec(const sip::SessionDescription& offer) {
-  if (offer.media.empty()) return std::nullopt;
-  const auto& m = offer.media.front();
-  for (const auto& map : m.rtpmaps)
-    if (!sip::iequals(map.encoding, "telephone-event")) return map;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -109,12 +95,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
     // may pick any of them).
     leg->late_offer_ = true;
     sip::LocalMediaCaps offer_caps = caps;
-    const media::CodecInfo* first = codec_info(caps.codecs.front());
-    offer_caps.codecs.clear();
-    for (const auto& name : caps.codecs) {
-      const media::CodecInfo* info = codec_info(name);
-      if (first && info && info->pcm_rate_hz == first->pcm_rate_hz) offer_caps.codecs.push_back(name);
-    }
+    offer_caps.codecs = same_rate_codecs(caps.codecs);
     caps.codecs = offer_caps.codecs;
     sip::SessionDescription offer = sip::make_offer(offer_caps);
     auto codec = first_codec(offer);
