@@ -87,7 +87,7 @@ struct TransferRequest {
   std::string briefing;              // empty: no briefing
   Screening screening = Screening::kNone;
   HoldAudio hold = HoldAudio::kMusic;
-  int ring_timeout_s = 20;
+  int ring_timeout_s = 0;            // 0: not given (the target's, else the agent's ring time)
   // Extra SIP headers for the new leg. Names are RFC 3261 tokens and not ones the dialog owns (Via,
   // From, To, Call-ID, CSeq, Contact, ...); values have no CR/LF/NUL (no header injection).
   std::map<std::string, std::string> headers;

@@ -37,6 +37,7 @@ std::string_view to_string(CallState state) {
     case CallState::kRinging: return "ringing";
     case CallState::kAnswered: return "answered";
     case CallState::kActive: return "active";
+    case CallState::kBridged: return "bridged";
     case CallState::kEnded: return "ended";
   }
   return "ended";
@@ -181,10 +182,12 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
   auto transfer = std::make_unique<ColdTransfer>(
       ctx_, *caller_, bridge_, static_cast<TransferListener&>(*this),
       ColdTransferOptions{.id = request.id,
-                          .chain = TransferChain(std::move(request.targets)),
+                          .chain = TransferChain(std::move(request.targets), agent_config_.decline_is_final),
                           .agent = &agent_config_,
                           .caller_trunk = trunk_,
-                          .reports_to_agent = request.id != "default_forward" || agent_connected()});
+                          .reports_to_agent = request.id != "default_forward" || agent_connected(),
+                          .ring_timeout_s = request.ring_timeout_s,
+                          .headers = std::move(request.headers)});
   // Installed before it starts: a REFER that goes out at once reports through transfer_.
   std::unique_ptr<ColdTransfer> previous = std::move(transfer_);
   transfer_ = std::move(transfer);
@@ -222,6 +225,7 @@ void Call::on_transfer_finished(const TransferUpdate& update) {
   // "transferred" when the caller's BYE came after an accepted REFER); nothing more is dialled.
   if (state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated) return;
   if (update.result == TransferResult::kCompleted) {
+    if (auto leg = transfer_->take_answered_leg()) return bridge_target(std::move(leg));
     caller_->hang_up();
     finish("transferred");
     return;
@@ -258,8 +262,9 @@ void Call::finish(std::string_view stop_reason) {
   const bool transfer_unfinished = transfer_running();
   if (transfer_) transfer_->abort();
   if (transfer_unfinished) transfer_records_.push_back(transfer_->record());
-  bridge_.set(MixPlan::ended());
+  bridge_.set(MixPlan::ended());  // also parts caller and target
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();
+  if (target_) target_->hang_up();
   spdlog::info("call {}: ended ({})", id_, stop_reason);
   send_record(stop_reason);
   ctx_.on_call_ended(*this);

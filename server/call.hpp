@@ -7,6 +7,8 @@
 //   kAnswered — 200 OK out once the agent is there (or failed: the caller then hears the fallback
 //               instead of dead air), ACK not yet in
 //   kActive   — ACKed; talking, transferring
+//   kBridged  — a bridged dial was answered: caller and target (leg b) hear each other, the agent has
+//               left (stop "transferred"); either side's BYE ends the other
 //   kEnded    — BYE either way, CANCEL, a completed transfer, or a failure. The object lives on until
 //               the agent's socket has flushed the stop and closed.
 //
@@ -30,7 +32,7 @@
 
 namespace warmline::server {
 
-enum class CallState { kRinging, kAnswered, kActive, kEnded };
+enum class CallState { kRinging, kAnswered, kActive, kBridged, kEnded };
 std::string_view to_string(CallState state);
 
 // A snapshot for the HTTP API (GET /v1/calls), taken on the call's shard.
@@ -52,7 +54,10 @@ struct TransferStart {
   bool ok() const { return !refusal; }
 };
 
-class Call final : public std::enable_shared_from_this<Call>, private LegObserver, private TransferListener {
+class Call final : public std::enable_shared_from_this<Call>,
+                   private LegObserver,
+                   private TransferListener,
+                   private OutboundLegObserver {
  public:
   Call(CallContext& ctx, const AgentConfig& agent, std::string id);
   ~Call() override;
@@ -93,6 +98,13 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   void on_transfer_finished(const TransferUpdate& update) override;
   bool agent_audio_pending() const override;
 
+  // OutboundLegObserver: the target's leg once bridged (call_bridge.cpp)
+  void on_target_progress(OutboundLeg& leg, int status, bool early_media) override;
+  void on_target_answered(OutboundLeg& leg) override;
+  void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) override;
+  void on_target_bye(OutboundLeg& leg) override;
+  void bridge_target(std::unique_ptr<OutboundLeg> leg);
+
   // call.cpp
   void answer();
   void finish(std::string_view stop_reason);
@@ -130,6 +142,7 @@ class Call final : public std::enable_shared_from_this<Call>, private LegObserve
   std::vector<std::pair<std::string, std::string>> x_headers_;
 
   std::unique_ptr<Leg> caller_;
+  std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered
   Bridge bridge_;
   std::unique_ptr<AgentChannel> agent_;
   std::unique_ptr<ColdTransfer> transfer_;  // the current or last transfer

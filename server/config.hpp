@@ -100,6 +100,9 @@ struct MediaConfig {
 // without early media, or that bill from it, need this), or nothing but the 100 Trying.
 enum class Provisional { ringing, session_progress, none };
 
+// How a trunk wants numbers in the Request-URI: "+27115550100" (e164) or "27115550100" (no_plus).
+enum class NumberFormat { e164, no_plus };
+
 struct TrunkConfig {
   std::string name;
   HostPort address;  // host empty: inbound only
@@ -107,9 +110,11 @@ struct TrunkConfig {
   std::vector<Cidr> source_cidrs;
   bool accepts_refer = false;
   Provisional provisional = Provisional::ringing;  // TOML `provisional`: "180" | "183" | "none"
-  std::string username;  // digest credentials: refused when set (not implemented yet)
+  std::string username;  // digest credentials for the calls we place through it (401/407 answered)
   std::string password;
   std::vector<std::string> caller_ids;  // E.164 numbers we may present through this trunk
+  NumberFormat number_format = NumberFormat::e164;
+  std::string tech_prefix;  // digits put before every number dialled through it ("" = none)
   bool register_ = false;  // TOML key `register`; true is refused (not implemented yet)
 };
 
@@ -131,6 +136,8 @@ struct PbxConfig {
 
 enum class AgentProtocol { warmline, twilio };
 enum class OnFailure { agent, default_forward };
+// What a cold transfer does when the caller's side refuses the REFER or never reports a final result.
+enum class ReferFallback { dial, agent };
 
 struct TargetConfig {
   std::string name;
@@ -138,6 +145,7 @@ struct TargetConfig {
   std::string uri;  // sip:, sips: or tel:
   std::string via;  // trunk name; empty for a sip(s): target = send to the URI's host directly
   std::string caller_id;  // E.164; empty = the agent's caller_id
+  unsigned ring_timeout_s = 0;  // 0 = the agent's
 };
 
 struct AgentConfig {
@@ -155,6 +163,9 @@ struct AgentConfig {
   std::string fallback_message = "Sorry, I could not transfer your call. Please try again later.";
   unsigned refer_timeout_s = 30;
   OnFailure on_failure = OnFailure::agent;
+  ReferFallback refer_fallback = ReferFallback::dial;
+  unsigned ring_timeout_s = 30;  // a dialled target's ring time unless the target or the request sets one
+  bool decline_is_final = true;  // 603 Decline ends a chain
 };
 
 struct Config {

@@ -41,6 +41,8 @@ std::string parse_cidr(std::string_view text, Cidr& out);
 std::string check_ws_url(std::string_view text);
 std::string check_target_uri(std::string_view text);
 std::string check_e164(std::string_view text);
+// A trunk's tech_prefix: up to 16 of 0-9, '*' and '#'.
+std::string check_tech_prefix(std::string_view text);
 std::string check_allow_pattern(std::string_view text);
 std::string check_host(std::string_view text);
 // A DNS server: an IP address with an optional port ("192.0.2.53", "192.0.2.53:5353", "::1",

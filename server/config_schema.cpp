@@ -303,10 +303,12 @@ void read_trunk(Section& s, TrunkConfig& out) {
            {{"180", Provisional::ringing}, {"183", Provisional::session_progress}, {"none", Provisional::none}});
   s.string("username", out.username);
   s.string("password", out.password);
-  if (!out.username.empty() || !out.password.empty())
-    s.problems().add_at(s.path(out.username.empty() ? "password" : "username"),
-                        unavailable("digest authentication", "remove username and password"));
+  // Pointed at the key that is there: the other one is missing.
+  if (out.username.empty() != out.password.empty())
+    s.problems().add_at(s.path(out.username.empty() ? "password" : "username"), "username and password go together");
   s.string_list("caller_ids", out.caller_ids, config_detail::check_e164);
+  s.choice("number_format", out.number_format, {{"e164", NumberFormat::e164}, {"no_plus", NumberFormat::no_plus}});
+  s.string("tech_prefix", out.tech_prefix, config_detail::check_tech_prefix);
   s.boolean("register", out.register_);
   if (out.register_) s.problems().add_at(s.path("register"), unavailable("registration (REGISTER)", "set it to false"));
 }
@@ -342,6 +344,7 @@ void read_target(Section& s, TargetConfig& out) {
   s.required_string("uri", out.uri, config_detail::check_target_uri);
   s.string("via", out.via);
   s.string("caller_id", out.caller_id, config_detail::check_e164);
+  s.integer("ring_timeout_s", out.ring_timeout_s, 1, 600);
 }
 
 void read_agent(Section& s, AgentConfig& out) {
@@ -368,6 +371,9 @@ void read_agent(Section& s, AgentConfig& out) {
   s.string("fallback_message", out.fallback_message);
   s.integer("refer_timeout_s", out.refer_timeout_s, 1, 600);
   s.choice("on_failure", out.on_failure, {{"agent", OnFailure::agent}, {"default_forward", OnFailure::default_forward}});
+  s.choice("refer_fallback", out.refer_fallback, {{"dial", ReferFallback::dial}, {"agent", ReferFallback::agent}});
+  s.integer("ring_timeout_s", out.ring_timeout_s, 1, 600);
+  s.boolean("decline_is_final", out.decline_is_final);
 }
 
 void read_root(Section& root, Config& config) {

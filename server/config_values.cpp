@@ -227,6 +227,13 @@ std::string check_ws_url(std::string_view text) {
   return "";
 }
 
+std::string check_tech_prefix(std::string_view text) {
+  if (text.size() > 16) return "longer than 16 characters";
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || c == '*' || c == '#')) return fmt::format("'{}' is not a digit, '*' or '#'", text);
+  return {};
+}
+
 std::string check_e164(std::string_view text) {
   // ITU-T E.164: '+', a country code (never starting with 0), at most 15 digits in all. 8 as the
   // minimum rejects short codes and typos while keeping the shortest real national numbers.

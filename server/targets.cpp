@@ -30,7 +30,7 @@ std::optional<ResolvedTarget> match_named(const AgentConfig& agent, const Config
     // A tel: target has no host of its own: it goes out through the agent's trunk unless it names one.
     std::string via = t.via.empty() && t.uri.starts_with("tel:") ? agent.trunk : t.via;
     std::string caller_id = pick_caller_id(config, agent, t.caller_id, via);
-    return ResolvedTarget{t.name, t.uri, std::move(via), std::move(caller_id), TargetKind::named};
+    return ResolvedTarget{t.name, t.uri, std::move(via), std::move(caller_id), TargetKind::named, t.ring_timeout_s};
   }
   return std::nullopt;
 }

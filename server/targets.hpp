@@ -25,6 +25,7 @@ struct ResolvedTarget {
   std::string via_trunk;  // trunk name; empty = send to the URI's host directly
   std::string caller_id;  // E.164 to present in From; empty = none configured
   TargetKind kind = TargetKind::named;
+  unsigned ring_timeout_s = 0;  // the target's own; 0 = the agent's
 };
 
 // unknown_target | number_not_allowed | invalid_number | no_trunk, with a message for the AI and the

@@ -8,6 +8,7 @@ std::string_view to_string(MixPlan::CallerHears what) {
   switch (what) {
     case MixPlan::CallerHears::kAgent: return "agent";
     case MixPlan::CallerHears::kRingback: return "ringback";
+    case MixPlan::CallerHears::kTarget: return "target";
     case MixPlan::CallerHears::kNothing: return "nothing";
   }
   return "nothing";
@@ -23,8 +24,23 @@ void Bridge::set(const MixPlan& plan) {
   apply();
 }
 
+void Bridge::attach_target(MediaSession* target) {
+  if (target != target_ && bridged_ && caller_) {  // never leave the caller joined to a leg that goes
+    caller_->bridge_to(nullptr);
+    bridged_ = false;
+  }
+  target_ = target;
+  apply();
+}
+
 void Bridge::apply() {
-  if (caller_) caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback);
+  if (!caller_) return;
+  caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback);
+  const bool join = plan_.caller_hears == MixPlan::CallerHears::kTarget && target_ != nullptr;
+  if (join != bridged_) {
+    caller_->bridge_to(join ? target_ : nullptr);
+    bridged_ = join;
+  }
 }
 
 }  // namespace warmline::server

@@ -1,7 +1,8 @@
 // Who hears whom in one call (DESIGN.md "bridge/"): the mix plan of the call's current phase, applied
-// to its legs' media. Today a call has the caller's leg and the agent; the plan says what the caller
-// hears (the agent's audio, ringback while a transfer rings, or nothing) and whether the agent's audio
-// is taken at all. Warm transfers add hold music, the target leg and the three-way moment here.
+// to its legs' media. A call has the caller's leg, the agent and, during and after a bridged transfer,
+// the target's leg; the plan says what the caller hears (the agent's audio, ringback while a transfer
+// rings, the target — its early media, then the bridge — or nothing) and whether the agent's audio is
+// taken at all. Warm transfers add hold music and the three-way moment here.
 //
 // Thread: the call's shard.
 #pragma once
@@ -13,7 +14,7 @@ namespace warmline::server {
 class MediaSession;
 
 struct MixPlan {
-  enum class CallerHears { kAgent, kRingback, kNothing };
+  enum class CallerHears { kAgent, kRingback, kTarget, kNothing };
   CallerHears caller_hears = CallerHears::kAgent;
   // Agent audio is queued for the caller. False while a transfer rings: what the agent sends then
   // would only be heard (late) if the transfer failed.
@@ -23,21 +24,26 @@ struct MixPlan {
   static MixPlan talking() { return {}; }                                    // caller <-> agent
   static MixPlan ringing() { return {CallerHears::kRingback, true}; }      // 183 early media: agent joins
   static MixPlan transferring() { return {CallerHears::kRingback, false}; }  // a REFER is running
+  static MixPlan target() { return {CallerHears::kTarget, false}; }          // caller <-> target leg
   static MixPlan ended() { return {CallerHears::kNothing, false}; }
 };
 
 std::string_view to_string(MixPlan::CallerHears what);
 
-// Applies plans to one call's media: the caller's leg today.
+// Applies plans to one call's media: the caller's leg and the target's (leg b) when there is one.
+// A target's media must be detached (attach_target(nullptr)) before it is destroyed.
 class Bridge {
  public:
   void attach_caller(MediaSession* caller) { caller_ = caller; apply(); }
+  void attach_target(MediaSession* target);
   void set(const MixPlan& plan);
   const MixPlan& plan() const { return plan_; }
 
  private:
   void apply();
   MediaSession* caller_ = nullptr;
+  MediaSession* target_ = nullptr;
+  bool bridged_ = false;  // caller_ and target_ are joined (MediaSession::bridge_to)
   MixPlan plan_ = MixPlan::ringing();
 };
 

@@ -52,6 +52,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   std::unique_ptr<Leg> leg(new Leg(ctx, observer, std::move(options)));
   leg->invite_tx_ = tx;
   leg->history_.asserted_identity = std::string(invite.header("P-Asserted-Identity"));
+  leg->history_.privacy = std::string(invite.header("Privacy"));
   sip::NameAddr contact;
   contact.uri.scheme = "sip";
   contact.uri.host = ctx.sip_host;

@@ -85,6 +85,7 @@ class Leg final : public sip::DialogUsage {
     int final_status = 0;           // our final response to the INVITE (200, 487, 480); 0 = none
     bool ended_by_peer = false;     // their BYE or CANCEL ended it (else we did)
     std::string asserted_identity;  // the INVITE's P-Asserted-Identity, as it came
+    std::string privacy;            // the INVITE's Privacy (RFC 3323), passed on to a leg we dial
   };
 
   State state() const { return state_; }

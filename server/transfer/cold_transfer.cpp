@@ -30,12 +30,6 @@ std::optional<TransferRefusal> ColdTransfer::start() {
     auto r = resolve_target(*options_.agent, ctx_.config, t);
     if (!r.ok()) return r.error;
   }
-  // The caller's side performs a REFER: its trunk must accept one. The bridged dial that replaces
-  // REFER for trunks that refuse it needs outbound legs (a later version).
-  if (options_.caller_trunk && !options_.caller_trunk->accepts_refer)
-    return TransferRefusal{TransferRefusal::Code::kNotSupported,
-                           "trunk " + options_.caller_trunk->name +
-                               " does not accept REFER and bridged dialling is not available in this version"};
   return start_next();
 }
 
@@ -46,21 +40,90 @@ std::optional<TransferRefusal> ColdTransfer::start_next() {
   if (!r.ok()) return r.error;
   current_ = *r.target;
   refer_ = ColdRefer{};
+  // The caller's side performs a REFER only when its trunk accepts one; otherwise we dial.
+  strategy_ = !options_.caller_trunk || options_.caller_trunk->accepts_refer ? TransferStrategy::kRefer
+                                                                               : TransferStrategy::kDial;
   if (listener_.agent_audio_pending()) {
-    waiting_playout_ = true;  // on_agent_audio_done sends it as soon as the audio has played: no fixed delay
+    waiting_playout_ = true;  // on_agent_audio_done starts it as soon as the audio has played: no fixed delay
   } else {
-    send_refer();
+    begin_attempt();
   }
   return std::nullopt;
 }
 
 void ColdTransfer::on_agent_audio_done() {
   assert_on_shard();
-  if (waiting_playout_ && !done_ && !listener_.agent_audio_pending()) send_refer();
+  if (waiting_playout_ && !done_ && !listener_.agent_audio_pending()) begin_attempt();
+}
+
+void ColdTransfer::begin_attempt() {
+  waiting_playout_ = false;
+  if (strategy_ == TransferStrategy::kRefer) return send_refer();
+  start_dial();
+}
+
+void ColdTransfer::start_dial() {
+  strategy_ = TransferStrategy::kDial;
+  record_.strategy = TransferStrategy::kDial;
+  bridge_.set(MixPlan::transferring());
+  const unsigned ring_s = options_.ring_timeout_s > 0 ? static_cast<unsigned>(options_.ring_timeout_s)
+                          : current_.ring_timeout_s > 0 ? current_.ring_timeout_s
+                                                        : options_.agent->ring_timeout_s;
+  DialRequest request{.target = current_,
+                      .ring_timeout = std::chrono::seconds(ring_s),
+                      .caller_user = caller_.dialog().remote_uri.user,
+                      .privacy = caller_.history().privacy,
+                      .first_codec = caller_.codec_name(),
+                      .headers = options_.headers};
+  if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
+  dial_ = std::make_unique<BridgedDial>(ctx_, *this, std::move(request));
+  record_.targets_tried.push_back(current_.name);
+  spdlog::info("transfer {}: bridged dial to {} ({})", options_.id, current_.name, current_.uri);
+  progress(TransferUpdate{TransferUpdate::Kind::kProgress, "dialing", TransferResult::kFailed, 0, ""});
+  if (!done_) dial_->start();
+}
+
+void ColdTransfer::on_dial_progress(const TransferUpdate& update) {
+  assert_on_shard();
+  if (!done_) progress(update);
+}
+
+void ColdTransfer::on_dial_early_media(OutboundLeg& leg) {
+  assert_on_shard();
+  if (done_ || early_media_) return;
+  // DESIGN.md: while the target rings the caller hears ringback, or its early media once there is some.
+  early_media_ = true;
+  bridge_.attach_target(&leg.media());
+  bridge_.set(MixPlan::target());
+}
+
+void ColdTransfer::unbridge_early_media() {
+  if (!early_media_) return;
+  early_media_ = false;
+  bridge_.attach_target(nullptr);
+  if (!done_) bridge_.set(MixPlan::transferring());
+}
+
+void ColdTransfer::on_dial_ended(const TransferUpdate& update) {
+  assert_on_shard();
+  if (done_) return;
+  if (update.result == TransferResult::kCompleted) answered_leg_ = dial_->take_leg();
+  else unbridge_early_media();
+  attempt_ended(update);
+}
+
+bool ColdTransfer::refer_fallback(const TransferUpdate& update) {
+  // The caller's side refused the REFER itself, or never said how it ended: dial the target ourselves.
+  if (strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
+  if (update.result != TransferResult::kRejected && update.result != TransferResult::kTimeout) return false;
+  if (caller_.state() == Leg::State::kTerminated) return false;
+  spdlog::info("transfer {} to {}: REFER {} ({} {}); falling back to a bridged dial", options_.id, current_.name,
+               to_string(update.result), update.sip_status, update.reason);
+  start_dial();
+  return true;
 }
 
 void ColdTransfer::send_refer() {
-  waiting_playout_ = false;
   bridge_.set(MixPlan::transferring());
   sip::Message refer = caller_.new_request("REFER");
   refer.add_header("Refer-To", "<" + current_.uri + ">");
@@ -113,6 +176,8 @@ void ColdTransfer::on_caller_bye() {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
+  if (strategy_ == TransferStrategy::kDial && dial_ && !dial_->done())
+    return dial_->stop(TransferResult::kCallerHungUp, "caller hung up");  // CANCELs leg b
   auto update = refer_.on_caller_bye();
   if (!update) update = TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCallerHungUp, 0,
                                        "caller hung up"};
@@ -123,6 +188,8 @@ void ColdTransfer::cancel(std::string_view why) {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
+  if (strategy_ == TransferStrategy::kDial && dial_ && !dial_->done())
+    return dial_->stop(TransferResult::kCancelled, std::string(why));
   apply(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0, std::string(why)});
 }
 
@@ -136,6 +203,8 @@ void ColdTransfer::abort() {
   waiting_playout_ = false;
   done_ = true;
   alive_.reset();
+  unbridge_early_media();
+  if (dial_ && !dial_->done()) dial_->stop(TransferResult::kCancelled, "the call ended");  // CANCEL/BYE leg b
 }
 
 void ColdTransfer::cancel_timer() {
@@ -158,9 +227,10 @@ void ColdTransfer::progress(const TransferUpdate& update) {
 void ColdTransfer::attempt_ended(const TransferUpdate& update) {
   cancel_timer();
   const auto now = std::chrono::system_clock::now();
-  // An attempt is one REFER that went out (not one that was still waiting for the agent's audio).
-  if (refer_.state() != ColdRefer::State::kIdle)
+  // An attempt is one REFER or dial that went out (not one still waiting for the agent's audio).
+  if (strategy_ == TransferStrategy::kDial || refer_.state() != ColdRefer::State::kIdle)
     record_.attempts.push_back({.target = current_.uri, .sip_status = update.sip_status, .result = update.result});
+  if (refer_fallback(update)) return;
   if (update.result == TransferResult::kCompleted) {
     // The caller's side connects caller and target itself as the target answers: for REFER, the
     // answer and the bridge are the same moment.

@@ -1,11 +1,17 @@
-// A cold transfer by REFER (RFC 3515, DESIGN.md "Transfers"): the REFER strategy over a chain of
-// targets, driving the caller's leg and the call's mix plan through their interfaces.
+// A cold transfer (DESIGN.md "Transfers") over a chain of targets, driving the caller's leg and the
+// call's mix plan through their interfaces. Each target is tried with one of two strategies:
 //
-//   start -> [wait until the agent's queued audio ("transferring you now") has played]
-//         -> REFER on the caller's dialog, ringback to the caller, refer_timeout armed
-//         -> NOTIFY sipfrag progress matched by `Event: refer;id=<CSeq>` (ColdRefer decides)
-//         -> final 2xx: completed (the call then ends: BYE, stop "transferred")
-//         -> anything else: next target while the chain policy says so, else the final failure.
+//   REFER (the caller's trunk accepts_refer):
+//      [wait until the agent's queued audio ("transferring you now") has played]
+//      -> REFER on the caller's dialog, ringback to the caller, refer_timeout armed
+//      -> NOTIFY sipfrag progress matched by `Event: refer;id=<CSeq>` (ColdRefer decides)
+//      -> final 2xx: completed (the call then ends: BYE, stop "transferred")
+//      -> the REFER refused, or no final NOTIFY in time: with refer_fallback = "dial", a bridged dial
+//         of the same target; else that failure.
+//   bridged dial (the trunk does not accept REFER, or the fallback): BridgedDial calls the target on
+//      leg b; answered: completed, and the call takes the leg (take_answered_leg) and bridges it.
+//
+// Anything but completed moves on to the next target while the chain policy says so.
 //
 // The listener (the call) hears progress and exactly one final outcome for the whole chain.
 // Thread: the call's shard; every method asserts it. Timers hold a weak flag, so a late one for a
@@ -16,8 +22,11 @@
 #include <optional>
 #include <string>
 
+#include <map>
+
 #include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
+#include "server/transfer/bridged_dial.hpp"
 #include "server/cdr/call_record.hpp"
 #include "server/targets.hpp"
 #include "server/transfer/chain.hpp"
@@ -44,12 +53,14 @@ struct ColdTransferOptions {
   const AgentConfig* agent = nullptr;
   const TrunkConfig* caller_trunk = nullptr;  // the trunk leg a came in on: it must accept REFER
   bool reports_to_agent = true;  // false for the default_forward after the agent was lost
+  int ring_timeout_s = 0;         // the request's; 0 = the target's, else the agent's
+  std::map<std::string, std::string> headers;  // extra SIP headers for a dialled leg
 };
 
-class ColdTransfer {
+class ColdTransfer final : public DialListener {
  public:
   ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener, ColdTransferOptions options);
-  ~ColdTransfer();
+  ~ColdTransfer() override;
   ColdTransfer(const ColdTransfer&) = delete;
   ColdTransfer& operator=(const ColdTransfer&) = delete;
 
@@ -75,12 +86,23 @@ class ColdTransfer {
   const std::string& last_state() const { return last_state_; }
   int last_status() const { return last_status_; }
   std::optional<TransferResult> result() const { return result_; }
+  // After a completed bridged dial: the answered target's leg, for the call to bridge and keep.
+  std::unique_ptr<OutboundLeg> take_answered_leg() { return std::move(answered_leg_); }
+
+  // DialListener
+  void on_dial_progress(const TransferUpdate& update) override;
+  void on_dial_early_media(OutboundLeg& leg) override;
+  void on_dial_ended(const TransferUpdate& update) override;
   // The transfer's row of the call record (strategy refer): filled in as it goes, complete once done().
   const TransferRecord& record() const { return record_; }
 
  private:
   std::optional<TransferRefusal> start_next();
+  void begin_attempt();
   void send_refer();
+  void start_dial();
+  bool refer_fallback(const TransferUpdate& update);
+  void unbridge_early_media();
   void on_refer_response(const sip::Message& response);
   void apply(const std::optional<TransferUpdate>& update);
   void attempt_ended(const TransferUpdate& update);
@@ -103,6 +125,11 @@ class ColdTransfer {
   int last_status_ = 0;
   std::optional<TransferResult> result_;
   TransferRecord record_;
+  TransferStrategy strategy_ = TransferStrategy::kRefer;  // of the attempt under way
+  std::unique_ptr<BridgedDial> dial_;      // the bridged dial under way (or the last one)
+  std::unique_ptr<BridgedDial> old_dial_;  // the one before: it may still be on the stack
+  std::unique_ptr<OutboundLeg> answered_leg_;
+  bool early_media_ = false;               // the caller hears the target's early media
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

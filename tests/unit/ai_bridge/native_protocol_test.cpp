@@ -133,7 +133,7 @@ TEST_F(NativeDecode, TransferDefaults) {
   EXPECT_EQ(t.mode, TransferMode::kCold);
   EXPECT_EQ(t.screening, Screening::kNone);
   EXPECT_EQ(t.hold, HoldAudio::kMusic);
-  EXPECT_EQ(t.ring_timeout_s, 20);
+  EXPECT_EQ(t.ring_timeout_s, 0);  // not given: the target's or the agent's ring time applies
   EXPECT_TRUE(t.briefing.empty());
   EXPECT_TRUE(t.headers.empty());
 }

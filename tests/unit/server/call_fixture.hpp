@@ -37,7 +37,8 @@ using namespace std::chrono_literals;
 // Three trunks: the carrier the calls come from (accepts REFER), another configured trunk (a peer we
 // know, but not the one a call came in on) and a PBX that refuses REFER. Three agents: `demo` (the
 // caller stays with the AI after a failed transfer; its default_forward is used once the agent is
-// lost), `forwarding` (on_failure = default_forward) and `plain` (no default_forward at all).
+// lost), `forwarding` (on_failure = default_forward) and `plain` (no default_forward at all). All three
+// keep a refused REFER a failure (refer_fallback = "agent"): the bridged-dial tests configure their own.
 inline constexpr std::string_view kCallTestConfig = R"(
 [server]
 retry_after_s = 7
@@ -64,6 +65,7 @@ numbers = ["+27115550100", "+27115550109"]
 url = "ws://127.0.0.1:9"
 default_forward = "Operator"
 refer_timeout_s = 30
+refer_fallback = "agent"
 [[agent.target]]
 name = "Support"
 uri = "sip:support@pbx.example.com"
@@ -83,6 +85,7 @@ numbers = ["+27115550111"]
 url = "ws://127.0.0.1:9"
 on_failure = "default_forward"
 default_forward = "Operator"
+refer_fallback = "agent"
 [[agent.target]]
 name = "Support"
 uri = "sip:support@pbx.example.com"
@@ -95,6 +98,7 @@ name = "plain"
 numbers = ["+27115550122"]
 url = "ws://127.0.0.1:9"
 fallback_message = "Sorry, nobody can take your call."
+refer_fallback = "agent"
 [[agent.target]]
 name = "Support"
 uri = "sip:support@pbx.example.com"

@@ -95,6 +95,11 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(t.provisional, Provisional::session_progress);
   EXPECT_EQ(t.caller_ids.size(), 2u);
   EXPECT_FALSE(t.register_);
+  EXPECT_EQ(t.username, "acct-7");
+  EXPECT_EQ(t.password, "s3cret");
+  EXPECT_EQ(t.number_format, NumberFormat::no_plus);
+  EXPECT_EQ(t.tech_prefix, "1010");
+  EXPECT_EQ(c.trunks[1].number_format, NumberFormat::e164);
   EXPECT_EQ(c.trunks[1].address.port, 0);
   EXPECT_EQ(c.trunks[1].provisional, Provisional::none);
 
@@ -118,6 +123,11 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(a.fallback_message, "Goodbye.");
   EXPECT_EQ(a.refer_timeout_s, 10u);
   EXPECT_EQ(a.on_failure, OnFailure::default_forward);
+  EXPECT_EQ(a.refer_fallback, ReferFallback::agent);
+  EXPECT_EQ(a.ring_timeout_s, 25u);
+  EXPECT_FALSE(a.decline_is_final);
+  ASSERT_FALSE(a.targets.empty());
+  EXPECT_EQ(a.targets[0].ring_timeout_s, 12u);
   ASSERT_EQ(a.targets.size(), 1u);
   EXPECT_EQ(a.targets[0].uri, "tel:+27115550142");
   EXPECT_EQ(a.targets[0].via, "carrier");
@@ -154,6 +164,9 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(a.sample_rate, 16000u);
   EXPECT_EQ(a.refer_timeout_s, 30u);
   EXPECT_EQ(a.on_failure, OnFailure::agent);
+  EXPECT_EQ(a.refer_fallback, ReferFallback::dial);
+  EXPECT_EQ(a.ring_timeout_s, 30u);
+  EXPECT_TRUE(a.decline_is_final);
   EXPECT_FALSE(a.fallback_message.empty());
 }
 
@@ -175,12 +188,8 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
       "use a SQLite file path",
       "8 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
       "leave it empty",
-      "13 trunk[0].username: not available in this build: digest authentication is not implemented yet; "
-      "remove username and password",
       "15 trunk[0].register: not available in this build: registration (REGISTER) is not implemented yet; "
       "set it to false",
-      "19 trunk[1].password: not available in this build: digest authentication is not implemented yet; "
-      "remove username and password",
       "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
       "24 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
       "yet; use \"warmline\"",
@@ -294,7 +303,7 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"17 trunk[0].source_cidrs[2]", "prefix length must be 0 to 128"},
       {"18 trunk[0].caller_ids[0]", "not an E.164 number"},
       {"18 trunk[0].caller_ids[1]", "not an E.164 number"},
-      {"19 trunk[0].password", "digest authentication is not implemented yet"},
+      {"19 trunk[0].password", "username and password go together"},
       {"22 trunk[1].name", "'Carrier' is already used by trunk[0].name"},
       {"23 trunk[1].transport", "'tls' is not supported yet"},
       {"28 pbx[0].trunk", "'nowhere' is not a configured trunk"},
@@ -466,8 +475,17 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"TrunkMappedAndAnyCidrs", "[[trunk]]\nname = \"t\"\nsource_cidrs = [\"::ffff:0:0/96\", \"0.0.0.0/0\"]", ""},
         ValueCase{"TrunkRegisterNotAvailable", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nregister = true",
                   "registration (REGISTER) is not implemented yet"},
-        ValueCase{"TrunkUsernameNotAvailable", "[[trunk]]\nname = \"t\"\nusername = \"u\"",
-                  "digest authentication is not implemented yet"},
+        ValueCase{"TrunkCredentials", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"", ""},
+        ValueCase{"TrunkUsernameWithoutPassword", "[[trunk]]\nname = \"t\"\nusername = \"u\"",
+                  "username and password go together"},
+        ValueCase{"TrunkNumberFormatNoPlus", "[[trunk]]\nname = \"t\"\nnumber_format = \"no_plus\"", ""},
+        ValueCase{"TrunkNumberFormatUnknown", "[[trunk]]\nname = \"t\"\nnumber_format = \"national\"", "is not one of"},
+        ValueCase{"TrunkTechPrefix", "[[trunk]]\nname = \"t\"\ntech_prefix = \"1010#\"", ""},
+        ValueCase{"TrunkTechPrefixLetters", "[[trunk]]\nname = \"t\"\ntech_prefix = \"10a\"", "not a digit"},
+        ValueCase{"AgentReferFallbackAgent", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"agent\"", ""},
+        ValueCase{"AgentReferFallbackUnknown", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"x\"", "is not one of"},
+        ValueCase{"AgentRingTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nring_timeout_s = 0", "must be from 1 to 600"},
+        ValueCase{"AgentDeclineIsFinalFalse", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\ndecline_is_final = false", ""},
         ValueCase{"TrunkTlsNotAvailable", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"", "'tls' is not supported yet"},
         ValueCase{"TrunkAcceptsReferString", "[[trunk]]\nname = \"t\"\naccepts_refer = \"yes\"", "expected true or false, got a string"},
         ValueCase{"TrunkWithoutName", "[[trunk]]\naddress = \"h\"", "missing (required)"},

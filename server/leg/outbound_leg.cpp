@@ -1,0 +1,242 @@
+#include "server/leg/outbound_leg.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
+#include "server/leg/leg_codecs.hpp"
+#include "server/shard.hpp"
+#include "server/targets.hpp"
+
+namespace warmline::server {
+
+std::string call_id_for_shard(CallContext& ctx) {
+  // Expected tries: the number of shards; bounded so that a broken mapping cannot spin.
+  std::string id = sip::new_call_id(ctx.random, ctx.sip_host);
+  for (int i = 0; i < 4096 && ctx.shard_count > 1 && shard_for_call_id(id, ctx.shard_count) != ctx.shard.index(); ++i)
+    id = sip::new_call_id(ctx.random, ctx.sip_host);
+  return id;
+}
+
+OutboundLeg::OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, OutboundLegOptions options)
+    : ctx_(ctx), observer_(&observer), options_(std::move(options)) {}
+
+OutboundLeg::~OutboundLeg() {
+  done_ = true;
+  session_.reset();  // CANCELs or BYEs what is still up, without callbacks
+  old_session_.reset();
+  if (media_) {
+    if (media_started_) ctx_.clock.remove(media_.get());
+    media_->close();
+  }
+}
+
+void OutboundLeg::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
+
+std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObserver& observer,
+                                               OutboundLegOptions options, std::string& error) {
+  assert(ctx.shard.on_shard());
+  std::unique_ptr<OutboundLeg> leg(new OutboundLeg(ctx, observer, std::move(options)));
+  if (!leg->open_media(error)) return nullptr;
+  leg->call_id_ = call_id_for_shard(ctx);
+  leg->from_tag_ = sip::new_tag(ctx.random);
+  if (leg->options_.credentials) leg->digest_.emplace(*leg->options_.credentials);
+  leg->start_session(1, std::nullopt);  // a failure to send is reported through on_failed
+  return leg;
+}
+
+bool OutboundLeg::open_media(std::string& error) {
+  caps_.codecs = same_rate_codecs(ctx_.config.media.codecs, options_.first_codec);
+  caps_.local_ip = ctx_.media_ip;
+  caps_.session_id = ctx_.random.next() >> 1;
+  caps_.session_version = caps_.session_id;
+  caps_.local_rtp_port = 1;  // replaced by the bound port below
+  sip::SessionDescription offer = sip::make_offer(caps_);
+  auto first = first_codec(offer);
+  if (!first) {
+    error = "no codec to offer";
+    return false;
+  }
+  codec_ = sip::NegotiatedCodec{first->payload_type, first->encoding, first->clock_rate, first->channels};
+  const std::optional<uint8_t> te = caps_.telephone_event ? std::optional<uint8_t>(caps_.telephone_event_pt) : std::nullopt;
+  LegMediaOptions mo{
+      .codec_name = codec_.name,
+      .clock_rate = codec_.clock_rate,
+      .payload_type = codec_.payload_type,
+      .telephone_event_pt = te,
+      .local_ip = ctx_.media_ip,
+      .remote = {},
+      .agent_rate = options_.agent_rate,
+      .ports = &ctx_.ports,
+      .scratch = &ctx_.media_scratch,
+      .random_seed = ctx_.random.next() | 1,
+      .ringback = std::nullopt,
+  };
+  std::error_code ec;
+  media_ = ctx_.open_media(std::move(mo), LegMediaHandlers{}, ec);
+  if (!media_) {
+    error = "no media session: " + ec.message();
+    return false;
+  }
+  caps_.local_rtp_port = media_->local_port();
+  offer_ = sip::make_offer(caps_);
+  return true;
+}
+
+bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::AuthorizationHeader> auth) {
+  sip::InviteClientOptions o;
+  o.call_id = call_id_;
+  o.request_uri = options_.request_uri;
+  o.from = options_.from;
+  o.from.set_tag(from_tag_);
+  o.to = options_.to;
+  o.contact.uri.scheme = "sip";
+  o.contact.uri.host = ctx_.sip_host;
+  o.contact.uri.port = ctx_.sip_port;
+  o.extra_headers = options_.extra_headers;
+  o.next_hop = options_.next_hop;
+  o.sdp_offer = offer_.serialize();
+  o.allow = allow_header_value();
+  o.cseq = cseq;
+  o.from_peer = [this](const sip::Endpoint& source) { return from_peer(source); };
+  if (auth) {
+    o.prepare_request = [auth = *auth](sip::Message& request) {
+      if (request.method == "INVITE") sip::auth::set_authorization(request, auth);
+    };
+  }
+  session_ = std::make_unique<sip::InviteClientSession>(ctx_.sip, ctx_.dialogs, ctx_.random, *this, std::move(o));
+  return session_->start();
+}
+
+bool OutboundLeg::from_peer(const sip::Endpoint& source) const {
+  // The server we sent the INVITE to, or (through a trunk) any address of that trunk.
+  if (source.host == options_.next_hop.host) return true;
+  return options_.trunk && source_allowed(*options_.trunk, std::string_view(source.host));
+}
+
+void OutboundLeg::cancel() {
+  assert_on_shard();
+  if (session_ && !answered_) session_->cancel();
+}
+
+void OutboundLeg::hang_up() {
+  assert_on_shard();
+  if (done_) return;
+  done_ = true;
+  if (session_) session_->hang_up();
+  if (media_ && media_started_) {
+    ctx_.clock.remove(media_.get());
+    media_started_ = false;
+  }
+}
+
+void OutboundLeg::start_media() {
+  if (media_started_) return;
+  media_started_ = true;
+  media_->start();
+  ctx_.clock.add(media_.get());
+}
+
+bool OutboundLeg::take_answer(std::string_view sdp) {
+  auto parsed = sip::parse_sdp(sdp);
+  if (!parsed.sdp) return false;
+  auto accepted = sip::accept_answer(offer_, *parsed.sdp, caps_);
+  if (!accepted.ok) return false;
+  if (!sip::iequals(accepted.codec.name, codec_.name) || accepted.codec.payload_type != codec_.payload_type) {
+    if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
+                           accepted.telephone_event_pt))
+      return false;
+    codec_ = accepted.codec;
+  }
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(accepted.remote_address, ec);
+  if (!ec && accepted.remote_port != 0) media_->set_remote(boost::asio::ip::udp::endpoint(ip, accepted.remote_port));
+  return true;
+}
+
+void OutboundLeg::on_progress(sip::InviteClientSession&, const sip::InviteProgress& progress) {
+  assert_on_shard();
+  if (done_) return;
+  bool media_now = false;
+  if (progress.early_sdp && !early_media_ && take_answer(*progress.early_sdp)) {
+    early_media_ = media_now = true;
+    start_media();
+  }
+  observer_->on_target_progress(*this, progress.status, media_now || early_media_);
+}
+
+void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, std::string_view sdp) {
+  assert_on_shard();
+  if (done_) return;
+  // The 2xx's SDP is the answer (it may differ from the early media's); none at all is only usable when
+  // early media already gave us one (RFC 3261 §13.2.1: the answer was in the reliable 18x).
+  if (sdp.empty() ? !early_media_ : !take_answer(sdp)) {
+    spdlog::warn("outbound leg {}: the 2xx has no usable SDP answer; ending it", call_id_);
+    done_ = true;
+    session_->hang_up();
+    observer_->on_target_failed(*this, OutboundFailure{.status = 488, .reason = "no usable SDP answer", .local = true});
+    return;
+  }
+  answered_ = true;
+  start_media();
+  observer_->on_target_answered(*this);
+}
+
+bool OutboundLeg::retry_with_credentials(const sip::InviteFailure& failure) {
+  if (!digest_ || challenged_ || !failure.response || failure.cancelled) return false;
+  auto answer = digest_->answer(session_->invite(), *failure.response, ctx_.random);
+  if (!answer.ok()) {
+    spdlog::warn("outbound leg {}: {} challenge not answered: {}", call_id_, failure.status, answer.error.message());
+    return false;
+  }
+  challenged_ = true;
+  // §22.2: the same Call-ID, From tag and To, the next CSeq. The challenged session has ended; it is
+  // kept until this callback has returned into it.
+  const uint32_t cseq = session_->invite().cseq.number + 1;
+  old_session_ = std::move(session_);
+  start_session(cseq, answer.header);
+  return true;
+}
+
+void OutboundLeg::on_failed(sip::InviteClientSession& s, const sip::InviteFailure& failure) {
+  assert_on_shard();
+  if (&s != session_.get() || done_) return;
+  if ((failure.status == 401 || failure.status == 407) && retry_with_credentials(failure)) return;
+  done_ = true;
+  OutboundFailure f{.status = failure.status,
+                    .reason = std::string(failure.reason),
+                    .local = failure.local,
+                    .cancelled = failure.cancelled,
+                    .auth_failed = failure.status == 401 || failure.status == 407};
+  observer_->on_target_failed(*this, f);
+}
+
+void OutboundLeg::on_bye(sip::InviteClientSession&, const sip::Message&) {
+  assert_on_shard();
+  if (done_) return;
+  done_ = true;
+  observer_->on_target_bye(*this);
+}
+
+std::optional<std::string> OutboundLeg::on_offer(sip::InviteClientSession&, const sip::Message& request) {
+  assert_on_shard();
+  // The target re-INVITEs (hold, a new address): answered with the codec we run, the way leg a does.
+  sip::LocalMediaCaps caps = caps_;
+  caps.codecs = {codec_.name};
+  caps.session_version = ++caps_.session_version;
+  if (request.body.empty()) return sip::make_offer(caps, codec_, std::nullopt).serialize();
+  auto parsed = sip::parse_sdp(request.body);
+  if (!parsed.sdp) return std::nullopt;
+  auto answer = sip::negotiate_answer(*parsed.sdp, caps);
+  if (!answer.ok) return std::nullopt;
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(answer.remote_address, ec);
+  if (!ec && answer.remote_port != 0) media_->set_remote(boost::asio::ip::udp::endpoint(ip, answer.remote_port));
+  for (auto& m : answer.answer.media)
+    if (m.port != 0) m.port = media_->local_port();
+  return answer.answer.serialize();
+}
+
+void OutboundLeg::on_terminated(sip::InviteClientSession&, sip::InviteEnd) {}
+
+}  // namespace warmline::server

@@ -1,0 +1,126 @@
+// Leg b: a call warmline places to a transfer target (DESIGN.md "Reaching a target", "Caller ID"): the
+// UAC INVITE session (sip/usage/invite_client_session) plus the leg's own media session.
+//
+// The leg offers the configured codecs that share the PCM rate of the caller's codec, the caller's own
+// codec first, so that the common answer lets the bridge relay packets without decoding. It answers a
+// digest challenge (401/407) once with the trunk's or the target's credentials (a new INVITE in the same
+// Call-ID with the next CSeq, RFC 3261 §22.2), takes early media from a 183 with SDP, and reports what
+// happened to its observer. Ring timeouts and chains belong to the transfer that owns the leg.
+//
+// Thread: the call's shard.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/call_context.hpp"
+#include "server/config.hpp"
+#include "server/leg/leg_media.hpp"
+#include "sip/auth/digest_client.hpp"
+#include "sip/sdp.hpp"
+#include "sip/usage/invite_client_session.hpp"
+
+namespace warmline::server {
+
+class OutboundLeg;
+
+struct OutboundFailure {
+  int status = 0;           // the final SIP status (487 after our cancel, 408 for Timer B), 0: none
+  std::string reason;       // the reason phrase, or what went wrong here
+  bool local = false;       // no final came from the network (timeout, transport error, bad answer)
+  bool cancelled = false;   // cancel() or hang_up() came first
+  bool auth_failed = false; // a 401/407 that our credentials could not satisfy (or none configured)
+};
+
+class OutboundLegObserver {
+ public:
+  virtual ~OutboundLegObserver() = default;
+  // 18x. `early_media`: the leg's media now carries the target's early audio (a 183 with SDP).
+  virtual void on_target_progress(OutboundLeg& leg, int status, bool early_media) = 0;
+  virtual void on_target_answered(OutboundLeg& leg) = 0;
+  // The INVITE ended without a call. The leg is finished; the observer may destroy it.
+  virtual void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) = 0;
+  // The answered target hung up (its BYE is answered). The observer may destroy the leg.
+  virtual void on_target_bye(OutboundLeg& leg) = 0;
+};
+
+struct OutboundLegOptions {
+  sip::Uri request_uri;                   // sip:<number>@<trunk> or the target's SIP URI
+  sip::NameAddr from;                     // our identity: the caller ID number at our host
+  sip::NameAddr to;
+  sip::Endpoint next_hop;                 // resolved: the trunk's address or the URI's server
+  const TrunkConfig* trunk = nullptr;     // dialled through (its CIDRs also may send in-dialog requests)
+  std::vector<sip::Header> extra_headers; // P-Asserted-Identity, Privacy
+  std::optional<sip::auth::DigestCredentials> credentials;
+  std::string first_codec;                // the caller's codec: offered first (relay without decoding)
+  uint32_t agent_rate = 8000;             // the rate of the leg's media to an agent (consults, later)
+};
+
+class OutboundLeg final : public sip::InviteClientObserver {
+ public:
+  // Opens the media session and sends the INVITE. nullptr with `error` set when no media could be
+  // opened (no RTP port, no usable codec); nothing was sent then.
+  static std::unique_ptr<OutboundLeg> dial(CallContext& ctx, OutboundLegObserver& observer,
+                                           OutboundLegOptions options, std::string& error);
+  ~OutboundLeg() override;
+  OutboundLeg(const OutboundLeg&) = delete;
+  OutboundLeg& operator=(const OutboundLeg&) = delete;
+
+  // CANCEL while it rings (or as soon as it does, §9.1); the failure (487) is reported.
+  void cancel();
+  // BYE when answered, CANCEL while ringing. No callback afterwards.
+  void hang_up();
+
+  // The answered leg changes hands: the call that bridges it hears its BYE from now on.
+  void set_observer(OutboundLegObserver& observer) { observer_ = &observer; }
+  bool answered() const { return answered_; }
+  bool early_media() const { return early_media_; }
+  MediaSession& media() { return *media_; }
+  const std::string& codec_name() const { return codec_.name; }
+  const sip::Message& invite() const { return session_->invite(); }
+  const std::string& call_id() const { return call_id_; }
+
+  // sip::InviteClientObserver
+  void on_progress(sip::InviteClientSession& s, const sip::InviteProgress& progress) override;
+  void on_answered(sip::InviteClientSession& s, const sip::Message& response, std::string_view sdp) override;
+  void on_failed(sip::InviteClientSession& s, const sip::InviteFailure& failure) override;
+  void on_bye(sip::InviteClientSession& s, const sip::Message& bye) override;
+  std::optional<std::string> on_offer(sip::InviteClientSession& s, const sip::Message& request) override;
+  void on_terminated(sip::InviteClientSession& s, sip::InviteEnd end) override;
+
+ private:
+  OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, OutboundLegOptions options);
+  bool open_media(std::string& error);
+  bool start_session(uint32_t cseq, std::optional<sip::auth::AuthorizationHeader> auth);
+  bool take_answer(std::string_view sdp);  // the target's answer to our offer: codec, address
+  bool retry_with_credentials(const sip::InviteFailure& failure);
+  void start_media();
+  bool from_peer(const sip::Endpoint& source) const;
+  void assert_on_shard() const;
+
+  CallContext& ctx_;
+  OutboundLegObserver* observer_;
+  OutboundLegOptions options_;
+  std::string call_id_;
+  std::string from_tag_;
+  sip::LocalMediaCaps caps_;
+  sip::SessionDescription offer_;
+  sip::NegotiatedCodec codec_;
+  std::unique_ptr<MediaSession> media_;
+  bool media_started_ = false;
+  std::unique_ptr<sip::InviteClientSession> session_;
+  std::unique_ptr<sip::InviteClientSession> old_session_;  // the challenged one, ended, kept to its callback's end
+  std::optional<sip::auth::DigestClient> digest_;
+  bool challenged_ = false;  // one digest retry per leg
+  bool answered_ = false;
+  bool early_media_ = false;
+  bool done_ = false;        // failed, hung up or ended: no more callbacks
+};
+
+// A Call-ID that maps to this shard (DESIGN.md: responses and in-dialog requests land on any shard's
+// socket and are handed to the owner by Call-ID).
+std::string call_id_for_shard(CallContext& ctx);
+
+}  // namespace warmline::server
