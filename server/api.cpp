@@ -74,6 +74,17 @@ std::string metrics_text(const ApiContext& ctx) {
            agent_dropped = 0;
   int64_t active = 0, worst_lag = 0;
   std::array<uint64_t, kTransferResults> by_result{};
+  std::array<std::array<uint64_t, kTransferResults>, kTransferStrategies> by_strategy{};
+  int64_t legs = 0;
+  struct HistogramSum {
+    std::array<uint64_t, LatencyHistogram::kBounds.size() + 1> buckets{};
+    uint64_t sum_us = 0, count = 0;
+    void add(const LatencyHistogram& h) {
+      for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
+      sum_us += h.sum_us.load(std::memory_order_relaxed);
+      count += h.count.load(std::memory_order_relaxed);
+    }
+  } setup, pdd;
   for (ShardRuntime* rt : ctx.shards) {
     auto& m = rt->metrics();
     started += m.calls_started.load(std::memory_order_relaxed);
@@ -87,6 +98,12 @@ std::string metrics_text(const ApiContext& ctx) {
     overruns += m.media_overruns.load(std::memory_order_relaxed);
     worst_lag = std::max(worst_lag, m.media_worst_lag_us.load(std::memory_order_relaxed));
     for (size_t i = 0; i < kTransferResults; ++i) by_result[i] += m.transfers_by_result[i].load(std::memory_order_relaxed);
+    for (size_t s = 0; s < kTransferStrategies; ++s)
+      for (size_t i = 0; i < kTransferResults; ++i)
+        by_strategy[s][i] += m.transfers_by_strategy[s][i].load(std::memory_order_relaxed);
+    legs += m.legs_active.load(std::memory_order_relaxed);
+    setup.add(m.transfer_setup);
+    pdd.add(m.post_dial_delay);
   }
   std::string out;
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help, auto value) {
@@ -105,6 +122,29 @@ std::string metrics_text(const ApiContext& ctx) {
   for (size_t i = 0; i < kTransferResults; ++i)
     out += fmt::format("warmline_transfers_total{{result=\"{}\"}} {}\n",
                        metric_label(static_cast<ai::TransferResult>(i)), by_result[i]);
+  out += "# HELP warmline_cold_transfers_total Cold transfers ended, by the strategy of the last attempt "
+         "(refer, dial) and result.\n# TYPE warmline_cold_transfers_total counter\n";
+  for (size_t s = 0; s < kTransferStrategies; ++s)
+    for (size_t i = 0; i < kTransferResults; ++i)
+      out += fmt::format("warmline_cold_transfers_total{{strategy=\"{}\",result=\"{}\"}} {}\n",
+                         to_string(static_cast<TransferStrategy>(s)), metric_label(static_cast<ai::TransferResult>(i)),
+                         by_strategy[s][i]);
+  metric("warmline_legs_active", "gauge", "SIP legs up or being set up: callers' and dialled transfer targets'.", legs);
+  auto histogram = [&out](std::string_view name, std::string_view help, const HistogramSum& h) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
+      cumulative += h.buckets[i];
+      out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, LatencyHistogram::kBounds[i], cumulative);
+    }
+    cumulative += h.buckets.back();
+    out += fmt::format("{0}_bucket{{le=\"+Inf\"}} {1}\n{0}_sum {2}\n{0}_count {3}\n", name, cumulative,
+                       static_cast<double>(h.sum_us) / 1e6, h.count);
+  };
+  histogram("warmline_transfer_setup_seconds", "From a transfer's request to its target answering (completed transfers).",
+            setup);
+  histogram("warmline_post_dial_delay_seconds", "From warmline's INVITE to a transfer target to the target's first "
+            "provisional response.", pdd);
   metric("warmline_media_ticks_total", "counter", "Media clock ticks over all shards.", ticks);
   metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
   metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);

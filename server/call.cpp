@@ -220,6 +220,12 @@ void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(
 void Call::on_transfer_finished(const TransferUpdate& update) {
   transfer_records_.push_back(transfer_->record());
   ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
+  const TransferRecord& tr = transfer_->record();
+  ctx_.metrics.transfers_by_strategy[static_cast<size_t>(tr.strategy)][static_cast<size_t>(update.result)].fetch_add(
+      1, std::memory_order_relaxed);
+  if (update.result == TransferResult::kCompleted)
+    ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now() - tr.requested_at));
   report_transfer(update);
   // The caller hung up, or we did (API, agent): the call's own ending says the rest (the stop reason,
   // "transferred" when the caller's BYE came after an accepted REFER); nothing more is dialled.

@@ -3,14 +3,34 @@
 // ordering costs on the shard. Nothing here is on the per-packet path.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace warmline::server {
 
 inline constexpr size_t kTransferResults = 10;  // ai::TransferResult values
+inline constexpr size_t kTransferStrategies = 2;  // TransferStrategy: refer, dial
+
+// A Prometheus histogram with fixed buckets (seconds), written by one shard, summed by the reader.
+struct LatencyHistogram {
+  static constexpr std::array<double, 11> kBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60};
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets{};  // the last one: above every bound
+  std::atomic<uint64_t> sum_us{0};
+  std::atomic<uint64_t> count{0};
+
+  void observe(std::chrono::microseconds d) {
+    const double s = static_cast<double>(d.count()) / 1e6;
+    size_t i = 0;
+    while (i < kBounds.size() && s > kBounds[i]) ++i;
+    buckets[i].fetch_add(1, std::memory_order_relaxed);
+    sum_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, d.count())), std::memory_order_relaxed);
+    count.fetch_add(1, std::memory_order_relaxed);
+  }
+};
 
 struct ShardMetrics {
   std::atomic<uint64_t> calls_started{0};
@@ -19,6 +39,12 @@ struct ShardMetrics {
   std::atomic<uint64_t> agent_failures{0};
   std::atomic<uint64_t> transfers_started{0};
   std::array<std::atomic<uint64_t>, kTransferResults> transfers_by_result{};
+  // Cold transfers ended, by the strategy of their last attempt and the result (a success rate per
+  // strategy can be graphed). Modes other than cold come with warm transfers.
+  std::array<std::array<std::atomic<uint64_t>, kTransferResults>, kTransferStrategies> transfers_by_strategy{};
+  std::atomic<int64_t> legs_active{0};             // SIP legs up or being set up: callers' and dialled targets'
+  LatencyHistogram transfer_setup;                 // transfer requested -> target answered (completed ones)
+  LatencyHistogram post_dial_delay;                // our INVITE to a target -> its first 18x
   std::atomic<uint64_t> sip_requests{0};
   std::atomic<uint64_t> sip_dialog_rejected{0};     // in-dialog requests refused: no such dialog, wrong source
   std::atomic<uint64_t> agent_audio_dropped{0};     // agent samples beyond the playout capacity

@@ -30,9 +30,12 @@ std::string_view to_string(Leg::State state) {
 }
 
 Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
-    : ctx_(ctx), observer_(observer), options_(std::move(options)) {}
+    : ctx_(ctx), observer_(observer), options_(std::move(options)) {
+  ctx_.metrics.legs_active.fetch_add(1, std::memory_order_relaxed);
+}
 
 Leg::~Leg() {
+  ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   // Only when the shard shuts down with the ACK still out: a BYE now beats a call the carrier keeps
   // billing until its own timers end it.
   if (bye_on_ack_) send(new_request("BYE"), [](const sip::Message&) {});

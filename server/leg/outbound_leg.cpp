@@ -19,9 +19,12 @@ std::string call_id_for_shard(CallContext& ctx) {
 }
 
 OutboundLeg::OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, OutboundLegOptions options)
-    : ctx_(ctx), observer_(&observer), options_(std::move(options)) {}
+    : ctx_(ctx), observer_(&observer), options_(std::move(options)) {
+  ctx_.metrics.legs_active.fetch_add(1, std::memory_order_relaxed);
+}
 
 OutboundLeg::~OutboundLeg() {
+  ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   done_ = true;
   session_.reset();  // CANCELs or BYEs what is still up, without callbacks
   old_session_.reset();
@@ -157,6 +160,11 @@ bool OutboundLeg::take_answer(std::string_view sdp) {
 void OutboundLeg::on_progress(sip::InviteClientSession&, const sip::InviteProgress& progress) {
   assert_on_shard();
   if (done_) return;
+  if (!provisional_seen_) {  // post-dial delay: our first INVITE to the target's first 18x
+    provisional_seen_ = true;
+    ctx_.metrics.post_dial_delay.observe(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - dialled_at_));
+  }
   bool media_now = false;
   if (progress.early_sdp && !early_media_ && take_answer(*progress.early_sdp)) {
     early_media_ = media_now = true;

@@ -10,6 +10,7 @@
 // Thread: the call's shard.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,6 +118,8 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool answered_ = false;
   bool early_media_ = false;
   bool done_ = false;        // failed, hung up or ended: no more callbacks
+  bool provisional_seen_ = false;
+  std::chrono::steady_clock::time_point dialled_at_ = std::chrono::steady_clock::now();
 };
 
 // A Call-ID that maps to this shard (DESIGN.md: responses and in-dialog requests land on any shard's

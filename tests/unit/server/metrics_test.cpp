@@ -1,0 +1,35 @@
+// The latency histograms GET /metrics exposes: each observation lands in the first bucket whose bound
+// it does not exceed (Prometheus `le`), the sum and count follow.
+#include "server/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace warmline::server {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+TEST(LatencyHistogramTest, ObservationsLandInTheirBucketWithSumAndCount) {
+  LatencyHistogram h;
+  h.observe(milliseconds(50));    // exactly on the first bound: le="0.05"
+  h.observe(milliseconds(51));    // just above it: le="0.1"
+  h.observe(milliseconds(2500));  // le="2.5"
+  h.observe(std::chrono::seconds(61));  // above every bound: +Inf only
+  EXPECT_EQ(h.buckets[0].load(), 1u);
+  EXPECT_EQ(h.buckets[1].load(), 1u);
+  EXPECT_EQ(h.buckets[5].load(), 1u);
+  EXPECT_EQ(h.buckets.back().load(), 1u);
+  EXPECT_EQ(h.count.load(), 4u);
+  EXPECT_EQ(h.sum_us.load(), 50'000u + 51'000u + 2'500'000u + 61'000'000u);
+}
+
+TEST(LatencyHistogramTest, ANegativeDurationCountsAsZero) {
+  LatencyHistogram h;
+  h.observe(microseconds(-5));  // a wall clock stepped back between request and answer
+  EXPECT_EQ(h.buckets[0].load(), 1u);
+  EXPECT_EQ(h.sum_us.load(), 0u);
+}
+
+}  // namespace
+}  // namespace warmline::server
