@@ -66,8 +66,9 @@ void BridgedDial::start() {
     if (trunk->address.host.empty())
       return end(TransferResult::kRejected, 0, "trunk " + trunk->name + " has no address to dial through");
     // A number needs a caller ID this trunk lets us present (DESIGN.md "Caller ID"); configuration
-    // checked it against the trunk's caller_ids, so an empty one is the only way to miss.
-    if (t.caller_id.empty())
+    // checked it against the trunk's caller_ids, so an empty one is the only way to miss. A SIP URI
+    // (a PBX extension, a named target) reached through the trunk may go without one.
+    if (t.caller_id.empty() && t.uri.starts_with("tel:"))
       return end(TransferResult::kRejected, 0,
                  "no caller ID to present through trunk " + trunk->name + " (set caller_id or the trunk's caller_ids)");
     host = trunk->address.host;
