@@ -172,6 +172,8 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call has ended"};
   } else if (state_ == CallState::kRinging) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is not answered yet"};
+  } else if (state_ == CallState::kBridged) {
+    out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
   } else if (request.mode != ai::TransferMode::kCold) {

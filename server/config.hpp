@@ -9,7 +9,7 @@
 // E.164 numbers and cross references (a target's `via`, a pbx's `trunk`) are known good, so the runtime
 // never re-checks them.
 //
-// Values the build cannot honour yet (a second listen address, hold music, digest credentials,
+// Values the build cannot honour yet (a second listen address, hold music,
 // registration, wss://, protocol twilio, a PostgreSQL URL for call records) are refused with "not
 // available in this build: ...": the fields stay so the issues that build those features only delete
 // the check (docs/configuration.md).

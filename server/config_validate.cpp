@@ -81,7 +81,8 @@ void validate_targets(const Config& config, const AgentConfig& agent, const std:
     if (t.uri.starts_with("tel:") && via.empty())
       problems.add_at(tpath + ".uri", "a tel: target needs a trunk to dial through (set via, or configure a [[trunk]])");
     const TrunkConfig* trunk = find_trunk(config, via);
-    if (t.uri.starts_with("tel:") && trunk != nullptr && trunk->address.host.empty())
+    // Dialled through a trunk (a number, or any URI with its own via): the trunk needs an address.
+    if (trunk != nullptr && (t.uri.starts_with("tel:") || !t.via.empty()) && trunk->address.host.empty())
       problems.add_at(tpath + ".via", fmt::format("trunk {} has no address to dial through", via));
     check_caller_id(config, problems, t.caller_id, via, tpath + ".caller_id");
   }
@@ -96,6 +97,8 @@ void validate_agent(Config& config, AgentConfig& agent, const std::string& path,
   }
   if (!agent.allow_patterns.empty() && agent.trunk.empty())
     problems.add_at(path + ".allow_patterns", "dialling numbers needs a trunk (set trunk, or configure a [[trunk]])");
+  else if (const TrunkConfig* t = find_trunk(config, agent.trunk); t && !agent.allow_patterns.empty() && t->address.host.empty())
+    problems.add_at(path + ".allow_patterns", fmt::format("numbers are dialled through trunk {}, which has no address", t->name));
   check_caller_id(config, problems, agent.caller_id, agent.trunk, path + ".caller_id");
   validate_targets(config, agent, path, problems);
   if (!agent.default_forward.empty()) {

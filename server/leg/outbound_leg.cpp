@@ -49,13 +49,21 @@ std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObse
 }
 
 bool OutboundLeg::open_media(std::string& error) {
-  caps_.codecs = same_rate_codecs(ctx_.config.media.codecs, options_.first_codec);
   caps_.local_ip = ctx_.media_ip;
   caps_.session_id = ctx_.random.next() >> 1;
   caps_.session_version = caps_.session_id;
   caps_.local_rtp_port = 1;  // replaced by the bound port below
-  sip::SessionDescription offer = sip::make_offer(caps_);
-  auto first = first_codec(offer);
+  // The caller's codec leads (the bridge relays it untouched); when it cannot be offered (Opus has no
+  // static payload type), the configured codecs in order, one PCM rate per offer (the bridge transcodes).
+  std::vector<std::string> leads{options_.first_codec};
+  leads.insert(leads.end(), ctx_.config.media.codecs.begin(), ctx_.config.media.codecs.end());
+  sip::SessionDescription offer;
+  std::optional<sip::RtpMap> first;
+  for (const auto& lead : leads) {
+    caps_.codecs = same_rate_codecs(ctx_.config.media.codecs, lead);
+    offer = sip::make_offer(caps_);
+    if ((first = first_codec(offer))) break;
+  }
   if (!first) {
     error = "no codec to offer";
     return false;

@@ -3,7 +3,7 @@
 //
 // The leg offers the configured codecs that share the PCM rate of the caller's codec, the caller's own
 // codec first, so that the common answer lets the bridge relay packets without decoding. It answers a
-// digest challenge (401/407) once with the trunk's or the target's credentials (a new INVITE in the same
+// digest challenge (401/407) once with the trunk's credentials (a new INVITE in the same
 // Call-ID with the next CSeq, RFC 3261 §22.2), takes early media from a 183 with SDP, and reports what
 // happened to its observer. Ring timeouts and chains belong to the transfer that owns the leg.
 //

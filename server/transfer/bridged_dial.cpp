@@ -60,8 +60,7 @@ void BridgedDial::start() {
   OutboundLegOptions& o = leg_options_;
   o.trunk = trunk;
   o.first_codec = request_.first_codec;
-  std::string host;
-  uint16_t port = 0;
+  sip::ResolveRequest where;
   if (trunk) {
     if (trunk->address.host.empty())
       return end(TransferResult::kRejected, 0, "trunk " + trunk->name + " has no address to dial through");
@@ -71,13 +70,12 @@ void BridgedDial::start() {
     if (t.caller_id.empty() && t.uri.starts_with("tel:"))
       return end(TransferResult::kRejected, 0,
                  "no caller ID to present through trunk " + trunk->name + " (set caller_id or the trunk's caller_ids)");
-    host = trunk->address.host;
-    port = trunk->address.port;
+    where = sip::ResolveRequest{.host = trunk->address.host, .port = trunk->address.port};
     if (t.uri.starts_with("tel:")) {
       o.request_uri.scheme = "sip";
       o.request_uri.user = dial_string(*trunk, tel_number(t.uri));
-      o.request_uri.host = host;
-      o.request_uri.port = port;
+      o.request_uri.host = trunk->address.host;
+      o.request_uri.port = trunk->address.port;
     } else if (auto uri = sip::parse_uri(t.uri)) {
       o.request_uri = *uri;  // a SIP URI reached through the trunk
     } else {
@@ -89,8 +87,9 @@ void BridgedDial::start() {
     auto uri = sip::parse_uri(t.uri);
     if (!uri) return end(TransferResult::kFailed, 0, "target URI " + t.uri + " is not a SIP URI");
     o.request_uri = *uri;
-    host = uri->host;
-    port = uri->port;
+    // RFC 3263 from the whole URI: maddr, transport= and sips: count, not only the host.
+    if (auto ec = sip::resolve_request_for(*uri, where))
+      return end(TransferResult::kUnreachable, 0, "cannot reach " + t.uri + ": " + ec.message());
   }
   o.to.uri = o.request_uri;
   o.from.uri.scheme = "sip";
@@ -101,17 +100,18 @@ void BridgedDial::start() {
     o.extra_headers.push_back({"P-Asserted-Identity", "<sip:" + request_.caller_user + "@" + ctx_.sip_host + ">"});
   if (!request_.privacy.empty()) o.extra_headers.push_back({"Privacy", request_.privacy});
   for (const auto& [name, value] : request_.headers) o.extra_headers.push_back({name, value});
-  resolve(host, port);
+  resolve(where);
 }
 
-void BridgedDial::resolve(const std::string& host, uint16_t port) {
+void BridgedDial::resolve(const sip::ResolveRequest& where) {
+  const std::string host = where.host;
   if (!ctx_.resolver) {  // unit tests of calls: numeric hosts only
     if (!is_ip_literal(host)) return end(TransferResult::kUnreachable, 0, "cannot resolve " + host);
-    servers_ = sip::TargetList({sip::Target{host, port ? port : uint16_t(5060), sip::TargetTransport::kUdp}});
+    servers_ = sip::TargetList({sip::Target{host, where.port ? where.port : uint16_t(5060), sip::TargetTransport::kUdp}});
     return dial_current();
   }
   std::weak_ptr<bool> alive = alive_;
-  ctx_.resolver->resolve(sip::ResolveRequest{.host = host, .port = port}, [this, alive, host](sip::ResolveResult r) {
+  ctx_.resolver->resolve(where, [this, alive, host](sip::ResolveResult r) {
     if (alive.expired() || done_) return;
     if (!r.ok() || r.targets.empty())
       return end(TransferResult::kUnreachable, 0, "DNS: " + host + ": " + (r.error ? r.error.message() : "no servers"));
@@ -129,7 +129,8 @@ void BridgedDial::dial_current() {
   if (!leg) return end(TransferResult::kFailed, 0, error);
   // Kept before anything it reports is acted on: a transport error is reported from inside dial().
   if (!leg_ && !done_) leg_ = std::move(leg);
-  spdlog::info("transfer: dialling {} ({}) via {}", request_.target.name, request_.target.uri, server->endpoint().to_string());
+  spdlog::info("transfer: dialling {} ({}) via {}, sip call-id {}", request_.target.name, request_.target.uri,
+               server->endpoint().to_string(), leg_ ? leg_->call_id() : std::string());
   if (ring_timer_ == sip::kNoTimer && !done_) {
     std::weak_ptr<bool> alive = alive_;
     ring_timer_ = ctx_.timers.schedule(request_.ring_timeout, [this, alive] {
@@ -168,7 +169,9 @@ void BridgedDial::on_target_failed(OutboundLeg& leg, const OutboundFailure& fail
     return dial_current();
   }
   if (ring_timed_out_) return end(TransferResult::kNoAnswer, failure.status, "no answer within the ring timeout");
-  TransferResult result = failure.local ? TransferResult::kUnreachable : result_for_failure(failure);
+  // A local failure is the network's (no answer, transport error): unreachable. Our own refusal of
+  // the target's answer (488: no usable SDP) is a rejection like theirs.
+  TransferResult result = failure.local && failure.status != 488 ? TransferResult::kUnreachable : result_for_failure(failure);
   end(result, failure.status, failure.reason);
 }
 

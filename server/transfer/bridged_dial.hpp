@@ -4,8 +4,8 @@
 //   start -> the caller ID the trunk allows (refused as `rejected` before anything is sent when there
 //            is none) -> the next hop: the trunk's address, or the SIP URI's servers by RFC 3263
 //         -> INVITE (leg b) with From = that number, P-Asserted-Identity = the caller, their Privacy
-//         -> 18x: ringing (a 183 with SDP: the target's early media) -> 2xx: completed, the leg is
-//            handed to the listener, which bridges it
+//         -> 18x: ringing (a 183 with SDP: the target's early media) -> 2xx: completed (no separate
+//            "answered" progress), the leg is handed to the listener, which bridges it
 //         -> a 503 or no answer at all from one server: the next server of the RFC 3263 list
 //         -> the ring timeout: CANCEL, `no_answer`; busy, declined, ...: the target's own answer.
 //
@@ -23,6 +23,7 @@
 #include "server/leg/outbound_leg.hpp"
 #include "server/targets.hpp"
 #include "server/transfer/cold_refer.hpp"
+#include "sip/resolve/resolver.hpp"
 #include "sip/resolve/target_list.hpp"
 
 namespace warmline::server {
@@ -30,7 +31,7 @@ namespace warmline::server {
 class DialListener {
  public:
   virtual ~DialListener() = default;
-  // "ringing" (18x) and "answered" progress of the attempt.
+  // "ringing" (the first 18x) progress of the attempt.
   virtual void on_dial_progress(const TransferUpdate& update) = 0;
   // A 183 with SDP: the target's early media plays on the leg's media; the caller may hear it now.
   virtual void on_dial_early_media(OutboundLeg& leg) = 0;
@@ -71,7 +72,7 @@ class BridgedDial final : public OutboundLegObserver {
   void on_target_bye(OutboundLeg& leg) override;
 
  private:
-  void resolve(const std::string& host, uint16_t port);
+  void resolve(const sip::ResolveRequest& where);
   void dial_current();
   void end(TransferResult result, int status, std::string reason);
   void cancel_timer();
@@ -92,8 +93,8 @@ class BridgedDial final : public OutboundLegObserver {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// The user part warmline puts in the Request-URI for `e164` through `trunk`: number_format (e164,
-// national, no_plus) and tech_prefix applied.
+// The user part warmline puts in the Request-URI for `e164` through `trunk`: number_format (e164 or
+// no_plus) and tech_prefix applied.
 std::string dial_string(const TrunkConfig& trunk, std::string_view e164);
 
 }  // namespace warmline::server

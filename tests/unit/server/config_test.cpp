@@ -312,12 +312,14 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"39 agent[0].url", "must start with ws:// or wss://"},
       {"40 agent[0].protocol", "the Twilio dialect is not implemented yet"},
       {"41 agent[0].sample_rate", "protocol twilio is always 8000"},
+      {"42 agent[0].allow_patterns", "numbers are dialled through trunk carrier, which has no address"},
       {"42 agent[0].allow_patterns[0]", "'*' is not '+' and digits"},
       {"43 agent[0].refer_timeout_s", "must be from 1 to 600, got 0"},
       {"44 agent[0].on_failure", "no default_forward"},
       {"48 agent[0].target[0].uri", "must be a sip:, sips: or tel: URI"},
       {"49 agent[0].target[0].via", "'nowhere' is not a configured trunk"},
       {"52 agent[0].target[1].name", "'support' is already used by agent[0].target[0].name"},
+      {"54 agent[0].target[1].via", "trunk carrier has no address to dial through"},
       {"58 agent[1].numbers[0]", "'demo' is already routed to agent demo"},
       {"60 agent[1].default_forward", "'Craig' is not one of agent other's targets"},
       {"61 agent[1].tragets", "unknown key (did you mean 'target'?)"},
@@ -342,7 +344,7 @@ TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
   EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen[0]: transport 'tcp' is not supported yet (only udp)\n"));
   EXPECT_THAT(err.str(), HasSubstr(path + ":61: agent[1].tragets: unknown key (did you mean 'target'?)\n"));
   const std::string text = err.str();
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 34);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 36);
 }
 
 TEST(ConfigTest, SecretsComeFromTheEnvironment) {
