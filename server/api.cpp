@@ -122,8 +122,8 @@ std::string metrics_text(const ApiContext& ctx) {
   for (size_t i = 0; i < kTransferResults; ++i)
     out += fmt::format("warmline_transfers_total{{result=\"{}\"}} {}\n",
                        metric_label(static_cast<ai::TransferResult>(i)), by_result[i]);
-  out += "# HELP warmline_cold_transfers_total Cold transfers ended, by the strategy of the last attempt "
-         "(refer, dial) and result.\n# TYPE warmline_cold_transfers_total counter\n";
+  out += "# HELP warmline_cold_transfers_total Cold transfers ended, by strategy (dial when any attempt was "
+         "dialled, else refer) and result.\n# TYPE warmline_cold_transfers_total counter\n";
   for (size_t s = 0; s < kTransferStrategies; ++s)
     for (size_t i = 0; i < kTransferResults; ++i)
       out += fmt::format("warmline_cold_transfers_total{{strategy=\"{}\",result=\"{}\"}} {}\n",

@@ -123,6 +123,13 @@ void Call::on_leg_failed(Leg&, std::string_view why) {
 }
 
 void Call::on_leg_dtmf(Leg&, char digit, uint32_t duration_ms) {
+  // Bridged: the caller's SIP INFO key presses go to the target as RFC 4733 events (RTP events cross
+  // the bridge in the media itself and never come here).
+  if (state_ == CallState::kBridged && target_) {
+    const char digits[1] = {digit};
+    target_->media().send_dtmf(std::string_view(digits, 1));
+    return;
+  }
   if (agent_) agent_->send_dtmf(digit, duration_ms);
 }
 

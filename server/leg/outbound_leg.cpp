@@ -199,13 +199,15 @@ void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, st
 }
 
 bool OutboundLeg::retry_with_credentials(const sip::InviteFailure& failure) {
-  if (!digest_ || challenged_ || !failure.response || failure.cancelled) return false;
+  // The digest client decides whether a second challenge deserves an answer (stale=true: once); the
+  // count only bounds the retries whatever a server sends.
+  if (!digest_ || challenges_ >= 2 || !failure.response || failure.cancelled) return false;
   auto answer = digest_->answer(session_->invite(), *failure.response, ctx_.random);
   if (!answer.ok()) {
     spdlog::warn("outbound leg {}: {} challenge not answered: {}", call_id_, failure.status, answer.error.message());
     return false;
   }
-  challenged_ = true;
+  ++challenges_;
   // §22.2: the same Call-ID, From tag and To, the next CSeq. The challenged session has ended; it is
   // kept until this callback has returned into it.
   const uint32_t cseq = session_->invite().cseq.number + 1;

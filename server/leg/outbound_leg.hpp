@@ -114,7 +114,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   std::unique_ptr<sip::InviteClientSession> session_;
   std::unique_ptr<sip::InviteClientSession> old_session_;  // the challenged one, ended, kept to its callback's end
   std::optional<sip::auth::DigestClient> digest_;
-  bool challenged_ = false;  // one digest retry per leg
+  int challenges_ = 0;       // digest retries so far (a stale nonce may need a second)
   bool answered_ = false;
   bool early_media_ = false;
   bool done_ = false;        // failed, hung up or ended: no more callbacks

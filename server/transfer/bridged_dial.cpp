@@ -99,7 +99,10 @@ void BridgedDial::start() {
   if (!request_.caller_user.empty())
     o.extra_headers.push_back({"P-Asserted-Identity", "<sip:" + request_.caller_user + "@" + ctx_.sip_host + ">"});
   if (!request_.privacy.empty()) o.extra_headers.push_back({"Privacy", request_.privacy});
-  for (const auto& [name, value] : request_.headers) o.extra_headers.push_back({name, value});
+  // The request's own headers, except the identity ones warmline sets from the caller's INVITE.
+  for (const auto& [name, value] : request_.headers)
+    if (!sip::iequals(name, "P-Asserted-Identity") && !sip::iequals(name, "Privacy"))
+      o.extra_headers.push_back({name, value});
   resolve(where);
 }
 
