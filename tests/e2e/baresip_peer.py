@@ -6,8 +6,11 @@ through ctrl_tcp (netstring-framed JSON, as /work/shared/peers/baresip_ctrl.py d
 collects every event so the test can wait for one with a deadline.
 """
 import json
+import os
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 from harness import PEERS_DIR, _bindable, free_port, free_port_range, wait_for
 
@@ -26,22 +29,24 @@ def _sip_port():
 
 
 class Baresip:
-    def __init__(self, case, name="baresip", user="bob", lifetime_s=150):
+    def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU"):
+        """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU)."""
         self.case = case
         self.name = name
         self.sip_port = _sip_port()  # UDP and TCP, and TLS on the next port
         self.ctrl_port = free_port(kinds=(socket.SOCK_STREAM,))
         rtp_first, rtp_last = free_port_range(20)
         self.dir = case.workdir / name
-        (self.dir / "rec").mkdir(parents=True)
+        self.rec_dir = self.dir / "rec"
+        self.rec_dir.mkdir(parents=True)
         settings = {"sip_listen": f"127.0.0.1:{self.sip_port}", "rtp_ports": f"{rtp_first}-{rtp_last}",
-                    "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}", "snd_path": str(self.dir / "rec")}
+                    "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}", "snd_path": self._short_link(case, self.rec_dir)}
         lines = [ln for ln in (PEERS_DIR / "baresip" / "config").read_text().splitlines()
                  if (ln.split() or [""])[0] not in _REPLACED]
         lines += [f"{k}\t\t{v}" for k, v in settings.items()]
         (self.dir / "config").write_text("\n".join(lines) + "\n")
         (self.dir / "accounts").write_text(
-            f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
+            f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs={audio_codecs}\n")
         self.uri = f"sip:{user}@127.0.0.1:{self.sip_port}"
         # -t: baresip quits by itself at the latest after lifetime_s (a bound if cleanup never runs).
         # -s: SIP trace on stdout, printed when the test fails.
@@ -53,6 +58,20 @@ class Baresip:
         self._reader = threading.Thread(target=self._read, name=f"{name}-ctrl", daemon=True)
         self._reader.start()
         case.addCleanup(self._close)
+
+    @staticmethod
+    def _short_link(case, target):
+        """A short path to `target`: baresip 1.0.0's sndfile module builds each WAV's name in a
+        128-byte buffer ("<snd_path>/dump-<time>-enc.wav"), and a test folder's long path cuts off
+        the "-enc"/"-dec" suffix, so both directions are written over each other into one file."""
+        link = Path(tempfile.mkdtemp(prefix="wl-rec-")) / "rec"
+        link.symlink_to(target, target_is_directory=True)
+        case.addCleanup(lambda: (link.unlink(), os.rmdir(link.parent)))
+        return str(link)
+
+    def recordings(self, direction="dec"):
+        """baresip's WAVs of what it decoded (`dec`: received) or encoded (`enc`: sent), oldest first."""
+        return sorted(self.rec_dir.glob(f"dump-*-{direction}.wav"))
 
     def _connect(self):
         if not self.proc.running():
