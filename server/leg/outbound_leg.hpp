@@ -77,6 +77,11 @@ class OutboundLeg final : public sip::InviteClientObserver {
   // The answered leg changes hands: the call that bridges it hears its BYE from now on.
   void set_observer(OutboundLegObserver& observer) { observer_ = &observer; }
   bool answered() const { return answered_; }
+  // Anything came back for our INVITE (a 100 Trying counts).
+  bool responded() const {
+    return session_ && session_->state() != sip::InviteClientSession::State::kCalling &&
+           session_->state() != sip::InviteClientSession::State::kIdle;
+  }
   bool early_media() const { return early_media_; }
   MediaSession& media() { return *media_; }
   const std::string& codec_name() const { return codec_.name; }

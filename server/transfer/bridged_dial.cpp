@@ -51,6 +51,37 @@ void BridgedDial::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 void BridgedDial::cancel_timer() {
   if (ring_timer_ != sip::kNoTimer) ctx_.timers.cancel(ring_timer_);
   ring_timer_ = sip::kNoTimer;
+  if (silence_timer_ != sip::kNoTimer) ctx_.timers.cancel(silence_timer_);
+  silence_timer_ = sip::kNoTimer;
+}
+
+// The leg under way is given up without waiting for its transaction: hang_up() asks for a CANCEL
+// (sent once a provisional comes, §9.1) and silences it; a 2xx that still comes is ACKed and ended by
+// the session. It is kept (failed_leg_) for that.
+void BridgedDial::abandon_leg() {
+  if (!leg_) return;
+  leg_->hang_up();
+  failed_leg_ = std::move(leg_);
+}
+
+void BridgedDial::on_ring_timeout() {
+  ring_timer_ = sip::kNoTimer;
+  ring_timed_out_ = true;
+  if (!leg_) return;
+  if (leg_->responded()) return leg_->cancel();  // the 487 that follows ends the attempt as no_answer
+  // Nothing came back at all: no CANCEL can go yet (§9.1), and the agent should not wait for Timer B.
+  abandon_leg();
+  end(TransferResult::kNoAnswer, 0, "no answer within the ring timeout");
+}
+
+void BridgedDial::on_server_silent() {
+  silence_timer_ = sip::kNoTimer;
+  if (!leg_ || leg_->responded()) return;
+  spdlog::warn("transfer: {} sent nothing for {} s; trying the next server", leg_options_.next_hop.to_string(),
+               kSilentServer.count());
+  abandon_leg();
+  if (servers_.next()) return dial_current();
+  end(TransferResult::kUnreachable, 408, "no server of " + request_.target.name + " answered");
 }
 
 void BridgedDial::start() {
@@ -134,15 +165,17 @@ void BridgedDial::dial_current() {
   if (!leg_ && !done_) leg_ = std::move(leg);
   spdlog::info("transfer: dialling {} ({}) via {}, sip call-id {}", request_.target.name, request_.target.uri,
                server->endpoint().to_string(), leg_ ? leg_->call_id() : std::string());
-  if (ring_timer_ == sip::kNoTimer && !done_) {
-    std::weak_ptr<bool> alive = alive_;
+  if (done_) return;
+  std::weak_ptr<bool> alive = alive_;
+  if (ring_timer_ == sip::kNoTimer) {
     ring_timer_ = ctx_.timers.schedule(request_.ring_timeout, [this, alive] {
-      if (alive.expired()) return;
-      ring_timer_ = sip::kNoTimer;
-      ring_timed_out_ = true;
-      if (leg_) leg_->cancel();  // the 487 that follows ends the attempt as no_answer
+      if (!alive.expired()) on_ring_timeout();
     });
   }
+  if (silence_timer_ != sip::kNoTimer) ctx_.timers.cancel(silence_timer_);
+  silence_timer_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kSilentServer), [this, alive] {
+    if (!alive.expired()) on_server_silent();
+  });
 }
 
 void BridgedDial::on_target_progress(OutboundLeg& leg, int status, bool early_media) {

@@ -6,7 +6,8 @@
 //         -> INVITE (leg b) with From = that number, P-Asserted-Identity = the caller, their Privacy
 //         -> 18x: ringing (a 183 with SDP: the target's early media) -> 2xx: completed (no separate
 //            "answered" progress), the leg is handed to the listener, which bridges it
-//         -> a 503 or no answer at all from one server: the next server of the RFC 3263 list
+//         -> a 503, or nothing at all from one server within kSilentServer: the next server of the
+//            RFC 3263 list (a leg given up that answers late is ACKed and ended)
 //         -> the ring timeout: CANCEL, `no_answer`; busy, declined, ...: the target's own answer.
 //
 // The listener hears progress and exactly one end. Thread: the call's shard; timers and DNS answers
@@ -50,6 +51,10 @@ struct DialRequest {
 
 class BridgedDial final : public OutboundLegObserver {
  public:
+  // A server that has not even sent 100 Trying by then is taken as down (RFC 3263 §4.3: a timeout
+  // moves on), long before Timer B's 32 s.
+  static constexpr std::chrono::seconds kSilentServer{4};
+
   BridgedDial(CallContext& ctx, DialListener& listener, DialRequest request);
   ~BridgedDial() override;
   BridgedDial(const BridgedDial&) = delete;
@@ -76,6 +81,9 @@ class BridgedDial final : public OutboundLegObserver {
   void dial_current();
   void end(TransferResult result, int status, std::string reason);
   void cancel_timer();
+  void on_ring_timeout();
+  void on_server_silent();
+  void abandon_leg();
   void assert_on_shard() const;
 
   CallContext& ctx_;
@@ -86,6 +94,7 @@ class BridgedDial final : public OutboundLegObserver {
   std::unique_ptr<OutboundLeg> leg_;
   std::unique_ptr<OutboundLeg> failed_leg_;  // the one that just failed: kept to its callback's end
   sip::TimerId ring_timer_ = sip::kNoTimer;
+  sip::TimerId silence_timer_ = sip::kNoTimer;  // no response at all from the server being tried
   bool ring_timed_out_ = false;
   bool ringing_ = false;
   bool done_ = false;
