@@ -317,7 +317,7 @@ codecs = ["PCMU", "PCMA"]
 name = "local"
 source_cidrs = {json.dumps(c["trunk_cidrs"])}
 accepts_refer = true
-{provisional}
+{provisional}{c.get("extra_trunks", "")}
 [[agent]]
 name = "demo"
 numbers = ["demo"]
@@ -335,10 +335,11 @@ class Gateway:
     def __init__(self, case, agent_url, targets=(), refer_timeout_s=30, trunk_cidrs=("127.0.0.1/32",),
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
-                 name="warmline", rtp_ports=40, server_extra=""):
+                 name="warmline", rtp_ports=40, server_extra="", extra_trunks=""):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
-        for the [server] section (e.g. "max_calls = 1")."""
+        for the [server] section (e.g. "max_calls = 1"); `extra_trunks`: more [[trunk]] tables, after
+        the test trunk "local" (which stays the agent's trunk)."""
         self.case = case
         self.name = name
         self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
@@ -353,6 +354,7 @@ class Gateway:
             "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
             "fallback_message": fallback_message, "targets": list(targets),
             "default_forward": default_forward, "provisional": provisional, "server_extra": server_extra,
+            "extra_trunks": extra_trunks,
         }
         self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))
