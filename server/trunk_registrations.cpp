@@ -112,6 +112,7 @@ void TrunkRegistrations::on_change(Entry& e, const sip::RegistrationStatus& s) {
 }
 
 void TrunkRegistrations::unregister_all() {
+  assert(!ctx_ || ctx_->shard.on_shard());
   for (Entry& e : entries_)
     if (e.client) e.client->unregister();
 }
@@ -125,6 +126,7 @@ void TrunkRegistrations::stop() {
 }
 
 std::vector<TrunkView> TrunkRegistrations::snapshot() const {
+  assert(!ctx_ || ctx_->shard.on_shard());
   const auto now = ctx_ ? ctx_->timers.now() : std::chrono::steady_clock::now();
   std::vector<TrunkView> out;
   out.reserve(entries_.size());
