@@ -69,6 +69,51 @@ void list_calls(const ApiContext& ctx, Responder respond) {
   }
 }
 
+// GET /v1/trunks: every configured trunk; its registration as shard 0 (the owner of all of them) sees
+// it. Answered from shard 0's thread.
+void list_trunks(const ApiContext& ctx, Responder respond) {
+  ShardRuntime* rt = ctx.shards.empty() ? nullptr : ctx.shards.front();
+  if (!rt || !rt->registrations()) return (void)respond(HttpResponse::json(200, R"({"trunks":[]})"));
+  rt->shard().post([rt, respond] {
+    JsonWriter w;
+    w.begin_object().key("trunks").begin_array();
+    for (const TrunkView& t : rt->registrations()->snapshot()) {
+      w.begin_object().field("name", t.name).key("address");
+      if (t.address.empty()) w.null();
+      else w.value(t.address);
+      w.key("register");
+      if (!t.registers) {
+        w.null();
+      } else {
+        w.begin_object().field("state", t.state).key("status");
+        if (t.status) w.value(t.status);
+        else w.null();
+        w.field("reason", t.reason).field("failures", t.failures).key("expires_in_s");
+        if (t.expires_in_s) w.value(*t.expires_in_s);
+        else w.null();
+        w.key("next_attempt_in_s");
+        if (t.next_attempt_in_s) w.value(*t.next_attempt_in_s);
+        else w.null();
+        w.end_object();
+      }
+      w.end_object();
+    }
+    w.end_array().end_object();
+    respond(HttpResponse::json(200, w.take()));
+  });
+}
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 std::string metrics_text(const ApiContext& ctx) {
   uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0,
            agent_dropped = 0;
@@ -149,6 +194,14 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
   metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);
   metric("warmline_draining", "gauge", "1 while the node drains.", ctx.draining.load() ? 1 : 0);
+  if (const TrunkRegistrations* regs = ctx.shards.empty() ? nullptr : ctx.shards.front()->registrations();
+      regs && !regs->gauges().empty()) {
+    out += "# HELP warmline_trunk_registered 1 while the trunk accepts our registration (trunks with "
+           "register = true).\n# TYPE warmline_trunk_registered gauge\n";
+    for (const auto& g : regs->gauges())
+      out += fmt::format("warmline_trunk_registered{{trunk=\"{}\"}} {}\n", label_value(g->trunk),
+                         g->registered.load(std::memory_order_relaxed));
+  }
   metric("warmline_cdr_written_total", "counter", "Call records committed to the CDR database.",
          ctx.cdr ? ctx.cdr->written.load(std::memory_order_relaxed) : 0);
   metric("warmline_cdr_dropped_total", "counter",
@@ -181,6 +234,7 @@ HttpRouter make_api_router(ApiContext ctx) {
     respond(HttpResponse::text(200, metrics_text(ctx), "text/plain; version=0.0.4"));
   });
   r.get("/v1/calls", [ctx](const HttpRequest&, Responder respond) { list_calls(ctx, std::move(respond)); });
+  r.get("/v1/trunks", [ctx](const HttpRequest&, Responder respond) { list_trunks(ctx, std::move(respond)); });
   r.get("/v1/calls/{id}", [ctx](const HttpRequest& req, Responder respond) {
     with_call(ctx, req, std::move(respond), [](Call& call) {
       JsonWriter w;

@@ -9,8 +9,8 @@
 // E.164 numbers and cross references (a target's `via`, a pbx's `trunk`) are known good, so the runtime
 // never re-checks them.
 //
-// Values the build cannot honour yet (a second listen address, hold music,
-// registration, wss://, protocol twilio, a PostgreSQL URL for call records) are refused with "not
+// Values the build cannot honour yet (a second listen address, hold music, wss://, protocol twilio, a
+// PostgreSQL URL for call records) are refused with "not
 // available in this build: ...": the fields stay so the issues that build those features only delete
 // the check (docs/configuration.md).
 #pragma once
@@ -115,7 +115,10 @@ struct TrunkConfig {
   std::vector<std::string> caller_ids;  // E.164 numbers we may present through this trunk
   NumberFormat number_format = NumberFormat::e164;
   std::string tech_prefix;  // digits put before every number dialled through it ("" = none)
-  bool register_ = false;  // TOML key `register`; true is refused (not implemented yet)
+  // TOML key `register`: keep a binding at the trunk (REGISTER to `address` as `username`, with digest);
+  // needs address, username and password. register_expires_s is the expiry asked for (60..86400).
+  bool register_ = false;
+  unsigned register_expires_s = 3600;
 };
 
 enum class ExtensionKind { extension, queue, ring_group };

@@ -310,7 +310,14 @@ void read_trunk(Section& s, TrunkConfig& out) {
   s.choice("number_format", out.number_format, {{"e164", NumberFormat::e164}, {"no_plus", NumberFormat::no_plus}});
   s.string("tech_prefix", out.tech_prefix, config_detail::check_tech_prefix);
   s.boolean("register", out.register_);
-  if (out.register_) s.problems().add_at(s.path("register"), unavailable("registration (REGISTER)", "set it to false"));
+  s.integer("register_expires_s", out.register_expires_s, 60, 86400);
+  // The registrar is the trunk's address and the binding is for its username (To: sip:<username>@<host>).
+  if (out.register_ && s.node("address") == nullptr)  // a bad address is reported already
+    s.problems().add_at(s.path("register"), "register = true needs the trunk's address (the registrar to REGISTER with)");
+  if (out.register_ && out.username.empty())
+    s.problems().add_at(s.path("register"), "register = true needs username and password (the account to register)");
+  else if (auto e = out.register_ ? config_detail::check_user_part(out.username) : ""; !e.empty())
+    s.problems().add_at(s.path("username"), e + " (register = true puts it in the SIP URI sip:<username>@<address>)");
 }
 
 void read_extension(Section& s, ExtensionConfig& out) {

@@ -175,6 +175,9 @@ void Gateway::check_drained() {
   }
   finishing_ = true;
   spdlog::info("drained: no live calls; stopping");
+  // RFC 3261 §10.2.2: registered trunks remove our binding, so a carrier stops sending calls to a node
+  // that is gone; the grace below leaves time for the registrar's answer.
+  if (!runtimes_.empty()) shards_.at(0).post([rt = runtimes_[0].get()] { rt->unregister_trunks(); });
   // A short grace lets the last BYEs, their retransmissions and the agents' close frames go out.
   grace_timer_.expires_after(std::chrono::milliseconds(500));
   grace_timer_.async_wait([this](const boost::system::error_code&) { finish(); });

@@ -23,7 +23,9 @@ ShardRuntime::ShardRuntime(Shard& shard, ShardRuntimeOptions options)
       timers_(shard.io()),
       ports_(options_.rtp_ports),
       clock_(media::MediaClock::Clock::now()),
-      tick_timer_(shard.io()) {}
+      tick_timer_(shard.io()) {
+  if (shard_.index() == 0) registrations_ = std::make_unique<TrunkRegistrations>(config_);
+}
 
 ShardRuntime::~ShardRuntime() = default;
 
@@ -71,6 +73,7 @@ bool ShardRuntime::start() {
                                                                 .node_calls = options_.node_calls,
                                                                 .on_calls_changed = options_.on_calls_changed});
   routed_ = router_->handlers();
+  if (registrations_) registrations_->start(*ctx_);
   schedule_tick();
   return true;
 }
@@ -83,6 +86,7 @@ void ShardRuntime::stop() {
   stopped_ = true;
   tick_timer_.cancel();
   if (router_) router_->clear();
+  if (registrations_) registrations_->stop();  // their transactions and timers go with the layer
   layer_.reset();
   resolver_.reset();  // its sockets and timers go while the io_context still runs their cancellations
   if (transport_) transport_->stop();
@@ -117,6 +121,10 @@ std::shared_ptr<Call> ShardRuntime::find(const std::string& id) const { return r
 
 void ShardRuntime::hang_up_all(std::string_view reason) {
   if (router_) router_->hang_up_all(reason);
+}
+
+void ShardRuntime::unregister_trunks() {
+  if (registrations_ && layer_) registrations_->unregister_all();
 }
 
 }  // namespace warmline::server

@@ -23,6 +23,7 @@
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
+#include "server/trunk_registrations.hpp"
 #include "sip/timer.hpp"
 #include "sip/resolve/resolver.hpp"
 #include "sip/transaction_layer.hpp"
@@ -67,6 +68,12 @@ class ShardRuntime {
   std::vector<CallSnapshot> snapshots() const;
   std::shared_ptr<Call> find(const std::string& id) const;
   void hang_up_all(std::string_view reason);
+  // Shard 0 keeps every trunk registration (trunk_registrations.hpp); null on the other shards. The
+  // object lives as long as the runtime, so its gauges may be read from any thread at any time.
+  TrunkRegistrations* registrations() { return registrations_.get(); }
+  const TrunkRegistrations* registrations() const { return registrations_.get(); }
+  // Shutdown, on this shard's thread: REGISTER with Expires: 0 for every bound trunk.
+  void unregister_trunks();
 
  private:
   void schedule_tick();
@@ -87,6 +94,7 @@ class ShardRuntime {
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<CallContext> ctx_;
   std::unique_ptr<SipRouter> router_;
+  std::unique_ptr<TrunkRegistrations> registrations_;  // shard 0 only
   sip::TransactionHandlers routed_;  // the router's handlers, which the layer's forward to
   bool stopped_ = false;
 };

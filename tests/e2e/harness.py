@@ -319,7 +319,7 @@ codecs = ["PCMU", "PCMA"]
 name = "local"
 source_cidrs = {json.dumps(c["trunk_cidrs"])}
 accepts_refer = {"true" if c.get("accepts_refer", True) else "false"}
-{provisional}
+{provisional}{c.get("extra_trunks", "")}
 [[agent]]
 name = "demo"
 numbers = ["demo"]
@@ -337,13 +337,15 @@ class Gateway:
     def __init__(self, case, agent_url, targets=(), refer_timeout_s=30, trunk_cidrs=("127.0.0.1/32",),
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
-                 name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, dns_servers=()):
+                 name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, dns_servers=(),
+                 extra_trunks=""):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
         for the [server] section (e.g. "max_calls = 1"); `accepts_refer`: whether the callers' trunk
         takes REFER (False: a cold transfer becomes a bridged dial); `dns_servers`: `[server]
-        dns_servers` ("127.0.0.1:PORT" of a DnsServer), for `sip:` targets found by RFC 3263.
-        A target is {"name", "uri"} with optional "aliases" and "ring_timeout_s"."""
+        dns_servers` ("127.0.0.1:PORT" of a DnsServer), for `sip:` targets found by RFC 3263;
+        `extra_trunks`: more [[trunk]] tables, after the test trunk "local" (which stays the agent's
+        trunk). A target is {"name", "uri"} with optional "aliases" and "ring_timeout_s"."""
         self.case = case
         self.name = name
         self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
@@ -358,7 +360,7 @@ class Gateway:
             "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
             "fallback_message": fallback_message, "targets": list(targets),
             "default_forward": default_forward, "provisional": provisional, "server_extra": server_extra,
-            "accepts_refer": accepts_refer, "dns_servers": list(dns_servers),
+            "accepts_refer": accepts_refer, "dns_servers": list(dns_servers), "extra_trunks": extra_trunks,
         }
         self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))

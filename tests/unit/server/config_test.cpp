@@ -188,8 +188,6 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
       "use a SQLite file path",
       "8 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
       "leave it empty",
-      "15 trunk[0].register: not available in this build: registration (REGISTER) is not implemented yet; "
-      "set it to false",
       "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
       "24 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
       "yet; use \"warmline\"",
@@ -228,6 +226,43 @@ protocol = "warmline"
   ASSERT_TRUE(r.ok()) << all_errors(r);
   EXPECT_EQ(r.config->agents[0].protocol, AgentProtocol::warmline);
   EXPECT_FALSE(r.config->trunks[0].register_);
+}
+
+// docs/configuration.md `register`: a trunk REGISTERs with its address as registrar and its username
+// and password as the account; each missing piece is reported on the line of `register`.
+TEST(ConfigTest, RegisteringTrunksNeedAnAddressAndCredentials) {
+  LoadResult ok = load_text(R"([[trunk]]
+name = "carrier"
+address = "sip.carrier.example:5080"
+username = "acct-7"
+password = "s3cret"
+register = true
+register_expires_s = 600
+[[trunk]]
+name = "pbx"
+)");
+  ASSERT_TRUE(ok.ok()) << all_errors(ok);
+  EXPECT_TRUE(ok.config->trunks[0].register_);
+  EXPECT_EQ(ok.config->trunks[0].register_expires_s, 600u);
+  EXPECT_FALSE(ok.config->trunks[1].register_);
+  EXPECT_EQ(ok.config->trunks[1].register_expires_s, 3600u);  // the default
+
+  LoadResult bad = load_text(R"([[trunk]]
+name = "carrier"
+register = true
+[[trunk]]
+name = "other"
+address = "198.51.100.7"
+register = true
+)");
+  std::vector<std::string> actual;
+  for (const ConfigError& e : bad.errors) actual.push_back(std::to_string(e.line) + " " + e.key_path + ": " + e.message);
+  const std::vector<std::string> expected = {
+      "3 trunk[0].register: register = true needs the trunk's address (the registrar to REGISTER with)",
+      "3 trunk[0].register: register = true needs username and password (the account to register)",
+      "7 trunk[1].register: register = true needs username and password (the account to register)",
+  };
+  EXPECT_EQ(actual, expected);
 }
 
 // docs/configuration.md `cdr`: a SQLite file relative to the config file's folder, an absolute path as
@@ -475,8 +510,16 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"RetryAfterZero", "[server]\nretry_after_s = 0", "must be from 1 to 3600, got 0"},
         ValueCase{"RetryAfterTooHigh", "[server]\nretry_after_s = 3601", "must be from 1 to 3600, got 3601"},
         ValueCase{"TrunkMappedAndAnyCidrs", "[[trunk]]\nname = \"t\"\nsource_cidrs = [\"::ffff:0:0/96\", \"0.0.0.0/0\"]", ""},
-        ValueCase{"TrunkRegisterNotAvailable", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nregister = true",
-                  "registration (REGISTER) is not implemented yet"},
+        ValueCase{"TrunkRegister", "[[trunk]]\nname = \"t\"\naddress = \"h:5080\"\nusername = \"u\"\npassword = \"p\"\n"
+                  "register = true\nregister_expires_s = 600", ""},
+        ValueCase{"TrunkRegisterWithoutAddress", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"\nregister = true",
+                  "register = true needs the trunk's address"},
+        ValueCase{"TrunkRegisterWithoutCredentials", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nregister = true",
+                  "register = true needs username and password"},
+        ValueCase{"TrunkRegisterUsernameNotAUser", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nusername = \"a b\"\n"
+                  "password = \"p\"\nregister = true", "'a b' is not a number or SIP user name"},
+        ValueCase{"TrunkRegisterExpiresTooShort", "[[trunk]]\nname = \"t\"\nregister_expires_s = 59", "must be from 60 to 86400, got 59"},
+        ValueCase{"TrunkRegisterExpiresTooLong", "[[trunk]]\nname = \"t\"\nregister_expires_s = 86401", "must be from 60 to 86400"},
         ValueCase{"TrunkCredentials", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"", ""},
         ValueCase{"TrunkUsernameWithoutPassword", "[[trunk]]\nname = \"t\"\nusername = \"u\"",
                   "username and password go together"},
