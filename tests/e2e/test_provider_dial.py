@@ -3,8 +3,8 @@
 
 The caller's trunk does not accept REFER, so warmline calls the target itself (leg b) and bridges the
 two calls:
-- a tel: target through the provider trunk: the carrier challenges with 407, checks the digest answer
-  (SIPp verifyauth), the Request-URI (tech_prefix + number_format), From (the target's caller ID) and
+- a tel: target through the provider trunk: the carrier challenges with 407 or 401, checks the digest
+  answer (SIPp's verifyauth for 401; for 407 the test recomputes it), the Request-URI (tech_prefix + number_format), From (the target's caller ID) and
   P-Asserted-Identity (the caller), and answers; the agent hears `completed` and `stop transferred`;
   the caller's audio comes back to the caller through the carrier's RTP echo (both directions of the
   bridge); then the carrier hangs up (warmline BYEs the caller) or the caller does (warmline BYEs the
@@ -12,15 +12,19 @@ two calls:
 - busy (486): the caller stays with the agent;
 - a chain whose first target declines (603): final, the second is not tried; with decline_is_final =
   false it is, and answers;
-- a chain whose first target rings past its ring_timeout_s: CANCEL, then the second target answers.
-503 failover between two servers of the trunk's address is not covered here: with an IP address there
-is one server only (the RFC 3263 tests cover SRV failover).
+- a chain whose first target rings past its ring_timeout_s: CANCEL, then the second target answers;
+  the request's ring_timeout_s wins over the target's and the agent's;
+- a trunk address that is a DNS name (dnsmasq: NAPTR, SRV to two servers): 503 from the first server,
+  the second answers.
 """
 import hashlib
+import random
 import re
+import socket
+import struct
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, provider_trunk, wait_for, wait_tone
+from harness import Agent, E2ETestCase, Gateway, free_port, provider_trunk, wait_for, wait_tone
 from sipp_peer import SippUasScenario, header, sip_messages, start_caller
 
 CALLER = "+15550001111"  # the From user of the UAC scenarios
@@ -47,18 +51,60 @@ def digest_fields(value):
             for k, quoted, bare in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]+))', value)}
 
 
+def dns_answers(port, name, timeout=0.5):
+    """Whether the DNS server on 127.0.0.1:`port` answers an A query for `name` with NOERROR and at
+    least one answer (a readiness probe; the gateway does the real resolving with c-ares)."""
+    qid = random.getrandbits(16)
+    query = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    query += b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+    query += struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(query, ("127.0.0.1", port))
+        try:
+            reply = s.recv(512)
+        except socket.timeout:
+            return False
+    rid, flags, _, answers = struct.unpack(">HHHH", reply[:8])
+    return rid == qid and flags & 0x000F == 0 and answers > 0
+
+
+class CarrierDns:
+    """dnsmasq on a loopback port as the carrier's DNS: `domain` has a NAPTR to _sip._udp.`domain`,
+    whose SRV records list `ports` on 127.0.0.1 in that priority order (RFC 3263 §4.1, §4.2)."""
+
+    def __init__(self, case, domain, ports):
+        self.port = free_port(kinds=(socket.SOCK_DGRAM,))
+        srv = f"_sip._udp.{domain}"
+        argv = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--pid-file=", "--user=",
+                f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+                "--no-hosts", "--log-queries", "--log-facility=-",
+                f"--naptr-record={domain},10,10,S,SIP+D2U,,{srv}"]
+        for priority, port in enumerate(ports):
+            host = f"server{priority}.{domain}"
+            argv += [f"--srv-host={srv},{host},{port},{priority},10", f"--host-record={host},127.0.0.1"]
+        self.proc = case.start("dnsmasq", argv)
+        probe = f"server0.{domain}"
+        wait_for(lambda: self._running() and dns_answers(self.port, probe), 10, "dnsmasq to answer")
+
+    def _running(self):
+        if not self.proc.running():
+            raise AssertionError(f"dnsmasq exited with {self.proc.popen.returncode}")
+        return True
+
+
 class ProviderDial(E2ETestCase):
     def start_call(self, targets, request_targets, caller_scenario, trunk_options=None, agent_options=None,
-                   provider=None):
+                   provider=None, trunk_address=None, server_extra=""):
         """Agent, gateway (callers' trunk without REFER, a provider trunk at `provider`), a SIPp caller,
         answered and talking to the agent. `request_targets`: what the agent's transfer names."""
         self.agent = Agent(self, SCRIPT.format(targets=" ".join(request_targets)))
-        trunk = provider_trunk(provider.address if provider else "127.0.0.1:9",
+        trunk = provider_trunk(trunk_address or provider.address,
                                caller_ids=[TARGET_CALLER_ID, AGENT_CALLER_ID], **(trunk_options or {}))
         options = {"trunk": "provider", "caller_id": AGENT_CALLER_ID}
         options.update(agent_options or {})
         self.gateway = Gateway(self, self.agent.url, accepts_refer=False, trunks=[trunk], targets=targets,
-                               agent_options=options)
+                               agent_options=options, server_extra=server_extra)
         self.caller, self.rtp = start_caller(self, self.gateway, caller_scenario)
         self.agent.wait_event(type="start")
 
@@ -231,6 +277,23 @@ class ProviderDial(E2ETestCase):
         self.assert_back_with_agent("no_answer", None, "Carol")
         provider.assert_passed()
         self.assertEqual(bob.requests("INVITE"), [])
+
+    # -- a trunk address with two servers (DNS SRV): 503 from the first, the second answers --------
+
+    def test_503_from_the_first_server_of_the_trunk_moves_on_to_the_next(self):
+        first = SippUasScenario(self, "uas-provider-503.xml", name="provider")
+        second = SippUasScenario(self, "uas-answer.xml", name="provider2")
+        dns = CarrierDns(self, "provider.test", [first.port, second.port])
+        self.start_call(targets=[{"name": "Erin", "uri": "tel:+27115550104"}], request_targets=["Erin"],
+                        caller_scenario="uac-call-until-trigger.xml", trunk_address="provider.test",
+                        server_extra=f'dns_servers = ["127.0.0.1:{dns.port}"]')
+        self.transfer()
+        self.assert_bridged("Erin")
+        first.assert_passed()  # its INVITE got 503 and the ACK
+        invites = second.requests("INVITE")
+        self.assertEqual(len(invites), 1)
+        self.assertTrue(invites[0].startswith("INVITE sip:+27115550104@provider.test SIP/2.0"), invites[0])
+        self.caller_hangs_up_on_the_bridge(second)
 
 
 if __name__ == "__main__":
