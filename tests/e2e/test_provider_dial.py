@@ -5,7 +5,7 @@ The caller's trunk does not accept REFER, so warmline calls the target itself (l
 two calls:
 - a tel: target through the provider trunk: the carrier challenges with 407 or 401, checks the digest
   answer (SIPp's verifyauth for 401; for 407 the test recomputes it), the Request-URI (tech_prefix + number_format), From (the target's caller ID) and
-  P-Asserted-Identity (the caller), and answers; the agent hears `completed` and `stop transferred`;
+  P-Asserted-Identity (the caller; their Privacy passed on), and answers; the agent hears `completed` and `stop transferred`;
   the caller's audio comes back to the caller through the carrier's RTP echo (both directions of the
   bridge); then the carrier hangs up (warmline BYEs the caller) or the caller does (warmline BYEs the
   carrier);
@@ -13,7 +13,8 @@ two calls:
 - a chain whose first target declines (603): final, the second is not tried; with decline_is_final =
   false it is, and answers;
 - a chain whose first target rings past its ring_timeout_s: CANCEL, then the second target answers;
-  the request's ring_timeout_s wins over the target's and the agent's;
+  the request's ring_timeout_s wins over the target's and the agent's; the caller hanging up while the
+  target rings CANCELs it;
 - a trunk address that is a DNS name (dnsmasq: NAPTR, SRV to two servers): 503 from the first server,
   the second answers.
 """
@@ -153,7 +154,7 @@ class ProviderDial(E2ETestCase):
                            "tech_prefix": "1010#"})
         return provider
 
-    def assert_invites_as_the_carrier_wants(self, provider, challenge):
+    def assert_invites_as_the_carrier_wants(self, provider, challenge, privacy=None):
         invites = provider.requests("INVITE")
         self.assertEqual(len(invites), 2, "one INVITE, one retry with credentials")
         first, retry = invites
@@ -166,6 +167,7 @@ class ProviderDial(E2ETestCase):
                             invite.split("\n")[0])
             self.assertIn(f"<sip:{TARGET_CALLER_ID}@", header(invite, "From", "f"))
             self.assertIn(f"<sip:{CALLER}@", header(invite, "P-Asserted-Identity"))
+            self.assertEqual(header(invite, "Privacy"), privacy, "the caller's Privacy is passed on, and only it")
 
     def assert_digest(self, invite, challenge):
         """RFC 2617 §3.2.2 (qop=auth), computed here: an independent check of the answer, which SIPp
@@ -196,7 +198,8 @@ class ProviderDial(E2ETestCase):
         self.assert_invites_as_the_carrier_wants(provider, 407)
 
     def test_401_digest_tel_target_via_trunk_then_the_caller_hangs_up(self):
-        provider = self.start_digest_call("uac-call-until-trigger.xml", challenge=401)
+        # This caller asks for privacy (Privacy: id), which the carrier must get too.
+        provider = self.start_digest_call("uac-call-privacy-until-trigger.xml", challenge=401)
         self.transfer()
         self.assert_bridged("Sales")
         self.assertEqual(provider.requests("BYE"), [], "the target is still connected")
@@ -204,7 +207,7 @@ class ProviderDial(E2ETestCase):
         self.caller.assert_passed()
         provider.assert_passed()
         wait_for(lambda: self.gateway.calls() == [], 10, "the call to leave /v1/calls")
-        self.assert_invites_as_the_carrier_wants(provider, 401)
+        self.assert_invites_as_the_carrier_wants(provider, 401, privacy="id")
 
     # -- the target's answer: busy, declined in a chain, no answer in a chain ----------------------
 
@@ -277,6 +280,21 @@ class ProviderDial(E2ETestCase):
         self.assert_back_with_agent("no_answer", None, "Carol")
         provider.assert_passed()
         self.assertEqual(bob.requests("INVITE"), [])
+
+    def test_caller_hanging_up_while_the_target_rings_cancels_the_target(self):
+        provider, bob = self.start_plain_call(
+            "uas-provider-ring-no-answer.xml", [{"name": "Carol", "uri": "tel:+27115550103"}], ["Carol", "Bob"],
+            agent_options={"ring_timeout_s": 60})
+        self.transfer()
+        self.agent.wait_event(15, type="transfer", state="ringing", target="Carol")
+        self.caller.trigger()  # the caller hangs up while Carol rings
+        self.caller.assert_passed()
+        provider.assert_passed()  # CANCEL within 10 s (long before the 60 s ring timeout), 487, ACK
+        ended = self.agent.wait_event(type="transfer", state="ended")
+        self.assertEqual((ended.get("result"), ended.get("target")), ("caller_hung_up", "Carol"), ended)
+        self.agent.wait_event(type="stop", reason="caller_hangup")
+        wait_for(lambda: self.gateway.calls() == [], 10, "the call to leave /v1/calls")
+        self.assertEqual(bob.requests("INVITE"), [], "nothing is dialled for a caller who has left")
 
     # -- a trunk address with two servers (DNS SRV): 503 from the first, the second answers --------
 
