@@ -23,6 +23,14 @@ std::string tel_number(std::string_view uri) {
   return std::string(uri.substr(0, uri.find(';')));
 }
 
+// A dial string as a SIP URI user part, which the URI model keeps %-escaped as on the wire: '#' (a
+// tech_prefix may hold one) is not allowed there unescaped (RFC 3261 §25.1), '*' and '+' are.
+std::string uri_user(std::string_view dialled) {
+  std::string out;
+  for (char c : dialled) out += c == '#' ? std::string_view("%23") : std::string_view(&c, 1);
+  return out;
+}
+
 // DESIGN.md mapping for a bridged dial: 401/407 our credentials cannot satisfy, 403 and 488 are
 // `rejected`; the rest as for any target's answer (486/600 busy, 603 declined, ...).
 TransferResult result_for_failure(const OutboundFailure& f) {
@@ -104,7 +112,7 @@ void BridgedDial::start() {
     where = sip::ResolveRequest{.host = trunk->address.host, .port = trunk->address.port};
     if (t.uri.starts_with("tel:")) {
       o.request_uri.scheme = "sip";
-      o.request_uri.user = dial_string(*trunk, tel_number(t.uri));
+      o.request_uri.user = uri_user(dial_string(*trunk, tel_number(t.uri)));
       o.request_uri.host = trunk->address.host;
       o.request_uri.port = trunk->address.port;
     } else if (auto uri = sip::parse_uri(t.uri)) {

@@ -11,10 +11,31 @@ Conventions the scenarios share (keys passed with `-key`):
   replaces a fixed pause, so no test races a timer.
 """
 import random
+import re
 import socket
 
 from harness import SCENARIOS, free_port, free_port_range, wait_for
 from rtp_peer import RtpPeer
+
+
+def sip_messages(log):
+    """The SIP messages (start line, headers, body) in a SIPp `-trace_msg` log, in order."""
+    out = []
+    for chunk in re.split(r"^-{10,}.*$", log, flags=re.M):
+        m = re.search(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}).*", chunk, flags=re.M | re.S)
+        if m:
+            out.append(m.group(0).strip().replace("\r\n", "\n"))
+    return out
+
+
+def header(message, *names):
+    """The first value of a header (any of `names`, e.g. long and compact form), or None."""
+    head = message.split("\n\n", 1)[0]
+    for line in head.split("\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() in [n.lower() for n in names]:
+            return value.strip()
+    return None
 
 
 class Sipp:
@@ -103,6 +124,69 @@ class SippUas:
 
     def wait(self, timeout=60):
         return self.proc.wait(timeout)
+
+
+class SippUasScenario:
+    """SIPp answering one call (`-m 1`) with a UAS scenario from scenarios/: a carrier behind a trunk
+    or a transfer target that warmline dials. Everything it sent and received goes to
+    `<name>.messages.log`. Keys: `[call_file]`: a scenario may write the Call-ID it got there (an
+    <exec>), which `trigger()` needs. `rtp_echo`: SIPp sends every RTP packet that reaches its media
+    port ([media_port] in its SDP) back to where it came from, so a caller bridged to it hears itself."""
+
+    def __init__(self, case, scenario, name="provider", timeout_s=90, rtp_echo=True, extra=()):
+        self.case = case
+        self.name = name
+        self.port = free_port(kinds=(socket.SOCK_DGRAM,))
+        media_first, _ = free_port_range(4)
+        self.call_path = case.workdir / f"{name}.call_id.txt"
+        self.messages_path = case.workdir / f"{name}.messages.log"
+        argv = ["sipp", "-sf", SCENARIOS / scenario, "-m", "1", "-nostdin", "-i", "127.0.0.1", "-bind_local",
+                "-p", self.port, "-cp", free_port(kinds=(socket.SOCK_DGRAM,)), "-mp", media_first,
+                "-timeout", f"{timeout_s}s", "-timeout_error", "-max_recv_loops", "1000",
+                "-trace_msg", "-message_file", self.messages_path,
+                "-trace_err", "-error_file", case.workdir / f"{name}.errors.log",
+                "-key", "call_file", self.call_path, *(["-rtp_echo"] if rtp_echo else []), *extra]
+        self.proc = case.start(name, argv)
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def messages(self):
+        return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""
+
+    def requests(self, method):
+        """The `method` requests it has received so far, in order (its message log); a retransmission
+        (same CSeq) counts once."""
+        out, seen = [], set()
+        for m in sip_messages(self.messages()):
+            if m.startswith(f"{method} ") and header(m, "CSeq") not in seen:
+                seen.add(header(m, "CSeq"))
+                out.append(m)
+        return out
+
+    def wait(self, timeout=60):
+        return self.proc.wait(timeout)
+
+    def assert_passed(self, timeout=60):
+        rc = self.wait(timeout)
+        self.case.assertEqual(rc, 0, f"{self.name} failed (exit {rc}); see {self.messages_path.name}")
+
+    def trigger(self, timeout=15):
+        """Releases a scenario waiting in <recv request="INFO"> for the call it got (see Sipp.trigger)."""
+        call_id = wait_for(lambda: self.call_path.exists() and self.call_path.read_text().strip(), timeout,
+                           f"{self.name} to write the Call-ID it received")
+        tag = "%08x" % random.getrandbits(32)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            lport = s.getsockname()[1]
+            msg = (f"INFO sip:{self.name}@127.0.0.1:{self.port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK-trigger{tag}\r\n"
+                   f"From: <sip:e2e-test@127.0.0.1>;tag=trigger{tag}\r\n"
+                   f"To: <sip:{self.name}@127.0.0.1:{self.port}>\r\n"
+                   f"Call-ID: {call_id}\r\n"
+                   f"CSeq: 1 INFO\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            s.sendto(msg.encode(), ("127.0.0.1", self.port))
 
 
 def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=()):

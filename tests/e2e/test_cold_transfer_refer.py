@@ -4,7 +4,9 @@ Each test is one outcome of the REFER, each with its own scenario in scenarios/:
 - accepted and completed (final NOTIFY "200 OK"): the agent hears `completed`, the gateway hangs up;
 - refused with 603, accepted but busy (final NOTIFY "486"), accepted and never reported (refer
   timeout): the agent hears the structured result, and the caller stays on the line with the agent
-  (still listed by the HTTP API, and the tone the agent plays in answer reaches the caller).
+  (still listed by the HTTP API, and the tone the agent plays in answer reaches the caller). The agent
+  has refer_fallback = "agent" here; the default ("dial", a bridged dial to the target) is
+  test_refer_fallback_dial.py's.
 """
 import unittest
 
@@ -21,8 +23,9 @@ on transfer ended !completed: tone 1000 3000
 class ColdTransferRefer(E2ETestCase):
     def start_call(self, scenario, refer_timeout_s=30):
         self.agent = Agent(self, SCRIPT)
-        self.gateway = Gateway(self, self.agent.url, refer_timeout_s=refer_timeout_s, targets=[
-            {"name": "Support", "aliases": ["help"], "uri": "sip:support@127.0.0.1:5999"}])
+        self.gateway = Gateway(self, self.agent.url, refer_timeout_s=refer_timeout_s,
+                               agent_options={"refer_fallback": "agent"}, targets=[
+                                   {"name": "Support", "aliases": ["help"], "uri": "sip:support@127.0.0.1:5999"}])
         self.sipp, self.rtp = start_caller(self, self.gateway, scenario)
         self.agent.wait_event(type="start")
 

@@ -9,13 +9,12 @@
   the agent config names a default_forward target, so the gateway answers and REFERs the caller to that
   target's URI; the caller accepts (202, NOTIFY 100, NOTIFY 200) and the gateway hangs up.
 """
-import re
 import unittest
 
 from harness import (Agent, E2ETestCase, Gateway, dtmf_round_trip, unreachable_agent_url, wait_for,
                      wait_tone)
 from rtp_peer import RtpPeer
-from sipp_peer import start_caller
+from sipp_peer import header, sip_messages, start_caller
 
 # A long tone so the agent's audio is still playing when the caller moves; a digit clears it and
 # answers with a different tone, so the answer proves the round trip, not the leftover.
@@ -25,26 +24,6 @@ on dtmf 5: clear; tone 1000 3000
 """
 
 SUPPORT_URI = "sip:support@127.0.0.1:5999"
-
-
-def sip_messages(log):
-    """The SIP messages (start line, headers, body) in a SIPp `-trace_msg` log, in order."""
-    out = []
-    for chunk in re.split(r"^-{10,}.*$", log, flags=re.M):
-        m = re.search(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}).*", chunk, flags=re.M | re.S)
-        if m:
-            out.append(m.group(0).strip().replace("\r\n", "\n"))
-    return out
-
-
-def header(message, *names):
-    """The first value of a header (any of `names`, e.g. long and compact form), or None."""
-    head = message.split("\n\n", 1)[0]
-    for line in head.split("\n")[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() in [n.lower() for n in names]:
-            return value.strip()
-    return None
 
 
 def response_to(messages, cseq):
