@@ -4,72 +4,14 @@
 // and the target (Target): what leg b's INVITE carries, digest, every answer the target can give, the
 // ring timeout, hang-ups on either side during and after the dial. Each scenario also checks that
 // nothing is left half-open: no call and no dialog registration once it is over.
-#include "call_fixture.hpp"
+#include "bridged_dial_fixture.hpp"
 #include "sip/auth/digest_challenge.hpp"
-#include "sip/sdp.hpp"
 
 namespace warmline::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-
-struct BridgedDialTest : CallFixture {
-  // An answered and ACKed call to agent `dialer` from `at` (default: the trunk that refuses REFER).
-  Caller dialer_call(const sip::Endpoint& at = kNoReferPeer, InviteOptions options = {}) {
-    Caller c = make_caller(kDialerNumber, at);
-    invite(c, std::move(options));
-    EXPECT_TRUE(c.agent);
-    if (!c.agent) return c;
-    c.agent->open();
-    ack(c);
-    return c;
-  }
-  void agent_transfers(Caller& c, std::vector<std::string> targets, std::string id = "t1") {
-    c.agent->command(transfer(std::move(targets), std::move(id)));
-    settle();
-  }
-  static std::vector<std::string> transfer_frames(const Caller& c) {
-    std::vector<std::string> out;
-    for (const auto& f : c.agent->frames)
-      if (f.starts_with("transfer ")) out.push_back(f);
-    return out;
-  }
-  AgentConfig& dialer() {
-    for (auto& a : config.agents)
-      if (a.name == "dialer") return a;
-    throw std::runtime_error("no agent dialer in the test config");
-  }
-  // The transfer reached the target and it answered: caller and target are bridged.
-  Target bridged(Caller& c, std::string_view target = "Craig", const sip::Endpoint& at = kProvider) {
-    agent_transfers(c, {std::string(target)});
-    auto t = dialled(at);
-    EXPECT_TRUE(t) << "no INVITE to " << at.to_string();
-    if (!t) return Target{};
-    ring(*t);
-    pick_up(*t);
-    EXPECT_EQ(call(c)->state(), CallState::kBridged);
-    return *t;
-  }
-  // The caller's side answers warmline's BYE, if one went out.
-  void caller_answers_bye(const Caller& c) {
-    if (auto* bye = last_request(c, "BYE")) reply(c, *bye, 200);
-  }
-  // Nothing is left: no call (live or lingering) and no dialog registered in the shard's registry.
-  void expect_nothing_left() {
-    settle();
-    EXPECT_EQ(router->active_calls(), 0u);
-    EXPECT_EQ(dialogs.size(), 0u) << "a dialog is still registered after the call ended";
-  }
-  static const sip::MediaDescription& audio_of(const sip::Message& m) {
-    static sip::SessionDescription sdp;
-    auto parsed = sip::parse_sdp(m.body);
-    if (!parsed.sdp || parsed.sdp->media.empty()) throw std::runtime_error("no SDP in the message: " + parsed.error);
-    sdp = std::move(*parsed.sdp);
-    return sdp.media.front();
-  }
-};
 
 // ---------------------------------------------------------------------------------------------------
 // What leg b's INVITE carries
@@ -97,7 +39,7 @@ TEST_F(BridgedDialTest, ANumberGoesToItsTrunkWithTheTrunksNumberFormCallerIdAndT
   ASSERT_EQ(inv.contacts.size(), 1u);
   EXPECT_EQ(inv.contacts[0].uri.host, kLocal.host);
   // The caller's codec (PCMA here) is offered first, so that the bridge can relay without decoding.
-  const sip::MediaDescription& offer = audio_of(inv);
+  const sip::MediaDescription offer = audio_of(inv);
   ASSERT_FALSE(offer.rtpmaps.empty());
   EXPECT_EQ(offer.rtpmaps[0].encoding, "PCMA");
   ASSERT_FALSE(offer.formats.empty());

@@ -1,0 +1,370 @@
+// Bridged dials that do not end bridged (DESIGN.md "Transfers", result mapping): each answer the target
+// can give, the ring timeout, chains, early media that ends without an answer, and the caller, the API
+// or the agent ending the call while the target rings. The caller is never left in silence, and
+// nothing stays half-open: every scenario ends with no call and no dialog registered.
+#include "bridged_dial_fixture.hpp"
+
+namespace warmline::server {
+namespace {
+
+using ::testing::ElementsAre;
+
+// ---------------------------------------------------------------------------------------------------
+// The target's final answer
+
+struct TargetAnswer {
+  int status;
+  TransferResult result;
+};
+
+void PrintTo(const TargetAnswer& p, std::ostream* os) { *os << p.status; }
+
+struct TargetRefuses : BridgedDialTest, ::testing::WithParamInterface<TargetAnswer> {};
+
+TEST_P(TargetRefuses, EndsTheTransferWithTheMappedResultAndTheCallerStaysWithTheAgent) {
+  const TargetAnswer& p = GetParam();
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ring(*t);
+  respond(*t, p.status);
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, p.result);
+  EXPECT_EQ(ended[0].sip_status, p.status);
+  EXPECT_EQ(ended[0].target, "Craig");
+  EXPECT_EQ(invites_to(kProvider).size(), 1u);
+  EXPECT_EQ(requests(*t, "ACK").size(), 1u) << "the final response is ACKed (§17.1.1.3)";
+  EXPECT_TRUE(requests(*t, "BYE").empty());
+  expect_back_with_agent(c);
+  EXPECT_EQ(metrics.transfers_by_result[static_cast<size_t>(p.result)].load(), 1u);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+INSTANTIATE_TEST_SUITE_P(Statuses, TargetRefuses,
+                         ::testing::Values(TargetAnswer{486, TransferResult::kBusy},
+                                           TargetAnswer{600, TransferResult::kBusy},
+                                           TargetAnswer{603, TransferResult::kDeclined},
+                                           TargetAnswer{480, TransferResult::kNoAnswer},
+                                           TargetAnswer{404, TransferResult::kUnreachable},
+                                           TargetAnswer{503, TransferResult::kUnreachable},
+                                           TargetAnswer{403, TransferResult::kRejected},
+                                           TargetAnswer{488, TransferResult::kRejected},
+                                           TargetAnswer{500, TransferResult::kFailed}));
+
+TEST_F(BridgedDialTest, A503FromTheOnlyServerIsUnreachable) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Desk"});
+  auto t = dialled(kDeskServer);
+  ASSERT_TRUE(t);
+  respond(*t, 503);
+  EXPECT_EQ(invites_to(kDeskServer).size(), 1u) << "there is no other server to try";
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kUnreachable);
+  EXPECT_EQ(ended[0].sip_status, 503);
+  expect_back_with_agent(c);
+}
+
+TEST_F(BridgedDialTest, AServerThatNeverAnswersIsUnreachableOnceTheInviteTimesOut) {
+  dialer().ring_timeout_s = 60;  // longer than the INVITE's Timer B (64*T1 = 32 s)
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  ASSERT_TRUE(dialled(kProvider));
+  advance(31s);
+  EXPECT_TRUE(c.agent->ended_transfers().empty());
+  advance(2s);
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kUnreachable);
+  EXPECT_EQ(ended[0].sip_status, 408);
+  auto t = dialled(kProvider);
+  EXPECT_TRUE(requests(*t, "CANCEL").empty());
+  expect_back_with_agent(c);
+  advance(60s);  // the ring timer was cancelled with the attempt
+  EXPECT_EQ(c.agent->ended_transfers().size(), 1u);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Ring timeouts and chains
+
+TEST_F(BridgedDialTest, TheRingTimeoutCancelsAndTheChainMovesOnToTheNextTarget) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig", "Desk"});
+  auto craig = dialled(kProvider);
+  ASSERT_TRUE(craig);
+  ring(*craig);
+  advance(19s);  // the agent's ring_timeout_s = 20
+  EXPECT_TRUE(requests(*craig, "CANCEL").empty());
+  advance(2s);
+  auto cancels = requests(*craig, "CANCEL");
+  ASSERT_EQ(cancels.size(), 1u) << "no CANCEL after the ring timeout";
+  EXPECT_EQ(cancels[0]->vias.front().branch(), craig->invite.vias.front().branch()) << "§9.1: the INVITE's branch";
+  EXPECT_EQ(cancels[0]->cseq.number, craig->invite.cseq.number);
+  EXPECT_TRUE(invites_to(kDeskServer).empty()) << "the next target waits for the 487";
+  answer_cancel(*craig);
+
+  auto desk = dialled(kDeskServer);
+  ASSERT_TRUE(desk) << "the chain did not move on after no_answer";
+  ring(*desk);
+  advance(9s);  // Desk's own ring_timeout_s = 10
+  EXPECT_TRUE(requests(*desk, "CANCEL").empty());
+  advance(2s);
+  ASSERT_EQ(requests(*desk, "CANCEL").size(), 1u);
+  answer_cancel(*desk);
+
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing", "transfer t1 dialing",
+                                              "transfer t1 ringing", "transfer t1 ended no_answer 487"));
+  EXPECT_EQ(c.agent->ended_transfers().at(0).target, "Desk");
+  expect_back_with_agent(c);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, TheRequestsRingTimeComesFirst) {
+  Caller c = dialer_call();
+  ai::TransferRequest r = transfer({"Desk"});
+  r.ring_timeout_s = 4;
+  c.agent->command(r);
+  settle();
+  auto t = dialled(kDeskServer);
+  ASSERT_TRUE(t);
+  ring(*t);
+  advance(3s);
+  EXPECT_TRUE(requests(*t, "CANCEL").empty());
+  advance(2s);
+  EXPECT_EQ(requests(*t, "CANCEL").size(), 1u);
+}
+
+TEST_F(BridgedDialTest, ATargetThatNeverRespondsIsNoAnswerAndGetsNoCancelBeforeAProvisional) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  advance(21s);  // the ring timeout: a CANCEL may only follow a provisional (§9.1)
+  EXPECT_TRUE(requests(*t, "CANCEL").empty());
+  EXPECT_TRUE(c.agent->ended_transfers().empty());
+  advance(12s);  // Timer B ends the INVITE at 32 s
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kNoAnswer);
+  expect_back_with_agent(c);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, ACancelledInviteThatNeverGetsItsFinalStillEnds) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ring(*t);
+  advance(21s);
+  auto cancels = requests(*t, "CANCEL");
+  ASSERT_EQ(cancels.size(), 1u);
+  reply(*t, *cancels[0], 200);  // and then nothing: no 487
+  advance(33s);                 // §9.1: 64*T1 after the CANCEL the INVITE is given up
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kNoAnswer);
+  expect_back_with_agent(c);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, ADeclineEndsTheChain) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig", "Desk"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  respond(*t, 603);
+  EXPECT_TRUE(invites_to(kDeskServer).empty());
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kDeclined);
+  EXPECT_EQ(ended[0].target, "Craig");
+  expect_back_with_agent(c);
+}
+
+TEST_F(BridgedDialTest, ADeclineMovesOnWhenTheAgentSaysItIsNotFinal) {
+  dialer().decline_is_final = false;
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig", "Desk"});
+  auto craig = dialled(kProvider);
+  ASSERT_TRUE(craig);
+  respond(*craig, 603);
+  EXPECT_TRUE(c.agent->ended_transfers().empty());
+  auto desk = dialled(kDeskServer);
+  ASSERT_TRUE(desk) << "decline_is_final = false: the chain goes on";
+  respond(*desk, 486);
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kBusy);
+  EXPECT_EQ(ended[0].target, "Desk");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Early media
+
+TEST_F(BridgedDialTest, A183WithSdpLetsTheCallerHearTheTargetUntilTheAttemptFails) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(t->media);
+  early_media(*t);
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing"));
+  EXPECT_EQ(c.agent->transfers.back().sip_status, 183);
+  EXPECT_EQ(c.media->bridged_to, t->media->session) << "the caller hears the target's early media";
+  EXPECT_FALSE(c.media->ringback) << "instead of our ringback";
+  EXPECT_TRUE(t->media->started);
+  ASSERT_FALSE(t->media->remotes.empty());
+  EXPECT_EQ(t->media->remotes.back().port(), 50000);
+  c.agent->audio(160);
+  EXPECT_EQ(c.media->queued_samples, 0u) << "the agent is not played over the target";
+
+  respond(*t, 486);
+  EXPECT_EQ(c.media->bridged_to, nullptr) << "still joined to a leg that failed";
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kBusy);
+  expect_back_with_agent(c);
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, EarlyMediaThenAnAnswerStaysBridged) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  early_media(*t);
+  pick_up(*t);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_EQ(c.media->bridged_to, t->media->session);
+  send(c, "BYE");
+  auto byes = requests(*t, "BYE");
+  ASSERT_EQ(byes.size(), 1u);
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  reply(*t, *byes[0], 200);
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, EarlyMediaOfTheFirstTargetIsNotHeardWhileTheNextRings) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig", "Desk"});
+  auto craig = dialled(kProvider);
+  ASSERT_TRUE(craig);
+  early_media(*craig);
+  respond(*craig, 486);
+  auto desk = dialled(kDeskServer);
+  ASSERT_TRUE(desk);
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  EXPECT_TRUE(c.media->ringback) << "ringback while the next target is dialled";
+  ring(*desk);
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  pick_up(*desk);
+  EXPECT_EQ(c.media->bridged_to, desk->media->session);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The call ends while the target rings
+
+TEST_F(BridgedDialTest, TheCallersByeWhileTheTargetRingsCancelsItWithoutAnyForward) {
+  dialer().on_failure = OnFailure::default_forward;
+  dialer().default_forward = "Desk";
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  early_media(*t);
+  const size_t before = sent_count();
+  send(c, "BYE");
+  EXPECT_THAT(sent_since(c, before), ElementsAre("200 BYE"));
+  EXPECT_THAT(sent_since(*t, before), ElementsAre("CANCEL"));
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kCallerHungUp);
+  EXPECT_EQ(c.agent->frames.back(), "stop caller_hangup");
+  answer_cancel(*t);
+  EXPECT_TRUE(invites_to(kDeskServer).empty()) << "a default_forward for a caller who is gone";
+  EXPECT_EQ(c.agent->ended_transfers().size(), 1u);
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, TheCallersByeBeforeAnyProvisionalCancelsOnceTheTargetResponds) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  send(c, "BYE");
+  EXPECT_TRUE(requests(*t, "CANCEL").empty()) << "§9.1: no CANCEL before a provisional";
+  EXPECT_EQ(c.agent->ended_transfers().at(0).result, TransferResult::kCallerHungUp);
+  ring(*t);
+  EXPECT_EQ(requests(*t, "CANCEL").size(), 1u) << "the held-back CANCEL goes out with the first provisional";
+  answer_cancel(*t);
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, ATargetsAnswerThatCrossesTheCancelIsAckedAndHungUp) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ring(*t);
+  send(c, "BYE");
+  ASSERT_EQ(requests(*t, "CANCEL").size(), 1u);
+  pick_up(*t);  // the target picked up before our CANCEL reached it
+  EXPECT_EQ(requests(*t, "ACK").size(), 1u);
+  auto byes = requests(*t, "BYE");
+  ASSERT_EQ(byes.size(), 1u) << "the target would be left talking to nobody";
+  reply(*t, *byes[0], 200);
+  EXPECT_EQ(c.agent->ended_transfers().size(), 1u);
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, AnApiHangupDuringTheDialCancelsTheTarget) {
+  dialer().on_failure = OnFailure::default_forward;
+  dialer().default_forward = "Desk";
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ring(*t);
+  const size_t before = sent_count();
+  call(c)->hangup("api_hangup");
+  EXPECT_THAT(sent_since(c, before), ElementsAre("BYE"));
+  EXPECT_THAT(sent_since(*t, before), ElementsAre("CANCEL"));
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kCancelled);
+  EXPECT_EQ(c.agent->frames.back(), "stop api_hangup");
+  answer_cancel(*t);
+  caller_answers_bye(c);
+  EXPECT_TRUE(invites_to(kDeskServer).empty()) << "no default_forward after our own hang-up";
+  EXPECT_EQ(c.agent->ended_transfers().size(), 1u);
+  ASSERT_EQ(record_sink.records.size(), 1u);
+  ASSERT_EQ(record_sink.records[0].transfers.size(), 1u);
+  EXPECT_EQ(record_sink.records[0].transfers[0].result, TransferResult::kCancelled);
+  expect_nothing_left();
+}
+
+TEST_F(BridgedDialTest, AnApiHangupWhileBridgedEndsBothLegs) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  const size_t before = sent_count();
+  call(c)->hangup("api_hangup");
+  EXPECT_THAT(sent_since(c, before), ElementsAre("BYE"));
+  EXPECT_THAT(sent_since(t, before), ElementsAre("BYE"));
+  caller_answers_bye(c);
+  reply(t, *requests(t, "BYE").at(0), 200);
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace warmline::server
