@@ -216,12 +216,14 @@ TEST_F(BridgedDialTest, A183WithSdpLetsTheCallerHearTheTargetUntilTheAttemptFail
   auto t = dialled(kProvider);
   ASSERT_TRUE(t);
   ASSERT_TRUE(t->media);
+  const size_t ticking = clock.stats().participants;  // the caller's leg
   early_media(*t);
   EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing"));
   EXPECT_EQ(c.agent->transfers.back().sip_status, 183);
   EXPECT_EQ(c.media->bridged_to, t->media->session) << "the caller hears the target's early media";
   EXPECT_FALSE(c.media->ringback) << "instead of our ringback";
   EXPECT_TRUE(t->media->started);
+  EXPECT_EQ(clock.stats().participants, ticking + 1) << "leg b's media runs on the media clock";
   ASSERT_FALSE(t->media->remotes.empty());
   EXPECT_EQ(t->media->remotes.back().port(), 50000);
   c.agent->audio(160);
@@ -229,6 +231,8 @@ TEST_F(BridgedDialTest, A183WithSdpLetsTheCallerHearTheTargetUntilTheAttemptFail
 
   respond(*t, 486);
   EXPECT_EQ(c.media->bridged_to, nullptr) << "still joined to a leg that failed";
+  EXPECT_EQ(clock.stats().participants, ticking) << "the failed leg's media would go on sending to the target";
+  EXPECT_TRUE(t->media->closed) << "the failed leg's socket stays open";
   auto ended = c.agent->ended_transfers();
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].result, TransferResult::kBusy);

@@ -290,8 +290,12 @@ class CallFixture : public ::testing::Test {
   void reply(const Target& t, const sip::Message& our_request, int status);
   // warmline CANCELled the INVITE: the target answers the CANCEL 200 and then the INVITE 487 (§9.2).
   void answer_cancel(Target& t);
-  // The answered target hangs up (BYE inside leg b's dialog).
-  void target_bye(Target& t);
+  // A request from the target inside leg b's dialog (BYE, a re-INVITE with `sdp`, ...), from `from`
+  // (default: where the INVITE went). An ACK takes the CSeq number of the target's last request.
+  void target_request(Target& t, std::string_view method, std::string_view sdp = {},
+                      std::optional<sip::Endpoint> from = std::nullopt);
+  // The answered target hangs up.
+  void target_bye(Target& t) { target_request(t, "BYE"); }
   // Requests warmline sent in the target's leg (its Call-ID), one per transaction, in order.
   std::vector<const sip::Message*> requests(const Target& t, std::string_view method) const;
   // Messages of the target's leg sent since index `from` of the transport's log.

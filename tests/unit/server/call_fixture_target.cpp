@@ -97,24 +97,36 @@ void CallFixture::answer_cancel(Target& t) {
   respond(t, 487);
 }
 
-void CallFixture::target_bye(Target& t) {
+void CallFixture::target_request(Target& t, std::string_view method, std::string_view sdp,
+                                 std::optional<sip::Endpoint> from) {
   ASSERT_FALSE(t.invite.contacts.empty()) << "the INVITE has no Contact";
-  sip::Message bye;
-  bye.is_request = true;
-  bye.method = "BYE";
-  bye.request_uri = t.invite.contacts.front().uri;
+  const sip::Endpoint src = from.value_or(t.at);
+  sip::Message m;
+  m.is_request = true;
+  m.method = std::string(method);
+  m.request_uri = t.invite.contacts.front().uri;  // our Contact: the remote target of the target's requests
   sip::Via via;
-  via.host = t.at.host;
-  via.port = t.at.port;
-  sip::set_param(via.params, "branch", "z9hG4bK-tbye" + std::to_string(++t.cseq) + t.tag);
-  bye.vias.push_back(via);
-  bye.max_forwards = 70;
-  bye.from = t.invite.to;
-  bye.from.set_tag(t.tag);
-  bye.to = t.invite.from;
-  bye.call_id = t.invite.call_id;
-  bye.cseq = sip::CSeq{t.cseq, "BYE"};
-  deliver(std::move(bye), t.at);
+  via.host = src.host;
+  via.port = src.port;
+  sip::set_param(via.params, "branch", "z9hG4bK-tgt" + std::to_string(next_branch_++));
+  m.vias.push_back(via);
+  m.max_forwards = 70;
+  m.from = t.invite.to;
+  m.from.set_tag(t.tag);
+  m.to = t.invite.from;
+  m.call_id = t.invite.call_id;
+  m.cseq = sip::CSeq{method == "ACK" ? t.cseq : ++t.cseq, std::string(method)};
+  sip::NameAddr contact;
+  contact.uri.scheme = "sip";
+  contact.uri.user = "target";
+  contact.uri.host = t.at.host;
+  contact.uri.port = t.at.port;
+  if (method != "BYE" && method != "ACK") m.contacts.push_back(contact);
+  if (!sdp.empty()) {
+    m.content_type = "application/sdp";
+    m.body = std::string(sdp);
+  }
+  deliver(std::move(m), src);
 }
 
 std::vector<const sip::Message*> CallFixture::requests(const Target& t, std::string_view method) const {
