@@ -63,11 +63,13 @@ struct BridgedDialTest : CallFixture {
   void caller_answers_bye(const Caller& c) {
     if (auto* bye = last_request(c, "BYE")) reply(c, *bye, 200);
   }
-  // Nothing is left half-open: no active call and no dialog registered in the shard's registry.
+  // Nothing is left half-open: no active call, no dialog registered in the shard's registry and no
+  // media session still on the media clock.
   void expect_nothing_left() {
     settle();
     EXPECT_EQ(router->active_calls(), 0u);
     EXPECT_EQ(dialogs.size(), 0u) << "a dialog is still registered after the call ended";
+    EXPECT_EQ(clock.stats().participants, 0u) << "a media session still ticks after the call ended";
   }
   // The first m= section of a message's SDP body.
   static sip::MediaDescription audio_of(const sip::Message& m) {

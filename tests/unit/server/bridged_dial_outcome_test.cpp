@@ -125,6 +125,30 @@ TEST_F(BridgedDialTest, TheRingTimeoutCancelsAndTheChainMovesOnToTheNextTarget) 
   expect_nothing_left();
 }
 
+TEST_F(BridgedDialTest, AnAnswerThatCrossesTheRingTimeoutsCancelIsEndedAndTheChainMovesOn) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig", "Desk"});
+  auto craig = dialled(kProvider);
+  ASSERT_TRUE(craig);
+  ring(*craig);
+  advance(21s);
+  ASSERT_EQ(requests(*craig, "CANCEL").size(), 1u);
+  pick_up(*craig);  // picked up just as our CANCEL left
+  EXPECT_EQ(requests(*craig, "ACK").size(), 1u);
+  auto byes = requests(*craig, "BYE");
+  ASSERT_EQ(byes.size(), 1u) << "the late answer is not ended";
+  EXPECT_NE(call(c)->state(), CallState::kBridged);
+  reply(*craig, *byes[0], 200);
+  auto desk = dialled(kDeskServer);
+  ASSERT_TRUE(desk) << "no_answer moves on";
+  pick_up(*desk);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_EQ(c.media->bridged_to, desk->media->session);
+  send(c, "BYE");
+  reply(*desk, *requests(*desk, "BYE").at(0), 200);
+  expect_nothing_left();
+}
+
 TEST_F(BridgedDialTest, TheRequestsRingTimeComesFirst) {
   Caller c = dialer_call();
   ai::TransferRequest r = transfer({"Desk"});
@@ -205,6 +229,30 @@ TEST_F(BridgedDialTest, ADeclineMovesOnWhenTheAgentSaysItIsNotFinal) {
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].result, TransferResult::kBusy);
   EXPECT_EQ(ended[0].target, "Desk");
+}
+
+TEST_F(BridgedDialTest, AfterAFailedDialTheAgentCanTransferAgain) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto craig = dialled(kProvider);
+  ASSERT_TRUE(craig);
+  early_media(*craig);
+  respond(*craig, 486);
+  agent_transfers(c, {"Desk"}, "t2");
+  auto desk = dialled(kDeskServer);
+  ASSERT_TRUE(desk);
+  ring(*desk);
+  EXPECT_EQ(call(c)->snapshot().transfer->state, "ringing");
+  pick_up(*desk);
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing", "transfer t1 ended busy 486",
+                                              "transfer t2 dialing", "transfer t2 ringing",
+                                              "transfer t2 ended completed 200"));
+  EXPECT_EQ(c.media->bridged_to, desk->media->session);
+  target_bye(*desk);
+  caller_answers_bye(c);
+  expect_nothing_left();
+  ASSERT_EQ(record_sink.records.size(), 1u);
+  EXPECT_EQ(record_sink.records[0].transfers.size(), 2u);
 }
 
 // ---------------------------------------------------------------------------------------------------
