@@ -50,7 +50,7 @@ struct BridgedDialTest : CallFixture {
     return *t;
   }
   // After a failed dial the caller is with the agent again: no ringback, joined to no leg b, and what
-  // the agent says is played.
+  // the agent says is played (and then has played: a later transfer waits for queued agent audio).
   void expect_back_with_agent(Caller& c) {
     EXPECT_EQ(call(c)->state(), CallState::kActive);
     EXPECT_FALSE(c.media->ringback);
@@ -58,6 +58,8 @@ struct BridgedDialTest : CallFixture {
     const size_t before = c.media->queued_samples;
     c.agent->audio(160);
     EXPECT_EQ(c.media->queued_samples, before + 160) << "the agent is heard again";
+    c.media->play_out();
+    settle();
   }
   // The caller's side answers warmline's BYE, if one went out.
   void caller_answers_bye(const Caller& c) {

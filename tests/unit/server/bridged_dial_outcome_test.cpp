@@ -68,6 +68,23 @@ TEST_F(BridgedDialTest, A503FromTheOnlyServerIsUnreachable) {
   expect_back_with_agent(c);
 }
 
+TEST_F(BridgedDialTest, ATransportErrorIsUnreachable) {
+  Caller c = dialer_call();
+  transport.fail_next(1);  // the INVITE cannot be sent
+  agent_transfers(c, {"Craig"});
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kUnreachable);
+  EXPECT_EQ(ended[0].sip_status, 503);
+  expect_back_with_agent(c);
+  advance(60s);  // no ring timer was left behind
+  EXPECT_EQ(c.agent->ended_transfers().size(), 1u);
+  agent_transfers(c, {"Craig"}, "t2");  // and the next try goes out
+  EXPECT_TRUE(dialled(kProvider));
+  send(c, "BYE");
+  expect_nothing_left();
+}
+
 TEST_F(BridgedDialTest, AServerThatNeverAnswersIsUnreachableOnceTheInviteTimesOut) {
   dialer().ring_timeout_s = 60;  // longer than the INVITE's Timer B (64*T1 = 32 s)
   Caller c = dialer_call();

@@ -64,6 +64,31 @@ TEST_F(BridgedDialTest, ACallerWithoutPrivacyGetsNoPrivacyHeaderAndTheTargetsOwn
   EXPECT_EQ(audio_of(t->invite).rtpmaps.at(0).encoding, "PCMU") << "the caller's codec, first";
 }
 
+// RFC 3325: an anonymous caller's identity is the one their network asserted; it goes on (with their
+// Privacy, so the next network withholds it in turn), not the "anonymous" of their From.
+TEST_F(BridgedDialTest, AnAnonymousCallersAssertedIdentityIsPassedOn) {
+  Caller c = dialer_call(kNoReferPeer, InviteOptions()
+                                           .from_party("\"Anonymous\" <sip:anonymous@anonymous.invalid>")
+                                           .header("P-Asserted-Identity: <sip:+27115550123@carrier.example>")
+                                           .header("Privacy: id"));
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->invite.header("P-Asserted-Identity"), "<sip:+27115550123@" + kLocal.host + ">");
+  EXPECT_EQ(t->invite.header("Privacy"), "id");
+  EXPECT_EQ(t->invite.from.uri.user, "+27115550180") << "From stays the caller ID we may present";
+}
+
+TEST_F(BridgedDialTest, ATelAssertedIdentityIsPassedOnToo) {
+  Caller c = dialer_call(kNoReferPeer, InviteOptions()
+                                           .from_party("<sip:anonymous@anonymous.invalid>")
+                                           .header("P-Asserted-Identity: <tel:+27115550123;cpc=ordinary>"));
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->invite.header("P-Asserted-Identity"), "<sip:+27115550123@" + kLocal.host + ">");
+}
+
 TEST_F(BridgedDialTest, ASipUriAtAnIpLiteralIsDialledDirectly) {
   Caller c = dialer_call();
   agent_transfers(c, {"Desk"});
