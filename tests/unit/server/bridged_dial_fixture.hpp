@@ -1,5 +1,6 @@
-// The bridged-dial tests' fixture (bridged_dial_test.cpp, bridged_dial_outcome_test.cpp): the call
-// fixture with calls to agent `dialer` and the checks every scenario shares.
+// The bridged-dial tests' fixture (bridged_dial_test.cpp, bridged_dial_outcome_test.cpp,
+// refer_fallback_test.cpp, outbound_leg_test.cpp): the call fixture with calls to agent `dialer` and
+// the checks every scenario shares.
 #pragma once
 
 #include <stdexcept>
