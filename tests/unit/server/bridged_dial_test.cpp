@@ -268,6 +268,8 @@ TEST_F(BridgedDialTest, AnAnsweredTargetIsBridgedToTheCallerAndTheAgentLeaves) {
   c.agent->audio(160);
   EXPECT_EQ(c.media->queued_samples, 0u) << "the agent is not heard any more";
   EXPECT_EQ(metrics.transfers_by_result[static_cast<size_t>(TransferResult::kCompleted)].load(), 1u);
+  EXPECT_EQ(c.agent->state, AgentChannel::State::kClosed);
+  EXPECT_EQ(metrics.agent_failures.load(), 0u) << "the agent was told to leave; it did not fail";
   EXPECT_EQ(router->active_calls(), 1u);
 }
 
