@@ -180,6 +180,7 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
   } else if (state_ == CallState::kRinging) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is not answered yet"};
   } else if (state_ == CallState::kBridged) {
+    // The caller talks to the target now; a new transfer would part them (its mix plan) mid-call.
     out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};

@@ -28,10 +28,17 @@ OutboundLeg::~OutboundLeg() {
   done_ = true;
   session_.reset();  // CANCELs or BYEs what is still up, without callbacks
   old_session_.reset();
-  if (media_) {
-    if (media_started_) ctx_.clock.remove(media_.get());
-    media_->close();
-  }
+  stop_media();
+}
+
+void OutboundLeg::stop_media() {
+  // An unbridged session keeps sending (silence) to its remote on every tick: a leg that is over must
+  // leave the clock, and its socket and port go back at once, not when the owner drops the leg (a
+  // failed attempt is kept until the transfer ends).
+  if (!media_) return;
+  if (media_started_) ctx_.clock.remove(media_.get());
+  media_started_ = false;
+  media_->close();
 }
 
 void OutboundLeg::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
@@ -135,10 +142,7 @@ void OutboundLeg::hang_up() {
   if (done_) return;
   done_ = true;
   if (session_) session_->hang_up();
-  if (media_ && media_started_) {
-    ctx_.clock.remove(media_.get());
-    media_started_ = false;
-  }
+  stop_media();
 }
 
 void OutboundLeg::start_media() {
@@ -190,6 +194,7 @@ void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, st
     spdlog::warn("outbound leg {}: the 2xx has no usable SDP answer; ending it", call_id_);
     done_ = true;
     session_->hang_up();
+    stop_media();
     observer_->on_target_failed(*this, OutboundFailure{.status = 488, .reason = "no usable SDP answer", .local = true});
     return;
   }
@@ -221,6 +226,7 @@ void OutboundLeg::on_failed(sip::InviteClientSession& s, const sip::InviteFailur
   if (&s != session_.get() || done_) return;
   if ((failure.status == 401 || failure.status == 407) && retry_with_credentials(failure)) return;
   done_ = true;
+  stop_media();  // early media from a 183 ends with the attempt
   OutboundFailure f{.status = failure.status,
                     .reason = std::string(failure.reason),
                     .local = failure.local,

@@ -103,6 +103,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool take_answer(std::string_view sdp);  // the target's answer to our offer: codec, address
   bool retry_with_credentials(const sip::InviteFailure& failure);
   void start_media();
+  void stop_media();  // off the media clock, socket closed; idempotent
   bool from_peer(const sip::Endpoint& source) const;
   void assert_on_shard() const;
 

@@ -213,9 +213,10 @@ void BridgedDial::on_target_failed(OutboundLeg& leg, const OutboundFailure& fail
     return dial_current();
   }
   if (ring_timed_out_) return end(TransferResult::kNoAnswer, failure.status, "no answer within the ring timeout");
-  // A local failure is the network's (no answer, transport error): unreachable. Our own refusal of
-  // the target's answer (488: no usable SDP) is a rejection like theirs.
-  TransferResult result = failure.local && failure.status != 488 ? TransferResult::kUnreachable : result_for_failure(failure);
+  // Our own finals: Timer B (408) and a transport error (503) mean no server was reached. An answer
+  // that we could not use (488, OutboundLeg::on_answered) came from the target: rejected, like its 488.
+  const bool not_reached = failure.local && failure.status != 488;
+  TransferResult result = not_reached ? TransferResult::kUnreachable : result_for_failure(failure);
   end(result, failure.status, failure.reason);
 }
 

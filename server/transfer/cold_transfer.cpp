@@ -7,8 +7,25 @@
 #include "server/leg/leg.hpp"
 #include "sip/event.hpp"
 #include "sip/parser.hpp"
+#include "sip/uri.hpp"
 
 namespace warmline::server {
+
+namespace {
+
+// RFC 3325: who the caller is as their network asserted it (the first P-Asserted-Identity value, a sip:
+// or tel: URI), else their From user part. An anonymous caller's From says "anonymous"; the asserted
+// identity is what the person answering should see (their Privacy header goes along with it).
+std::string caller_identity(const Leg& caller) {
+  if (auto pai = sip::parse_name_addr_list(caller.history().asserted_identity); pai && !pai->empty()) {
+    const sip::Uri& uri = pai->front().uri;
+    if (uri.is_sip() && !uri.user.empty()) return uri.user;
+    if (uri.scheme == "tel" && !uri.opaque.empty()) return uri.opaque.substr(0, uri.opaque.find(';'));
+  }
+  return caller.dialog().remote_uri.user;
+}
+
+}  // namespace
 
 ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
                            ColdTransferOptions options)
@@ -71,7 +88,7 @@ void ColdTransfer::start_dial() {
                                                         : options_.agent->ring_timeout_s;
   DialRequest request{.target = current_,
                       .ring_timeout = std::chrono::seconds(ring_s),
-                      .caller_user = caller_.dialog().remote_uri.user,
+                      .caller_user = caller_identity(caller_),
                       .privacy = caller_.history().privacy,
                       .first_codec = caller_.codec_name(),
                       .headers = options_.headers};

@@ -130,7 +130,7 @@ void CallFixture::invite(Caller& c, InviteOptions options) {
   std::string head = "INVITE sip:" + c.number + "@192.0.2.10:5060 SIP/2.0\n" +
                      "Via: SIP/2.0/UDP " + c.at.to_string() + ";branch=z9hG4bK-inv" + std::to_string(next_branch_++) +
                      "\nMax-Forwards: 70\n"
-                     "From: \"Caller\" <sip:+27115550123@carrier.example>;tag=" + c.from_tag + "\n" +
+                     "From: " + options.from + ";tag=" + c.from_tag + "\n" +
                      "To: <sip:" + c.number + "@192.0.2.10>\n" + "Call-ID: " + c.call_id + "\n" +
                      "CSeq: 1 INVITE\n" + "Contact: <sip:+27115550123@" + c.at.to_string() + ">\n";
   for (const auto& rr : options.record_routes) head += "Record-Route: " + rr + "\n";
@@ -246,11 +246,15 @@ const sip::Message* CallFixture::last_response(const Caller& c, std::string_view
 }
 
 std::vector<const sip::Message*> CallFixture::requests(const Caller& c, std::string_view method) const {
+  return requests_in(c.call_id, method);
+}
+
+std::vector<const sip::Message*> CallFixture::requests_in(std::string_view call_id, std::string_view method) const {
   // One entry per transaction: a retransmission carries the same branch as the first send.
   std::vector<const sip::Message*> out;
   for (const auto& s : transport.sent()) {
     const sip::Message& m = s.message;
-    if (!m.is_request || m.call_id != c.call_id || m.method != method) continue;
+    if (!m.is_request || m.call_id != call_id || m.method != method) continue;
     const bool again = std::any_of(out.begin(), out.end(), [&](const sip::Message* o) {
       return !o->vias.empty() && !m.vias.empty() && o->vias.front().branch() == m.vias.front().branch();
     });
@@ -277,11 +281,15 @@ std::vector<std::string> CallFixture::refer_targets(const Caller& c) const {
 }
 
 std::vector<std::string> CallFixture::sent_since(const Caller& c, size_t from) const {
+  return sent_since(c.call_id, from);
+}
+
+std::vector<std::string> CallFixture::sent_since(std::string_view call_id, size_t from) const {
   std::vector<std::string> out;
   const auto& sent = transport.sent();
   for (size_t i = from; i < sent.size(); ++i) {
     const sip::Message& m = sent[i].message;
-    if (m.call_id != c.call_id) continue;
+    if (m.call_id != call_id) continue;
     out.push_back(m.is_request ? m.method : std::to_string(m.status_code) + " " + m.cseq.method);
   }
   return out;

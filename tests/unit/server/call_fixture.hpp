@@ -38,7 +38,14 @@ using namespace std::chrono_literals;
 // know, but not the one a call came in on) and a PBX that refuses REFER. Three agents: `demo` (the
 // caller stays with the AI after a failed transfer; its default_forward is used once the agent is
 // lost), `forwarding` (on_failure = default_forward) and `plain` (no default_forward at all). All three
-// keep a refused REFER a failure (refer_fallback = "agent"): the bridged-dial tests configure their own.
+// keep a refused REFER a failure (refer_fallback = "agent").
+//
+// For bridged dials (transfers warmline places itself, leg b): trunk `provider`, outbound only, at an IP
+// literal (the fixture has no DNS: CallContext::resolver is null), with digest credentials, caller IDs
+// and a carrier's number form (no '+', tech prefix 1010); agent `dialer` (numbers through `provider`,
+// refer_fallback = "dial", ring time 20 s) with targets: `Craig`, a number through `provider` (its
+// first caller ID); `Desk`, a SIP URI at an IP literal, dialled directly (ring time 10 s); `Lisa`, a
+// number with its own caller ID; `Night`, a number through `carrier`, which lists no caller IDs.
 inline constexpr std::string_view kCallTestConfig = R"(
 [server]
 retry_after_s = 7
@@ -58,6 +65,15 @@ provisional = "none"
 [[trunk]]
 name = "norefer"
 source_cidrs = ["100.64.0.0/24"]
+
+[[trunk]]
+name = "provider"
+address = "203.0.113.50:5070"
+username = "acct-7"
+password = "s3cret"
+caller_ids = ["+27115550180", "+27115550181"]
+number_format = "no_plus"
+tech_prefix = "1010"
 
 [[agent]]
 name = "demo"
@@ -102,11 +118,36 @@ refer_fallback = "agent"
 [[agent.target]]
 name = "Support"
 uri = "sip:support@pbx.example.com"
+
+[[agent]]
+name = "dialer"
+numbers = ["+27115550133"]
+url = "ws://127.0.0.1:9"
+trunk = "provider"
+refer_fallback = "dial"
+ring_timeout_s = 20
+refer_timeout_s = 30
+[[agent.target]]
+name = "Craig"
+uri = "tel:+27115550142"
+[[agent.target]]
+name = "Desk"
+uri = "sip:desk@203.0.113.60:5080"
+ring_timeout_s = 10
+[[agent.target]]
+name = "Lisa"
+uri = "tel:+27115550144"
+caller_id = "+27115550181"
+[[agent.target]]
+name = "Night"
+uri = "tel:+27115550143"
+via = "carrier"
 )";
 
 inline constexpr std::string_view kDemoNumber = "+27115550100";
 inline constexpr std::string_view kForwardingNumber = "+27115550111";
 inline constexpr std::string_view kPlainNumber = "+27115550122";
+inline constexpr std::string_view kDialerNumber = "+27115550133";
 inline constexpr std::string_view kSupportUri = "sip:support@pbx.example.com";
 inline constexpr std::string_view kSalesUri = "sip:sales@pbx.example.com";
 inline constexpr std::string_view kBillingUri = "sip:billing@pbx.example.com";
@@ -117,6 +158,9 @@ inline const sip::Endpoint kTrunkPeer{"203.0.113.5", 5060};  // the carrier's pr
 inline const sip::Endpoint kOtherTrunk{"198.51.100.9", 5060};  // another configured trunk
 inline const sip::Endpoint kStranger{"192.0.2.200", 5060};   // in no trunk's CIDRs
 inline const sip::Endpoint kNoReferPeer{"100.64.0.5", 5060};
+inline const sip::Endpoint kProvider{"203.0.113.50", 5070};    // trunk "provider": numbers are dialled here
+inline const sip::Endpoint kDeskServer{"203.0.113.60", 5080};  // target "Desk" (sip:desk@203.0.113.60:5080)
+inline const sip::Endpoint kCarrierOut{"203.0.113.1", 5060};   // trunk "carrier"'s address
 
 Config load_call_test_config();
 
@@ -139,10 +183,13 @@ struct InviteOptions {
   std::optional<std::string> sdp;          // nullopt: the default offer; "": no body (late offer)
   std::vector<std::string> record_routes;  // Record-Route values, in order
   std::vector<std::string> extra_headers;  // "Name: value"
+  std::string from = "\"Caller\" <sip:+27115550123@carrier.example>";  // the From value, without its tag
 
   InviteOptions& offer(std::string body) { sdp = std::move(body); return *this; }
+  InviteOptions& from_party(std::string value) { from = std::move(value); return *this; }
   InviteOptions& no_sdp() { sdp = ""; return *this; }
   InviteOptions& record_route(std::string value) { record_routes.push_back(std::move(value)); return *this; }
+  InviteOptions& header(std::string h) { extra_headers.push_back(std::move(h)); return *this; }
 };
 
 // An in-dialog request from the caller's side; every field has the caller's normal value by default.
@@ -167,6 +214,28 @@ struct InDialog {
     return *this;
   }
   InDialog& with_sdp(std::string text) { return with_body("application/sdp", std::move(text)); }
+};
+
+// The far end of a leg that warmline dials (leg b), as the test plays it: the server at `at` that got
+// the INVITE, answering as the transfer target would. dialled() finds it; respond() and its shorthands
+// answer the INVITE; target_bye() hangs up.
+struct Target {
+  sip::Endpoint at;                       // where the INVITE went; the target's messages come from here
+  sip::Message invite;                    // as warmline sent it (a copy: the transport's log grows)
+  std::string tag;                        // the target's To tag
+  uint32_t cseq = 0;                      // the last CSeq of the target's own requests
+  std::shared_ptr<fake::MediaLog> media;  // leg b's media session (the one whose port the offer names)
+
+  const std::string& call_id() const { return invite.call_id; }
+};
+
+// How the target answers; chain the setters: TargetReply().with_sdp(...).header("Retry-After: 5").
+struct TargetReply {
+  std::string sdp;                   // "" = no body
+  std::vector<std::string> headers;  // "Name: value"
+
+  TargetReply& with_sdp(std::string body) { sdp = std::move(body); return *this; }
+  TargetReply& header(std::string h) { headers.push_back(std::move(h)); return *this; }
 };
 
 class CallFixture : public ::testing::Test {
@@ -199,6 +268,40 @@ class CallFixture : public ::testing::Test {
   void notify(Caller& c, uint32_t refer_cseq, int status, std::string_view reason, bool terminated);
   // INVITE, agent connects (200), ACK: a call in kActive.
   Caller active_call(std::string_view number = kDemoNumber);
+
+  // --- the target's side (leg b) -------------------------------------------------------------------
+  // INVITEs warmline sent to `at`, one per transaction (retransmissions left out), in order.
+  std::vector<const sip::Message*> invites_to(const sip::Endpoint& at) const;
+  // The latest INVITE sent to `at`, as a target to play; nullopt when none went there.
+  std::optional<Target> dialled(const sip::Endpoint& at);
+  // The target's SDP answer at its address (port 50000), with `formats` ("0 101": PCMU first).
+  static std::string target_sdp(const Target& t, std::string_view formats = "0 101");
+  // The target answers the INVITE with `status`: every response but a 100 carries its To tag; 1xx and
+  // 2xx its Contact.
+  void respond(Target& t, int status, TargetReply reply = {});
+  void ring(Target& t) { respond(t, 180); }
+  void early_media(Target& t, std::string_view formats = "0 101") {
+    respond(t, 183, TargetReply().with_sdp(target_sdp(t, formats)));
+  }
+  void pick_up(Target& t, std::string_view formats = "0 101") {
+    respond(t, 200, TargetReply().with_sdp(target_sdp(t, formats)));
+  }
+  // A digest challenge: 407 with Proxy-Authenticate (401: WWW-Authenticate), MD5, qop=auth.
+  void challenge(Target& t, int status = 407, std::string_view nonce = "nonce-1", std::string_view realm = "provider.example");
+  // The target answers a request warmline sent to it (a BYE, a CANCEL).
+  void reply(const Target& t, const sip::Message& our_request, int status);
+  // warmline CANCELled the INVITE: the target answers the CANCEL 200 and then the INVITE 487 (§9.2).
+  void answer_cancel(Target& t);
+  // A request from the target inside leg b's dialog (BYE, a re-INVITE with `sdp`, ...), from `from`
+  // (default: where the INVITE went). An ACK takes the CSeq number of the target's last request.
+  void target_request(Target& t, std::string_view method, std::string_view sdp = {},
+                      std::optional<sip::Endpoint> from = std::nullopt);
+  // The answered target hangs up.
+  void target_bye(Target& t) { target_request(t, "BYE"); }
+  // Requests warmline sent in the target's leg (its Call-ID), one per transaction, in order.
+  std::vector<const sip::Message*> requests(const Target& t, std::string_view method) const;
+  // Messages of the target's leg sent since index `from` of the transport's log.
+  std::vector<std::string> sent_since(const Target& t, size_t from) const;
 
   // --- what warmline did ---------------------------------------------------------------------------
   std::shared_ptr<Call> call(const Caller& c) const { return router->find(c.id); }
@@ -241,6 +344,8 @@ class CallFixture : public ::testing::Test {
  private:
   sip::TransactionHandlers forwarders();
   void learn_to_tag(Caller& c) const;
+  std::vector<const sip::Message*> requests_in(std::string_view call_id, std::string_view method) const;
+  std::vector<std::string> sent_since(std::string_view call_id, size_t from) const;
   int next_branch_ = 1;
   int next_call_ = 1;
 };
