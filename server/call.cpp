@@ -197,7 +197,8 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                           .caller_trunk = trunk_,
                           .reports_to_agent = request.id != "default_forward" || agent_connected(),
                           .ring_timeout_s = request.ring_timeout_s,
-                          .headers = std::move(request.headers)});
+                          .headers = std::move(request.headers),
+                          .leg_records = &leg_b_records_});
   // Installed before it starts: a REFER that goes out at once reports through transfer_.
   std::unique_ptr<ColdTransfer> previous = std::move(transfer_);
   transfer_ = std::move(transfer);

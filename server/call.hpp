@@ -141,6 +141,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::string from_, to_;
   std::vector<std::pair<std::string, std::string>> x_headers_;
 
+  std::vector<LegRecord> leg_b_records_;  // rows of the legs this call dialled (before the legs: they write here)
   std::unique_ptr<Leg> caller_;
   std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered
   Bridge bridge_;

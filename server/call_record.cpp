@@ -46,6 +46,8 @@ void Call::send_record(std::string_view end_reason) {
       .transfers = std::move(transfer_records_),
   };
   r.legs.push_back(leg_record(*caller_, LegRole::kA, LegDirection::kIn, trunk_));
+  for (auto& b : leg_b_records_) r.legs.push_back(std::move(b));  // every dialled attempt, in order
+  leg_b_records_.clear();
   ctx_.records->submit(std::move(r));
 }
 

@@ -143,6 +143,32 @@ void OutboundLeg::hang_up() {
   done_ = true;
   if (session_) session_->hang_up();
   stop_media();
+  record(answered_ ? HangupSide::kLocal : HangupSide::kNone);
+}
+
+// The leg's row in the call's record, once (a leg that goes with its call at shutdown has none).
+void OutboundLeg::record(HangupSide side) {
+  if (recorded_ || !options_.records) return;
+  recorded_ = true;
+  std::string pai;
+  for (const auto& h : options_.extra_headers)
+    if (sip::iequals(h.name, "P-Asserted-Identity")) pai = h.value;
+  options_.records->push_back(LegRecord{
+      .role = LegRole::kB,
+      .direction = LegDirection::kOut,
+      .remote_uri = options_.request_uri.to_string(),
+      .trunk = options_.trunk ? options_.trunk->name : std::string(),
+      .sip_call_id = call_id_,
+      .from_uri = options_.from.uri.to_string(),
+      .to_uri = options_.to.uri.to_string(),
+      .pai = std::move(pai),
+      .codec = answered_ ? codec_.name : std::string(),
+      .started_at = started_at_,
+      .answered_at = answered_at_,
+      .ended_at = std::chrono::system_clock::now(),
+      .final_status = final_status_,
+      .hangup_side = side,
+  });
 }
 
 void OutboundLeg::start_media() {
@@ -195,10 +221,14 @@ void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, st
     done_ = true;
     session_->hang_up();
     stop_media();
+    final_status_ = 200;
+    record(HangupSide::kLocal);
     observer_->on_target_failed(*this, OutboundFailure{.status = 488, .reason = "no usable SDP answer", .local = true});
     return;
   }
   answered_ = true;
+  answered_at_ = std::chrono::system_clock::now();
+  final_status_ = 200;
   start_media();
   observer_->on_target_answered(*this);
 }
@@ -227,6 +257,8 @@ void OutboundLeg::on_failed(sip::InviteClientSession& s, const sip::InviteFailur
   if ((failure.status == 401 || failure.status == 407) && retry_with_credentials(failure)) return;
   done_ = true;
   stop_media();  // early media from a 183 ends with the attempt
+  final_status_ = failure.status;
+  record(HangupSide::kNone);
   OutboundFailure f{.status = failure.status,
                     .reason = std::string(failure.reason),
                     .local = failure.local,
@@ -239,6 +271,8 @@ void OutboundLeg::on_bye(sip::InviteClientSession&, const sip::Message&) {
   assert_on_shard();
   if (done_) return;
   done_ = true;
+  stop_media();
+  record(HangupSide::kRemote);
   observer_->on_target_bye(*this);
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/call_context.hpp"
+#include "server/cdr/call_record.hpp"
 #include "server/config.hpp"
 #include "server/leg/leg_media.hpp"
 #include "sip/auth/digest_client.hpp"
@@ -55,6 +56,9 @@ struct OutboundLegOptions {
   const TrunkConfig* trunk = nullptr;     // dialled through (its CIDRs also may send in-dialog requests)
   std::vector<sip::Header> extra_headers; // P-Asserted-Identity, Privacy
   std::optional<sip::auth::DigestCredentials> credentials;
+  // Where the leg's row goes once it has ended (DESIGN.md "Records": a transfer shows as two legs);
+  // owned by the call, which outlives its legs. Null: not recorded.
+  std::vector<LegRecord>* records = nullptr;
   std::string first_codec;                // the caller's codec: offered first (relay without decoding)
   uint32_t agent_rate = 8000;             // the rate of the leg's media to an agent (consults, later)
 };
@@ -125,6 +129,12 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool early_media_ = false;
   bool done_ = false;        // failed, hung up or ended: no more callbacks
   bool provisional_seen_ = false;
+  // For the leg's record.
+  RecordTime started_at_ = std::chrono::system_clock::now();
+  std::optional<RecordTime> answered_at_;
+  int final_status_ = 0;
+  bool recorded_ = false;
+  void record(HangupSide side);
   std::chrono::steady_clock::time_point dialled_at_ = std::chrono::steady_clock::now();
 };
 

@@ -99,6 +99,7 @@ void BridgedDial::start() {
   OutboundLegOptions& o = leg_options_;
   o.trunk = trunk;
   o.first_codec = request_.first_codec;
+  o.records = request_.leg_records;
   sip::ResolveRequest where;
   if (trunk) {
     if (trunk->address.host.empty())

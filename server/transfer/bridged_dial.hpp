@@ -47,6 +47,7 @@ struct DialRequest {
   std::string privacy;       // the caller's Privacy header, passed on ("" = none)
   std::string first_codec;   // the caller's codec, offered first
   std::map<std::string, std::string> headers;  // the transfer request's extra headers
+  std::vector<LegRecord>* leg_records = nullptr;  // each dialled leg's row, for the call's record
 };
 
 class BridgedDial final : public OutboundLegObserver {

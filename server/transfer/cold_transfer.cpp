@@ -91,7 +91,8 @@ void ColdTransfer::start_dial() {
                       .caller_user = caller_identity(caller_),
                       .privacy = caller_.history().privacy,
                       .first_codec = caller_.codec_name(),
-                      .headers = options_.headers};
+                      .headers = options_.headers,
+                      .leg_records = options_.leg_records};
   if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
   dial_ = std::make_unique<BridgedDial>(ctx_, *this, std::move(request));
   record_.targets_tried.push_back(current_.name);

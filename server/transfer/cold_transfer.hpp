@@ -55,6 +55,7 @@ struct ColdTransferOptions {
   bool reports_to_agent = true;  // false for the default_forward after the agent was lost
   int ring_timeout_s = 0;         // the request's; 0 = the target's, else the agent's
   std::map<std::string, std::string> headers;  // extra SIP headers for a dialled leg
+  std::vector<LegRecord>* leg_records = nullptr;  // where dialled legs' rows go (the call's record)
 };
 
 class ColdTransfer final : public DialListener {

@@ -335,6 +335,27 @@ TEST_F(BridgedDialTest, TheCallRecordOfADialledTransferSaysDialAndListsTheAttemp
   EXPECT_EQ(tr.attempts[1].result, TransferResult::kCompleted);
   EXPECT_EQ(tr.result, TransferResult::kCompleted);
   EXPECT_TRUE(tr.answered_at && tr.bridged_at && tr.ended_at);
+
+  // DESIGN.md "Records": a transfer shows as two legs (here leg a and both dialled attempts).
+  ASSERT_EQ(r.legs.size(), 3u);
+  EXPECT_EQ(r.legs[0].role, LegRole::kA);
+  const LegRecord& busy = r.legs[1];
+  EXPECT_EQ(busy.role, LegRole::kB);
+  EXPECT_EQ(busy.direction, LegDirection::kOut);
+  EXPECT_EQ(busy.remote_uri, "sip:desk@203.0.113.60:5080");
+  EXPECT_EQ(busy.final_status, 486);
+  EXPECT_FALSE(busy.answered_at);
+  EXPECT_EQ(busy.hangup_side, HangupSide::kNone);
+  EXPECT_EQ(busy.sip_call_id, desk->invite.call_id);
+  const LegRecord& answered = r.legs[2];
+  EXPECT_EQ(answered.role, LegRole::kB);
+  EXPECT_EQ(answered.trunk, "provider");
+  EXPECT_EQ(answered.remote_uri, "sip:101027115550142@203.0.113.50:5070");
+  EXPECT_EQ(answered.final_status, 200);
+  EXPECT_TRUE(answered.answered_at && answered.ended_at);
+  EXPECT_EQ(answered.hangup_side, HangupSide::kRemote);
+  EXPECT_FALSE(answered.codec.empty());
+  EXPECT_EQ(answered.pai, craig->invite.header("P-Asserted-Identity")) << "the PAI as sent";
 }
 
 // ---------------------------------------------------------------------------------------------------
