@@ -35,6 +35,8 @@ std::string uri_user(std::string_view dialled) {
 // `rejected`; the rest as for any target's answer (486/600 busy, 603 declined, ...).
 TransferResult result_for_failure(const OutboundFailure& f) {
   if (f.auth_failed || f.status == 403 || f.status == 488) return TransferResult::kRejected;
+  // A 3xx names places warmline has no configuration for: it is not followed (toll-fraud rules).
+  if (f.status >= 300 && f.status < 400) return TransferResult::kUnreachable;
   return result_for_target_status(f.status);
 }
 

@@ -17,6 +17,7 @@ import select
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,18 @@ def free_port_range(count, host="127.0.0.1"):
 # What ASan, LSan and UBSan print (UBSan: "file:line:col: runtime error: ...").
 SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|:\d+:\d+: runtime error: |"
                               r"SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer")
+
+
+def cdr_query(path, sql, args=()):
+    """Rows of `sql` from the call records at `path` (a fresh connection each time, closed again), or
+    [] while the file does not exist yet."""
+    if not path.exists():
+        return []
+    con = sqlite3.connect(str(path), timeout=5)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
 
 
 class Process:

@@ -20,13 +20,12 @@ Call records: this build writes the `calls` row, the caller's `legs` row and the
 about one.
 """
 import socket
-import sqlite3
 import struct
 import unittest
 
 from baresip_peer import Baresip
 from dns_peer import DnsServer
-from harness import SCENARIOS, Agent, E2ETestCase, Gateway, free_port, free_port_range, wait_for, wait_tone
+from harness import SCENARIOS, Agent, E2ETestCase, Gateway, cdr_query, free_port, free_port_range, wait_for, wait_tone
 from rtp_peer import RtpPeer, tone_ratio
 from sipp_peer import Sipp
 
@@ -41,14 +40,7 @@ on dtmf 1: transfer cold Bob
 """
 
 
-def query(path, sql, args=()):
-    if not path.exists():
-        return []
-    con = sqlite3.connect(str(path), timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+query = cdr_query
 
 
 def wav_samples(path):

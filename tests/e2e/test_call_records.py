@@ -10,7 +10,7 @@ import signal
 import sqlite3
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, SilentAgent, config_text, gateway_binary, wait_for
+from harness import Agent, E2ETestCase, Gateway, SilentAgent, cdr_query, config_text, gateway_binary, wait_for
 from sipp_peer import Sipp, start_caller
 
 SCRIPT = """\
@@ -18,16 +18,7 @@ on start: tone 440 4000
 """
 
 
-def query(path, sql, args=()):
-    """Rows of `sql` from the database at `path` (a fresh connection each time, closed again), or []
-    while the file does not exist yet."""
-    if not path.exists():
-        return []
-    con = sqlite3.connect(str(path), timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+query = cdr_query
 
 
 def recorded_sip_call_ids(path):

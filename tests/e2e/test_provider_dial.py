@@ -19,13 +19,11 @@ two calls:
   the second answers.
 """
 import hashlib
-import random
 import re
-import socket
-import struct
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, free_port, provider_trunk, wait_for, wait_tone
+from harness import Agent, E2ETestCase, Gateway, provider_trunk, wait_for, wait_tone
+from dns_peer import DnsServer
 from sipp_peer import SippUasScenario, header, sip_messages, start_caller
 
 CALLER = "+15550001111"  # the From user of the UAC scenarios
@@ -52,46 +50,15 @@ def digest_fields(value):
             for k, quoted, bare in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]+))', value)}
 
 
-def dns_answers(port, name, timeout=0.5):
-    """Whether the DNS server on 127.0.0.1:`port` answers an A query for `name` with NOERROR and at
-    least one answer (a readiness probe; the gateway does the real resolving with c-ares)."""
-    qid = random.getrandbits(16)
-    query = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-    query += b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
-    query += struct.pack(">HH", 1, 1)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        s.sendto(query, ("127.0.0.1", port))
-        try:
-            reply = s.recv(512)
-        except socket.timeout:
-            return False
-    rid, flags, _, answers = struct.unpack(">HHHH", reply[:8])
-    return rid == qid and flags & 0x000F == 0 and answers > 0
-
-
-class CarrierDns:
-    """dnsmasq on a loopback port as the carrier's DNS: `domain` has a NAPTR to _sip._udp.`domain`,
+def carrier_dns(case, domain, ports):
+    """dnsmasq (dns_peer.DnsServer) as the carrier's DNS: `domain` has a NAPTR to _sip._udp.`domain`,
     whose SRV records list `ports` on 127.0.0.1 in that priority order (RFC 3263 §4.1, §4.2)."""
-
-    def __init__(self, case, domain, ports):
-        self.port = free_port(kinds=(socket.SOCK_DGRAM,))
-        srv = f"_sip._udp.{domain}"
-        argv = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--pid-file=", "--user=",
-                f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                "--no-hosts", "--log-queries", "--log-facility=-",
-                f"--naptr-record={domain},10,10,S,SIP+D2U,,{srv}"]
-        for priority, port in enumerate(ports):
-            host = f"server{priority}.{domain}"
-            argv += [f"--srv-host={srv},{host},{port},{priority},10", f"--host-record={host},127.0.0.1"]
-        self.proc = case.start("dnsmasq", argv)
-        probe = f"server0.{domain}"
-        wait_for(lambda: self._running() and dns_answers(self.port, probe), 10, "dnsmasq to answer")
-
-    def _running(self):
-        if not self.proc.running():
-            raise AssertionError(f"dnsmasq exited with {self.proc.popen.returncode}")
-        return True
+    srv = f"_sip._udp.{domain}"
+    records = [f"--naptr-record={domain},10,10,S,SIP+D2U,,{srv}"]
+    for priority, port in enumerate(ports):
+        host = f"server{priority}.{domain}"
+        records += [f"--srv-host={srv},{host},{port},{priority},10", f"--host-record={host},127.0.0.1"]
+    return DnsServer(case, records, ready_name=srv)
 
 
 class ProviderDial(E2ETestCase):
@@ -301,10 +268,10 @@ class ProviderDial(E2ETestCase):
     def test_503_from_the_first_server_of_the_trunk_moves_on_to_the_next(self):
         first = SippUasScenario(self, "uas-provider-503.xml", name="provider")
         second = SippUasScenario(self, "uas-answer.xml", name="provider2")
-        dns = CarrierDns(self, "provider.test", [first.port, second.port])
+        dns = carrier_dns(self, "provider.test", [first.port, second.port])
         self.start_call(targets=[{"name": "Erin", "uri": "tel:+27115550104"}], request_targets=["Erin"],
                         caller_scenario="uac-call-until-trigger.xml", trunk_address="provider.test",
-                        server_extra=f'dns_servers = ["127.0.0.1:{dns.port}"]')
+                        server_extra=f'dns_servers = ["{dns.address}"]')
         self.transfer()
         self.assert_bridged("Erin")
         first.assert_passed()  # its INVITE got 503 and the ACK

@@ -10,10 +10,9 @@ The caller's trunk accepts REFER, so warmline REFERs first:
 - with refer_fallback = "agent" a refused REFER goes back to the agent and nothing is dialled.
 The call record names the strategy that ran ("dial").
 """
-import sqlite3
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, wait_for, wait_tone
+from harness import Agent, E2ETestCase, Gateway, cdr_query, wait_for, wait_tone
 from sipp_peer import SippUasScenario, sip_messages, start_caller
 
 SCRIPT = """\
@@ -26,11 +25,7 @@ CALLER_TONE_HZ = 300  # what RtpPeer sends as the caller's voice
 
 def transfer_rows(path):
     """(strategy, result) of each transfer in the gateway's call records."""
-    con = sqlite3.connect(str(path), timeout=5)
-    try:
-        return con.execute("SELECT strategy, result FROM transfers").fetchall()
-    finally:
-        con.close()
+    return cdr_query(path, "SELECT strategy, result FROM transfers")
 
 
 class ReferFallbackDial(E2ETestCase):

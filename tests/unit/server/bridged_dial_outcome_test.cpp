@@ -52,7 +52,10 @@ INSTANTIATE_TEST_SUITE_P(Statuses, TargetRefuses,
                                            TargetAnswer{503, TransferResult::kUnreachable},
                                            TargetAnswer{403, TransferResult::kRejected},
                                            TargetAnswer{488, TransferResult::kRejected},
-                                           TargetAnswer{500, TransferResult::kFailed}));
+                                           TargetAnswer{500, TransferResult::kFailed},
+                                           // A redirect is not followed (toll fraud: only configured
+                                           // targets are dialled): the target is not reachable here.
+                                           TargetAnswer{302, TransferResult::kUnreachable}));
 
 TEST_F(BridgedDialTest, A503FromTheOnlyServerIsUnreachable) {
   Caller c = dialer_call();
