@@ -54,7 +54,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-all
+.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -86,6 +86,13 @@ load-uring:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh uring
 	@python3 $(LOAD_SCEN)/ai_streaming.py $(LOAD_GEN) --calls $(LOAD_CALLS) --builds epoll=$(LOAD_BUILD)/warmline,uring=$(LOAD_URING_BUILD)/warmline
 	@$(LOAD_REPORT_CMD)
+
+# 6. Bridged calls (the agent transfers each call to a target the generator plays), beside rtpengine
+# relaying the same packets in the same run. LOAD_BRIDGED_CALLS sets the concurrencies.
+LOAD_BRIDGED_CALLS ?= 100,500
+load-bridged:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/bridged.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_BRIDGED_CALLS)
 
 # All of the above in one bounded run; publishes bench/results/ (REPORT.md, PNGs, raw records).
 load-all:

@@ -1,12 +1,15 @@
 // The gateway run: ramp up N calls at R calls/s, let them settle for a second, measure a steady
 // window of --hold-s seconds with every call up, let frames in flight land (300 ms), then hang up at
-// R calls/s. Thread: everything here runs on the calling thread; the agent has its own.
+// R calls/s. Bridged mode (--bridge) puts a transfer phase before the window: the agent transfers
+// the calls at R/s to the generator's own target, and the window measures the bridged calls.
+// Thread: everything here runs on the calling thread; the agent has its own.
 #include <cstdio>
 
 #include "bench/load/agent_server.hpp"
 #include "bench/load/media_calls.hpp"
 #include "bench/load/run_common.hpp"
 #include "bench/load/runs.hpp"
+#include "bench/load/sip_callee.hpp"
 #include "bench/load/sip_caller.hpp"
 
 namespace warmline::load {
@@ -18,48 +21,66 @@ constexpr int64_t kSettleNs = kSecond;
 constexpr int64_t kDrainNs = 300'000'000;
 constexpr int64_t kSipTimerNs = 10'000'000;
 constexpr int64_t kAbortGraceNs = 2 * kSecond;
+constexpr int64_t kTransferBoundNs = 30 * kSecond;  // transfers still unanswered then are left out
+constexpr uint32_t kCallerSipTag = 0, kTargetSipTag = 1;
 
 class GatewayRun {
  public:
   GatewayRun(const Options& o, const sockaddr_in& gateway)
       : o_(o),
         shared_(o.calls),
-        media_(MediaCalls::Mode::kGateway, shared_, io_),
+        bridged_(!o.bridge_target.empty()),
+        media_(bridged_ ? MediaCalls::Mode::kBridged : MediaCalls::Mode::kGateway, shared_, io_),
         sip_({.gateway = gateway, .number = o.number},
              {.on_answered = [this](uint32_t c, const sockaddr_in& rtp) { media_.start(c, rtp); },
               .on_ended = [this](uint32_t c) { media_.stop(c); }},
              o.calls),
-        agent_(shared_),
+        callee_(shared_,
+                {.on_bridged = [this](uint32_t c, const sockaddr_in& rtp) { media_.start_target(c, rtp); },
+                 .on_ended = [this](uint32_t c) { media_.stop_target(c); }},
+                o.calls),
+        agent_(shared_, o.bridge_target),
         peer_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
+        peer_ai_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
+        peer_transfer_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
         self_(0) {}
 
   bool open(std::string& error);
   RunResult run();
 
  private:
-  enum class Phase { kRamp, kSettle, kWindow, kDrain, kHangup, kDone };
+  enum class Phase { kRamp, kSettle, kTransfer, kBridgeSettle, kWindow, kDrain, kHangup, kDone };
 
   void step(int64_t now);
   void begin_window(int64_t now);
+  void begin_transfers(int64_t now);
+  bool transfers_settled() const;
   void abort(int64_t now);
   int64_t next_deadline(int64_t now) const;
   void progress(int64_t now);
   RunResult result() const;
+  void fill_bridged(RunResult& r) const;
 
   const Options& o_;
   SharedState shared_;
   UringIo io_;
+  const bool bridged_;
   MediaCalls media_;
   SipCaller sip_;
+  SipCallee callee_;
   AgentServer agent_;
   std::vector<uint16_t> rtp_ports_;
-  CpuWindow peer_, self_;
+  // peer_: the window; peer_ai_: the settle second before the transfers (AI calls); peer_transfer_:
+  // the transfer phase (bridged mode).
+  CpuWindow peer_, peer_ai_, peer_transfer_, self_;
   std::optional<int64_t> rss_before_;
   std::string host_load_;
 
   Phase phase_ = Phase::kRamp;
   int64_t start_ = 0, phase_end_ = 0, hangup_start_ = 0, window_ns_ = 0, abort_end_ = 0;
-  uint32_t invited_ = 0, hung_up_ = 0, calls_up_ = 0;
+  int64_t settle_start_ = 0, transfer_start_ = 0, transfer_ns_ = 0;
+  uint32_t invited_ = 0, hung_up_ = 0, calls_up_ = 0, transferred_ = 0, bridged_up_ = 0;
+  std::vector<uint32_t> to_transfer_;  // the calls up when the transfer phase began
   bool aborted_ = false;
   double max_lag_ms_ = 0;
 };
@@ -70,7 +91,16 @@ bool GatewayRun::open(std::string& error) {
   rtp_ports_.resize(o_.calls);
   for (uint32_t i = 0; i < o_.calls; ++i)
     if ((rtp_ports_[i] = media_.open_call(i, error)) == 0) return false;
-  io_.arm_poll(sip_.fd(), 0);
+  io_.arm_poll(sip_.fd(), kCallerSipTag);
+  if (bridged_) {
+    if (!callee_.open(o_.target_listen, error)) return false;
+    for (uint32_t i = 0; i < o_.calls; ++i) {
+      const uint16_t port = media_.open_target(i, error);
+      if (port == 0) return false;
+      callee_.set_rtp_port(i, port);
+    }
+    io_.arm_poll(callee_.fd(), kTargetSipTag);
+  }
   host_load_ = load_average();
   return peer_baseline(o_.warmline_pid, "--warmline-pid", rss_before_, error) && agent_.start(o_.agent_listen, error);
 }
@@ -81,7 +111,8 @@ RunResult GatewayRun::run() {
   int64_t next_timer = start_, next_progress = start_ + kSecond;
   const std::function<void(const UringIo::Completion&)> on_completion = [this](const UringIo::Completion& c) {
     if (c.kind == UringIo::Kind::kRecv && c.result > 0) media_.on_datagram(c.tag, c.data, c.at_ns);
-    else if (c.kind == UringIo::Kind::kPoll) sip_.on_readable(c.at_ns);
+    else if (c.kind == UringIo::Kind::kPoll && c.tag == kCallerSipTag) sip_.on_readable(c.at_ns);
+    else if (c.kind == UringIo::Kind::kPoll) callee_.on_readable(c.at_ns);
     else if (c.kind == UringIo::Kind::kSend) shared_.rtp_send_errors.add();
   };
   while (phase_ != Phase::kDone) {
@@ -90,6 +121,7 @@ RunResult GatewayRun::run() {
     step(now);
     if (now >= next_timer) {
       sip_.on_timer(now);
+      if (bridged_) callee_.on_timer(now);
       next_timer += kSipTimerNs;
     }
     if (now >= next_progress) {
@@ -100,6 +132,7 @@ RunResult GatewayRun::run() {
     slots.reset_lag();
     const int64_t deadline = std::min({slots.next_due(), next_timer, next_deadline(now)});
     io_.wait(deadline - now_ns(), on_completion);
+    media_.flush_echoes();
   }
   agent_.stop();
   return result();
@@ -116,10 +149,28 @@ void GatewayRun::step(int64_t now) {
       }
       if (invited_ == o_.calls && sip_.settled() == o_.calls) {
         phase_ = Phase::kSettle;
+        settle_start_ = now;
         phase_end_ = now + kSettleNs;
+        peer_ai_.begin();
       }
       break;
     case Phase::kSettle:
+      if (now < phase_end_) break;
+      peer_ai_.end();
+      if (bridged_) begin_transfers(now);
+      else begin_window(now);
+      break;
+    case Phase::kTransfer:
+      while (transferred_ < to_transfer_.size() && now >= transfer_start_ + transferred_ * per_call)
+        agent_.request_transfer(to_transfer_[transferred_++]);
+      if (transfers_settled() || now - transfer_start_ >= kTransferBoundNs) {
+        peer_transfer_.end();
+        transfer_ns_ = now - transfer_start_;
+        phase_ = Phase::kBridgeSettle;
+        phase_end_ = now + kSettleNs;
+      }
+      break;
+    case Phase::kBridgeSettle:
       if (now >= phase_end_) begin_window(now);
       break;
     case Phase::kWindow:
@@ -147,11 +198,27 @@ void GatewayRun::step(int64_t now) {
   }
 }
 
+void GatewayRun::begin_transfers(int64_t now) {
+  for (uint32_t i = 0; i < o_.calls; ++i)
+    if (sip_.state(i) == SipCaller::State::kUp) to_transfer_.push_back(i);
+  transfer_start_ = now;
+  peer_transfer_.begin();
+  phase_ = Phase::kTransfer;
+}
+
+// Every transfer asked for has its target leg up (ACKed), or has ended otherwise.
+bool GatewayRun::transfers_settled() const {
+  if (transferred_ < to_transfer_.size()) return false;
+  const uint64_t failed = shared_.agent_transfers_failed.get() + shared_.agent_transfer_no_session.get();
+  return callee_.bridged() + failed >= to_transfer_.size();
+}
+
 void GatewayRun::begin_window(int64_t now) {
   window_ns_ = static_cast<int64_t>(o_.hold_s * 1e9);
   shared_.window_start.store(now, std::memory_order_relaxed);
   shared_.window_end.store(now + window_ns_, std::memory_order_relaxed);
   calls_up_ = static_cast<uint32_t>(sip_.up());
+  bridged_up_ = static_cast<uint32_t>(callee_.bridged());
   peer_.begin();
   self_.begin();
   phase_ = Phase::kWindow;
@@ -168,6 +235,10 @@ void GatewayRun::abort(int64_t now) {
     peer_.end();
     self_.end();
   }
+  if (phase_ == Phase::kTransfer) {
+    peer_transfer_.end();
+    transfer_ns_ = now - transfer_start_;
+  }
   invited_ = o_.calls;
   sip_.abandon_pending();
   phase_ = Phase::kHangup;
@@ -178,6 +249,8 @@ int64_t GatewayRun::next_deadline(int64_t now) const {
   const auto per_call = static_cast<int64_t>(1e9 / o_.ramp_cps);
   switch (phase_) {
     case Phase::kRamp: return invited_ < o_.calls ? start_ + invited_ * per_call : now + kSipTimerNs;
+    case Phase::kTransfer:
+      return transferred_ < to_transfer_.size() ? transfer_start_ + transferred_ * per_call : now + kSipTimerNs;
     case Phase::kHangup: return hung_up_ < o_.calls ? hangup_start_ + hung_up_ * per_call : now + kSipTimerNs;
     default: return phase_end_;
   }
@@ -185,7 +258,7 @@ int64_t GatewayRun::next_deadline(int64_t now) const {
 
 void GatewayRun::progress(int64_t now) {
   if (o_.quiet) return;
-  static constexpr const char* kNames[] = {"ramp", "settle", "window", "drain", "hangup", "done"};
+  static constexpr const char* kNames[] = {"ramp", "settle", "xfer", "settle", "window", "drain", "hangup", "done"};
   const auto& sc = sip_.counters();
   std::fprintf(stderr,
                "[%6.1fs] %-6s up %zu/%u fail %lu retx %lu | rtp tx %lu rx %lu (stamped %lu) | agent conns %lu frames %lu"
@@ -196,13 +269,38 @@ void GatewayRun::progress(int64_t now) {
                shared_.agent_frames.get(), shared_.caller_to_ai_all.percentile_ns(50) / 1e3,
                shared_.caller_to_ai_all.percentile_ns(99) / 1e3, shared_.ai_to_caller_all.percentile_ns(50) / 1e6,
                shared_.ai_to_caller_all.percentile_ns(99) / 1e6);
+  if (!bridged_) return;
+  std::fprintf(stderr,
+               "          bridged: transfers %lu completed %lu failed %lu | target legs up %zu | c->target p50 %.0fus "
+               "p99 %.0fus rx %lu\n",
+               shared_.agent_transfers.get(), shared_.agent_transfers_completed.get(),
+               shared_.agent_transfers_failed.get() + shared_.agent_transfer_no_session.get(), callee_.bridged(),
+               shared_.relay_all.percentile_ns(50) / 1e3, shared_.relay_all.percentile_ns(99) / 1e3,
+               shared_.target_received.get());
+}
+
+// The transfer phase's figures. Gateway CPU per transfer = the phase's CPU less what the media of the
+// calls cost meanwhile, estimated as the mean of the AI calls' rate (the settle second before) and the
+// bridged calls' rate (the window), since the calls move from one to the other at an even pace.
+void GatewayRun::fill_bridged(RunResult& r) const {
+  r.bridged = bridged_up_;
+  r.transfers = shared_.agent_transfers.get();
+  r.transfers_failed = shared_.agent_transfers_failed.get() + shared_.agent_transfer_no_session.get();
+  r.transfer_to_invite = percentiles_of(shared_.transfer_to_invite);
+  r.transfer_to_ack = percentiles_of(shared_.transfer_to_ack);
+  r.transfer_phase_s = static_cast<double>(transfer_ns_) / 1e9;
+  if (!peer_transfer_.valid() || !peer_ai_.valid() || r.peer_cpu_cores < 0 || r.transfers == 0) return;
+  r.transfer_cpu_s = peer_transfer_.cpu_s();
+  r.ai_cpu_cores = peer_ai_.cpu_s() / (static_cast<double>(kSettleNs) / 1e9);
+  const double media_s = r.transfer_phase_s * (r.ai_cpu_cores + r.peer_cpu_cores) / 2;
+  r.setup_cpu_ms_per_transfer = (r.transfer_cpu_s - media_s) * 1e3 / static_cast<double>(r.transfers);
 }
 
 RunResult GatewayRun::result() const {
   RunResult r;
   const auto& sc = sip_.counters();
   r.label = o_.label;
-  r.mode = "gateway";
+  r.mode = bridged_ ? "bridged" : "gateway";
   r.date = utc_now();
   r.host_load = host_load_;
   r.aborted = aborted_;
@@ -221,7 +319,14 @@ RunResult GatewayRun::result() const {
   r.out = percentiles_of(shared_.ai_to_caller);
   r.out_beyond_tick = percentiles_of(shared_.ai_to_caller_beyond_tick);
   r.out_queued = percentiles_of(shared_.ai_to_caller_queued);
-  if (r.stamped) {
+  if (bridged_) {  // caller -> target and the target's echo -> caller, both through the gateway's relay
+    r.stamped = true;
+    r.in = percentiles_of(shared_.relay);
+    r.in_sent = shared_.rtp_sent_window.get();
+    r.in_received = shared_.target_received_window.get();
+    r.out_sent = shared_.target_echoes_window.get();
+    r.out_received = shared_.rtp_stamped_window.get();
+  } else if (r.stamped) {
     r.in_sent = shared_.rtp_sent_window.get();
     r.in_received = shared_.agent_frames_window.get();
     r.out_sent = shared_.echoes_window.get();
@@ -237,6 +342,7 @@ RunResult GatewayRun::result() const {
   fill_peer(r, peer_, rss_before_, r.window_s);
   if (self_.valid() && r.window_s > 0) r.gen_cpu_cores = self_.cpu_s() / r.window_s;
   r.max_send_lag_ms = max_lag_ms_;
+  if (bridged_) fill_bridged(r);
   return r;
 }
 

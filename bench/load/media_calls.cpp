@@ -56,6 +56,7 @@ MediaCalls::~MediaCalls() {
   for (Call& c : calls_) {
     if (c.recv_fd >= 0 && c.recv_fd != c.send_fd) close(c.recv_fd);
     if (c.send_fd >= 0) close(c.send_fd);
+    if (c.target_fd >= 0) close(c.target_fd);
   }
 }
 
@@ -101,6 +102,27 @@ void MediaCalls::stop(uint32_t call) {
   --sending_count_;
 }
 
+uint16_t MediaCalls::open_target(uint32_t call, std::string& error) {
+  Call& c = calls_[call];
+  c.target_fd = udp_socket(0, error);
+  if (c.target_fd < 0) return 0;
+  io_.arm_recv(c.target_fd, call | kTargetTag);
+  return port_of(c.target_fd);
+}
+
+void MediaCalls::start_target(uint32_t call, const sockaddr_in& gateway) {
+  Call& c = calls_[call];
+  c.target_up = connect(c.target_fd, reinterpret_cast<const sockaddr*>(&gateway), sizeof gateway) == 0;
+}
+
+void MediaCalls::stop_target(uint32_t call) { calls_[call].target_up = false; }
+
+void MediaCalls::flush_echoes() {
+  if (!echoes_queued_) return;
+  echoes_queued_ = false;
+  io_.submit();
+}
+
 void MediaCalls::send_slot(uint32_t slot) {
   std::array<uint32_t, kChunk> chunk{};
   size_t n = 0;
@@ -142,6 +164,7 @@ void MediaCalls::flush(std::span<const uint32_t> chunk) {
 }
 
 void MediaCalls::on_datagram(uint32_t call, std::span<const uint8_t> data, int64_t now) {
+  if (call & kTargetTag) return on_target(call & ~kTargetTag, data, now);
   shared_.rtp_received.add();
   if (mode_ == Mode::kGateway) {
     if (now - last_rx_ns_ > kBurstGapNs) burst_start_ns_ = now;
@@ -156,13 +179,14 @@ void MediaCalls::on_datagram(uint32_t call, std::span<const uint8_t> data, int64
     return;
   }
   shared_.rtp_stamped.add();
-  if (mode_ == Mode::kGateway) on_echo(call, stamp->seq, now);
-  else on_relayed(call, stamp->seq, now);
+  if (mode_ == Mode::kRelay) on_relayed(call, stamp->seq, now);
+  else on_echo(call, stamp->seq, now);
 }
 
 // Matches a returned frame with its origin time (t0 or t2) and records it; true when it counts for the
 // window. Unmatched: the slot is empty or holds another lap's frame, or the time is implausible.
-bool MediaCalls::record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window) {
+bool MediaCalls::record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window,
+                               Counter& window_count) {
   const int64_t latency = now - origin;
   if (origin < 0 || latency < 0 || latency > kMaxMatchNs) {
     shared_.rtp_unmatched.add();
@@ -170,14 +194,14 @@ bool MediaCalls::record_return(int64_t origin, int64_t now, LatencyHistogram& al
   }
   all.record(latency);
   if (!shared_.in_window(origin)) return false;
-  shared_.rtp_stamped_window.add();
+  window_count.add();
   window.record(latency);
   return true;
 }
 
 void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
   const int64_t t2 = shared_.echoed_at(call, seq);
-  if (!record_return(t2, t3, shared_.ai_to_caller_all, shared_.ai_to_caller)) return;
+  if (!record_return(t2, t3, shared_.ai_to_caller_all, shared_.ai_to_caller, shared_.rtp_stamped_window)) return;
   // out = tick wait + whole ticks spent queued behind earlier frames + tick to wire. The tick is taken
   // as the start of this packet's RTP burst (or t2, when the frame was echoed after the burst began).
   const int64_t tick = std::max(burst_start_ns_, t2);
@@ -186,7 +210,40 @@ void MediaCalls::on_echo(uint32_t call, uint32_t seq, int64_t t3) {
 }
 
 void MediaCalls::on_relayed(uint32_t call, uint32_t seq, int64_t now) {
-  record_return(shared_.sent_at(call, seq), now, shared_.relay_all, shared_.relay);
+  record_return(shared_.sent_at(call, seq), now, shared_.relay_all, shared_.relay, shared_.rtp_stamped_window);
+}
+
+// The target's side of a bridged call: caller -> target latency, then the echo back through leg b.
+void MediaCalls::on_target(uint32_t call, std::span<const uint8_t> data, int64_t now) {
+  if (call >= calls_.size()) return;
+  Call& c = calls_[call];
+  shared_.target_received.add();
+  rtp::RtpPacketView p;
+  if (rtp::parse_rtp(data, p) != rtp::RtpParseStatus::kOk || p.payload_type != kPcmu) return;
+  auto stamp = read_stamp(p.payload);
+  if (!stamp || stamp->call != call || data.size() != c.echo[0].size()) {
+    shared_.target_unmatched.add();
+    return;
+  }
+  const int64_t t0 = shared_.sent_at(call, stamp->seq);
+  record_return(t0, now, shared_.relay_all, shared_.relay, shared_.target_received_window);
+  if (!c.target_up) return;
+  auto& echo = c.echo[c.echo_next];
+  c.echo_next = static_cast<uint8_t>((c.echo_next + 1) % c.echo.size());
+  std::copy(data.begin(), data.end(), echo.begin());
+  const uint32_t ssrc = 0x20000000u + call;  // the target's own stream, not the caller's
+  echo[8] = static_cast<uint8_t>(ssrc >> 24);
+  echo[9] = static_cast<uint8_t>(ssrc >> 16);
+  echo[10] = static_cast<uint8_t>(ssrc >> 8);
+  echo[11] = static_cast<uint8_t>(ssrc);
+  const int64_t t2 = now_ns();
+  shared_.store_echoed(call, stamp->seq, t2);
+  if (!io_.queue_send(c.target_fd, echo, call | kTargetTag)) {
+    shared_.rtp_send_errors.add();
+    return;
+  }
+  echoes_queued_ = true;
+  if (shared_.in_window(t2)) shared_.target_echoes_window.add();
 }
 
 void SlotClock::run_due(int64_t now, MediaCalls& media) {

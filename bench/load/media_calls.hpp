@@ -7,8 +7,11 @@
 // sends a batch (N / 20 packets). Each batch is submitted in chunks of kChunk packets and the send
 // time t0 is read just before each chunk's submit, so t0 is late by at most one chunk's syscall work.
 //
-// Two modes: gateway (send and receive on the same socket; what returns is the agent's echo, matched
-// with the time the agent sent it) and relay (send on leg A, receive on leg B; matched with t0).
+// Three modes: gateway (send and receive on the same socket; what returns is the agent's echo, matched
+// with the time the agent sent it), relay (send on leg A, receive on leg B; matched with t0) and
+// bridged (gateway, plus a second socket per call that plays the transfer target: what it receives
+// from the gateway's leg b is matched with t0, and echoed straight back to leg b under the target's
+// own SSRC, so what the caller then receives is matched with the echo's send time t2).
 //
 // Thread: the generator's RTP/SIP thread; it writes SharedState's RTP-side fields.
 #include <netinet/in.h>
@@ -26,7 +29,9 @@ namespace warmline::load {
 
 class MediaCalls {
  public:
-  enum class Mode { kGateway, kRelay };
+  enum class Mode { kGateway, kRelay, kBridged };
+  // Receive tags of the target sockets: the call index with this bit set.
+  static constexpr uint32_t kTargetTag = 0x800000u;  // UringIo keeps 24 bits of a tag; calls < 65,536
   static constexpr uint32_t kSlots = 20;
   static constexpr int64_t kSlotNs = 1'000'000;
   static constexpr size_t kChunk = 16;
@@ -48,6 +53,14 @@ class MediaCalls {
   void start_relay(uint32_t call);
   void stop(uint32_t call);
 
+  // Bridged mode: the target's RTP socket of `call` (127.0.0.1, ephemeral port, returned; 0 on
+  // failure); start_target once the target leg is up (`gateway` = leg b's RTP address).
+  uint16_t open_target(uint32_t call, std::string& error);
+  void start_target(uint32_t call, const sockaddr_in& gateway);
+  void stop_target(uint32_t call);
+  // Submits the echoes queued by this wake-up's datagrams (call after each wait).
+  void flush_echoes();
+
   // Sends the packets of every started call in `slot`.
   void send_slot(uint32_t slot);
   // A datagram received on call `call`'s receive socket at `now` (the wake-up's time).
@@ -65,12 +78,20 @@ class MediaCalls {
     uint32_t ssrc = 0;
     uint32_t frame = 0;  // the stamp's sequence
     std::array<uint8_t, 12 + kPayload> packet{};
+    // Bridged mode: the target's socket and its echo buffers (a few, since more than one datagram of
+    // a call can arrive in one wake-up and each must stay intact until submitted).
+    int target_fd = -1;
+    bool target_up = false;
+    uint8_t echo_next = 0;
+    std::array<std::array<uint8_t, 12 + kPayload>, 4> echo{};
   };
 
   void flush(std::span<const uint32_t> calls);
   void on_echo(uint32_t call, uint32_t seq, int64_t now);
   void on_relayed(uint32_t call, uint32_t seq, int64_t now);
-  bool record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window);
+  void on_target(uint32_t call, std::span<const uint8_t> data, int64_t now);
+  bool record_return(int64_t origin, int64_t now, LatencyHistogram& all, LatencyHistogram& window,
+                     Counter& window_count);
 
   Mode mode_;
   SharedState& shared_;
@@ -79,6 +100,7 @@ class MediaCalls {
   size_t sending_count_ = 0;
   int64_t last_rx_ns_ = 0;
   int64_t burst_start_ns_ = 0;
+  bool echoes_queued_ = false;
 };
 
 // Fires MediaCalls' send slots on time. A wake-up that comes late sends the slots it missed at once

@@ -31,6 +31,8 @@ const std::map<std::string, Setter>& setters() {
       {"--label", [](Options& o, const std::string& v) { o.label = v; return true; }},
       {"--max-runtime-s", [](Options& o, const std::string& v) { return number(v, o.max_runtime_s) && o.max_runtime_s > 0; }},
       {"--rtp-relay", [](Options& o, const std::string& v) { o.rtp_relay = v; return !v.empty(); }},
+      {"--bridge", [](Options& o, const std::string& v) { o.bridge_target = v; return !v.empty(); }},
+      {"--target-listen", [](Options& o, const std::string& v) { o.target_listen = v; return !v.empty(); }},
       {"--relay-pid", [](Options& o, const std::string& v) { return number(v, o.relay_pid) && o.relay_pid > 0; }},
   };
   return kSetters;
@@ -67,6 +69,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
     }
     calls_given = calls_given || a == "--calls";
   }
+  if (!o.rtp_relay.empty() && !o.bridge_target.empty()) {
+    out.error = "--bridge and --rtp-relay are different runs: give one";
+    return out;
+  }
   if (!o.rtp_relay.empty() && !calls_given) o.calls = 0;  // relay mode: every pair in the file
   out.options = std::move(o);
   return out;
@@ -75,7 +81,7 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
 std::string usage() {
   return "usage: warmline-load [--gateway IP:PORT] [--number USER] [--calls N] [--ramp-cps R] [--hold-s S]\n"
          "                     [--agent-listen IP:PORT] [--warmline-pid PID] [--report DIR] [--label TEXT]\n"
-         "                     [--max-runtime-s T] [--quiet]\n"
+         "                     [--max-runtime-s T] [--quiet] [--bridge TARGET [--target-listen IP:PORT]]\n"
          "       warmline-load --rtp-relay FILE [--relay-pid PID] [--calls N] [--hold-s S] [--report DIR]\n"
          "                     [--label TEXT] [--max-runtime-s T] [--quiet]\n"
          "See bench/README.md, section \"Load generator\".\n";

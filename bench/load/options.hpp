@@ -20,6 +20,10 @@ struct Options {
   double max_runtime_s = 300;
   std::string rtp_relay;               // relay mode: the pairs file
   int relay_pid = 0;
+  // Bridged mode: once every call is up, the agent transfers each call (cold, bridged dial) to this
+  // target name of the gateway's config, which points at --target-listen where the generator answers.
+  std::string bridge_target;
+  std::string target_listen = "127.0.0.1:5090";
   bool quiet = false;                  // no progress lines
 };
 

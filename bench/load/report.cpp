@@ -57,16 +57,17 @@ std::string markdown_header() {
 
 std::string markdown_row(const RunResult& r) {
   const bool gateway = r.mode == "gateway";
+  const bool sip = r.mode != "relay";  // gateway or bridged: calls were set up, audio came back
   const bool peer = r.peer_cpu_cores >= 0;
   std::string row = "| " + r.date + " | " + r.label + (r.aborted ? " (aborted)" : "") + " | " + r.mode + " | " +
                     std::to_string(r.calls_up) + " / " + std::to_string(r.calls) + " | " +
-                    or_dash(gateway, pair(r.setup, 1e-3, 1, true)) + " | " +
+                    or_dash(sip, pair(r.setup, 1e-3, 1, true)) + " | " +
                     std::to_string(r.failed + r.timeouts) + " | " +
                     std::to_string(r.invite_retransmits + r.bye_retransmits) + " | " +
                     pair(r.in, 1, 0, r.stamped) + " | " + or_dash(r.stamped && r.in.count > 0, fixed(r.in.max_us, 0)) + " | " +
-                    fixed(r.in_loss_pct, 3) + " | " + or_dash(gateway, pair(r.out, 1e-3, 2, r.stamped)) + " | " +
+                    fixed(r.in_loss_pct, 3) + " | " + or_dash(sip, pair(r.out, 1e-3, r.mode == "bridged" ? 3 : 2, r.stamped)) + " | " +
                     or_dash(gateway, pair(r.out_beyond_tick, 1, 0, r.stamped)) + " | " +
-                    or_dash(gateway && r.stamped, fixed(r.out_loss_pct, 3)) + " | " + or_dash(peer, fixed(r.peer_cpu_cores * 100, 1)) +
+                    or_dash(sip && r.stamped, fixed(r.out_loss_pct, 3)) + " | " + or_dash(peer, fixed(r.peer_cpu_cores * 100, 1)) +
                     " | " + or_dash(peer, fixed(r.peer_cpu_pct_per_call, 3)) + " | " +
                     or_dash(r.peer_rss_kib_per_call >= 0, fixed(r.peer_rss_kib_per_call, 1)) + " | " +
                     fixed(r.gen_cpu_cores * 100, 1) + " | " + r.host_load + " |\n";
@@ -100,6 +101,16 @@ std::string json_line(const RunResult& r) {
   out += ",\"peer_rss_kib\":" + std::to_string(r.peer_rss_kib);
   json_number(out, "gen_cpu_cores", r.gen_cpu_cores, 4);
   json_number(out, "max_send_lag_ms", r.max_send_lag_ms, 3);
+  if (r.mode == "bridged") {
+    out += ",\"bridged\":" + std::to_string(r.bridged) + ",\"transfers\":" + std::to_string(r.transfers) +
+           ",\"transfers_failed\":" + std::to_string(r.transfers_failed);
+    json_percentiles(out, "transfer_to_invite", r.transfer_to_invite);
+    json_percentiles(out, "transfer_to_ack", r.transfer_to_ack);
+    json_number(out, "transfer_phase_s", r.transfer_phase_s, 3);
+    json_number(out, "transfer_cpu_s", r.transfer_cpu_s, 3);
+    json_number(out, "ai_cpu_cores", r.ai_cpu_cores, 4);
+    json_number(out, "setup_cpu_ms_per_transfer", r.setup_cpu_ms_per_transfer, 3);
+  }
   return out + "}\n";
 }
 
@@ -111,6 +122,16 @@ std::string summary(const RunResult& r) {
            std::to_string(r.in_out_of_order) + " out of order, " + std::to_string(r.in_coalesced) +
            " multi-frame messages; AI -> caller queued behind earlier frames p50 " +
            fixed(r.out_queued.p50_us / 1e3, 0) + " ms, p99 " + fixed(r.out_queued.p99_us / 1e3, 0) + " ms; ";
+  }
+  if (r.mode == "bridged") {
+    out += "out: " + std::to_string(r.out_received) + " of " + std::to_string(r.out_sent) +
+           "; bridged " + std::to_string(r.bridged) + ", transfers " + std::to_string(r.transfers) + " (" +
+           std::to_string(r.transfers_failed) + " failed); transfer -> target INVITE p50 " +
+           fixed(r.transfer_to_invite.p50_us / 1e3, 2) + " ms p99 " + fixed(r.transfer_to_invite.p99_us / 1e3, 2) +
+           " ms, -> ACK p50 " + fixed(r.transfer_to_ack.p50_us / 1e3, 2) + " ms; transfer phase " +
+           fixed(r.transfer_phase_s, 2) + " s, gateway CPU " + fixed(r.transfer_cpu_s, 2) + " s (AI calls " +
+           fixed(r.ai_cpu_cores, 3) + " cores before, bridged " + fixed(r.peer_cpu_cores, 3) +
+           " in the window) => " + fixed(r.setup_cpu_ms_per_transfer, 3) + " ms CPU per transfer; ";
   }
   return out + "window " + fixed(r.window_s, 1) + " s; worst send-slot lag " + fixed(r.max_send_lag_ms, 2) + " ms\n";
 }

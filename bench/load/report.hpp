@@ -36,6 +36,14 @@ struct RunResult {
   int64_t peer_rss_kib = -1;
   double gen_cpu_cores = 0;      // warmline-load itself over the window
   double max_send_lag_ms = 0;    // worst lateness of a 1 ms send slot (generator health)
+  // Bridged mode (in = caller -> target, out = the target's echo -> caller, both through the relay).
+  uint32_t bridged = 0;          // target legs up when the window began
+  uint64_t transfers = 0, transfers_failed = 0;
+  Percentiles transfer_to_invite, transfer_to_ack;  // agent's transfer sent -> target's INVITE / ACK
+  double transfer_phase_s = 0;
+  double transfer_cpu_s = -1;    // the gateway's CPU over the transfer phase (-1: no pid)
+  double ai_cpu_cores = -1;      // the gateway's CPU rate in the settle second before it (AI calls)
+  double setup_cpu_ms_per_transfer = -1;  // (transfer CPU - the media's share) / transfers
 };
 
 std::string markdown_header();

@@ -58,7 +58,10 @@ class Counter {
 };
 
 struct SharedState {
-  explicit SharedState(size_t calls) : call_count(calls), times(new CallTimes[calls]) {}
+  explicit SharedState(size_t calls)
+      : call_count(calls), times(new CallTimes[calls]), transfer_sent_at(new std::atomic<int64_t>[calls]) {
+    for (size_t i = 0; i < calls; ++i) transfer_sent_at[i].store(-1, std::memory_order_relaxed);
+  }
 
   const int64_t epoch = now_ns();  // slot times are relative to it
   void store_sent(uint32_t call, uint32_t seq, int64_t t) {
@@ -88,8 +91,18 @@ struct SharedState {
   Counter rtp_sent, rtp_sent_window, rtp_send_errors;
   Counter rtp_received, rtp_stamped, rtp_stamped_window, rtp_unmatched;
   LatencyHistogram ai_to_caller, ai_to_caller_beyond_tick, ai_to_caller_queued, ai_to_caller_all;
-  // Relay mode: leg A -> leg B through the relay (RTP thread).
+  // Relay mode: leg A -> leg B through the relay (RTP thread). Bridged mode: caller -> target.
   LatencyHistogram relay, relay_all;
+  // Bridged mode, the target's side (RTP thread): packets the target got (all, and those sent by the
+  // caller inside the window), echoes it sent inside the window; transfer sent -> the target's INVITE
+  // arrived, and -> its ACK arrived (the gateway's part of the transfer setup; the target answers at
+  // once).
+  Counter target_received, target_received_window, target_echoes_window, target_unmatched;
+  LatencyHistogram transfer_to_invite, transfer_to_ack;
+
+  // Bridged mode: when the agent thread handed call i's `transfer` to its socket (-1: not yet). Read
+  // by the RTP thread when the target's INVITE and ACK arrive.
+  std::unique_ptr<std::atomic<int64_t>[]> transfer_sent_at;
 
   // Agent thread.
   Counter agent_connections, agent_closed, agent_text_frames, agent_frames, agent_frames_stamped;
@@ -97,6 +110,8 @@ struct SharedState {
   Counter agent_out_of_order;   // a stamp not newer than the call's last one (duplicate or reordered)
   Counter agent_coalesced;      // messages holding more than one 20 ms frame (only the first is matched)
   LatencyHistogram caller_to_ai, caller_to_ai_all;
+  // Bridged mode: transfers sent, and how their `transfer` events ended.
+  Counter agent_transfers, agent_transfers_completed, agent_transfers_failed, agent_transfer_no_session;
 };
 
 }  // namespace warmline::load

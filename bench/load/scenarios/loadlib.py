@@ -241,9 +241,11 @@ def wait_calls_drained(http_port, timeout_s=20.0):
 # --- warmline ----------------------------------------------------------------------------------------
 
 def write_warmline_config(path, *, sip_port, http_port, rtp_ports, shards, agent_url, sample_rate=8000,
-                          fallback_message="", cdr=None):
+                          fallback_message="", cdr=None, target_uri=None):
     """A config for load: log level error (no log line per call), one inbound trunk for 127.0.0.0/8, and
-    one agent that takes every number the load tools dial ("load", "demo", "echo")."""
+    one agent that takes every number the load tools dial ("load", "demo", "echo"). With `target_uri`
+    (bridged runs) the agent has a target "desk" at that SIP URI and the trunk does not take REFER, so
+    a cold transfer is a bridged dial."""
     cdr = cdr or os.path.join(os.path.dirname(os.path.abspath(path)), "cdr.sqlite")
     text = f"""# Written by bench/load/scenarios/loadlib.py for a load run.
 [server]
@@ -258,6 +260,7 @@ log_level = "error"
 [[trunk]]
 name = "load"
 source_cidrs = ["127.0.0.0/8"]
+accepts_refer = {"false" if target_uri else "true"}
 
 [[agent]]
 name = "load"
@@ -265,6 +268,12 @@ numbers = ["load", "demo", "echo"]
 url = "{agent_url}"
 sample_rate = {sample_rate}
 fallback_message = "{fallback_message}"
+"""
+    if target_uri:
+        text += f"""
+[[agent.target]]
+name = "desk"
+uri = "{target_uri}"
 """
     with open(path, "w") as f:
         f.write(text)

@@ -20,8 +20,8 @@ import time
 import loadlib as L
 
 
-def run_one(args, calls, run_dir):
-    label = f"relay-rtpengine-{calls}"
+def run_one(args, calls, run_dir, label=None):
+    label = label or f"relay-rtpengine-{calls}"
     sessions = 2 * calls
     os.makedirs(run_dir, exist_ok=True)
     pairs = os.path.join(run_dir, "relay-pairs.txt")

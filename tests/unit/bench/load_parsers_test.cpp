@@ -73,6 +73,17 @@ TEST(Options, RejectsUnknownAndMalformed) {
   EXPECT_EQ(relay.options->calls, 0u);  // every pair in the file
 }
 
+TEST(Options, BridgedModeNamesTheTargetAndWhereTheGeneratorAnswersIt) {
+  auto p = parse_options({"--bridge", "desk", "--target-listen", "127.0.0.1:25090", "--calls", "50"});
+  ASSERT_TRUE(p.options.has_value()) << p.error;
+  EXPECT_EQ(p.options->bridge_target, "desk");
+  EXPECT_EQ(p.options->target_listen, "127.0.0.1:25090");
+  EXPECT_EQ(parse_options({"--bridge", "desk"}).options->target_listen, "127.0.0.1:5090");
+  EXPECT_EQ(parse_options({"--bridge", "desk", "--rtp-relay", "pairs.txt"}).error,
+            "--bridge and --rtp-relay are different runs: give one");
+  EXPECT_EQ(parse_options({"--bridge", ""}).error, "bad value for --bridge: ''");
+}
+
 TEST(Report, JsonLineCarriesThePlottedKeys) {
   RunResult r;
   r.label = "ai \"500\"";
@@ -93,6 +104,23 @@ TEST(Report, JsonLineCarriesThePlottedKeys) {
   const std::string row = markdown_row(r);
   auto cells = [](const std::string& s) { return std::count(s.begin(), s.begin() + s.find('\n'), '|'); };
   EXPECT_EQ(cells(row), cells(header));
+  EXPECT_EQ(line.find("\"bridged\""), std::string::npos) << "bridged keys belong to bridged runs";
+}
+
+TEST(Report, BridgedRunsCarryTheTransferFiguresAndShowOutInMilliseconds) {
+  RunResult r;
+  r.mode = "bridged";
+  r.calls = r.calls_up = r.bridged = 500;
+  r.transfers = 500;
+  r.out = {1000, 41.0, 60.0, 250.0, 900.0};
+  r.transfer_to_ack = {500, 21000.0, 25000.0, 32000.0, 40000.0};
+  r.setup_cpu_ms_per_transfer = 0.4567;
+  const std::string line = json_line(r);
+  EXPECT_NE(line.find("\"bridged\":500,\"transfers\":500,\"transfers_failed\":0"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"transfer_to_ack\":{\"count\":500,\"p50_us\":21000.0"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"setup_cpu_ms_per_transfer\":0.457"), std::string::npos) << line;
+  const std::string row = markdown_row(r);
+  EXPECT_NE(row.find("| 0.041 / 0.250 |"), std::string::npos) << row;  // out p50 / p99 in ms, µs visible
 }
 
 }  // namespace
