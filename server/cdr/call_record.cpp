@@ -48,6 +48,7 @@ std::string attempts_json(const TransferRecord& transfer) {
         .field("target", a.target)
         .field("sip_status", a.sip_status)
         .field("result", ai::to_string(a.result))
+        .field("strategy", to_string(a.strategy))
         .end_object();
   }
   w.end_array();

@@ -54,12 +54,15 @@ struct TransferAttemptRecord {
   std::string target;  // the URI dialled or put in Refer-To
   int sip_status = 0;  // the final status the attempt came to (0: none, e.g. a timeout)
   ai::TransferResult result = ai::TransferResult::kFailed;
+  TransferStrategy strategy = TransferStrategy::kRefer;  // how this attempt reached the target
 };
 
 struct TransferRecord {
   std::string id;  // the transfer's id ("t1", "default_forward", ...)
   ai::TransferMode mode = ai::TransferMode::kCold;
-  std::vector<std::string> targets_tried;  // as the agent named them, in the order they were tried
+  // As the agent named them, in the order they were tried; a REFER's fallback dial of the same target
+  // is one entry (attempts has both).
+  std::vector<std::string> targets_tried;
   TransferStrategy strategy = TransferStrategy::kRefer;
   std::vector<TransferAttemptRecord> attempts;
   std::optional<ai::TransferResult> result;  // the whole transfer's (the last attempt's) result

@@ -95,7 +95,8 @@ void ColdTransfer::start_dial() {
                       .leg_records = options_.leg_records};
   if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
   dial_ = std::make_unique<BridgedDial>(ctx_, *this, std::move(request));
-  record_.targets_tried.push_back(current_.name);
+  // A REFER's fallback dials the target the REFER named: still one target tried (two attempts).
+  if (refer_.state() == ColdRefer::State::kIdle) record_.targets_tried.push_back(current_.name);
   spdlog::info("transfer {}: bridged dial to {} ({})", options_.id, current_.name, current_.uri);
   progress(TransferUpdate{TransferUpdate::Kind::kProgress, "dialing", TransferResult::kFailed, 0, ""});
   if (!done_) dial_->start();
@@ -247,7 +248,8 @@ void ColdTransfer::attempt_ended(const TransferUpdate& update) {
   const auto now = std::chrono::system_clock::now();
   // An attempt is one REFER or dial that went out (not one still waiting for the agent's audio).
   if (strategy_ == TransferStrategy::kDial || refer_.state() != ColdRefer::State::kIdle)
-    record_.attempts.push_back({.target = current_.uri, .sip_status = update.sip_status, .result = update.result});
+    record_.attempts.push_back(
+        {.target = current_.uri, .sip_status = update.sip_status, .result = update.result, .strategy = strategy_});
   if (refer_fallback(update)) return;
   if (update.result == TransferResult::kCompleted) {
     // The caller's side connects caller and target itself as the target answers: for REFER, the

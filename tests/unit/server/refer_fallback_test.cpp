@@ -46,6 +46,9 @@ TEST_F(ReferFallbackTest, AReferRefusedWith603FallsBackToDiallingTheSameTarget) 
   EXPECT_EQ(tr.attempts[0].result, TransferResult::kRejected);
   EXPECT_EQ(tr.attempts[1].sip_status, 200);
   EXPECT_EQ(tr.attempts[1].result, TransferResult::kCompleted);
+  EXPECT_EQ(tr.attempts[0].strategy, TransferStrategy::kRefer);
+  EXPECT_EQ(tr.attempts[1].strategy, TransferStrategy::kDial);
+  EXPECT_EQ(tr.targets_tried.size(), 1u) << "one target, tried two ways";
 }
 
 TEST_F(ReferFallbackTest, AReferRefusedWithFallbackAgentIsRejectedAndNothingIsDialled) {

@@ -118,7 +118,7 @@ inline CallRecord sample_record(std::string id, bool with_transfer = false) {
     t.id = "t1";
     t.targets_tried = {"Support", "Sales \"B\""};
     t.attempts = {{"sip:support@pbx.example.com", 486, ai::TransferResult::kBusy},
-                  {"sip:sales@pbx.example.com", 200, ai::TransferResult::kCompleted}};
+                  {"sip:sales@pbx.example.com", 200, ai::TransferResult::kCompleted, TransferStrategy::kDial}};
     t.result = ai::TransferResult::kCompleted;
     t.requested_at = at(30'000);
     t.answered_at = at(41'000);

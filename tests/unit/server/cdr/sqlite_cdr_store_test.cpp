@@ -75,8 +75,8 @@ TEST(SqliteCdrStoreTest, WritesEveryColumnAndReadsBackAfterReopening) {
   EXPECT_THAT(db.rows("SELECT call_id, transfer_id, mode, targets_tried, strategy, attempts, result, requested_at, "
                       "answered_at, bridged_at, ended_at FROM transfers"),
               ElementsAre(Row{"c0-abc", "t1", "cold", R"(["Support","Sales \"B\""])", "refer",
-                              R"([{"target":"sip:support@pbx.example.com","sip_status":486,"result":"busy"},)"
-                              R"({"target":"sip:sales@pbx.example.com","sip_status":200,"result":"completed"}])",
+                              R"([{"target":"sip:support@pbx.example.com","sip_status":486,"result":"busy","strategy":"refer"},)"
+                              R"({"target":"sip:sales@pbx.example.com","sip_status":200,"result":"completed","strategy":"dial"}])",
                               "completed", "2026-12-05T07:23:33.000Z", "2026-12-05T07:23:44.000Z",
                               "2026-12-05T07:23:44.000Z", "2026-12-05T07:23:44.000Z"}));
   // The JSON columns are JSON to SQLite too.
