@@ -25,6 +25,29 @@ TEST_F(OutboundLegTest, TheOfferNamesLegBsOwnMediaAndEveryCodecOfTheCallersRate)
   EXPECT_FALSE(t->media->started) << "no media before the target sends SDP";
 }
 
+TEST_F(OutboundLegTest, AnOpusCallerIsDialledWithTheConfiguredStaticCodecsAndTheBridgeTranscodes) {
+  // Opus has no static payload type, so leg b cannot lead with the caller's codec: it offers the
+  // configured codecs that can be offered, at one PCM rate (the first such codec's).
+  config.media.codecs = {"opus", "PCMU", "PCMA"};
+  Caller c = dialer_call(kNoReferPeer, InviteOptions().offer("v=0\no=- 1 1 IN IP4 203.0.113.5\ns=-\n"
+                                                             "c=IN IP4 203.0.113.5\nt=0 0\n"
+                                                             "m=audio 40000 RTP/AVP 111 101\n"
+                                                             "a=rtpmap:111 opus/48000/2\n"
+                                                             "a=rtpmap:101 telephone-event/8000\n"));
+  ASSERT_TRUE(c.agent);
+  ASSERT_TRUE(c.media);
+  EXPECT_EQ(c.media->options.codec_name, "opus") << "the caller's leg runs the caller's codec";
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(t->media);
+  EXPECT_THAT(audio_of(t->invite).formats, ElementsAre("0", "8", "101"));
+  EXPECT_EQ(t->media->options.codec_name, "PCMU");
+  pick_up(*t, "0 101");
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_EQ(c.media->bridged_to, t->media->session) << "opus <-> PCMU through the bridge's transcoding";
+}
+
 TEST_F(OutboundLegTest, AnAnswerWithTheOtherCodecSwitchesLegBAndTheBridgeTranscodes) {
   Caller c = dialer_call();
   agent_transfers(c, {"Craig"});
