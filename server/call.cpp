@@ -164,6 +164,8 @@ void Call::on_leg_playout_overflow(Leg&, uint64_t dropped_total) {
 
 bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !caller_->media().playout_empty(); }
 
+uint32_t Call::agent_audio_queued_ms() const { return caller_->media().playout_queued_ms(); }
+
 void Call::after_agent_audio() {
   if (state_ == CallState::kEnded || agent_audio_pending()) return;
   if (transfer_ && transfer_->waiting_for_playout()) return transfer_->on_agent_audio_done();

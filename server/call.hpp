@@ -97,6 +97,8 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_transfer_progress(const TransferUpdate& update) override;
   void on_transfer_finished(const TransferUpdate& update) override;
   bool agent_audio_pending() const override;
+  bool agent_speech_pending() const override { return pending_speech_ > 0; }
+  uint32_t agent_audio_queued_ms() const override;
 
   // OutboundLegObserver: the target's leg once bridged (call_bridge.cpp)
   void on_target_progress(OutboundLeg& leg, int status, bool early_media) override;

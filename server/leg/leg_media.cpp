@@ -276,4 +276,9 @@ void LegMedia::on_media_tick(uint64_t) {
   if (drained && handlers_.on_playout_drained) handlers_.on_playout_drained();
 }
 
+uint32_t LegMedia::playout_queued_ms() const {
+  const uint64_t rate = pcm_rate_of(options_);  // the playout holds audio at the codec's PCM rate
+  return static_cast<uint32_t>((playout_.queued_samples() * 1000 + rate - 1) / rate);
+}
+
 }  // namespace warmline::server

@@ -85,6 +85,8 @@ class MediaSession : public media::MediaClock::Participant {
   virtual bool mark(std::string_view name) = 0;
   virtual size_t clear() = 0;
   virtual bool playout_empty() const = 0;
+  // How long the agent audio queued now takes to play (whole milliseconds, rounded up).
+  virtual uint32_t playout_queued_ms() const = 0;
   virtual void set_ringback(bool on) = 0;
   virtual bool send_dtmf(std::string_view digits) = 0;
   virtual void set_remote(const boost::asio::ip::udp::endpoint& remote) = 0;
@@ -122,6 +124,7 @@ class LegMedia final : public MediaSession {
   bool mark(std::string_view name) override { return playout_.mark(name); }
   size_t clear() override { return playout_.clear(); }
   bool playout_empty() const override { return playout_.empty(); }
+  uint32_t playout_queued_ms() const override;
   void set_ringback(bool on) override;
   // Queues digits (0-9 * # A-D) to send to the caller as RFC 4733 events, 100 ms each with 60 ms
   // between them, in place of the agent's audio while they play. False when the caller did not

@@ -62,6 +62,7 @@ std::optional<TransferRefusal> ColdTransfer::start_next() {
                                                                                : TransferStrategy::kDial;
   if (listener_.agent_audio_pending()) {
     waiting_playout_ = true;  // on_agent_audio_done starts it as soon as the audio has played: no fixed delay
+    bound_playout_wait();
   } else {
     begin_attempt();
   }
@@ -73,7 +74,25 @@ void ColdTransfer::on_agent_audio_done() {
   if (waiting_playout_ && !done_ && !listener_.agent_audio_pending()) begin_attempt();
 }
 
+// An agent that keeps streaming (silence, comfort noise, an echo) never lets the queue drain, and the
+// transfer would wait for ever: it waits for what is queued when it starts (and for speech still being
+// synthesised, measured again once that is done), plus a margin for the media clock, and then goes.
+void ColdTransfer::bound_playout_wait() {
+  constexpr uint32_t kMarginMs = 100;
+  std::weak_ptr<bool> alive = alive_;
+  const auto wait = std::chrono::milliseconds(listener_.agent_audio_queued_ms() + kMarginMs);
+  timeout_ = ctx_.timers.schedule(wait, [this, alive] {
+    if (alive.expired()) return;
+    timeout_ = sip::kNoTimer;
+    if (!waiting_playout_ || done_) return;
+    if (listener_.agent_speech_pending()) return bound_playout_wait();
+    spdlog::info("transfer {}: the agent's audio keeps coming; starting after what was queued", options_.id);
+    begin_attempt();
+  });
+}
+
 void ColdTransfer::begin_attempt() {
+  cancel_timer();  // the bound on the playout wait
   waiting_playout_ = false;
   if (strategy_ == TransferStrategy::kRefer) return send_refer();
   start_dial();

@@ -2,7 +2,8 @@
 // call's mix plan through their interfaces. Each target is tried with one of two strategies:
 //
 //   REFER (the caller's trunk accepts_refer):
-//      [wait until the agent's queued audio ("transferring you now") has played]
+//      [wait until the agent's queued audio ("transferring you now") has played; audio the agent
+//       sends meanwhile does not extend the wait beyond what was queued, plus any speech in synthesis]
 //      -> REFER on the caller's dialog, ringback to the caller, refer_timeout armed
 //      -> NOTIFY sipfrag progress matched by `Event: refer;id=<CSeq>` (ColdRefer decides)
 //      -> final 2xx: completed (the call then ends: BYE, stop "transferred")
@@ -45,6 +46,10 @@ class TransferListener {
   virtual void on_transfer_finished(const TransferUpdate& update) = 0;
   // The agent still has audio queued or being synthesised that the caller should hear first.
   virtual bool agent_audio_pending() const = 0;
+  // Speech of the agent's `say` still being synthesised (its length is not known yet).
+  virtual bool agent_speech_pending() const = 0;
+  // How long the agent audio queued now takes to play.
+  virtual uint32_t agent_audio_queued_ms() const = 0;
 };
 
 struct ColdTransferOptions {
@@ -109,6 +114,7 @@ class ColdTransfer final : public DialListener {
   void attempt_ended(const TransferUpdate& update);
   void progress(const TransferUpdate& update);
   void cancel_timer();
+  void bound_playout_wait();
   void assert_on_shard() const;
 
   CallContext& ctx_;

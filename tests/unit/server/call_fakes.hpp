@@ -72,6 +72,10 @@ class FakeMediaSession final : public MediaSession {
     return std::exchange(log_->queued_samples, 0);
   }
   bool playout_empty() const override { return log_->queued_samples == 0; }
+  uint32_t playout_queued_ms() const override {
+    const uint32_t rate = log_->options.clock_rate ? log_->options.clock_rate : 8000;
+    return static_cast<uint32_t>((log_->queued_samples * 1000 + rate - 1) / rate);
+  }
   void set_ringback(bool on) override { log_->ringback = on; }
   bool send_dtmf(std::string_view digits) override {
     if (!log_->options.telephone_event_pt) return false;

@@ -358,6 +358,36 @@ TEST_F(ColdTransferTest, TheReferWaitsForSpeechStillBeingSynthesised) {
   EXPECT_TRUE(latest_refer(c));
 }
 
+TEST_F(ColdTransferTest, AnAgentThatKeepsStreamingDelaysTheReferOnlyByWhatWasQueued) {
+  // Found with warmline-load's echo agent: audio that keeps coming never let the queue drain, so the
+  // transfer waited for as long as the agent talked.
+  Caller c = active_call();
+  c.agent->audio(3200);  // 400 ms queued when the transfer comes
+  EXPECT_FALSE(agent_transfers(c, {"Support"}));
+  for (int i = 0; i < 24; ++i) {  // 480 ms of an agent streaming in real time: never empty
+    advance(std::chrono::milliseconds(20));
+    c.agent->audio(160);
+  }
+  EXPECT_FALSE(latest_refer(c)) << "what was queued (400 ms) plus the margin has not passed";
+  advance(std::chrono::milliseconds(40));
+  EXPECT_TRUE(latest_refer(c)) << "the REFER goes once what was queued at the request has had time to play";
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing"));
+}
+
+TEST_F(ColdTransferTest, TheBoundWaitsForSpeechInSynthesisBeforeItCounts) {
+  Caller c = active_call();
+  c.agent->command(ai::Say{"One moment please"});
+  EXPECT_FALSE(agent_transfers(c, {"Support"}));
+  advance(std::chrono::milliseconds(1000));
+  EXPECT_FALSE(latest_refer(c)) << "the speech is still being synthesised";
+  speech.finish(0, 1600);  // 200 ms of speech arrives
+  c.agent->audio(8000);    // and the agent streams on
+  advance(std::chrono::milliseconds(100));
+  EXPECT_FALSE(latest_refer(c)) << "the speech and what came with it have not played";
+  advance(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(latest_refer(c));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // default_forward
 
