@@ -8,6 +8,7 @@
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/info_dtmf.hpp"
+#include "sip/usage/digest_retry.hpp"
 
 namespace warmline::server {
 
@@ -32,13 +33,17 @@ std::string_view to_string(Leg::State state) {
 Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
     : ctx_(ctx), observer_(observer), options_(std::move(options)) {
   ctx_.metrics.legs_active.fetch_add(1, std::memory_order_relaxed);
+  // Carriers that challenge REFER or BYE in the dialog of a call they sent us want the credentials
+  // they know us by: the trunk's (the same ones our INVITEs and REGISTERs through it carry).
+  if (const TrunkConfig* t = options_.trunk; t && (!t->username.empty() || !t->password.empty()))
+    digest_ = std::make_shared<sip::auth::DigestClient>(sip::auth::DigestCredentials{t->username, t->password});
 }
 
 Leg::~Leg() {
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   // Only when the shard shuts down with the ACK still out: a BYE now beats a call the carrier keeps
   // billing until its own timers end it.
-  if (bye_on_ack_) send(new_request("BYE"), [](const sip::Message&) {});
+  if (bye_on_ack_) send_bye();
   if (registered_) ctx_.dialogs.remove(dialog_.id(), this);
   if (media_) {
     if (media_started_) ctx_.clock.remove(media_.get());
@@ -463,7 +468,7 @@ void Leg::hang_up() {
       bye_on_ack_ = true;
       break;
     case State::kConfirmed:
-      send(new_request("BYE"), [](const sip::Message&) {});
+      send_bye();
       break;
   }
   terminate();
@@ -471,8 +476,34 @@ void Leg::hang_up() {
 
 void Leg::send_deferred_bye() {
   bye_on_ack_ = false;
-  send(new_request("BYE"), [](const sip::Message&) {});
+  send_bye();
   observer_.on_leg_closed(*this);
+}
+
+void Leg::send_bye() {
+  // A challenge to it is answered from the transaction's handler: the leg goes with its call at once.
+  (void)sip::send_answering_challenges(ctx_.sip, new_request("BYE"), dialog_.next_hop(), digest_, nullptr);
+}
+
+std::optional<sip::Message> Leg::answer_challenge(const sip::Message& sent, const sip::Message& challenge) {
+  assert_on_shard();
+  if (!digest_) {
+    spdlog::info("leg {}: {} challenged ({}), and trunk {} has no credentials", dialog_.call_id, sent.method,
+                 challenge.status_code, options_.trunk ? options_.trunk->name : "");
+    return std::nullopt;
+  }
+  if (state_ == State::kTerminated) return std::nullopt;
+  // §12.2.1.1: the retry is a new request of the dialog, so it takes the dialog's next CSeq (which is
+  // not necessarily sent + 1) and moves the dialog's count on.
+  const uint32_t cseq = dialog_.local_cseq.value_or(sent.cseq.number) + 1;
+  sip::ChallengeRetry retry = sip::build_challenge_retry(*digest_, sent, challenge, cseq, ctx_.random);
+  if (!retry.ok()) {
+    spdlog::warn("leg {}: {} challenge to {} not answered: {}", dialog_.call_id, challenge.status_code, sent.method,
+                 retry.error.message());
+    return std::nullopt;
+  }
+  dialog_.local_cseq = cseq;
+  return std::move(retry.request);
 }
 
 void Leg::terminate() {

@@ -1,6 +1,7 @@
 // A Leg = one SIP dialog usage + its media session (DESIGN.md "leg/"). Today's legs are the caller's
 // (leg a): the UAS side of an INVITE session — answering (early or late offer), the requests the peer
-// sends inside the dialog, the requests we send in it (BYE, REFER), and the RTP session.
+// sends inside the dialog, the requests we send in it (BYE, REFER; a digest challenge to them is answered
+// with the trunk's credentials), and the RTP session.
 //
 // Security (RFC 3261 §12.2.2 and DESIGN.md toll-fraud rules): the shard routes a request here only when
 // Call-ID, our tag and their tag all match; the leg then accepts it only from the trunk the dialog was
@@ -21,6 +22,7 @@
 
 #include "server/call_context.hpp"
 #include "server/leg/leg_media.hpp"
+#include "sip/auth/digest_client.hpp"
 #include "sip/dialog.hpp"
 #include "sip/sdp.hpp"
 #include "sip/transaction_layer.hpp"
@@ -107,6 +109,11 @@ class Leg final : public sip::DialogUsage {
   // A request inside the dialog (REFER, ...), routed by the route set (§12.2.1.1).
   sip::Message new_request(std::string_view method);
   void send(sip::Message request, sip::ResponseHandler handler);
+  // The retry of `sent`, a request of ours in this dialog that `challenge` (401/407) answered: the
+  // dialog's next CSeq and the credentials of the trunk the call came in through (RFC 3261 §22.2).
+  // nullopt when the trunk has none, the dialog is over, or the DigestClient will not answer (our
+  // credentials were refused): the challenge then stands as the request's final response.
+  std::optional<sip::Message> answer_challenge(const sip::Message& sent, const sip::Message& challenge);
 
   // sip::DialogUsage
   void on_request(sip::ServerTransaction& tx, const sip::Message& request) override;
@@ -130,6 +137,7 @@ class Leg final : public sip::DialogUsage {
   bool take_answer(const sip::Message& ack);
   void terminate();
   void send_deferred_bye();
+  void send_bye();
   void assert_on_shard() const;
 
   CallContext& ctx_;
@@ -150,6 +158,9 @@ class Leg final : public sip::DialogUsage {
   std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer in an ACK
   std::string remote_ip_;         // the peer's RTP address from its latest SDP
   uint16_t remote_port_ = 0;
+  // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a
+  // challenge after the leg is gone.
+  std::shared_ptr<sip::auth::DigestClient> digest_;
 };
 
 std::string_view to_string(Leg::State state);

@@ -7,6 +7,7 @@
 #include "server/leg/leg_codecs.hpp"
 #include "server/shard.hpp"
 #include "server/targets.hpp"
+#include "sip/usage/digest_retry.hpp"
 
 namespace warmline::server {
 
@@ -50,7 +51,7 @@ std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObse
   if (!leg->open_media(error)) return nullptr;
   leg->call_id_ = call_id_for_shard(ctx);
   leg->from_tag_ = sip::new_tag(ctx.random);
-  if (leg->options_.credentials) leg->digest_.emplace(*leg->options_.credentials);
+  if (leg->options_.credentials) leg->digest_ = std::make_shared<sip::auth::DigestClient>(*leg->options_.credentials);
   leg->start_session(1, std::nullopt);  // a failure to send is reported through on_failed
   return leg;
 }
@@ -117,6 +118,7 @@ bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::Authoriz
   o.allow = allow_header_value();
   o.cseq = cseq;
   o.from_peer = [this](const sip::Endpoint& source) { return from_peer(source); };
+  o.digest = digest_;
   if (auth) {
     o.prepare_request = [auth = *auth](sip::Message& request) {
       if (request.method == "INVITE") sip::auth::set_authorization(request, auth);
@@ -236,7 +238,7 @@ void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, st
 bool OutboundLeg::retry_with_credentials(const sip::InviteFailure& failure) {
   // The digest client decides whether a second challenge deserves an answer (stale=true: once); the
   // count only bounds the retries whatever a server sends.
-  if (!digest_ || challenges_ >= 2 || !failure.response || failure.cancelled) return false;
+  if (!digest_ || challenges_ >= sip::kMaxChallengeAnswers || !failure.response || failure.cancelled) return false;
   auto answer = digest_->answer(session_->invite(), *failure.response, ctx_.random);
   if (!answer.ok()) {
     spdlog::warn("outbound leg {}: {} challenge not answered: {}", call_id_, failure.status, answer.error.message());

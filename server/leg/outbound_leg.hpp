@@ -4,8 +4,9 @@
 // The leg offers the configured codecs that share the PCM rate of the caller's codec, the caller's own
 // codec first, so that the common answer lets the bridge relay packets without decoding. It answers a
 // digest challenge (401/407) once with the trunk's credentials (a new INVITE in the same
-// Call-ID with the next CSeq, RFC 3261 §22.2), takes early media from a 183 with SDP, and reports what
-// happened to its observer. Ring timeouts and chains belong to the transfer that owns the leg.
+// Call-ID with the next CSeq, RFC 3261 §22.2; a challenge to its BYE likewise, in the session), takes
+// early media from a 183 with SDP, and reports what happened to its observer. Ring timeouts and chains
+// belong to the transfer that owns the leg.
 //
 // Thread: the call's shard.
 #pragma once
@@ -123,7 +124,8 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool media_started_ = false;
   std::unique_ptr<sip::InviteClientSession> session_;
   std::unique_ptr<sip::InviteClientSession> old_session_;  // the challenged one, ended, kept to its callback's end
-  std::optional<sip::auth::DigestClient> digest_;
+  // Shared with the session, which answers a challenge to our BYE with it after the leg is gone.
+  std::shared_ptr<sip::auth::DigestClient> digest_;
   int challenges_ = 0;       // digest retries so far (a stale nonce may need a second)
   bool answered_ = false;
   bool early_media_ = false;

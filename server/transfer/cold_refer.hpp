@@ -34,8 +34,9 @@ class ColdRefer {
   // The REFER went out: the AI hears "dialing".
   TransferUpdate on_refer_sent();
   // Final response to the REFER. 2xx (202 normally) = accepted, no event yet; anything else ends the
-  // transfer as rejected (401/407 too: we hold no credentials for the caller's side); a 408 that the
-  // transaction synthesised (no answer at all) ends it as timeout.
+  // transfer as rejected (a 401/407 comes here only when it is not answered: no credentials for the
+  // caller's trunk, or ours were refused); a 408 that the transaction synthesised (no answer at all)
+  // ends it as timeout.
   std::optional<TransferUpdate> on_refer_response(int status, const std::string& reason);
   // A NOTIFY with a sipfrag status. 100 -> nothing; 180/183 -> ringing; 2xx -> completed;
   // >= 300 -> ended with the mapped result. `terminated` (Subscription-State: terminated) without a

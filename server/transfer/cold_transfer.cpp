@@ -8,6 +8,7 @@
 #include "sip/event.hpp"
 #include "sip/parser.hpp"
 #include "sip/uri.hpp"
+#include "sip/usage/digest_retry.hpp"
 
 namespace warmline::server {
 
@@ -166,13 +167,11 @@ void ColdTransfer::send_refer() {
   sip::Message refer = caller_.new_request("REFER");
   refer.add_header("Refer-To", "<" + current_.uri + ">");
   refer.add_header("Referred-By", "<" + caller_.dialog().local_uri.to_string() + ">");
-  refer_cseq_ = refer.cseq.number;
-  std::weak_ptr<bool> alive = alive_;
-  caller_.send(std::move(refer), [this, alive](const sip::Message& response) {
-    if (!alive.expired()) on_refer_response(response);
-  });
+  refer_challenges_ = 0;
+  send_refer_request(std::move(refer));
   spdlog::info("transfer {}: REFER to {} ({})", options_.id, current_.name, current_.uri);
   record_.targets_tried.push_back(current_.name);
+  std::weak_ptr<bool> alive = alive_;
   auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
   timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
     if (alive.expired()) return;
@@ -182,9 +181,34 @@ void ColdTransfer::send_refer() {
   progress(refer_.on_refer_sent());
 }
 
+void ColdTransfer::send_refer_request(sip::Message refer) {
+  refer_cseq_ = refer.cseq.number;
+  refer_sent_ = refer;
+  std::weak_ptr<bool> alive = alive_;
+  caller_.send(std::move(refer), [this, alive](const sip::Message& response) {
+    if (!alive.expired()) on_refer_response(response);
+  });
+}
+
 void ColdTransfer::on_refer_response(const sip::Message& response) {
   if (done_ || response.cseq.number != refer_cseq_) return;
+  if (sip::is_digest_challenge(response) && retry_refer(response)) return;
   apply(refer_.on_refer_response(response.status_code, response.reason));
+}
+
+bool ColdTransfer::retry_refer(const sip::Message& challenge) {
+  // Some carriers challenge REFER (RFC 3261 §22.2). The DigestClient decides whether a second
+  // challenge deserves an answer (stale=true only); the count bounds it whatever a server sends.
+  if (refer_challenges_ >= sip::kMaxChallengeAnswers || caller_.state() == Leg::State::kTerminated) return false;
+  std::optional<sip::Message> retry = caller_.answer_challenge(refer_sent_, challenge);
+  if (!retry) return false;
+  ++refer_challenges_;
+  spdlog::info("transfer {}: REFER challenged ({}); sent again with credentials, CSeq {}", options_.id,
+               challenge.status_code, retry->cseq.number);
+  // RFC 3515 §2.4.6: the NOTIFYs' Event id is the CSeq of the REFER that was accepted, this one; a
+  // NOTIFY naming the challenged one is answered 481 from now on.
+  send_refer_request(std::move(*retry));
+  return true;
 }
 
 void ColdTransfer::on_notify(sip::ServerTransaction& tx, const sip::Message& req) {

@@ -5,6 +5,8 @@
 //      [wait until the agent's queued audio ("transferring you now") has played; audio the agent
 //       sends meanwhile does not extend the wait beyond what was queued, plus any speech in synthesis]
 //      -> REFER on the caller's dialog, ringback to the caller, refer_timeout armed
+//      -> a 401/407 to it: one new REFER with the caller's trunk's credentials (Leg::answer_challenge),
+//         whose CSeq the NOTIFYs then name; no credentials, or refused again: as any refusal
 //      -> NOTIFY sipfrag progress matched by `Event: refer;id=<CSeq>` (ColdRefer decides)
 //      -> final 2xx: completed (the call then ends: BYE, stop "transferred")
 //      -> the REFER refused, or no final NOTIFY in time: with refer_fallback = "dial", a bridged dial
@@ -106,6 +108,8 @@ class ColdTransfer final : public DialListener {
   std::optional<TransferRefusal> start_next();
   void begin_attempt();
   void send_refer();
+  void send_refer_request(sip::Message refer);
+  bool retry_refer(const sip::Message& challenge);
   void start_dial();
   bool refer_fallback(const TransferUpdate& update);
   void unbridge_early_media();
@@ -126,7 +130,9 @@ class ColdTransfer final : public DialListener {
   ColdRefer refer_;
   bool waiting_playout_ = false;
   bool done_ = false;
-  uint32_t refer_cseq_ = 0;
+  uint32_t refer_cseq_ = 0;          // of the REFER in force: the NOTIFYs' Event id (RFC 3515 §2.4.6)
+  sip::Message refer_sent_;          // that REFER as sent, for the retry a digest challenge asks for
+  int refer_challenges_ = 0;         // challenges answered for this target's REFER
   sip::TimerId timeout_ = sip::kNoTimer;
   std::string last_state_ = "dialing";
   int last_status_ = 0;

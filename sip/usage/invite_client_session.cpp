@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sip/usage/digest_retry.hpp"
 #include "sip/usage/invite_client_messages.hpp"
 
 namespace warmline::sip {
@@ -20,7 +21,7 @@ struct SentAck {
   Endpoint hop;
 };
 SentAck ack_and_bye(TransactionLayer& layer, const Message& invite, const Message& response, const Endpoint& fallback,
-                    const std::function<void(Message&)>* prepare) {
+                    const std::function<void(Message&)>* prepare, std::shared_ptr<auth::DigestClient> digest) {
   Dialog dialog = Dialog::from_uac(invite, response);
   if (dialog.remote_target.scheme.empty()) dialog.remote_target = invite.request_uri;
   Endpoint hop = dialog.next_hop();
@@ -30,7 +31,7 @@ SentAck ack_and_bye(TransactionLayer& layer, const Message& invite, const Messag
   (void)layer.send_ack(ack, hop);
   Message bye = dialog.make_request("BYE");
   if (prepare && *prepare) (*prepare)(bye);
-  layer.send_request(std::move(bye), hop, nullptr);
+  (void)send_answering_challenges(layer, std::move(bye), hop, std::move(digest), nullptr);
   return SentAck{std::move(ack), hop};
 }
 
@@ -57,7 +58,7 @@ InviteClientSession::~InviteClientSession() {
       // Dropped while answered: the far end would keep the call up until its own timers end it.
       Message bye = dialog_->make_request("BYE");
       if (options_.prepare_request) options_.prepare_request(bye);
-      layer_.send_request(std::move(bye), hop_for(*dialog_), nullptr);
+      (void)send_answering_challenges(layer_, std::move(bye), hop_for(*dialog_), options_.digest, nullptr);
       break;
     }
     default: break;
@@ -95,9 +96,10 @@ bool InviteClientSession::start() {
   // copy lets a 2xx that arrives after the session is gone still be ACKed and ended.
   ClientTransactionId id = layer_.send_request(
       invite_, destination_,
-      [this, alive, layer = &layer_, invite = invite_, fallback = destination_](const Message& r) {
+      [this, alive, layer = &layer_, invite = invite_, fallback = destination_,
+       digest = options_.digest](const Message& r) {
         if (!alive.expired()) return on_invite_response(r);
-        if (is_success(r.status_code)) (void)ack_and_bye(*layer, invite, r, fallback, nullptr);
+        if (is_success(r.status_code)) (void)ack_and_bye(*layer, invite, r, fallback, nullptr, digest);
       });
   // A transport failure was reported inside send_request, and its observer may have destroyed us.
   if (!alive.expired()) invite_tx_ = id;
@@ -182,7 +184,7 @@ void InviteClientSession::accept(const Message& r) {
 
 void InviteClientSession::end_fork(const Message& r) {
   const std::function<void(Message&)>* prepare = &options_.prepare_request;
-  SentAck sent = ack_and_bye(layer_, invite_, r, destination_, prepare);
+  SentAck sent = ack_and_bye(layer_, invite_, r, destination_, prepare, options_.digest);
   ended_forks_.push_back(EndedFork{std::string(r.to.tag()), std::move(sent.ack), std::move(sent.hop)});
 }
 
@@ -236,16 +238,18 @@ void InviteClientSession::hang_up() {
 }
 
 void InviteClientSession::send_bye(InviteEnd end) {
-  // §15.1.1: BYE inside the dialog (route set, remote target); any final response ends the session.
+  // §15.1.1: BYE inside the dialog (route set, remote target); any final response ends the session,
+  // except a challenge we answer: then the answered BYE's final does.
   state_ = State::kTerminating;
   end_ = end;
   Message bye = dialog_->make_request("BYE");
   if (options_.prepare_request) options_.prepare_request(bye);
   std::weak_ptr<bool> alive = alive_;
-  layer_.send_request(std::move(bye), hop_for(*dialog_), [this, alive](const Message& r) {
+  auto on_final = [this, alive](const Message& r) {
     if (alive.expired() || r.status_code < 200 || state_ != State::kTerminating) return;
     finish(end_);
-  });
+  };
+  (void)send_answering_challenges(layer_, std::move(bye), hop_for(*dialog_), options_.digest, std::move(on_final));
 }
 
 std::optional<Message> InviteClientSession::new_request(std::string_view method) {

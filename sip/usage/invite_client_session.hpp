@@ -9,7 +9,9 @@
 // What it leaves to its owner: choosing the Call-ID (it must map to the owner's shard), resolving the
 // next hop (RFC 3263), the SDP itself (it carries strings; the owner builds the offer and judges the
 // answers), ring timeouts (the owner calls cancel()), following a 3xx (the Contacts are reported), and
-// digest credentials (the prepare_request hook sees every request it originates).
+// digest credentials (the prepare_request hook sees every request it originates). A challenge to our
+// BYE is answered here, with the owner's DigestClient (options.digest), because the BYE usually
+// outlives the session: the owner drops it as soon as it has hung up.
 //
 // Routing: the shard's TU routes in-dialog requests, ACKs, ACK timeouts and stray 2xx responses to this
 // usage through the DialogRegistry, where it registers each early and the confirmed dialog under our
@@ -31,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sip/auth/digest_client.hpp"
 #include "sip/builders.hpp"
 #include "sip/dialog.hpp"
 #include "sip/transaction_layer.hpp"
@@ -116,6 +119,10 @@ struct InviteClientOptions {
   // Sees every request this session originates before it is sent (INVITE, BYE, send_request()), to add
   // credentials. Not ACK (it copies the INVITE's) nor CANCEL (§22.1: a CANCEL is not challenged).
   std::function<void(Message&)> prepare_request{};
+  // Answers a 401/407 to a BYE this session sends (sip/usage/digest_retry.hpp: a new BYE with the
+  // credentials and the next CSeq). Null: a challenged BYE is left unanswered (the dialog is over for
+  // us either way).
+  std::shared_ptr<auth::DigestClient> digest{};
 };
 
 class InviteClientSession final : public DialogUsage {

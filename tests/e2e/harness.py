@@ -362,7 +362,7 @@ codecs = ["PCMU", "PCMA"]
 name = "local"
 source_cidrs = {json.dumps(c["trunk_cidrs"])}
 accepts_refer = {toml_value(c.get("accepts_refer", True))}
-{provisional}{trunks}{c.get("extra_trunks", "")}
+{provisional}{toml_keys(c.get("caller_trunk_options", {}))}{trunks}{c.get("extra_trunks", "")}
 [[agent]]
 name = "demo"
 numbers = ["demo"]
@@ -381,13 +381,15 @@ class Gateway:
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
                  name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, trunks=(),
-                 agent_options=None, dns_servers=(), extra_trunks=""):
+                 agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
         for the [server] section (e.g. "max_calls = 1").
         Transfers that dial (DESIGN.md "Transfers"): `accepts_refer` of the callers' trunk ("local",
-        127.0.0.1); `trunks`: more [[trunk]] tables after it (see `provider_trunk`); `extra_trunks`:
-        more [[trunk]] tables as TOML text; `agent_options`: more agent keys, e.g. {"trunk":
+        127.0.0.1), and `caller_trunk_options`: more keys for it (e.g. {"username": ..., "password":
+        ...}, the credentials that answer its challenges to our REFER and BYE); `trunks`: more
+        [[trunk]] tables after it (see `provider_trunk`); `extra_trunks`: more [[trunk]] tables as
+        TOML text; `agent_options`: more agent keys, e.g. {"trunk":
         "provider", "caller_id": "+27...", "allow_patterns": [...], "refer_fallback": "agent",
         "ring_timeout_s": 2, "decline_is_final": False}; `targets` may give `via`, `caller_id` and
         `ring_timeout_s` besides name, aliases and uri; `dns_servers`: `[server] dns_servers`
@@ -408,6 +410,7 @@ class Gateway:
             "default_forward": default_forward, "provisional": provisional, "server_extra": server_extra,
             "accepts_refer": accepts_refer, "trunks": list(trunks), "agent_options": dict(agent_options or {}),
             "dns_servers": list(dns_servers), "extra_trunks": extra_trunks,
+            "caller_trunk_options": dict(caller_trunk_options or {}),
         }
         self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))

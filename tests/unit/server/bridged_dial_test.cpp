@@ -6,6 +6,7 @@
 // REFER first: refer_fallback_test.cpp; leg b itself: outbound_leg_test.cpp. Scenarios that end check
 // that nothing is left half-open: no call, no dialog registration, nothing on the media clock.
 #include "bridged_dial_fixture.hpp"
+#include "digest_check.hpp"
 #include "sip/auth/digest_challenge.hpp"
 
 namespace warmline::server {
@@ -136,39 +137,6 @@ TEST_F(BridgedDialTest, ANumberThroughATrunkWithoutCallerIdsIsRejectedBeforeAnyt
 // ---------------------------------------------------------------------------------------------------
 // Digest (RFC 3261 §22.2): one answer per leg with the trunk's credentials
 
-// The digest response in `auth` (a Proxy-Authorization value) recomputed from the password: what a
-// server that knows it would check.
-void expect_valid_digest(std::string_view auth, const sip::Message& request, std::string_view password) {
-  auto elements = sip::auth::parse_auth_elements(auth);
-  ASSERT_TRUE(elements && elements->size() == 1) << auth;
-  const sip::auth::AuthElement& e = elements->front();
-  EXPECT_TRUE(sip::iequals(e.scheme, "Digest"));
-  auto value = [&](std::string_view name) {
-    const sip::auth::AuthParam* p = e.param(name);
-    return p ? p->value : std::string();
-  };
-  EXPECT_EQ(value("username"), "acct-7");
-  EXPECT_EQ(value("realm"), "provider.example");
-  EXPECT_EQ(value("nonce"), "nonce-1");
-  EXPECT_EQ(value("uri"), request.request_uri.to_string());
-  EXPECT_EQ(value("qop"), "auth");
-  const std::string nc = value("nc"), cnonce = value("cnonce");
-  EXPECT_EQ(nc, "00000001");
-  EXPECT_FALSE(cnonce.empty());
-  auto expected = sip::auth::compute_response(sip::auth::DigestInput{.algorithm = sip::auth::DigestAlgorithm::kMd5,
-                                                                     .username = "acct-7",
-                                                                     .password = password,
-                                                                     .realm = "provider.example",
-                                                                     .nonce = "nonce-1",
-                                                                     .method = "INVITE",
-                                                                     .uri = value("uri"),
-                                                                     .qop = sip::auth::Qop::kAuth,
-                                                                     .nc = 1,
-                                                                     .cnonce = cnonce});
-  ASSERT_TRUE(expected);
-  EXPECT_EQ(value("response"), *expected) << "the digest does not match the trunk's password";
-}
-
 TEST_F(BridgedDialTest, A407IsAnsweredOnceWithTheTrunksCredentialsInTheSameCall) {
   Caller c = dialer_call();
   agent_transfers(c, {"Craig"});
@@ -185,7 +153,8 @@ TEST_F(BridgedDialTest, A407IsAnsweredOnceWithTheTrunksCredentialsInTheSameCall)
   EXPECT_EQ(retry.request_uri.to_string(), first->invite.request_uri.to_string());
   EXPECT_NE(retry.vias.front().branch(), first->invite.vias.front().branch()) << "a new transaction";
   EXPECT_TRUE(first->invite.header("Proxy-Authorization").empty());
-  expect_valid_digest(retry.header("Proxy-Authorization"), retry, "s3cret");
+  expect_valid_digest(retry.header("Proxy-Authorization"), retry,
+                      {.username = "acct-7", .password = "s3cret", .realm = "provider.example", .nonce = "nonce-1"});
   EXPECT_EQ(retry.header("P-Asserted-Identity"), first->invite.header("P-Asserted-Identity"));
   EXPECT_EQ(retry.body, first->invite.body) << "the same offer";
   EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing")) << "a challenge is not an outcome";

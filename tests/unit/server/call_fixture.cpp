@@ -208,6 +208,20 @@ void CallFixture::reply(const Caller& c, const sip::Message& our_request, int st
   deliver(std::move(r), c.at);
 }
 
+sip::Message CallFixture::digest_challenge(const sip::Message& request, int status, std::string_view nonce,
+                                           std::string_view realm, bool stale) {
+  sip::Message r = sip::make_response(request, status, sip::reason_phrase(status));
+  r.add_header(status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate",
+               "Digest realm=\"" + std::string(realm) + "\", nonce=\"" + std::string(nonce) +
+                   "\", algorithm=MD5, qop=\"auth\"" + (stale ? ", stale=true" : ""));
+  return r;
+}
+
+void CallFixture::challenge(const Caller& c, const sip::Message& our_request, int status, std::string_view nonce,
+                            std::string_view realm, bool stale) {
+  deliver(digest_challenge(our_request, status, nonce, realm, stale), c.at);
+}
+
 void CallFixture::notify(Caller& c, uint32_t refer_cseq, int status, std::string_view reason, bool terminated) {
   send(c, "NOTIFY",
        InDialog()

@@ -264,6 +264,9 @@ class CallFixture : public ::testing::Test {
   void cancel(Caller& c, std::optional<sip::Endpoint> from = std::nullopt);
   // The caller's side answers a request warmline sent in the dialog.
   void reply(const Caller& c, const sip::Message& our_request, int status, std::string_view reason = {});
+  // The caller's side challenges a request warmline sent in the dialog (see digest_challenge()).
+  void challenge(const Caller& c, const sip::Message& our_request, int status, std::string_view nonce = "nonce-1",
+                 std::string_view realm = "carrier.example", bool stale = false);
   // A NOTIFY of the REFER with CSeq `refer_cseq`, whose sipfrag is "SIP/2.0 <status> <reason>".
   void notify(Caller& c, uint32_t refer_cseq, int status, std::string_view reason, bool terminated);
   // INVITE, agent connects (200), ACK: a call in kActive.
@@ -290,6 +293,9 @@ class CallFixture : public ::testing::Test {
   void challenge(Target& t, int status = 407, std::string_view nonce = "nonce-1", std::string_view realm = "provider.example");
   // The target answers a request warmline sent to it (a BYE, a CANCEL).
   void reply(const Target& t, const sip::Message& our_request, int status);
+  // The target challenges a request warmline sent in its dialog (a BYE; see digest_challenge()).
+  void challenge(const Target& t, const sip::Message& our_request, int status, std::string_view nonce = "nonce-1",
+                 std::string_view realm = "provider.example", bool stale = false);
   // warmline CANCELled the INVITE: the target answers the CANCEL 200 and then the INVITE 487 (§9.2).
   void answer_cancel(Target& t);
   // A request from the target inside leg b's dialog (BYE, a re-INVITE with `sdp`, ...), from `from`
@@ -319,6 +325,9 @@ class CallFixture : public ::testing::Test {
   std::vector<std::string> sent_since(const Caller& c, size_t from) const;
 
   static ai::TransferRequest transfer(std::vector<std::string> targets, std::string id = "t1");
+  // A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) to `request`: Digest, MD5, qop="auth".
+  static sip::Message digest_challenge(const sip::Message& request, int status, std::string_view nonce,
+                                       std::string_view realm, bool stale = false);
 
   Config config = load_call_test_config();
   Shard shard{0};

@@ -89,6 +89,13 @@ void CallFixture::reply(const Target& t, const sip::Message& our_request, int st
   deliver(std::move(r), t.at);
 }
 
+void CallFixture::challenge(const Target& t, const sip::Message& our_request, int status, std::string_view nonce,
+                            std::string_view realm, bool stale) {
+  sip::Message r = digest_challenge(our_request, status, nonce, realm, stale);
+  if (r.to.tag().empty()) r.to.set_tag(t.tag);
+  deliver(std::move(r), t.at);
+}
+
 void CallFixture::answer_cancel(Target& t) {
   auto cancels = requests(t, "CANCEL");
   ASSERT_FALSE(cancels.empty()) << "no CANCEL was sent to the target";
