@@ -10,6 +10,7 @@ std::string_view to_string(MixPlan::CallerHears what) {
     case MixPlan::CallerHears::kRingback: return "ringback";
     case MixPlan::CallerHears::kTarget: return "target";
     case MixPlan::CallerHears::kNothing: return "nothing";
+    case MixPlan::CallerHears::kHold: return "hold";
   }
   return "nothing";
 }
@@ -35,7 +36,10 @@ void Bridge::attach_target(MediaSession* target) {
 
 void Bridge::apply() {
   if (!caller_) return;
-  caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback);
+  // Hold audio other than ringback is the hold-audio work's (issue 9); until then a held caller hears
+  // ringback.
+  caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback ||
+                        plan_.caller_hears == MixPlan::CallerHears::kHold);
   const bool join = plan_.caller_hears == MixPlan::CallerHears::kTarget && target_ != nullptr;
   if (join != bridged_) {
     caller_->bridge_to(join ? target_ : nullptr);

@@ -9,16 +9,22 @@
 
 #include <string_view>
 
+#include "ai_bridge/native_protocol.hpp"
+
 namespace warmline::server {
 
 class MediaSession;
 
+// What a held caller hears during a warm transfer (the request's `hold`).
+using HoldAudio = ai::HoldAudio;
+
 struct MixPlan {
-  enum class CallerHears { kAgent, kRingback, kTarget, kNothing };
+  enum class CallerHears { kAgent, kRingback, kTarget, kNothing, kHold };
   CallerHears caller_hears = CallerHears::kAgent;
   // Agent audio is queued for the caller. False while a transfer rings: what the agent sends then
   // would only be heard (late) if the transfer failed.
   bool takes_agent_audio = true;
+  HoldAudio hold = HoldAudio::kMusic;  // with kHold
   bool operator==(const MixPlan&) const = default;
 
   static MixPlan talking() { return {}; }                                    // caller <-> agent
@@ -26,6 +32,7 @@ struct MixPlan {
   static MixPlan transferring() { return {CallerHears::kRingback, false}; }  // a REFER is running
   static MixPlan target() { return {CallerHears::kTarget, false}; }          // caller <-> target leg
   static MixPlan ended() { return {CallerHears::kNothing, false}; }
+  static MixPlan holding(HoldAudio audio) { return {CallerHears::kHold, false, audio}; }  // warm transfer
 };
 
 std::string_view to_string(MixPlan::CallerHears what);
