@@ -186,9 +186,12 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
-  } else if (request.mode != ai::TransferMode::kCold) {
+  } else if (request.mode != ai::TransferMode::kCold && request.mode != ai::TransferMode::kWarm) {
     out.refusal = TransferRefusal{Code::kNotSupported, std::string(ai::to_string(request.mode)) +
-                                                           " transfers are not available in this version; use cold"};
+                                                           " transfers are not available in this version; use cold or warm"};
+  } else if (request.mode == ai::TransferMode::kWarm && request.briefing == "agent") {
+    out.refusal = TransferRefusal{Code::kNotSupported,
+                                  "briefing \"agent\" (a consult) is not available in this version; give the briefing as text"};
   }
   if (out.refusal) return out;
   auto transfer = std::make_unique<ColdTransfer>(
@@ -200,7 +203,11 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                           .reports_to_agent = request.id != "default_forward" || agent_connected(),
                           .ring_timeout_s = request.ring_timeout_s,
                           .headers = std::move(request.headers),
-                          .leg_records = &leg_b_records_});
+                          .leg_records = &leg_b_records_,
+                          .mode = request.mode,
+                          .briefing = request.mode == ai::TransferMode::kWarm ? request.briefing : std::string(),
+                          .screening = request.screening,
+                          .hold = request.hold});
   // Installed before it starts: a REFER that goes out at once reports through transfer_.
   std::unique_ptr<ColdTransfer> previous = std::move(transfer_);
   transfer_ = std::move(transfer);

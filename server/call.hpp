@@ -97,6 +97,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_transfer_progress(const TransferUpdate& update) override;
   void on_transfer_finished(const TransferUpdate& update) override;
   bool agent_audio_pending() const override;
+  void transfer_gate(const std::string& id, bool accept);
   bool agent_speech_pending() const override { return pending_speech_ > 0; }
   uint32_t agent_audio_queued_ms() const override;
 

@@ -46,7 +46,10 @@ void Call::on_agent_closed(const ai::CloseReason& reason) {
 // when configured; otherwise (or when that fails) the fallback message plays and the call ends.
 void Call::agent_lost(std::string_view why) {
   answer();  // a caller still ringing is answered so that they hear something
-  if (transfer_running()) return;  // a transfer in flight finishes on its own (after_failure decides then)
+  if (transfer_running()) {  // a transfer in flight finishes on its own (after_failure decides then)
+    transfer_->on_agent_lost();  // unless it waited for the agent's accept
+    return;
+  }
   if (!agent_config_.default_forward.empty()) {
     ai::TransferRequest req;
     req.id = "default_forward";
@@ -91,8 +94,10 @@ void Call::on_agent_command(ai::Command&& command) {
                                                    "or too many digits are queued");
         } else if constexpr (std::is_same_v<T, ai::TransferRequest>) {
           handle(std::move(cmd));
-        } else if constexpr (std::is_same_v<T, ai::TransferAccept> || std::is_same_v<T, ai::TransferCancel>) {
-          agent_->send_error("not_supported", "screening applies to warm transfers, not available yet");
+        } else if constexpr (std::is_same_v<T, ai::TransferAccept>) {
+          transfer_gate(cmd.id, true);
+        } else if constexpr (std::is_same_v<T, ai::TransferCancel>) {
+          transfer_gate(cmd.id, false);
         } else if constexpr (std::is_same_v<T, ai::Hangup>) {
           after_playout_ = AfterPlayout::kHangUp;  // let "goodbye" finish playing first
           after_agent_audio();
@@ -104,6 +109,22 @@ void Call::on_agent_command(ai::Command&& command) {
         }
       },
       std::move(command));
+}
+
+// transfer.accept / transfer.cancel: for the transfer running now (its id, or none given).
+void Call::transfer_gate(const std::string& id, bool accept) {
+  const char* what = accept ? "transfer.accept" : "transfer.cancel";
+  if (!transfer_running() || (!id.empty() && id != transfer_->id())) {
+    agent_->send_error("no_transfer", std::string(what) + ": no transfer " + (id.empty() ? "" : "'" + id + "' ") +
+                                          "is running");
+    return;
+  }
+  const bool applied = accept ? transfer_->agent_accept() : transfer_->agent_cancel();
+  if (!applied)
+    agent_->send_error("not_now", std::string(what) + ": transfer " + transfer_->id() +
+                                      (accept ? " is not waiting for your accept (only a warm transfer with "
+                                                "screening \"agent\" whose target has answered is)"
+                                              : " cannot be cancelled any more (a REFER has gone out)"));
 }
 
 void Call::say(const std::string& text) {

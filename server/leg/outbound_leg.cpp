@@ -92,7 +92,11 @@ bool OutboundLeg::open_media(std::string& error) {
       .ringback = std::nullopt,
   };
   std::error_code ec;
-  media_ = ctx_.open_media(std::move(mo), LegMediaHandlers{}, ec);
+  // The leg outlives its media (closed in stop_media / the destructor), so `this` is safe here.
+  LegMediaHandlers handlers;
+  handlers.on_dtmf = [this](char digit, uint32_t) { observer_->on_target_dtmf(*this, digit); };
+  handlers.on_playout_drained = [this] { observer_->on_target_audio_played(*this); };
+  media_ = ctx_.open_media(std::move(mo), std::move(handlers), ec);
   if (!media_) {
     error = "no media session: " + ec.message();
     return false;

@@ -47,6 +47,10 @@ class OutboundLegObserver {
   virtual void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) = 0;
   // The answered target hung up (its BYE is answered). The observer may destroy the leg.
   virtual void on_target_bye(OutboundLeg& leg) = 0;
+  // A key the target pressed (RFC 4733 on leg b's media): a warm transfer's DTMF screening.
+  virtual void on_target_dtmf(OutboundLeg&, char /*digit*/) {}
+  // What was queued to play to the target (a warm transfer's briefing or prompt) has played.
+  virtual void on_target_audio_played(OutboundLeg&) {}
 };
 
 struct OutboundLegOptions {

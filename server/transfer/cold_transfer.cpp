@@ -32,7 +32,7 @@ ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, Transf
                            ColdTransferOptions options)
     : ctx_(ctx), caller_(caller), bridge_(bridge), listener_(listener), options_(std::move(options)) {
   record_.id = options_.id;
-  record_.mode = ai::TransferMode::kCold;
+  record_.mode = options_.mode;
   record_.strategy = TransferStrategy::kRefer;
   record_.requested_at = std::chrono::system_clock::now();
 }
@@ -59,8 +59,9 @@ std::optional<TransferRefusal> ColdTransfer::start_next() {
   current_ = *r.target;
   refer_ = ColdRefer{};
   // The caller's side performs a REFER only when its trunk accepts one; otherwise we dial.
-  strategy_ = !options_.caller_trunk || options_.caller_trunk->accepts_refer ? TransferStrategy::kRefer
-                                                                               : TransferStrategy::kDial;
+  // A warm transfer always dials: warmline keeps the caller until the target has accepted.
+  strategy_ = !warm() && (!options_.caller_trunk || options_.caller_trunk->accepts_refer) ? TransferStrategy::kRefer
+                                                                                         : TransferStrategy::kDial;
   if (listener_.agent_audio_pending()) {
     waiting_playout_ = true;  // on_agent_audio_done starts it as soon as the audio has played: no fixed delay
     bound_playout_wait();
@@ -102,7 +103,7 @@ void ColdTransfer::begin_attempt() {
 void ColdTransfer::start_dial() {
   strategy_ = TransferStrategy::kDial;
   record_.strategy = TransferStrategy::kDial;
-  bridge_.set(MixPlan::transferring());
+  bridge_.set(waiting_plan());
   const unsigned ring_s = options_.ring_timeout_s > 0 ? static_cast<unsigned>(options_.ring_timeout_s)
                           : current_.ring_timeout_s > 0 ? current_.ring_timeout_s
                                                         : options_.agent->ring_timeout_s;
@@ -129,7 +130,7 @@ void ColdTransfer::on_dial_progress(const TransferUpdate& update) {
 
 void ColdTransfer::on_dial_early_media(OutboundLeg& leg) {
   assert_on_shard();
-  if (done_ || early_media_) return;
+  if (done_ || early_media_ || warm()) return;  // a warm transfer's caller stays on hold
   // DESIGN.md: while the target rings the caller hears ringback, or its early media once there is some.
   early_media_ = true;
   bridge_.attach_target(&leg.media());
@@ -140,7 +141,7 @@ void ColdTransfer::unbridge_early_media() {
   if (!early_media_) return;
   early_media_ = false;
   bridge_.attach_target(nullptr);
-  if (!done_) bridge_.set(MixPlan::transferring());
+  if (!done_) bridge_.set(waiting_plan());
 }
 
 void ColdTransfer::on_dial_ended(const TransferUpdate& update) {
@@ -148,6 +149,7 @@ void ColdTransfer::on_dial_ended(const TransferUpdate& update) {
   if (done_) return;
   if (update.result == TransferResult::kCompleted) answered_leg_ = dial_->take_leg();
   else unbridge_early_media();
+  if (update.result == TransferResult::kCompleted && warm() && answered_leg_) return start_gate();
   attempt_ended(update);
 }
 
@@ -238,6 +240,10 @@ void ColdTransfer::on_caller_bye() {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
+  if (gate_running()) {
+    release_target("the caller hung up");
+    return apply(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCallerHungUp, 0, "caller hung up"});
+  }
   if (strategy_ == TransferStrategy::kDial && dial_ && !dial_->done())
     return dial_->stop(TransferResult::kCallerHungUp, "caller hung up");  // CANCELs leg b
   auto update = refer_.on_caller_bye();
@@ -250,7 +256,8 @@ void ColdTransfer::cancel(std::string_view why) {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
-  if (strategy_ == TransferStrategy::kDial && dial_ && !dial_->done())
+  if (gate_running()) release_target(why);
+  else if (strategy_ == TransferStrategy::kDial && dial_ && !dial_->done())
     return dial_->stop(TransferResult::kCancelled, std::string(why));
   apply(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0, std::string(why)});
 }
@@ -266,6 +273,7 @@ void ColdTransfer::abort() {
   done_ = true;
   alive_.reset();
   unbridge_early_media();
+  if (gate_ && answered_leg_ && !record_.bridged_at) release_target("the call ended");
   if (dial_ && !dial_->done()) dial_->stop(TransferResult::kCancelled, "the call ended");  // CANCEL/BYE leg b
 }
 
@@ -297,7 +305,7 @@ void ColdTransfer::attempt_ended(const TransferUpdate& update) {
   if (update.result == TransferResult::kCompleted) {
     // The caller's side connects caller and target itself as the target answers: for REFER, the
     // answer and the bridge are the same moment.
-    record_.answered_at = now;
+    if (!record_.answered_at) record_.answered_at = now;  // a warm target answered before its accept
     record_.bridged_at = now;
   }
   spdlog::info("transfer {} to {}: {} {} {}", options_.id, current_.name, to_string(update.result), update.sip_status,

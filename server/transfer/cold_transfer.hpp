@@ -14,6 +14,11 @@
 //   bridged dial (the trunk does not accept REFER, or the fallback): BridgedDial calls the target on
 //      leg b; answered: completed, and the call takes the leg (take_answered_leg) and bridges it.
 //
+//   warm (cold_transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
+//      start; once the target answers, the WarmGate runs on the answered leg (the briefing spoken to the
+//      target, then the accept gate), and only its accept completes the attempt. A decline, the target
+//      hanging up before the accept, or the agent's cancel end it with the caller back with the agent.
+//
 // Anything but completed moves on to the next target while the chain policy says so.
 //
 // The listener (the call) hears progress and exactly one final outcome for the whole chain.
@@ -34,6 +39,7 @@
 #include "server/targets.hpp"
 #include "server/transfer/chain.hpp"
 #include "server/transfer/cold_refer.hpp"
+#include "server/transfer/warm_gate.hpp"
 
 namespace warmline::server {
 
@@ -63,9 +69,14 @@ struct ColdTransferOptions {
   int ring_timeout_s = 0;         // the request's; 0 = the target's, else the agent's
   std::map<std::string, std::string> headers;  // extra SIP headers for a dialled leg
   std::vector<LegRecord>* leg_records = nullptr;  // where dialled legs' rows go (the call's record)
+  // The request's mode (cold or warm) and, for warm, what the target hears and what the caller hears.
+  ai::TransferMode mode = ai::TransferMode::kCold;
+  std::string briefing;
+  ai::Screening screening = ai::Screening::kNone;
+  ai::HoldAudio hold = ai::HoldAudio::kMusic;
 };
 
-class ColdTransfer final : public DialListener {
+class ColdTransfer final : public DialListener, public OutboundLegObserver {
  public:
   ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener, ColdTransferOptions options);
   ~ColdTransfer() override;
@@ -83,6 +94,12 @@ class ColdTransfer final : public DialListener {
   void on_caller_bye();
   // We end the call ourselves (API, agent): reported as cancelled, whatever the REFER had reached.
   void cancel(std::string_view why);
+  // The agent's transfer.accept / transfer.cancel (warm transfers). False when it does not apply now
+  // (the agent gets an error); a cancel applies to a transfer at any stage.
+  bool agent_accept();
+  bool agent_cancel();
+  // The agent's socket is gone: a gate that waited for the agent declines.
+  void on_agent_lost();
   // The call is ending for another reason: timers stop, no more events.
   void abort();
 
@@ -104,6 +121,14 @@ class ColdTransfer final : public DialListener {
   // The transfer's row of the call record (strategy refer): filled in as it goes, complete once done().
   const TransferRecord& record() const { return record_; }
 
+  // OutboundLegObserver: the answered target's leg while a warm transfer's gate runs.
+  void on_target_progress(OutboundLeg&, int, bool) override {}
+  void on_target_answered(OutboundLeg&) override {}
+  void on_target_failed(OutboundLeg&, const OutboundFailure&) override {}
+  void on_target_bye(OutboundLeg& leg) override;
+  void on_target_dtmf(OutboundLeg& leg, char digit) override;
+  void on_target_audio_played(OutboundLeg& leg) override;
+
  private:
   std::optional<TransferRefusal> start_next();
   void begin_attempt();
@@ -119,6 +144,13 @@ class ColdTransfer final : public DialListener {
   void progress(const TransferUpdate& update);
   void cancel_timer();
   void bound_playout_wait();
+  bool warm() const { return options_.mode == ai::TransferMode::kWarm; }
+  MixPlan waiting_plan() const;           // what the caller hears while an attempt runs
+  void start_gate();                      // warm: the target answered
+  void act(const WarmGateAction& action);
+  void speak_to_target(const std::string& text);
+  void release_target(std::string_view why);  // BYE the answered leg of a gate that did not accept
+  bool gate_running() const { return gate_ && gate_->deciding() && answered_leg_; }
   void assert_on_shard() const;
 
   CallContext& ctx_;
@@ -143,6 +175,8 @@ class ColdTransfer final : public DialListener {
   std::unique_ptr<BridgedDial> old_dial_;  // the one before: it may still be on the stack
   std::unique_ptr<OutboundLeg> answered_leg_;
   bool early_media_ = false;               // the caller hears the target's early media
+  std::optional<WarmGate> gate_;           // warm: the briefing and accept gate of the answered target
+  std::unique_ptr<OutboundLeg> released_leg_;  // a declined target's leg: its BYE may be on the stack
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -288,10 +288,14 @@ TEST_F(ColdTransferTest, OneTransferAtATime) {
   EXPECT_EQ(requests(c, "REFER").size(), 1u);
 }
 
-TEST_F(ColdTransferTest, ModesOtherThanColdAreNotSupported) {
+TEST_F(ColdTransferTest, SemiReplacesAndAConsultBriefingAreNotSupportedYet) {
   Caller c = active_call();
+  ai::TransferRequest consult = transfer({"Support"}, "t0");
+  consult.mode = ai::TransferMode::kWarm;
+  consult.briefing = "agent";
+  EXPECT_EQ(call(c)->request_transfer(consult).refusal->code, TransferRefusal::Code::kNotSupported);
   ai::TransferRequest warm = transfer({"Support"});
-  warm.mode = ai::TransferMode::kWarm;
+  warm.mode = ai::TransferMode::kSemi;
   c.agent->command(warm);
   auto ended = c.agent->ended_transfers();
   ASSERT_EQ(ended.size(), 1u);

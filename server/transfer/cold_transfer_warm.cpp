@@ -1,0 +1,135 @@
+// The warm part of a transfer (cold_transfer.hpp): the caller on hold while the target is dialled, then
+// the WarmGate on the answered target's leg — the briefing spoken to it, the accept gate — before the
+// attempt completes and the call bridges caller and target.
+#include <spdlog/spdlog.h>
+
+#include "server/agent/native_agent_channel.hpp"
+#include "server/leg/leg.hpp"
+#include "server/shard.hpp"
+#include "server/transfer/cold_transfer.hpp"
+
+namespace warmline::server {
+
+MixPlan ColdTransfer::waiting_plan() const {
+  return warm() ? MixPlan::holding(options_.hold) : MixPlan::transferring();
+}
+
+void ColdTransfer::start_gate() {
+  answered_leg_->set_observer(*this);
+  record_.answered_at = std::chrono::system_clock::now();
+  gate_.emplace(options_.briefing, options_.screening);
+  spdlog::info("transfer {}: {} answered; briefing {}, screening {}", options_.id, current_.name,
+               options_.briefing.empty() ? "none" : "spoken", ai::to_string(options_.screening));
+  progress(TransferUpdate{TransferUpdate::Kind::kProgress, "answered", TransferResult::kFailed, 200, "OK"});
+  if (!done_) act(gate_->on_answered());
+}
+
+void ColdTransfer::act(const WarmGateAction& action) {
+  using Kind = WarmGateAction::Kind;
+  switch (action.kind) {
+    case Kind::kNone:
+    case Kind::kAwaitAgent:  // the agent has the "answered" event; its accept or cancel comes
+      return;
+    case Kind::kSpeak: return speak_to_target(action.text);
+    case Kind::kAwaitKey: {
+      std::weak_ptr<bool> alive = alive_;
+      cancel_timer();
+      timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(WarmGate::kKeyTimeout),
+                                      [this, alive] {
+                                        if (alive.expired()) return;
+                                        timeout_ = sip::kNoTimer;
+                                        if (gate_) act(gate_->on_key_timeout());
+                                      });
+      return;
+    }
+    case Kind::kAccept:
+      spdlog::info("transfer {}: {} accepted", options_.id, current_.name);
+      return attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCompleted, 200,
+                                          "accepted"});
+    case Kind::kDecline:
+      release_target(action.reason);
+      return attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kDeclined, 0,
+                                          action.reason});
+    case Kind::kCancel:
+      release_target(action.reason);
+      return attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0,
+                                          action.reason});
+  }
+}
+
+// Rendered off the shard like the agent's `say`, then played on leg b's own playout; its end comes
+// back as on_target_audio_played. Without a speech engine the text is skipped (logged), so a gate
+// never waits for audio that cannot come.
+void ColdTransfer::speak_to_target(const std::string& text) {
+  if (!ctx_.speech) {
+    spdlog::warn("transfer {}: no text-to-speech on this gateway; not speaking to {}", options_.id, current_.name);
+    if (gate_) act(gate_->on_spoken());
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  Shard& shard = ctx_.shard;
+  ctx_.speech->say(
+      text, agent_sample_rate(*options_.agent), [&shard](std::function<void()> fn) { shard.post(std::move(fn)); },
+      [this, alive](std::shared_ptr<const media::AudioClip> clip) {
+        if (alive.expired() || !gate_running()) return;
+        if (clip && !clip->samples.empty()) return answered_leg_->media().push_agent_samples(clip->samples);
+        spdlog::warn("transfer {}: speech for {} failed; going on without it", options_.id, current_.name);
+        act(gate_->on_spoken());
+      });
+}
+
+void ColdTransfer::release_target(std::string_view why) {
+  cancel_timer();
+  if (!answered_leg_) return;
+  spdlog::info("transfer {}: releasing {} ({})", options_.id, current_.name, why);
+  answered_leg_->hang_up();  // BYE; no callback afterwards
+  released_leg_ = std::move(answered_leg_);
+}
+
+bool ColdTransfer::agent_accept() {
+  assert_on_shard();
+  if (done_ || !gate_running()) return false;
+  const auto action = gate_->on_agent_accept();
+  if (action.kind == WarmGateAction::Kind::kNone) return false;
+  act(action);
+  return true;
+}
+
+bool ColdTransfer::agent_cancel() {
+  assert_on_shard();
+  if (done_) return false;
+  if (gate_running()) {
+    act(gate_->on_agent_cancel());
+    return true;
+  }
+  // A REFER that has gone out cannot be called back: the caller's side acts on it alone.
+  if (strategy_ == TransferStrategy::kRefer && refer_.state() != ColdRefer::State::kIdle) return false;
+  cancel("cancelled by the agent");
+  return true;
+}
+
+void ColdTransfer::on_agent_lost() {
+  assert_on_shard();
+  if (!done_ && gate_running()) act(gate_->on_agent_lost());
+}
+
+void ColdTransfer::on_target_bye(OutboundLeg& leg) {
+  assert_on_shard();
+  if (done_ || &leg != answered_leg_.get()) return;
+  released_leg_ = std::move(answered_leg_);  // its dialog is over; the object may be on the stack
+  cancel_timer();
+  attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kFailed, 0,
+                               "the target hung up before the caller was put through"});
+}
+
+void ColdTransfer::on_target_dtmf(OutboundLeg& leg, char digit) {
+  assert_on_shard();
+  if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_dtmf(digit));
+}
+
+void ColdTransfer::on_target_audio_played(OutboundLeg& leg) {
+  assert_on_shard();
+  if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_spoken());
+}
+
+}  // namespace warmline::server
