@@ -186,9 +186,9 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
-  } else if (request.mode != ai::TransferMode::kCold && request.mode != ai::TransferMode::kWarm) {
-    out.refusal = TransferRefusal{Code::kNotSupported, std::string(ai::to_string(request.mode)) +
-                                                           " transfers are not available in this version; use cold or warm"};
+  } else if (request.mode == ai::TransferMode::kReplaces) {
+    out.refusal = TransferRefusal{Code::kNotSupported,
+                                  "replaces transfers are not available in this version; use cold, warm or semi"};
   } else if (request.mode == ai::TransferMode::kWarm && request.briefing == "agent") {
     out.refusal = TransferRefusal{Code::kNotSupported,
                                   "briefing \"agent\" (a consult) is not available in this version; give the briefing as text"};
@@ -225,7 +225,7 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
 }
 
 void Call::report_transfer(const TransferUpdate& update) {
-  if (!transfer_ || !transfer_->reports_to_agent() || !agent_) return;
+  if (!transfer_ || !transfer_->reports_to_agent() || !agent_ || agent_left_) return;
   ai::TransferState state = update.kind == TransferUpdate::Kind::kEnded ? ai::TransferState::kEnded
                             : update.state == "ringing"                  ? ai::TransferState::kRinging
                             : update.state == "answered"                 ? ai::TransferState::kAnswered
@@ -236,6 +236,20 @@ void Call::report_transfer(const TransferUpdate& update) {
 }
 
 void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(update); }
+
+// Semi-attended: the agent's part ends as the target rings; for it the transfer is complete. The call
+// goes on: the caller is put through when the target answers, and if it does not, the agent's
+// default_forward or the fallback message takes over (the agent is gone).
+void Call::on_transfer_handed_over(const TransferUpdate& update) {
+  if (!agent_connected()) return;
+  agent_->send_transfer(ai::TransferEvent{.id = transfer_->id(), .state = ai::TransferState::kEnded,
+                                          .target = transfer_->current().name, .result = TransferResult::kCompleted,
+                                          .sip_status = update.sip_status,
+                                          .reason = "the target rings; the caller is handed over"});
+  agent_->send_stop("transferred");
+  agent_->close();
+  agent_left_ = true;
+}
 
 void Call::on_transfer_finished(const TransferUpdate& update) {
   transfer_records_.push_back(transfer_->record());

@@ -97,6 +97,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_transfer_progress(const TransferUpdate& update) override;
   void on_transfer_finished(const TransferUpdate& update) override;
   bool agent_audio_pending() const override;
+  void on_transfer_handed_over(const TransferUpdate& update) override;
   void transfer_gate(const std::string& id, bool accept);
   bool agent_speech_pending() const override { return pending_speech_ > 0; }
   uint32_t agent_audio_queued_ms() const override;
@@ -152,6 +153,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::unique_ptr<ColdTransfer> transfer_;  // the current or last transfer
   std::unique_ptr<ColdTransfer> retired_transfer_;  // the one before: it may still be on the stack
   uint64_t transfer_seq_ = 0;
+  bool agent_left_ = false;  // a semi-attended transfer handed the caller over: the agent has gone
   AfterPlayout after_playout_ = AfterPlayout::kNothing;
   int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
   bool released_ = false;  // on_call_released has been called

@@ -35,7 +35,7 @@ void Call::on_agent_audio(std::span<const uint8_t> pcm) {
 
 void Call::on_agent_closed(const ai::CloseReason& reason) {
   if (state_ == CallState::kEnded) return maybe_release();
-  if (state_ == CallState::kBridged) return;  // it was told to leave (stop "transferred")
+  if (state_ == CallState::kBridged || agent_left_) return;  // it was told to leave (stop "transferred")
   const bool was_open = state_ != CallState::kRinging;  // the call is answered when the agent opens
   ctx_.metrics.agent_failures.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("call {}: agent {} lost: {} {}", id_, agent_config_.name, ai::to_string(reason.kind), reason.message);

@@ -17,7 +17,7 @@ void Call::bridge_target(std::unique_ptr<OutboundLeg> leg) {
   spdlog::info("call {}: bridged to the transfer target ({} <-> {}, {})", id_, caller_->codec_name(),
                target_->codec_name(), caller_->codec_name() == target_->codec_name() ? "relayed" : "transcoded");
   // The agent's part is over: the call now belongs to the caller and the target.
-  if (agent_ && agent_->state() != AgentChannel::State::kClosed) {
+  if (!agent_left_ && agent_ && agent_->state() != AgentChannel::State::kClosed) {
     agent_->send_stop("transferred");
     agent_->close();
   }

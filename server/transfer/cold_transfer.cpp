@@ -59,8 +59,8 @@ std::optional<TransferRefusal> ColdTransfer::start_next() {
   current_ = *r.target;
   refer_ = ColdRefer{};
   // The caller's side performs a REFER only when its trunk accepts one; otherwise we dial.
-  // A warm transfer always dials: warmline keeps the caller until the target has accepted.
-  strategy_ = !warm() && (!options_.caller_trunk || options_.caller_trunk->accepts_refer) ? TransferStrategy::kRefer
+  // Warm and semi transfers always dial: warmline keeps the caller until the target takes the call.
+  strategy_ = !warm() && !semi() && (!options_.caller_trunk || options_.caller_trunk->accepts_refer) ? TransferStrategy::kRefer
                                                                                          : TransferStrategy::kDial;
   if (listener_.agent_audio_pending()) {
     waiting_playout_ = true;  // on_agent_audio_done starts it as soon as the audio has played: no fixed delay
@@ -125,7 +125,13 @@ void ColdTransfer::start_dial() {
 
 void ColdTransfer::on_dial_progress(const TransferUpdate& update) {
   assert_on_shard();
-  if (!done_) progress(update);
+  if (done_) return;
+  progress(update);
+  if (semi() && !handed_over_ && update.state == "ringing") {
+    handed_over_ = true;
+    spdlog::info("transfer {}: {} rings; the agent hands the caller over (semi)", options_.id, current_.name);
+    listener_.on_transfer_handed_over(update);
+  }
 }
 
 void ColdTransfer::on_dial_early_media(OutboundLeg& leg) {

@@ -14,6 +14,8 @@
 //   bridged dial (the trunk does not accept REFER, or the fallback): BridgedDial calls the target on
 //      leg b; answered: completed, and the call takes the leg (take_answered_leg) and bridges it.
 //
+//   semi: a bridged dial as above (ringback, then the target's early media), but the agent is handed
+//      over as soon as the target rings (on_transfer_handed_over): it leaves then, and the call goes on.
 //   warm (cold_transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
 //      start; once the target answers, the WarmGate runs on the answered leg (the briefing spoken to the
 //      target, then the accept gate), and only its accept completes the attempt. A decline, the target
@@ -58,6 +60,9 @@ class TransferListener {
   virtual bool agent_speech_pending() const = 0;
   // How long the agent audio queued now takes to play.
   virtual uint32_t agent_audio_queued_ms() const = 0;
+  // A semi-attended transfer's target rings: the caller now hears it ring and the agent leaves (the
+  // transfer goes on without it; `update` is the ringing progress).
+  virtual void on_transfer_handed_over(const TransferUpdate& update) = 0;
 };
 
 struct ColdTransferOptions {
@@ -145,6 +150,7 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   void cancel_timer();
   void bound_playout_wait();
   bool warm() const { return options_.mode == ai::TransferMode::kWarm; }
+  bool semi() const { return options_.mode == ai::TransferMode::kSemi; }
   MixPlan waiting_plan() const;           // what the caller hears while an attempt runs
   void start_gate();                      // warm: the target answered
   void act(const WarmGateAction& action);
@@ -175,6 +181,7 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   std::unique_ptr<BridgedDial> old_dial_;  // the one before: it may still be on the stack
   std::unique_ptr<OutboundLeg> answered_leg_;
   bool early_media_ = false;               // the caller hears the target's early media
+  bool handed_over_ = false;               // semi: the agent has left
   std::optional<WarmGate> gate_;           // warm: the briefing and accept gate of the answered target
   std::unique_ptr<OutboundLeg> released_leg_;  // a declined target's leg: its BYE may be on the stack
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -295,7 +295,7 @@ TEST_F(ColdTransferTest, SemiReplacesAndAConsultBriefingAreNotSupportedYet) {
   consult.briefing = "agent";
   EXPECT_EQ(call(c)->request_transfer(consult).refusal->code, TransferRefusal::Code::kNotSupported);
   ai::TransferRequest warm = transfer({"Support"});
-  warm.mode = ai::TransferMode::kSemi;
+  warm.mode = ai::TransferMode::kReplaces;
   c.agent->command(warm);
   auto ended = c.agent->ended_transfers();
   ASSERT_EQ(ended.size(), 1u);

@@ -240,5 +240,70 @@ TEST_F(WarmTransferTest, TheAgentLostAfterAScreeningFreeAnswerStillGetsTheCaller
   EXPECT_EQ(c.media->bridged_to, t->media->session);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// semi: the agent leaves as the target rings
+
+struct SemiTransferTest : WarmTransferTest {
+  std::optional<Target> semi_ringing(Caller& c, std::vector<std::string> targets = {"Craig"}) {
+    ai::TransferRequest r = transfer(std::move(targets));
+    r.mode = ai::TransferMode::kSemi;
+    c.agent->command(r);
+    settle();
+    auto t = dialled(kProvider);
+    if (!t) return std::nullopt;
+    ring(*t);
+    return t;
+  }
+};
+
+TEST_F(SemiTransferTest, TheAgentLeavesWhenTheTargetRingsAndTheCallerIsPutThroughOnAnswer) {
+  Caller c = dialer_call(kTrunkPeer);  // dialled even where REFER would be taken
+  auto t = semi_ringing(c);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(requests(c, "REFER").empty());
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing",
+                                              "transfer t1 ended completed 180"));
+  EXPECT_EQ(c.agent->stop_reason(), "transferred");
+  EXPECT_TRUE(c.media->ringback) << "the caller hears the target ring";
+  respond(*t, 183, TargetReply().with_sdp(target_sdp(*t)));
+  EXPECT_EQ(c.media->bridged_to, t->media->session) << "and its early media";
+  const size_t frames = c.agent->frames.size();
+  pick_up(*t);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_EQ(c.agent->frames.size(), frames) << "nothing more goes to the agent that left";
+  target_bye(*t);
+  caller_answers_bye(c);
+  expect_nothing_left();
+  ASSERT_EQ(record_sink.records.size(), 1u);
+  ASSERT_EQ(record_sink.records[0].transfers.size(), 1u);
+  EXPECT_EQ(record_sink.records[0].transfers[0].mode, ai::TransferMode::kSemi);
+  EXPECT_EQ(record_sink.records[0].transfers[0].result, TransferResult::kCompleted);
+}
+
+TEST_F(SemiTransferTest, ATargetThatFailsAfterTheAgentLeftGoesToTheDefaultForward) {
+  dialer().default_forward = "Desk";
+  Caller c = dialer_call();
+  auto t = semi_ringing(c);
+  ASSERT_TRUE(t);
+  ASSERT_EQ(c.agent->stop_reason(), "transferred");
+  respond(*t, 486);
+  EXPECT_TRUE(dialled(kDeskServer)) << "the caller is never left alone: the default_forward is dialled";
+}
+
+TEST_F(SemiTransferTest, ATargetThatFailsBeforeRingingLeavesTheCallerWithTheAgent) {
+  Caller c = dialer_call();
+  ai::TransferRequest r = transfer({"Craig"});
+  r.mode = ai::TransferMode::kSemi;
+  c.agent->command(r);
+  settle();
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  respond(*t, 486);
+  auto ended = c.agent->ended_transfers();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].result, TransferResult::kBusy);
+  expect_back_with_agent(c);
+}
+
 }  // namespace
 }  // namespace warmline::server
