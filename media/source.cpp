@@ -3,6 +3,8 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 
 #include "media/resampler.hpp"
 
@@ -52,6 +54,35 @@ ClipLoad load_audio_file(const std::string& path, uint32_t rate_hz) {
   clip->samples.resize(r->output_size(mono.size()));
   clip->samples.resize(r->process(mono, clip->samples));
   return {std::move(clip), {}};
+}
+
+AudioFileInfo probe_audio_file(const std::string& path) {
+  AudioFileInfo out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    out.error = "no such file";
+    return out;
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    out.error = "is a directory, not an audio file";
+    return out;
+  }
+  SF_INFO info{};
+  std::unique_ptr<SNDFILE, SndfileCloser> f(sf_open(path.c_str(), SFM_READ, &info));
+  if (!f) {
+    std::string why = sf_strerror(nullptr);  // "Format not recognised." and the like
+    if (!why.empty() && why.back() == '.') why.pop_back();
+    out.error = "not audio that libsndfile can read (" + why + ")";
+    return out;
+  }
+  if (info.channels <= 0 || info.samplerate <= 0 || info.frames <= 0) {
+    out.error = "no audio in it";
+    return out;
+  }
+  out.rate_hz = static_cast<uint32_t>(info.samplerate);
+  out.channels = static_cast<uint32_t>(info.channels);
+  out.frames = static_cast<uint64_t>(info.frames);
+  return out;
 }
 
 ClipSource::ClipSource(std::shared_ptr<const AudioClip> clip, bool loop) : clip_(std::move(clip)), loop_(loop) {

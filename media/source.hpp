@@ -36,6 +36,18 @@ struct ClipLoad {
 // call it at start-up or on a worker, never on a shard's tick.
 ClipLoad load_audio_file(const std::string& path, uint32_t rate_hz);
 
+// What a file holds, read from its header only (no samples decoded): for check-config, which must say
+// that a configured file is unusable without loading it. `error` is empty when libsndfile reads it as
+// audio with at least one frame; the other fields are set then. Control path only (file I/O).
+struct AudioFileInfo {
+  uint32_t rate_hz = 0;
+  uint32_t channels = 0;
+  uint64_t frames = 0;  // samples per channel
+  std::string error;    // "no such file", "not audio that libsndfile can read (...)", "no audio in it"
+  double seconds() const { return rate_hz ? static_cast<double>(frames) / rate_hz : 0.0; }
+};
+AudioFileInfo probe_audio_file(const std::string& path);
+
 // Plays a clip once or in a loop. The clip's rate must equal the frames' rate (read() returns false and
 // silence otherwise, rather than playing at the wrong speed).
 class ClipSource final : public Source {

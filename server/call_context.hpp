@@ -12,6 +12,7 @@
 #include "rtp/port_allocator.hpp"
 #include "server/agent/agent_channel.hpp"
 #include "server/cdr/record_sink.hpp"
+#include "server/leg/hold_music.hpp"
 #include "server/leg/leg_media.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
@@ -57,6 +58,9 @@ struct CallContext {
   RecordSink* records = nullptr;    // where each ended call's record goes; null: records are off
   unsigned shard_count = 1;         // a Call-ID we pick must map back to this shard (shard_for_call_id)
   sip::Resolver* resolver = nullptr;  // RFC 3263 lookups for the targets we dial (null: numeric hosts only)
+  // What callers on hold hear with hold = "music": loaded once for the process before the shards
+  // start, shared read-only. Null: none (a held caller hears the ringback).
+  const HoldMusic* hold_music = nullptr;
 };
 
 }  // namespace warmline::server

@@ -9,10 +9,9 @@
 // E.164 numbers and cross references (a target's `via`, a pbx's `trunk`) are known good, so the runtime
 // never re-checks them.
 //
-// Values the build cannot honour yet (a second listen address, hold music, wss://, protocol twilio, a
-// PostgreSQL URL for call records) are refused with "not
-// available in this build: ...": the fields stay so the issues that build those features only delete
-// the check (docs/configuration.md).
+// Values the build cannot honour yet (a second listen address, wss://, protocol twilio, a PostgreSQL
+// URL for call records) are refused with "not available in this build: ...": the fields stay so the
+// issues that build those features only delete the check (docs/configuration.md).
 #pragma once
 
 #include <array>
@@ -90,7 +89,9 @@ enum class Ringback { us, etsi, uk };
 
 struct MediaConfig {
   std::vector<std::string> codecs{"PCMU", "PCMA"};  // canonical names: PCMU, PCMA, G722, opus
-  std::string hold_music;  // WAV file; refused when set (no warm transfers yet); empty = built-in
+  // Audio file (WAV, FLAC, ...: what libsndfile reads) for callers on hold, resolved against the config
+  // file's folder and checked to be playable; "" = the shipped conf/audio/hold-music.wav.
+  std::string hold_music;
   std::string tts_voice = "en-us";  // espeak-ng voice
   Ringback ringback = Ringback::us;
 };

@@ -2,6 +2,7 @@
 // value where it is read, so every problem carries the line of the node that caused it. Keys that no
 // reader asked for are reported as unknown, at every level.
 #include "server/config_internal.hpp"
+#include "server/leg/hold_music.hpp"
 
 #include <fmt/format.h>
 
@@ -274,9 +275,12 @@ void read_media(Section& s, MediaConfig& out) {
     }
     if (codecs.empty()) s.problems().add_at(s.path("codecs"), "needs at least one codec");
   }
-  // Hold music plays while a caller waits during a warm transfer; cold transfers play ringback.
-  if (s.string("hold_music", out.hold_music) && !out.hold_music.empty())
-    s.problems().add_at(s.path("hold_music"), unavailable("hold music (warm transfers)", "leave it empty"));
+  // Hold music plays while a caller waits during a warm transfer (hold = "music"); "" = the shipped
+  // file. A file that cannot be played is refused here, on its line, not at the first transfer.
+  if (s.string("hold_music", out.hold_music) && !out.hold_music.empty()) {
+    out.hold_music = resolve_path(s.context(), out.hold_music);
+    if (auto e = check_hold_music_file(out.hold_music); !e.empty()) s.problems().add_at(s.path("hold_music"), e);
+  }
   if (s.string("tts_voice", out.tts_voice) && out.tts_voice.empty()) s.problems().add_at(s.path("tts_voice"), "must not be empty");
   s.choice("ringback", out.ringback, {{"us", Ringback::us}, {"etsi", Ringback::etsi}, {"uk", Ringback::uk}});
 }

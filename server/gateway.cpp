@@ -1,5 +1,6 @@
 #include "server/gateway.hpp"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -7,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "media/prompts.hpp"
 #include "server/api.hpp"
 #include "server/cdr/sqlite_cdr_store.hpp"
 #include "server/run_command.hpp"
@@ -85,6 +87,29 @@ bool Gateway::open_records() {
   return true;
 }
 
+// Hold music is decoded and resampled here, once, before any shard runs (never on a media tick). A
+// configured file was checked by the config loader, so failing now means it changed since: refused
+// like a bad config. The shipped file may be missing where only the binary was copied; callers held
+// with music then hear ringback, and the log says so.
+bool Gateway::load_hold_music() {
+  const bool shipped = config_.media.hold_music.empty();
+  const std::string path = shipped ? shipped_audio_file(media::kHoldMusicFile) : config_.media.hold_music;
+  const std::vector<uint32_t> rates = HoldMusic::rates_for(config_.media.codecs);
+  std::string error;
+  hold_music_ = HoldMusic::load(path, rates, error);
+  if (!hold_music_) {
+    if (!shipped) {
+      spdlog::critical("[media] hold_music: cannot play '{}' as hold music: {}", path, error);
+      return false;
+    }
+    spdlog::warn("hold music: cannot play the shipped '{}' ({}); callers held with music hear ringback", path, error);
+    return true;
+  }
+  for (auto& rt : runtimes_) rt->set_hold_music(hold_music_.get());
+  spdlog::info("hold music: {} ({:.1f} s, at {} Hz)", path, hold_music_->seconds(), fmt::join(rates, "/"));
+  return true;
+}
+
 bool Gateway::start() {
   shards_.start();
   // Sockets are bound on their own shard so that every later use is on that thread.
@@ -112,7 +137,7 @@ bool Gateway::start() {
 }
 
 int Gateway::run() {
-  if (!open_records()) return 1;  // nothing has started yet
+  if (!load_hold_music() || !open_records()) return 1;  // nothing has started yet
   if (!start()) {
     finish();
     control_.run();

@@ -20,6 +20,7 @@
 #include "server/cdr/cdr_writer.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
+#include "server/leg/hold_music.hpp"
 #include "server/shard.hpp"
 #include "server/shard_runtime.hpp"
 #include "server/speech.hpp"
@@ -38,6 +39,7 @@ class Gateway {
  private:
   bool start();
   bool open_records();
+  bool load_hold_music();
   void begin_drain(std::string_view why, bool exit_when_drained);
   bool resume();
   void check_drained();
@@ -48,6 +50,7 @@ class Gateway {
   HttpRouter make_router();
 
   Config config_;
+  std::unique_ptr<HoldMusic> hold_music_;  // read by every shard's calls: outlives the runtimes
   CdrMetrics cdr_metrics_;
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
   boost::asio::io_context control_;

@@ -68,6 +68,7 @@ bool ShardRuntime::start() {
       .records = options_.records,
       .shard_count = options_.shard_count,
       .resolver = resolver_.get(),
+      .hold_music = options_.hold_music,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,

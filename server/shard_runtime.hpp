@@ -41,6 +41,7 @@ struct ShardRuntimeOptions {
   std::function<void(sip::Message&&, const sip::Endpoint&)> route;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
+  const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
   unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
 };
 
@@ -56,6 +57,8 @@ class ShardRuntime {
   // The sink the shard's calls hand their records to; set before start() (the gateway opens the CDR
   // writer at start-up, after the runtimes exist).
   void set_record_sink(RecordSink* sink) { options_.records = sink; }
+  // The hold music the shard's calls play; set before start() (loaded at start-up, like the records).
+  void set_hold_music(const HoldMusic* music) { options_.hold_music = music; }
 
   // A message whose Call-ID this shard owns.
   void receive(sip::Message&& message, const sip::Endpoint& from);

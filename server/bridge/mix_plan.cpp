@@ -36,10 +36,10 @@ void Bridge::attach_target(MediaSession* target) {
 
 void Bridge::apply() {
   if (!caller_) return;
-  // Hold audio other than ringback is the hold-audio work's (issue 9); until then a held caller hears
-  // ringback.
-  caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback ||
-                        plan_.caller_hears == MixPlan::CallerHears::kHold);
+  // Hold audio is mixed on the caller's leg itself (its media tick), never sent to the agent.
+  caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback);
+  caller_->set_hold(plan_.caller_hears == MixPlan::CallerHears::kHold ? std::optional<HoldAudio>(plan_.hold)
+                                                                      : std::nullopt);
   const bool join = plan_.caller_hears == MixPlan::CallerHears::kTarget && target_ != nullptr;
   if (join != bridged_) {
     caller_->bridge_to(join ? target_ : nullptr);

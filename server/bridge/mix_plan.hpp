@@ -1,8 +1,8 @@
 // Who hears whom in one call (DESIGN.md "bridge/"): the mix plan of the call's current phase, applied
 // to its legs' media. A call has the caller's leg, the agent and, during and after a bridged transfer,
 // the target's leg; the plan says what the caller hears (the agent's audio, ringback while a transfer
-// rings, the target — its early media, then the bridge — or nothing) and whether the agent's audio is
-// taken at all. Warm transfers add hold music and the three-way moment here.
+// rings, the target — its early media, then the bridge —, hold audio while a warm transfer runs, or
+// nothing) and whether the agent's audio is taken at all. Warm transfers add the three-way moment here.
 //
 // Thread: the call's shard.
 #pragma once

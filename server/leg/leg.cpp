@@ -149,6 +149,7 @@ bool Leg::open_media(const sip::NegotiatedCodec& codec, std::optional<uint8_t> t
       .scratch = &ctx_.media_scratch,
       .random_seed = ctx_.random.next() | 1,
       .ringback = options_.ringback,
+      .hold_music = ctx_.hold_music,
   };
   LegMediaHandlers mh{
       .on_caller_audio = [this](std::span<const int16_t> pcm) { observer_.on_leg_audio(*this, pcm); },

@@ -59,6 +59,7 @@ std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOp
   }
   m->tone_frame_.set_format({pcm_rate, kTickMs});
   if (o.ringback) m->ringback_.emplace(*o.ringback, pcm_rate);
+  if (auto clip = o.hold_music ? o.hold_music->at(pcm_rate) : nullptr) m->music_.emplace(std::move(clip), true);
 
   LegMedia* self = m.get();
   rtp::RtpSessionOptions ro;
@@ -218,6 +219,7 @@ void LegMedia::link(LegMedia* peer) {
     from_peer_ = media::Resampler::create({.in_rate_hz = peer->encoder_->pcm_rate_hz(), .out_rate_hz = encoder_->pcm_rate_hz()});
   relay_started_ = false;
   ringback_on_ = false;
+  hold_.reset();
   playout_.clear();  // the agent's audio left in the buffer is not for the other party
 }
 
@@ -262,6 +264,7 @@ void LegMedia::on_media_tick(uint64_t) {
     // (a silent source, DTX): the next relayed packet then starts a talkspurt.
     return;
   }
+  if (hold_ && !peer_) return tick_hold(*hold_);
   if (ringback_on_ && !peer_) {
     ringback_->read(tone_frame_);
     send_frame(tone_frame_.samples());
@@ -274,6 +277,15 @@ void LegMedia::on_media_tick(uint64_t) {
   const bool drained = was_playing_ && !playing;
   was_playing_ = playing;
   if (drained && handlers_.on_playout_drained) handlers_.on_playout_drained();
+}
+
+// The playout is not pulled: the agent's audio waits (the call stops queueing more while the caller
+// is held, MixPlan::takes_agent_audio) and on_playout_drained cannot fire during a hold.
+void LegMedia::tick_hold(HoldAudio audio) {
+  if (audio == HoldAudio::kMusic && music_) music_->read(tone_frame_);  // loops: always a full frame
+  else if (audio != HoldAudio::kSilence && ringback_) ringback_->read(tone_frame_);
+  else tone_frame_.clear();
+  send_frame(tone_frame_.samples());
 }
 
 uint32_t LegMedia::playout_queued_ms() const {

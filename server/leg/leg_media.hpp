@@ -4,8 +4,9 @@
 //                 and handed to on_caller_audio (no waiting for a tick).
 //   AI -> caller: the agent's audio waits in a PlayoutBuffer and leaves as one RTP packet per tick of
 //                 the shard's media clock (20 ms), so pacing is exact and clear() drops what is queued.
-//                 While a transfer runs, ringback replaces it; with nothing to play, encoded silence
-//                 keeps the stream (and carriers' RTP timeouts, NAT bindings) alive.
+//                 While a transfer runs, ringback replaces it, or the hold audio (music, ringback or
+//                 silence) while the caller is on hold; with nothing to play, encoded silence keeps
+//                 the stream (and carriers' RTP timeouts, NAT bindings) alive.
 //
 // Every buffer is sized at set-up: no allocation, lock or log line per packet or per tick.
 // Thread: the call's shard; every method and callback runs there.
@@ -23,17 +24,22 @@
 #include <string_view>
 #include <system_error>
 
+#include "ai_bridge/native_protocol.hpp"
 #include "ai_bridge/playout_buffer.hpp"
 #include "media/codec.hpp"
 #include "media/media_clock.hpp"
 #include "media/resampler.hpp"
+#include "media/source.hpp"
 #include "media/tone.hpp"
 #include "rtp/dtmf.hpp"
 #include "rtp/port_allocator.hpp"
 #include "rtp/session.hpp"
+#include "server/leg/hold_music.hpp"
 
 namespace warmline::server {
 
+// What a held caller hears during a warm transfer (the request's `hold`).
+using HoldAudio = ai::HoldAudio;
 
 // Working buffers for one media step (decode+resample one packet, convert one agent frame, build one
 // tick's frame). Every step runs to completion on the shard's thread before another starts, so one
@@ -59,6 +65,9 @@ struct LegMediaOptions {
   MediaScratch* scratch = nullptr;  // the shard's; required
   uint64_t random_seed = 0;         // for the RTP session's SSRC/sequence/timestamp (the shard's generator)
   std::optional<media::ToneSpec> ringback{};
+  // The process's hold music (loaded at start-up, read-only); the leg plays the clip at its PCM rate.
+  // Null, or no clip at that rate: a caller held with music hears the ringback instead.
+  const HoldMusic* hold_music = nullptr;
 };
 
 struct LegMediaHandlers {
@@ -88,6 +97,12 @@ class MediaSession : public media::MediaClock::Participant {
   // How long the agent audio queued now takes to play (whole milliseconds, rounded up).
   virtual uint32_t playout_queued_ms() const = 0;
   virtual void set_ringback(bool on) = 0;
+  // Puts the caller on hold (warm transfers): each tick sends `audio` instead of the agent's, which
+  // stays queued, untouched, until the hold ends (nullopt). Music loops from where this leg's last
+  // hold left it; silence is sent as encoded silent frames so the far side's RTP timeout never fires.
+  // Hold audio goes to this leg's far side only: what arrives from it still goes to the agent. It
+  // takes precedence over set_ringback, and, like it, is not played to a bridged leg.
+  virtual void set_hold(std::optional<HoldAudio> audio) = 0;
   virtual bool send_dtmf(std::string_view digits) = 0;
   virtual void set_remote(const boost::asio::ip::udp::endpoint& remote) = 0;
   // Another codec of the same PCM rate (a late offer's answer chose it). False when it cannot.
@@ -126,6 +141,8 @@ class LegMedia final : public MediaSession {
   bool playout_empty() const override { return playout_.empty(); }
   uint32_t playout_queued_ms() const override;
   void set_ringback(bool on) override;
+  void set_hold(std::optional<HoldAudio> audio) override { hold_ = audio; }
+  std::optional<HoldAudio> hold() const { return hold_; }
   // Queues digits (0-9 * # A-D) to send to the caller as RFC 4733 events, 100 ms each with 60 ms
   // between them, in place of the agent's audio while they play. False when the caller did not
   // negotiate telephone-event or the queue (kMaxDtmf) is full; nothing is queued then.
@@ -146,6 +163,7 @@ class LegMedia final : public MediaSession {
   LegMedia(LegMediaOptions options, LegMediaHandlers handlers);
   void on_rtp(const rtp::RtpPacketView& packet);
   void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
+  void tick_hold(HoldAudio audio);
   bool tick_dtmf();  // true when this tick went to DTMF (an event packet or the pause after one)
   bool dtmf_busy() const { return dtmf_.active() || dtmf_gap_ > 0 || dtmf_count_ > 0; }
   void link(LegMedia* peer);
@@ -166,6 +184,8 @@ class LegMedia final : public MediaSession {
   ai::PlayoutBuffer playout_;
   std::optional<media::ToneSource> ringback_;
   bool ringback_on_ = false;
+  std::optional<media::ClipSource> music_;  // over the shared clip at our PCM rate; null without one
+  std::optional<HoldAudio> hold_;
   bool was_playing_ = false;
   uint64_t reported_dropped_ = 0;
   uint8_t odd_byte_ = 0;

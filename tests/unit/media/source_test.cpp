@@ -75,6 +75,22 @@ TEST(ClipLoad, ReportsMissingFilesAndBadRates) {
 }
 
 // Looping wraps seamlessly: the concatenated frames equal the clip repeated.
+// check-config's view of a file: its header only, nothing decoded.
+TEST(ClipLoad, ProbeReadsTheHeaderOrSaysWhyTheFileIsNoAudio) {
+  const AudioFileInfo music = probe_audio_file(kAudioDir + std::string(kHoldMusicFile));
+  EXPECT_EQ(music.error, "");
+  EXPECT_EQ(music.rate_hz, 16000u);
+  EXPECT_EQ(music.channels, 1u);
+  EXPECT_NEAR(music.seconds(), 16.0, 0.01);
+
+  EXPECT_EQ(probe_audio_file(kAudioDir + "no-such.wav").error, "no such file");
+  EXPECT_EQ(probe_audio_file(kAudioDir).error, "is a directory, not an audio file");
+  const AudioFileInfo empty = probe_audio_file(std::string(WARMLINE_TEST_DATA) + "/config/hold.wav");  // 0 bytes
+  EXPECT_EQ(empty.error.rfind("not audio that libsndfile can read (", 0), 0u) << empty.error;
+  EXPECT_EQ(empty.error.back(), ')');
+  EXPECT_NE(probe_audio_file(std::string(WARMLINE_SOURCE_DIR) + "/conf/warmline.toml").error, "");
+}
+
 TEST(ClipSource, LoopsSeamlesslyAndOneShotEnds) {
   auto clip = std::make_shared<AudioClip>();
   clip->rate_hz = 8000;

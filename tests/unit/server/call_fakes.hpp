@@ -40,6 +40,7 @@ struct MediaLog {
   bool started = false;
   bool closed = false;
   bool ringback = false;         // what the caller hears now: ringback (true) or the agent
+  std::optional<HoldAudio> hold;  // on hold (warm transfer): music, ringback or silence; nullopt: not held
   std::vector<boost::asio::ip::udp::endpoint> remotes;  // every set_remote, in order
   std::vector<std::string> codec_switches;              // every accepted set_codec: "PCMA/8000 pt 8"
   size_t queued_samples = 0;     // agent audio waiting to be played to the caller
@@ -77,6 +78,7 @@ class FakeMediaSession final : public MediaSession {
     return static_cast<uint32_t>((log_->queued_samples * 1000 + rate - 1) / rate);
   }
   void set_ringback(bool on) override { log_->ringback = on; }
+  void set_hold(std::optional<HoldAudio> audio) override { log_->hold = audio; }
   bool send_dtmf(std::string_view digits) override {
     if (!log_->options.telephone_event_pt) return false;
     log_->dtmf_sent += digits;

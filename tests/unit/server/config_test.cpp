@@ -1,5 +1,8 @@
 #include "server/check_config_command.hpp"
 #include "server/config.hpp"
+
+#include "media/prompts.hpp"
+#include "server/leg/hold_music.hpp"
 #include "sip/resolve/ares_channel.hpp"
 
 #include <gmock/gmock.h>
@@ -186,8 +189,6 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
       "implemented yet; keep one",
       "5 server.cdr: not available in this build: writing call records to PostgreSQL is not implemented yet; "
       "use a SQLite file path",
-      "8 media.hold_music: not available in this build: hold music (warm transfers) is not implemented yet; "
-      "leave it empty",
       "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
       "24 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
       "yet; use \"warmline\"",
@@ -226,6 +227,48 @@ protocol = "warmline"
   ASSERT_TRUE(r.ok()) << all_errors(r);
   EXPECT_EQ(r.config->agents[0].protocol, AgentProtocol::warmline);
   EXPECT_FALSE(r.config->trunks[0].register_);
+}
+
+// Issue 9: `[media] hold_music` names what callers on hold hear; "" is the shipped file. A path is
+// resolved against the config file's folder, like every path in the file.
+TEST(ConfigTest, HoldMusicIsAnAudioFileRelativeToTheConfigFolder) {
+  const std::string shipped = std::string(WARMLINE_SOURCE_DIR) + "/conf/audio/hold-music.wav";
+  LoadResult r = load_text("[media]\nhold_music = \"../../../conf/audio/hold-music.wav\"\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->media.hold_music, shipped);
+  r = load_text("[media]\nhold_music = \"" + shipped + "\"\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->media.hold_music, shipped);
+
+  // The default is the shipped file, which this build finds where it was built.
+  r = load_text("[media]\nhold_music = \"\"\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->media.hold_music, "");
+  EXPECT_EQ(shipped_audio_file(media::kHoldMusicFile), shipped);
+  EXPECT_EQ(check_hold_music_file(shipped), "");
+}
+
+// A file that cannot be played is refused by check-config (and so at start-up), on its line, with the
+// path it looked at — not found out at the first warm transfer.
+TEST(ConfigTest, HoldMusicThatCannotBePlayedIsRefusedOnItsLine) {
+  struct Case {
+    std::string value;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"missing.wav", "cannot play '" + kData + "missing.wav' as hold music: no such file"},
+      {"hold.wav", "cannot play '" + kData + "hold.wav' as hold music: not audio that libsndfile can read"},
+      {"minimal.toml", "cannot play '" + kData + "minimal.toml' as hold music: not audio that libsndfile can read"},
+      {"../config", "cannot play '" + kData.substr(0, kData.size() - 1) + "' as hold music: is a directory"},
+  };
+  for (const Case& c : cases) {
+    LoadResult r = load_text("[media]\ncodecs = [\"PCMU\"]\nhold_music = \"" + c.value + "\"\n");
+    ASSERT_EQ(r.errors.size(), 1u) << c.value << "\n" << all_errors(r);
+    EXPECT_EQ(r.errors[0].file, kData + "inline.toml");
+    EXPECT_EQ(r.errors[0].line, 3) << c.value;
+    EXPECT_EQ(r.errors[0].key_path, "media.hold_music");
+    EXPECT_THAT(r.errors[0].message, HasSubstr(c.message));
+  }
 }
 
 // docs/configuration.md `register`: a trunk REGISTERs with its address as registrar and its username
@@ -331,7 +374,7 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"8 server.listen", "unknown key"},
       {"11 media.codecs[1]", "unknown codec 'GSM'"},
       {"11 media.codecs[2]", "'PCMU' is listed twice"},
-      {"12 media.hold_music", "not available in this build"},
+      {"12 media.hold_music", "cannot play '" + kData + "no-such-file.wav' as hold music: no such file"},
       {"13 media.ringback", "'de' is not one of: us, etsi, uk"},
       {"17 trunk[0].source_cidrs[0]", "host bits set"},
       {"17 trunk[0].source_cidrs[1]", "not an IPv4 or IPv6 CIDR"},
@@ -378,6 +421,8 @@ TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
   EXPECT_EQ(out.str(), "");
   EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen[0]: transport 'tcp' is not supported yet (only udp)\n"));
   EXPECT_THAT(err.str(), HasSubstr(path + ":61: agent[1].tragets: unknown key (did you mean 'target'?)\n"));
+  EXPECT_THAT(err.str(), HasSubstr(path + ":12: media.hold_music: cannot play '" + kData +
+                                   "no-such-file.wav' as hold music: no such file\n"));
   const std::string text = err.str();
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 36);
 }
