@@ -6,6 +6,9 @@ dials itself (a warm transfer always dials, even on a caller's trunk that accept
   once the target answers it hears the spoken briefing (espeak-ng) and not the caller; the agent's
   transfer.accept, sent once the briefing has played, bridges the two (each hears the other's tone);
   the agent's events come in order and the call records show a warm transfer with two legs;
+- the briefing lasts at the target as long as the same text, said by the agent, lasts at the caller
+  (it is played at the rate the TTS rendered it at); the caller hanging up while the gate waits
+  releases the target (`caller_hung_up`);
 - screening `none`, a target answering 486: `busy`, the caller is back with the agent;
 - screening `dtmf`, a target that answers and presses no key: `declined` no sooner than 10 s after
   the answer, the target gets a BYE, the caller is back with the agent;
@@ -182,6 +185,35 @@ class WarmTransfer(E2ETestCase):
                              "ORDER BY role", (call_id,))
         self.assertEqual([(r[0], r[1], r[3]) for r in legs], [("a", "in", 200), ("b", "out", 200)], legs)
         self.assertIn(f"2001@127.0.0.1:{bob.sip_port}", legs[1][2])
+
+    # -- the briefing's speed; the caller hanging up while the gate waits --------------------------
+
+    def test_briefing_lasts_as_long_at_the_target_as_the_same_text_at_the_caller(self):
+        # The same text from the same TTS: the caller hears it as the agent's `say`, the target as the
+        # briefing. Played at the rate it was rendered at, it lasts as long on both legs; rendered at
+        # one rate and played at another, it is slower (and lower) or faster (and higher) by their ratio.
+        bob = Baresip(self, user="2001", tone_hz=TARGET_HZ)
+        self.start_call("Bob", f"sip:2001@127.0.0.1:{bob.sip_port}",
+                        f'briefing="{BRIEFING}" screening=agent hold=ringback',
+                        extra_rules=f'on start: say "{BRIEFING}"\n')
+        _, _, (said_from, said_to) = wait_speech(lambda: (8000, self.rtp.audio()), "the agent's say at the caller")
+        self.press_transfer()
+        self.agent.wait_event(20, type="transfer", state="answered", target="Bob")
+        rate, _, (briefed_from, briefed_to) = wait_speech(bob.received, "the briefing in baresip's recording")
+
+        # The caller hangs up while the gate waits for the agent: the target is released too.
+        self.caller.trigger()
+        self.caller.assert_passed()
+        ended = self.agent.wait_event(type="transfer", state="ended")
+        self.assertEqual((ended.get("result"), ended.get("target")), ("caller_hung_up", "Bob"), ended)
+        bob.wait_event(type="CALL_CLOSED")
+        wait_for(lambda: self.gateway.calls() == [], 10, "the call to leave /v1/calls")
+
+        said_s = (said_to - said_from) / 8000
+        briefed_s = (briefed_to - briefed_from) / rate
+        self.assertAlmostEqual(briefed_s / said_s, 1.0, delta=0.2,
+                               msg=f"the briefing lasted {briefed_s:.1f} s at the target, the same text "
+                                   f"{said_s:.1f} s at the caller")
 
     # -- 2. screening none, busy target ------------------------------------------------------------
 
