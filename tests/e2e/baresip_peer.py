@@ -8,13 +8,46 @@ collects every event so the test can wait for one with a deadline.
 import json
 import os
 import socket
+import struct
 import tempfile
 import threading
 from pathlib import Path
 
 from harness import PEERS_DIR, _bindable, free_port, free_port_range, wait_for
+from rtp_peer import tone_ratio
 
-_REPLACED = ("sip_listen", "rtp_ports", "ctrl_tcp_listen", "snd_path")
+_REPLACED = ("sip_listen", "rtp_ports", "ctrl_tcp_listen", "snd_path", "audio_source")
+
+
+def wav_samples(path):
+    """(sample rate, samples of the first channel) of a WAV file that may still be being written
+    (baresip's sndfile module): the data chunk is read to the end of the file, whatever its header
+    says yet. 16-bit PCM or 32-bit float (scaled to 16-bit)."""
+    data = path.read_bytes()
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return 0, []
+    pos, fmt = 12, None
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = pos + 8
+        if chunk == b"fmt ":
+            tag, channels, rate = struct.unpack("<HHI", data[body:body + 8])
+            bits = struct.unpack("<H", data[body + 14:body + 16])[0]
+            fmt = (tag, channels, rate, bits)
+        elif chunk == b"data" and fmt:
+            tag, channels, rate, bits = fmt
+            frame = channels * bits // 8
+            raw = data[body:]
+            raw = raw[:len(raw) - len(raw) % frame]
+            if tag == 1 and bits == 16:
+                values = struct.unpack(f"<{len(raw) // 2}h", raw)
+            elif tag == 3 and bits == 32:
+                values = [int(v * 32767) for v in struct.unpack(f"<{len(raw) // 4}f", raw)]
+            else:
+                raise AssertionError(f"{path.name}: WAV format {fmt} not understood")
+            return rate, list(values[::channels])
+        pos = body + size + (size & 1)
+    return 0, []
 
 
 def _sip_port():
@@ -29,8 +62,10 @@ def _sip_port():
 
 
 class Baresip:
-    def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU"):
-        """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU)."""
+    def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU", tone_hz=440):
+        """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU);
+        `tone_hz`: the sine it sends (its `ausine` source, 10-20000 Hz), so a test can tell it from
+        another party's tone or from ringback (the US ringback has 440 Hz in it)."""
         self.case = case
         self.name = name
         self.sip_port = _sip_port()  # UDP and TCP, and TLS on the next port
@@ -40,7 +75,8 @@ class Baresip:
         self.rec_dir = self.dir / "rec"
         self.rec_dir.mkdir(parents=True)
         settings = {"sip_listen": f"127.0.0.1:{self.sip_port}", "rtp_ports": f"{rtp_first}-{rtp_last}",
-                    "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}", "snd_path": self._short_link(case, self.rec_dir)}
+                    "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}", "snd_path": self._short_link(case, self.rec_dir),
+                    "audio_source": f"ausine,{tone_hz}"}
         lines = [ln for ln in (PEERS_DIR / "baresip" / "config").read_text().splitlines()
                  if (ln.split() or [""])[0] not in _REPLACED]
         lines += [f"{k}\t\t{v}" for k, v in settings.items()]
@@ -72,6 +108,18 @@ class Baresip:
     def recordings(self, direction="dec"):
         """baresip's WAVs of what it decoded (`dec`: received) or encoded (`enc`: sent), oldest first."""
         return sorted(self.rec_dir.glob(f"dump-*-{direction}.wav"))
+
+    def received(self):
+        """(sample rate, samples) of what it decoded in its latest call so far (the newest `dec`
+        recording, still being written), or (0, []) before there is one."""
+        recordings = self.recordings("dec")
+        return wav_samples(recordings[-1]) if recordings else (0, [])
+
+    def hears_tone(self, hz, seconds=0.2):
+        """Whether the last `seconds` of what it received are a pure `hz` tone."""
+        rate, samples = self.received()
+        n = int(rate * seconds)
+        return n > 0 and len(samples) >= n and tone_ratio(samples[-n:], hz, rate) > 0.5
 
     def _connect(self):
         if not self.proc.running():

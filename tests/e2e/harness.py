@@ -638,6 +638,30 @@ def wait_tone(rtp, hz, since=0, timeout=10, what=None):
              what or f"a {hz} Hz tone from the agent at the caller")
 
 
+def assert_back_with_agent(case, agent, gateway, caller, rtp, result, target=None, sip_status=None, agent_hz=1000,
+                           timeout=20):
+    """A transfer ended with `result` (and `target`, `sip_status` when given) and the caller is back with
+    the agent: the agent's script answers the failure with an `agent_hz` tone, which must reach the
+    caller (`rtp`), so the media path to the agent works again; its stream goes on. Then the caller
+    (`caller`, a sipp_peer.Sipp whose scenario waits for trigger()) hangs up and the call ends.
+    Returns the `ended` event."""
+    ended = agent.wait_event(timeout, type="transfer", state="ended")
+    case.assertEqual(ended.get("result"), result, ended)
+    if target is not None:
+        case.assertEqual(ended.get("target"), target, ended)
+    if sip_status is not None:
+        case.assertEqual(ended.get("sip_status"), sip_status, ended)
+    since = rtp.count()
+    wait_tone(rtp, agent_hz, since=since, timeout=15,
+              what=f"the agent's {agent_hz} Hz tone at the caller after the transfer ended {result}")
+    case.assertEqual(agent.find(type="stop"), [], "the agent's stream must go on")
+    caller.trigger()
+    caller.assert_passed()
+    agent.wait_event(type="stop", reason="caller_hangup")
+    wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
+    return ended
+
+
 def dtmf_round_trip(agent, rtp, digit, answer_hz=1000):
     """The caller sends `digit` (RFC 4733); the agent must get a dtmf frame and answer with its
     script's `answer_hz` tone, which must reach the caller: both media directions work."""

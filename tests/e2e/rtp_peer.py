@@ -70,6 +70,14 @@ def tone_ratio(samples, freq, rate=8000):
     return power / (energy * n / 2.0)
 
 
+def max_tone_ratio(samples, freq, rate=8000, window_s=0.2):
+    """The largest `tone_ratio` of `freq` over consecutive `window_s` windows of `samples` (a partial
+    last window is left out): near 1.0 when a pure `freq` tone filled any one window, so "this party
+    never heard that tone" is `max_tone_ratio(...) < threshold` over everything it received."""
+    n = max(1, int(rate * window_s))
+    return max((tone_ratio(samples[i:i + n], freq, rate) for i in range(0, len(samples) - n + 1, n)), default=0.0)
+
+
 class RtpPeer:
     def __init__(self, ip="127.0.0.1", tone_hz=300.0):
         self.ip = ip

@@ -189,11 +189,13 @@ class SippUasScenario:
             s.sendto(msg.encode(), ("127.0.0.1", self.port))
 
 
-def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=()):
+def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=(),
+                 tone_hz=300.0):
     """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
     returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
-    address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`)."""
-    rtp = RtpPeer(local_ip)
+    address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`); `tone_hz`:
+    the caller's "voice" (RtpPeer's tone)."""
+    rtp = RtpPeer(local_ip, tone_hz=tone_hz)
     case.addCleanup(rtp.stop)
     sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra)
     ip, port, te_pt = sipp.gateway_media()

@@ -22,7 +22,7 @@ import hashlib
 import re
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, provider_trunk, wait_for, wait_tone
+from harness import Agent, E2ETestCase, Gateway, assert_back_with_agent, provider_trunk, wait_for, wait_tone
 from dns_peer import DnsServer
 from sipp_peer import SippUasScenario, header, sip_messages, start_caller
 
@@ -96,18 +96,8 @@ class ProviderDial(E2ETestCase):
     def assert_back_with_agent(self, result, sip_status, target):
         """The transfer ended with `result`; the caller goes on with the agent (its 1 kHz answer reaches
         the caller), then hangs up."""
-        ended = self.agent.wait_event(20, type="transfer", state="ended")
-        self.assertEqual((ended.get("result"), ended.get("target")), (result, target), ended)
-        if sip_status is not None:
-            self.assertEqual(ended.get("sip_status"), sip_status, ended)
-        since = self.rtp.count()
-        wait_tone(self.rtp, 1000, since=since, timeout=15,
-                  what="the agent's 1 kHz tone at the caller after the failed transfer")
-        self.assertEqual(self.agent.find(type="stop"), [], "the agent's stream must go on")
-        self.caller.trigger()
-        self.caller.assert_passed()
-        self.agent.wait_event(type="stop", reason="caller_hangup")
-        wait_for(lambda: self.gateway.calls() == [], 10, "the call to leave /v1/calls")
+        assert_back_with_agent(self, self.agent, self.gateway, self.caller, self.rtp, result, target=target,
+                               sip_status=sip_status)
 
     # -- a tel: target through the provider trunk, digest and caller ID ----------------------------
 
