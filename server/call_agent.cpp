@@ -122,8 +122,8 @@ void Call::transfer_gate(const std::string& id, bool accept) {
   const bool applied = accept ? transfer_->agent_accept() : transfer_->agent_cancel();
   if (!applied)
     agent_->send_error("not_now", std::string(what) + ": transfer " + transfer_->id() +
-                                      (accept ? " is not waiting for your accept (only a warm transfer with "
-                                                "screening \"agent\" whose target has answered is)"
+                                      (accept ? " is not waiting for your accept (a warm transfer with screening "
+                                                "\"agent\" is, from its answered event on)"
                                               : " cannot be cancelled any more (a REFER has gone out)"));
 }
 

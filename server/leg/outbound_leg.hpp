@@ -65,7 +65,9 @@ struct OutboundLegOptions {
   // owned by the call, which outlives its legs. Null: not recorded.
   std::vector<LegRecord>* records = nullptr;
   std::string first_codec;                // the caller's codec: offered first (relay without decoding)
-  uint32_t agent_rate = 8000;             // the rate of the leg's media to an agent (consults, later)
+  // The rate of the agent side of the leg's media: what is played to the target (a warm transfer's
+  // briefing, rendered at the agent's rate) and, for consults, what the agent would hear.
+  uint32_t agent_rate = 8000;
 };
 
 class OutboundLeg final : public sip::InviteClientObserver {

@@ -101,6 +101,7 @@ void BridgedDial::start() {
   OutboundLegOptions& o = leg_options_;
   o.trunk = trunk;
   o.first_codec = request_.first_codec;
+  o.agent_rate = request_.agent_rate;
   o.records = request_.leg_records;
   sip::ResolveRequest where;
   if (trunk) {

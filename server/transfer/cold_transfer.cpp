@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "server/agent/native_agent_channel.hpp"
 #include "server/leg/leg.hpp"
 #include "sip/event.hpp"
 #include "sip/parser.hpp"
@@ -113,7 +114,8 @@ void ColdTransfer::start_dial() {
                       .privacy = caller_.history().privacy,
                       .first_codec = caller_.codec_name(),
                       .headers = options_.headers,
-                      .leg_records = options_.leg_records};
+                      .leg_records = options_.leg_records,
+                      .agent_rate = agent_sample_rate(*options_.agent)};
   if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
   dial_ = std::make_unique<BridgedDial>(ctx_, *this, std::move(request));
   // A REFER's fallback dials the target the REFER named: still one target tried (two attempts).

@@ -28,6 +28,7 @@ void ColdTransfer::act(const WarmGateAction& action) {
   using Kind = WarmGateAction::Kind;
   switch (action.kind) {
     case Kind::kNone:
+    case Kind::kNoted:       // applies when the briefing has played
     case Kind::kAwaitAgent:  // the agent has the "answered" event; its accept or cancel comes
       return;
     case Kind::kSpeak: return speak_to_target(action.text);

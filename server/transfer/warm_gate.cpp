@@ -29,6 +29,7 @@ WarmGateAction WarmGate::screen() {
       state_ = State::kPrompting;
       return {Kind::kSpeak, kPrompt, ""};
     case ai::Screening::kAgent:
+      if (early_accept_) return accept();
       state_ = State::kAwaitingAgent;
       return {Kind::kAwaitAgent, "", ""};
   }
@@ -49,6 +50,11 @@ WarmGateAction WarmGate::on_key_timeout() {
 }
 
 WarmGateAction WarmGate::on_agent_accept() {
+  // The agent has the `answered` event and may accept at once, while its briefing still plays.
+  if (state_ == State::kBriefing && screening_ == ai::Screening::kAgent) {
+    early_accept_ = true;
+    return {Kind::kNoted, "", ""};
+  }
   if (state_ != State::kAwaitingAgent) return {};
   return accept();
 }

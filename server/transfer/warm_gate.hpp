@@ -8,8 +8,9 @@
 //            -> screening none:  accept
 //               screening dtmf:  speak the prompt, then wait for a key (kKeyTimeout): 1 accepts,
 //                                2 declines, no key declines, other keys are ignored
-//               screening agent: wait for the agent's transfer.accept / transfer.cancel; an agent
-//                                lost meanwhile declines (nobody is left to decide)
+//               screening agent: wait for the agent's transfer.accept / transfer.cancel (an accept
+//                                sent during the briefing is kept for its end); an agent lost
+//                                meanwhile declines (nobody is left to decide)
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,7 @@ struct WarmGateAction {
     kAccept,       // put the caller through
     kDecline,      // release the target; the attempt ends as `declined` (`reason` says why)
     kCancel,       // the agent cancelled: release the target; the transfer ends as `cancelled`
+    kNoted,        // the agent's accept came during the briefing: it applies once the briefing has played
   };
   Kind kind = Kind::kNone;
   std::string text;    // kSpeak
@@ -63,6 +65,7 @@ class WarmGate {
   std::string briefing_;
   ai::Screening screening_;
   State state_ = State::kIdle;
+  bool early_accept_ = false;  // the agent accepted while the briefing played
 };
 
 }  // namespace warmline::server

@@ -55,6 +55,7 @@ struct BridgedDialTest : CallFixture {
   void expect_back_with_agent(Caller& c) {
     EXPECT_EQ(call(c)->state(), CallState::kActive);
     EXPECT_FALSE(c.media->ringback);
+    EXPECT_EQ(c.media->hold, std::nullopt) << "no hold audio any more";
     EXPECT_EQ(c.media->bridged_to, nullptr);
     const size_t before = c.media->queued_samples;
     c.agent->audio(160);

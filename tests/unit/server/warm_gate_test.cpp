@@ -64,6 +64,19 @@ TEST(WarmGateTest, AgentScreeningWaitsForTheAgentsAcceptOrCancel) {
   EXPECT_EQ(c.on_agent_accept().kind, Kind::kNone);
 }
 
+TEST(WarmGateTest, AnAgentsAcceptDuringTheBriefingAppliesWhenTheBriefingHasPlayed) {
+  // Found end to end: an accept sent on the `answered` event was refused while the briefing played.
+  WarmGate g("Briefing", ai::Screening::kAgent);
+  EXPECT_EQ(g.on_agent_accept().kind, Kind::kNone) << "not before the target answered";
+  EXPECT_EQ(g.on_answered().kind, Kind::kSpeak);
+  EXPECT_EQ(g.on_agent_accept().kind, Kind::kNoted);
+  EXPECT_EQ(g.on_spoken().kind, Kind::kAccept);
+
+  WarmGate dtmf("Briefing", ai::Screening::kDtmf);
+  dtmf.on_answered();
+  EXPECT_EQ(dtmf.on_agent_accept().kind, Kind::kNone) << "the target decides by its keys";
+}
+
 TEST(WarmGateTest, AnAgentLostDeclinesOnlyWhereTheAgentHadToDecide) {
   WarmGate agent("", ai::Screening::kAgent);
   agent.on_answered();

@@ -2,6 +2,7 @@
 // hold while the target is dialled, the briefing spoken to the answered target on leg b, the accept
 // gate (none, the target's keys, the agent's accept), and every way back to the agent.
 #include "bridged_dial_fixture.hpp"
+#include "server/agent/native_agent_channel.hpp"
 
 namespace warmline::server {
 namespace {
@@ -9,8 +10,10 @@ namespace {
 using ::testing::ElementsAre;
 
 struct WarmTransferTest : BridgedDialTest {
-  void agent_warm(Caller& c, std::string briefing, ai::Screening screening, std::vector<std::string> targets = {"Craig"}) {
+  void agent_warm(Caller& c, std::string briefing, ai::Screening screening, std::vector<std::string> targets = {"Craig"},
+                  ai::HoldAudio hold = ai::HoldAudio::kMusic) {
     ai::TransferRequest r = transfer(std::move(targets));
+    r.hold = hold;
     r.mode = ai::TransferMode::kWarm;
     r.briefing = std::move(briefing);
     r.screening = screening;
@@ -53,7 +56,7 @@ TEST_F(WarmTransferTest, TheCallerHoldsWhileTheTargetRingsAndIsPutThroughOnAnswe
   auto t = dialled(kProvider);
   ASSERT_TRUE(t);
   EXPECT_TRUE(requests(c, "REFER").empty());
-  EXPECT_TRUE(c.media->ringback) << "held (hold audio of the caller's media)";
+  EXPECT_EQ(c.media->hold, ai::HoldAudio::kMusic) << "held, with music by default";
   EXPECT_EQ(c.media->bridged_to, nullptr);
   ring(*t);
   respond(*t, 183, TargetReply().with_sdp(target_sdp(*t)));
@@ -64,15 +67,31 @@ TEST_F(WarmTransferTest, TheCallerHoldsWhileTheTargetRingsAndIsPutThroughOnAnswe
                                               "transfer t1 ended completed 200"));
 }
 
+TEST_F(WarmTransferTest, TheRequestsHoldAudioIsWhatTheCallerHearsAndTheBridgeEndsIt) {
+  Caller c = dialer_call();
+  agent_warm(c, "", ai::Screening::kNone, {"Craig"}, ai::HoldAudio::kSilence);
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(c.media->hold, ai::HoldAudio::kSilence);
+  EXPECT_FALSE(c.media->ringback);
+  pick_up(*t);
+  expect_bridged(c, *t);
+  EXPECT_EQ(c.media->hold, std::nullopt) << "put through: no more hold audio";
+}
+
 TEST_F(WarmTransferTest, TheBriefingIsSpokenToTheTargetThenItsKeyOneAcceptsTheCall) {
   Caller c = dialer_call();
   Target t = answered(c, "Sam asks about invoice 42", ai::Screening::kDtmf);
   EXPECT_NE(call(c)->state(), CallState::kBridged);
   ASSERT_EQ(speech.requests.size(), 1u);
   EXPECT_EQ(speech.requests[0].text, "Sam asks about invoice 42");
+  // Found end to end: leg b's media took the briefing, rendered at the agent's rate, for 8 kHz audio
+  // and played it at half speed to a 16 kHz agent's target.
+  EXPECT_EQ(t.media->options.agent_rate, speech.requests[0].rate_hz);
+  EXPECT_EQ(speech.requests[0].rate_hz, agent_sample_rate(dialer()));
   speak_and_play(t, 0);
   EXPECT_EQ(c.media->queued_samples, 0u) << "the caller never hears the briefing";
-  EXPECT_TRUE(c.media->ringback) << "the caller is still on hold";
+  EXPECT_EQ(c.media->hold, ai::HoldAudio::kMusic) << "the caller is still on hold";
   ASSERT_EQ(speech.requests.size(), 2u);
   EXPECT_EQ(speech.requests[1].text, WarmGate::kPrompt);
   speak_and_play(t, 1);
@@ -209,7 +228,7 @@ TEST_F(WarmTransferTest, ABusyTargetStopsTheHoldAndTheChainMovesOn) {
   respond(*desk, 486);
   auto craig = dialled(kProvider);
   ASSERT_TRUE(craig) << "busy moves on";
-  EXPECT_TRUE(c.media->ringback) << "still holding";
+  EXPECT_EQ(c.media->hold, ai::HoldAudio::kMusic) << "still holding";
   respond(*craig, 486);
   auto ended = c.agent->ended_transfers();
   ASSERT_EQ(ended.size(), 1u);
