@@ -43,11 +43,6 @@ struct WarmTransferTest : BridgedDialTest {
     EXPECT_EQ(c.media->bridged_to, t.media->session);
     EXPECT_EQ(c.agent->stop_reason(), "transferred");
   }
-  std::vector<std::string> states(const Caller& c) {
-    std::vector<std::string> out;
-    for (const auto& f : transfer_frames(c)) out.push_back(f);
-    return out;
-  }
 };
 
 TEST_F(WarmTransferTest, TheCallerHoldsWhileTheTargetRingsAndIsPutThroughOnAnswerWithoutScreening) {
