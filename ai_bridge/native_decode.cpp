@@ -23,6 +23,8 @@ constexpr std::array<std::pair<std::string_view, Screening>, 3> kScreenings = {
     {{"none", Screening::kNone}, {"dtmf", Screening::kDtmf}, {"agent", Screening::kAgent}}};
 constexpr std::array<std::pair<std::string_view, HoldAudio>, 3> kHolds = {
     {{"music", HoldAudio::kMusic}, {"ringback", HoldAudio::kRingback}, {"silence", HoldAudio::kSilence}}};
+constexpr std::array<std::pair<std::string_view, AfterBridge>, 2> kAfterBridges = {
+    {{"leave", AfterBridge::kLeave}, {"listen", AfterBridge::kListen}}};
 
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>& names, Enum value) {
@@ -60,6 +62,17 @@ class FieldReader {
       return std::nullopt;
     }
     return s;
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    dom::element value;
+    if (!lookup(key, false, value)) return std::nullopt;
+    bool b = false;
+    if (value.get_bool().get(b) != simdjson::SUCCESS) {
+      fail(kErrorInvalidField, quoted(key) + " must be true or false");
+      return std::nullopt;
+    }
+    return b;
   }
 
   std::optional<int> integer(std::string_view key, int min, int max) {
@@ -223,16 +236,18 @@ std::variant<TransferRequest, ProtocolError> decode_transfer(FieldReader& r) {
   read_enum(r, "screening", kScreenings, t.screening);
   read_enum(r, "hold", kHolds, t.hold);
   if (auto timeout = r.integer("ring_timeout_s", 1, kMaxRingTimeoutS)) t.ring_timeout_s = *timeout;
+  if (auto introduce = r.boolean("introduce")) t.introduce = *introduce;
+  read_enum(r, "after_bridge", kAfterBridges, t.after_bridge);
   read_headers(r, t.headers);
   if (r.failed()) return r.take_error();
   return t;
 }
 
 template <class T>
-Command decode_named(FieldReader& r, std::string_view key, std::size_t max_bytes) {
-  auto value = r.string(key, max_bytes, true);
-  if (!value) return r.take_error();
-  return T{std::string(*value)};
+Command decode_named(FieldReader& r, std::string_view key, std::size_t max_bytes, bool required = true) {
+  auto value = r.string(key, max_bytes, required);
+  if (r.failed()) return r.take_error();
+  return T{std::string(value.value_or(std::string_view()))};
 }
 
 Command decode_object(dom::object obj) {
@@ -246,8 +261,10 @@ Command decode_object(dom::object obj) {
   if (type == "mark") return decode_named<Mark>(r, "name", kMaxNameBytes);
   if (type == "say") return decode_named<Say>(r, "text", kMaxSayBytes);
   if (type == "dtmf") return decode_dtmf(r);
-  if (type == "transfer.accept") return decode_named<TransferAccept>(r, "id", kMaxNameBytes);
-  if (type == "transfer.cancel") return decode_named<TransferCancel>(r, "id", kMaxNameBytes);
+  // The transfer controls name their transfer by "id", or, without one, the transfer running now.
+  if (type == "transfer.accept") return decode_named<TransferAccept>(r, "id", kMaxNameBytes, false);
+  if (type == "transfer.cancel") return decode_named<TransferCancel>(r, "id", kMaxNameBytes, false);
+  if (type == "transfer.complete") return decode_named<TransferComplete>(r, "id", kMaxNameBytes, false);
   if (type == "transfer") {
     auto t = decode_transfer(r);
     if (auto* e = std::get_if<ProtocolError>(&t)) return std::move(*e);
@@ -307,5 +324,6 @@ std::variant<TransferRequest, ProtocolError> parse_transfer_request(std::string_
 std::string_view to_string(TransferMode mode) { return name_of(kModes, mode); }
 std::string_view to_string(Screening screening) { return name_of(kScreenings, screening); }
 std::string_view to_string(HoldAudio hold) { return name_of(kHolds, hold); }
+std::string_view to_string(AfterBridge after) { return name_of(kAfterBridges, after); }
 
 }  // namespace warmline::ai

@@ -36,6 +36,7 @@ std::string_view to_string(TransferState state) {
     case TransferState::kDialing: return "dialing";
     case TransferState::kRinging: return "ringing";
     case TransferState::kAnswered: return "answered";
+    case TransferState::kConsulting: return "consulting";
     case TransferState::kBridged: return "bridged";
     case TransferState::kEnded: return "ended";
   }
@@ -118,6 +119,10 @@ std::string encode_transfer_event(const TransferEvent& event) {
   if (!event.reason.empty()) {
     out += ',';
     add_string(out, "reason", event.reason);
+  }
+  if (event.channels != 0) {
+    out += ',';
+    add_int(out, "channels", event.channels);
   }
   out += '}';
   return out;

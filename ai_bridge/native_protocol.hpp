@@ -33,7 +33,7 @@ struct CallInfo {
 
 enum class MarkEvent { kPlayed, kCleared };
 
-enum class TransferState { kDialing, kRinging, kAnswered, kBridged, kEnded };
+enum class TransferState { kDialing, kRinging, kAnswered, kConsulting, kBridged, kEnded };
 
 // The outcome of a transfer (DESIGN.md "Transfers"); only sent with state kEnded.
 enum class TransferResult {
@@ -48,6 +48,10 @@ struct TransferEvent {
   TransferResult result = TransferResult::kFailed;  // written only when state == kEnded
   int sip_status = 0;            // omitted when 0
   std::string_view reason{};     // omitted when empty
+  // With state kBridged: the agent's binary frames from now on — 1: mono, the caller and the target
+  // mixed (an introduce three-way); 2: stereo, interleaved, caller left and target right (listening).
+  // Omitted when 0.
+  int channels = 0;
 };
 
 std::string_view to_string(MarkEvent event);
@@ -79,21 +83,27 @@ struct SendDtmf { std::string digits; };
 enum class TransferMode { kCold, kWarm, kSemi, kReplaces };
 enum class Screening { kNone, kDtmf, kAgent };
 enum class HoldAudio { kMusic, kRingback, kSilence };
+// What the agent does once caller and target are bridged: leave (its stream ends, stop "transferred"),
+// or listen (it keeps receiving both parties as stereo frames and may not speak).
+enum class AfterBridge { kLeave, kListen };
 
 struct TransferRequest {
   std::string id;                    // empty when the agent gave none: the server assigns one
   TransferMode mode = TransferMode::kCold;
   std::vector<std::string> targets;  // tried in order (a chain when there are several); never empty
-  std::string briefing;              // empty: no briefing
+  std::string briefing;              // empty: no briefing; kConsultBriefing: a consult (warm)
   Screening screening = Screening::kNone;
   HoldAudio hold = HoldAudio::kMusic;
   int ring_timeout_s = 0;            // 0: not given (the target's, else the agent's ring time)
+  bool introduce = false;            // warm: a three-way moment after the accept, until transfer.complete
+  AfterBridge after_bridge = AfterBridge::kLeave;
   // Extra SIP headers for the new leg. Names are RFC 3261 tokens and not ones the dialog owns (Via,
   // From, To, Call-ID, CSeq, Contact, ...); values have no CR/LF/NUL (no header injection).
   std::map<std::string, std::string> headers;
 };
 struct TransferAccept { std::string id; };
 struct TransferCancel { std::string id; };
+struct TransferComplete { std::string id; };
 struct Hangup {};
 struct Unknown { std::string type; };
 struct ProtocolError {
@@ -107,11 +117,15 @@ inline constexpr std::string_view kErrorInvalidField = "invalid_field";
 inline constexpr std::string_view kErrorTooLarge = "too_large";
 
 using Command = std::variant<Clear, Mark, Say, SendDtmf, TransferRequest, TransferAccept, TransferCancel,
-                             Hangup, Unknown, ProtocolError>;
+                             TransferComplete, Hangup, Unknown, ProtocolError>;
+
+// `"briefing": "agent"`: a consult — the agent talks to the target itself (DESIGN.md "Transfers").
+inline constexpr std::string_view kConsultBriefing = "agent";
 
 std::string_view to_string(TransferMode mode);
 std::string_view to_string(Screening screening);
 std::string_view to_string(HoldAudio hold);
+std::string_view to_string(AfterBridge after);
 
 // Limits enforced on agent input (explicit, reported as ProtocolError, never truncated).
 inline constexpr std::size_t kMaxTextFrameBytes = 64 * 1024;

@@ -256,6 +256,33 @@ HttpRouter make_api_router(ApiContext ctx) {
       return HttpResponse::json(202, w.take());
     });
   });
+  // transfer.accept / .cancel / .complete, as the agent would send them (docs/http-api.md).
+  struct Control {
+    const char* action;
+    TransferControl what;
+    const char* done;
+  };
+  for (const Control c : {Control{"accept", TransferControl::kAccept, "accepted"},
+                          Control{"cancel", TransferControl::kCancel, "cancelled"},
+                          Control{"complete", TransferControl::kComplete, "completed"}}) {
+    const TransferControl what = c.what;
+    const char* done = c.done;
+    r.post(std::string("/v1/calls/{id}/transfer/{tid}/") + c.action,
+           [ctx, what, done](const HttpRequest& req, Responder respond) {
+             std::string tid(req.param("tid"));
+             with_call(ctx, req, std::move(respond), [tid, what, done](Call& call) {
+               std::string why;
+               switch (call.control_transfer(tid, what, why)) {
+                 case TransferControlResult::kApplied: break;
+                 case TransferControlResult::kNoTransfer: return HttpResponse::error(404, "no_transfer", why);
+                 case TransferControlResult::kNotNow: return HttpResponse::error(409, "not_now", why);
+               }
+               JsonWriter w;
+               w.begin_object().field("id", tid).field("status", done).end_object();
+               return HttpResponse::json(200, w.take());
+             });
+           });
+  }
   r.post("/v1/calls/{id}/hangup", [ctx](const HttpRequest& req, Responder respond) {
     with_call(ctx, req, std::move(respond), [](Call& call) {
       call.hangup("api_hangup");

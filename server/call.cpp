@@ -142,6 +142,8 @@ void Call::on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Messag
 }
 
 void Call::on_leg_audio(Leg&, std::span<const int16_t> pcm) {
+  // The caller's leg decodes for the agent only while the plan says the agent hears the caller.
+  if (agent_mix_) return agent_mix_->push(AgentMix::Side::kCaller, pcm);
   if (agent_) agent_->send_audio(pcm);
 }
 
@@ -189,9 +191,12 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
   } else if (request.mode == ai::TransferMode::kReplaces) {
     out.refusal = TransferRefusal{Code::kNotSupported,
                                   "replaces transfers are not available in this version; use cold, warm or semi"};
-  } else if (request.mode == ai::TransferMode::kWarm && request.briefing == "agent") {
-    out.refusal = TransferRefusal{Code::kNotSupported,
-                                  "briefing \"agent\" (a consult) is not available in this version; give the briefing as text"};
+  } else if (request.introduce && request.mode != ai::TransferMode::kWarm) {
+    out.refusal = TransferRefusal{Code::kInvalidField, "introduce needs mode \"warm\" (the agent is still there "
+                                                       "when the target accepts)"};
+  } else if (request.after_bridge == ai::AfterBridge::kListen && request.mode == ai::TransferMode::kSemi) {
+    out.refusal = TransferRefusal{Code::kInvalidField, "after_bridge \"listen\" does not go with mode \"semi\" "
+                                                       "(the agent leaves as the target rings)"};
   }
   if (out.refusal) return out;
   auto transfer = std::make_unique<ColdTransfer>(
@@ -220,8 +225,41 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
   // Kept, not destroyed: this may run inside the previous transfer's own callback (a default_forward
   // started from its on_transfer_finished), whose frames are still on the stack.
   retired_transfer_ = std::move(previous);
+  introduce_ = request.introduce;
+  after_bridge_ = request.after_bridge;
   ctx_.metrics.transfers_started.fetch_add(1, std::memory_order_relaxed);
   return out;
+}
+
+TransferControlResult Call::control_transfer(std::string_view id, TransferControl what, std::string& why) {
+  assert_on_shard();
+  const bool named = transfer_ && (id.empty() || id == transfer_->id());
+  const std::string which = id.empty() ? std::string("no transfer") : "no transfer '" + std::string(id) + "'";
+  if (what == TransferControl::kComplete) {
+    if (named && agent_after_bridge_ == AgentAfterBridge::kThreeWay) {
+      complete_introduce();
+      return TransferControlResult::kApplied;
+    }
+    if (named && transfer_running()) {
+      why = "transfer.complete: transfer " + transfer_->id() + " has no three-way to complete yet (one with "
+            "\"introduce\": true, once the target has accepted)";
+      return TransferControlResult::kNotNow;
+    }
+    why = "transfer.complete: " + which + " is in a three-way";
+    return TransferControlResult::kNoTransfer;
+  }
+  const bool accept = what == TransferControl::kAccept;
+  const char* name = accept ? "transfer.accept" : "transfer.cancel";
+  if (!named || !transfer_running()) {
+    why = std::string(name) + ": " + which + " is running";
+    return TransferControlResult::kNoTransfer;
+  }
+  if (accept ? transfer_->agent_accept() : transfer_->agent_cancel()) return TransferControlResult::kApplied;
+  why = std::string(name) + ": transfer " + transfer_->id() +
+        (accept ? " is not waiting for an accept (a warm transfer with screening \"agent\" is, from its answered "
+                  "event on; a consult, from its consulting event on)"
+                : " cannot be cancelled any more (a REFER has gone out)");
+  return TransferControlResult::kNotNow;
 }
 
 void Call::report_transfer(const TransferUpdate& update) {
@@ -229,6 +267,7 @@ void Call::report_transfer(const TransferUpdate& update) {
   ai::TransferState state = update.kind == TransferUpdate::Kind::kEnded ? ai::TransferState::kEnded
                             : update.state == "ringing"                  ? ai::TransferState::kRinging
                             : update.state == "answered"                 ? ai::TransferState::kAnswered
+                            : update.state == "consulting"               ? ai::TransferState::kConsulting
                                                                          : ai::TransferState::kDialing;
   agent_->send_transfer(ai::TransferEvent{.id = transfer_->id(), .state = state, .target = transfer_->current().name,
                                           .result = update.result, .sip_status = update.sip_status,
@@ -260,12 +299,16 @@ void Call::on_transfer_finished(const TransferUpdate& update) {
   if (update.result == TransferResult::kCompleted)
     ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now() - tr.requested_at));
+  const bool caller_gone = state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated;
+  // A bridged target: bridge_target tells the agent (after a three-way, only at its transfer.complete).
+  if (update.result == TransferResult::kCompleted && !caller_gone) {
+    if (auto leg = transfer_->take_answered_leg()) return bridge_target(std::move(leg), update);
+  }
   report_transfer(update);
   // The caller hung up, or we did (API, agent): the call's own ending says the rest (the stop reason,
   // "transferred" when the caller's BYE came after an accepted REFER); nothing more is dialled.
-  if (state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated) return;
+  if (caller_gone) return;
   if (update.result == TransferResult::kCompleted) {
-    if (auto leg = transfer_->take_answered_leg()) return bridge_target(std::move(leg));
     caller_->hang_up();
     finish("transferred");
     return;

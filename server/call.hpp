@@ -8,7 +8,8 @@
 //               instead of dead air), ACK not yet in
 //   kActive   — ACKed; talking, transferring
 //   kBridged  — a bridged dial was answered: caller and target (leg b) hear each other, the agent has
-//               left (stop "transferred"); either side's BYE ends the other
+//               left (stop "transferred") unless it stays for a three-way or listens in; either
+//               side's BYE ends the other
 //   kEnded    — BYE either way, CANCEL, a completed transfer, or a failure. The object lives on until
 //               the agent's socket has flushed the stop and closed.
 //
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "server/agent/agent_channel.hpp"
+#include "server/bridge/agent_mix.hpp"
 #include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
 #include "server/cdr/call_record.hpp"
@@ -45,6 +47,14 @@ struct CallSnapshot {
   std::string id, from, to, agent, state;
   std::chrono::system_clock::time_point started_at;
   std::optional<TransferSnapshot> transfer;
+};
+
+// The agent's (or the HTTP API's) control of a running transfer: transfer.accept, .cancel, .complete.
+enum class TransferControl { kAccept, kCancel, kComplete };
+enum class TransferControlResult {
+  kApplied,
+  kNoTransfer,  // no transfer with that id (or none at all) is running
+  kNotNow,      // it is running, but this does not apply now (not waiting for an accept, ...)
 };
 
 // Result of asking a call to transfer (from the agent or the HTTP API).
@@ -76,6 +86,8 @@ class Call final : public std::enable_shared_from_this<Call>,
 
   // --- control, from the agent or the HTTP API -------------------------------------------------
   TransferStart request_transfer(ai::TransferRequest request);
+  // `id` empty: the transfer running now. `why` says what did not apply (for the error's message).
+  TransferControlResult control_transfer(std::string_view id, TransferControl what, std::string& why);
   // Sends BYE (or 480 while ringing) and ends the call; `reason` is the stop reason the agent receives.
   void hangup(std::string_view reason);
 
@@ -98,7 +110,9 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_transfer_finished(const TransferUpdate& update) override;
   bool agent_audio_pending() const override;
   void on_transfer_handed_over(const TransferUpdate& update) override;
-  void transfer_gate(const std::string& id, bool accept);
+  void on_consult_audio(std::span<const int16_t> pcm) override;
+  void on_consult_mark(std::string_view name, ai::MarkEvent event) override;
+  void transfer_command(const std::string& id, TransferControl what);
   bool agent_speech_pending() const override { return pending_speech_ > 0; }
   uint32_t agent_audio_queued_ms() const override;
 
@@ -107,7 +121,12 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_target_answered(OutboundLeg& leg) override;
   void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) override;
   void on_target_bye(OutboundLeg& leg) override;
-  void bridge_target(std::unique_ptr<OutboundLeg> leg);
+  void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
+  void bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate& update);
+  void complete_introduce();
+  void after_bridge();  // the agent leaves, or listens
+  void send_bridged(int channels);
+  void agent_hears_both(AgentMix::Layout layout);
 
   // call.cpp
   void answer();
@@ -132,6 +151,10 @@ class Call final : public std::enable_shared_from_this<Call>,
   void say(const std::string& text);
   void handle(ai::TransferRequest&& request);
   bool agent_connected() const { return agent_ && agent_->open(); }
+  // What the agent's audio and its clear/mark/say/dtmf go to: the caller, or the target it consults.
+  MediaSession& agent_party();
+  template <class Samples>
+  void play_agent(Samples pcm);
 
   // What happens once the agent's queued audio has played (a "goodbye" before the BYE).
   enum class AfterPlayout { kNothing, kHangUp, kFallbackThenHangUp };
@@ -154,6 +177,14 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::unique_ptr<ColdTransfer> retired_transfer_;  // the one before: it may still be on the stack
   uint64_t transfer_seq_ = 0;
   bool agent_left_ = false;  // a semi-attended transfer handed the caller over: the agent has gone
+  // The running transfer's request: an introduce three-way after its accept, the agent listening on.
+  bool introduce_ = false;
+  ai::AfterBridge after_bridge_ = ai::AfterBridge::kLeave;
+  // Bridged, with the agent still there: in the three-way (until transfer.complete) or listening.
+  enum class AgentAfterBridge { kGone, kThreeWay, kListening };
+  AgentAfterBridge agent_after_bridge_ = AgentAfterBridge::kGone;
+  std::optional<AgentMix> agent_mix_;  // both parties for the agent (three-way, listening)
+  std::optional<TransferUpdate> completion_;  // the bridged transfer's `completed`, told once the agent is done
   AfterPlayout after_playout_ = AfterPlayout::kNothing;
   int pending_speech_ = 0;  // say requests still being synthesised: their audio is still to come
   bool released_ = false;  // on_call_released has been called

@@ -27,14 +27,49 @@ void Call::on_agent_open() {
 }
 
 void Call::on_agent_audio(std::span<const uint8_t> pcm) {
-  // The mix plan says whether agent audio is taken: until the REFER goes out it may be the
-  // "transferring you now" itself; during ringback it would only be heard late.
-  if (state_ == CallState::kEnded || !bridge_.plan().takes_agent_audio) return;
-  caller_->media().push_agent_audio(pcm);
+  if (state_ == CallState::kEnded) return;
+  play_agent(pcm);
+}
+
+// The mix plan says where the agent's audio goes: to the caller (unless a transfer rings: until the
+// REFER goes out it may be the "transferring you now" itself; during ringback it would only be heard
+// late), to the target it consults, or to both in a three-way; while it listens in, nowhere.
+template <class Samples>
+void Call::play_agent(Samples pcm) {
+  const MixPlan& plan = bridge_.plan();
+  auto push = [&pcm](MediaSession& media) {
+    if constexpr (std::is_same_v<Samples, std::span<const uint8_t>>) media.push_agent_audio(pcm);
+    else media.push_agent_samples(pcm);
+  };
+  if (plan.takes_agent_audio) push(caller_->media());
+  if (plan.agent_to_target && bridge_.target()) push(*bridge_.target());
+}
+
+MediaSession& Call::agent_party() {
+  const MixPlan& plan = bridge_.plan();
+  if (plan.agent_to_target && !plan.takes_agent_audio && bridge_.target()) return *bridge_.target();
+  return caller_->media();
+}
+
+void Call::on_consult_audio(std::span<const int16_t> pcm) {
+  if (agent_) agent_->send_audio(pcm);
+}
+
+void Call::on_consult_mark(std::string_view name, ai::MarkEvent event) {
+  if (agent_) agent_->send_mark(name, event);
 }
 
 void Call::on_agent_closed(const ai::CloseReason& reason) {
   if (state_ == CallState::kEnded) return maybe_release();
+  if (state_ == CallState::kBridged && agent_after_bridge_ != AgentAfterBridge::kGone) {
+    // A three-way or a listening agent went away: caller and target simply go on.
+    spdlog::info("call {}: agent {} left the bridged call ({} {})", id_, agent_config_.name,
+                 ai::to_string(reason.kind), reason.message);
+    agent_after_bridge_ = AgentAfterBridge::kGone;
+    bridge_.set(MixPlan::target());
+    agent_mix_.reset();
+    return;
+  }
   if (state_ == CallState::kBridged || agent_left_) return;  // it was told to leave (stop "transferred")
   const bool was_open = state_ != CallState::kRinging;  // the call is answered when the agent opens
   ctx_.metrics.agent_failures.fetch_add(1, std::memory_order_relaxed);
@@ -81,23 +116,27 @@ void Call::on_agent_command(ai::Command&& command) {
   std::visit(
       [this](auto&& cmd) {
         using T = std::decay_t<decltype(cmd)>;
-        MediaSession& media = caller_->media();
+        MediaSession& media = agent_party();
         if constexpr (std::is_same_v<T, ai::Clear>) {
           media.clear();
+          if (bridge_.plan().agent_to_target && bridge_.target() && &media != bridge_.target())
+            bridge_.target()->clear();  // a three-way: the agent speaks to both
         } else if constexpr (std::is_same_v<T, ai::Mark>) {
           if (!media.mark(cmd.name)) agent_->send_error("too_many_marks", "mark limit reached");
         } else if constexpr (std::is_same_v<T, ai::Say>) {
           say(cmd.text);
         } else if constexpr (std::is_same_v<T, ai::SendDtmf>) {
           if (!media.send_dtmf(cmd.digits))
-            agent_->send_error("dtmf_unavailable", "the caller did not negotiate telephone-event (RFC 4733), "
+            agent_->send_error("dtmf_unavailable", "the party did not negotiate telephone-event (RFC 4733), "
                                                    "or too many digits are queued");
         } else if constexpr (std::is_same_v<T, ai::TransferRequest>) {
           handle(std::move(cmd));
         } else if constexpr (std::is_same_v<T, ai::TransferAccept>) {
-          transfer_gate(cmd.id, true);
+          transfer_command(cmd.id, TransferControl::kAccept);
         } else if constexpr (std::is_same_v<T, ai::TransferCancel>) {
-          transfer_gate(cmd.id, false);
+          transfer_command(cmd.id, TransferControl::kCancel);
+        } else if constexpr (std::is_same_v<T, ai::TransferComplete>) {
+          transfer_command(cmd.id, TransferControl::kComplete);
         } else if constexpr (std::is_same_v<T, ai::Hangup>) {
           after_playout_ = AfterPlayout::kHangUp;  // let "goodbye" finish playing first
           after_agent_audio();
@@ -111,20 +150,14 @@ void Call::on_agent_command(ai::Command&& command) {
       std::move(command));
 }
 
-// transfer.accept / transfer.cancel: for the transfer running now (its id, or none given).
-void Call::transfer_gate(const std::string& id, bool accept) {
-  const char* what = accept ? "transfer.accept" : "transfer.cancel";
-  if (!transfer_running() || (!id.empty() && id != transfer_->id())) {
-    agent_->send_error("no_transfer", std::string(what) + ": no transfer " + (id.empty() ? "" : "'" + id + "' ") +
-                                          "is running");
-    return;
+// transfer.accept / .cancel / .complete from the agent: an error frame says why one did not apply.
+void Call::transfer_command(const std::string& id, TransferControl what) {
+  std::string why;
+  switch (control_transfer(id, what, why)) {
+    case TransferControlResult::kApplied: return;
+    case TransferControlResult::kNoTransfer: return agent_->send_error("no_transfer", why);
+    case TransferControlResult::kNotNow: return agent_->send_error("not_now", why);
   }
-  const bool applied = accept ? transfer_->agent_accept() : transfer_->agent_cancel();
-  if (!applied)
-    agent_->send_error("not_now", std::string(what) + ": transfer " + transfer_->id() +
-                                      (accept ? " is not waiting for your accept (a warm transfer with screening "
-                                                "\"agent\" is, from its answered event on)"
-                                              : " cannot be cancelled any more (a REFER has gone out)"));
 }
 
 void Call::say(const std::string& text) {
@@ -142,7 +175,7 @@ void Call::say(const std::string& text) {
         if (!c || c->state_ == CallState::kEnded) return;
         --c->pending_speech_;
         if (clip && !clip->samples.empty()) {
-          c->caller_->media().push_agent_samples(clip->samples);
+          c->play_agent(std::span<const int16_t>(clip->samples));
         } else {
           if (c->agent_) c->agent_->send_error("tts_failed", "speech synthesis failed");
           c->after_agent_audio();

@@ -1,26 +1,81 @@
-// The call once a bridged dial has been answered (DESIGN.md "Transfers", cold without REFER): caller
-// and target hear each other through the bridge, the agent has left, and either side's BYE ends the
-// other. Nothing is left half-open: finish() hangs up whichever leg is still up.
+// The call once a bridged dial has been answered (DESIGN.md "Transfers": cold without REFER, warm,
+// semi): caller and target hear each other through the bridge and either side's BYE ends the other.
+// The agent has left — or, as the transfer asked, is still there for an introduce three-way (until
+// its transfer.complete) or listening in (both parties as stereo, until the call ends). Nothing is
+// left half-open: finish() hangs up whichever leg is still up.
 #include <spdlog/spdlog.h>
 
+#include "server/agent/native_agent_channel.hpp"
 #include "server/call.hpp"
 
 namespace warmline::server {
 
-void Call::bridge_target(std::unique_ptr<OutboundLeg> leg) {
+void Call::bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate& update) {
   assert_on_shard();
   target_ = std::move(leg);
   target_->set_observer(*this);
   bridge_.attach_target(&target_->media());
-  bridge_.set(MixPlan::target());
   state_ = CallState::kBridged;
+  completion_ = update;
+  const bool agent_here = !agent_left_ && agent_connected();
+  if (agent_here && introduce_) {
+    // Introduce: all three hear each other until the agent's transfer.complete, which also brings
+    // the transfer's `completed`.
+    agent_after_bridge_ = AgentAfterBridge::kThreeWay;
+    agent_hears_both(AgentMix::Layout::kMono);
+    bridge_.set(MixPlan::three_way());
+    spdlog::info("call {}: three-way with the transfer target ({} <-> {})", id_, caller_->codec_name(),
+                 target_->codec_name());
+    send_bridged(1);
+    return;
+  }
+  bridge_.set(MixPlan::target());
   spdlog::info("call {}: bridged to the transfer target ({} <-> {}, {})", id_, caller_->codec_name(),
                target_->codec_name(), caller_->codec_name() == target_->codec_name() ? "relayed" : "transcoded");
-  // The agent's part is over: the call now belongs to the caller and the target.
-  if (!agent_left_ && agent_ && agent_->state() != AgentChannel::State::kClosed) {
-    agent_->send_stop("transferred");
-    agent_->close();
+  after_bridge();
+}
+
+void Call::complete_introduce() {
+  spdlog::info("call {}: the agent completed the three-way", id_);
+  after_bridge();
+}
+
+// The agent's part is over: the call now belongs to the caller and the target — unless the agent
+// listens on (after_bridge "listen"), receiving both as stereo until the call ends.
+void Call::after_bridge() {
+  const bool listen = after_bridge_ == ai::AfterBridge::kListen && !agent_left_ && agent_connected();
+  if (listen) {
+    agent_after_bridge_ = AgentAfterBridge::kListening;
+    agent_hears_both(AgentMix::Layout::kStereo);
+    bridge_.set(MixPlan::listening());
+    send_bridged(2);
+  } else {
+    agent_after_bridge_ = AgentAfterBridge::kGone;
+    bridge_.set(MixPlan::target());
+    agent_mix_.reset();
   }
+  if (completion_) report_transfer(*std::exchange(completion_, std::nullopt));
+  if (listen || agent_left_ || !agent_ || agent_->state() == AgentChannel::State::kClosed) return;
+  agent_->send_stop("transferred");
+  agent_->close();
+}
+
+void Call::send_bridged(int channels) {
+  if (!agent_connected() || !transfer_) return;
+  agent_->send_transfer(ai::TransferEvent{.id = transfer_->id(), .state = ai::TransferState::kBridged,
+                                          .target = transfer_->current().name, .result = TransferResult::kCompleted,
+                                          .sip_status = 0, .reason = "", .channels = channels});
+}
+
+void Call::agent_hears_both(AgentMix::Layout layout) {
+  if (agent_mix_ && agent_mix_->layout() == layout) return;
+  agent_mix_.emplace(agent_sample_rate(agent_config_), layout, [this](std::span<const int16_t> pcm) {
+    if (agent_) agent_->send_audio(pcm);
+  });
+}
+
+void Call::on_target_audio(OutboundLeg&, std::span<const int16_t> pcm) {
+  if (agent_mix_) agent_mix_->push(AgentMix::Side::kTarget, pcm);
 }
 
 void Call::on_target_bye(OutboundLeg&) {

@@ -40,7 +40,16 @@ void Bridge::apply() {
   caller_->set_ringback(plan_.caller_hears == MixPlan::CallerHears::kRingback);
   caller_->set_hold(plan_.caller_hears == MixPlan::CallerHears::kHold ? std::optional<HoldAudio>(plan_.hold)
                                                                       : std::nullopt);
+  caller_->set_tap(plan_.agent_hears_caller());
   const bool join = plan_.caller_hears == MixPlan::CallerHears::kTarget && target_ != nullptr;
+  // Both legs of a three-way mix the agent in; set before they are joined so that the bridge
+  // decodes (a relay would pass the other leg's packets on untouched).
+  const bool three_way = join && plan_.agent_to_target && plan_.takes_agent_audio;
+  caller_->set_mix_agent(three_way);
+  if (target_) {
+    target_->set_tap(plan_.agent_hears_target());
+    target_->set_mix_agent(three_way);
+  }
   if (join != bridged_) {
     caller_->bridge_to(join ? target_ : nullptr);
     bridged_ = join;

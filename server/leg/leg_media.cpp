@@ -96,12 +96,19 @@ void LegMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(
 void LegMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
   if (packet.payload_type != options_.payload_type) return;
-  if (relay_) return peer_->relay_in(packet);
-  if (!peer_ && !handlers_.on_caller_audio) return;
+  const bool to_agent = tap_ && handlers_.on_caller_audio;
+  if (relay_) {
+    peer_->relay_in(packet);
+    if (!to_agent) return;
+  } else if (!peer_ && !to_agent) {
+    return;
+  }
   auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_in));
   if (!decoded || decoded.size == 0) return;
-  if (peer_) return peer_->pcm_in(std::span<const int16_t>(scratch_.pcm_in.data(), decoded.size));
-  size_t n = up_->process(std::span<const int16_t>(scratch_.pcm_in.data(), decoded.size), std::span<int16_t>(scratch_.pcm_agent));
+  const std::span<const int16_t> pcm(scratch_.pcm_in.data(), decoded.size);
+  if (peer_ && !relay_) peer_->pcm_in(pcm);
+  if (!to_agent) return;
+  size_t n = up_->process(pcm, std::span<int16_t>(scratch_.pcm_agent));
   if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
 }
 
@@ -211,7 +218,7 @@ void LegMedia::bridge_to(MediaSession* peer) {
 
 void LegMedia::link(LegMedia* peer) {
   peer_ = peer;
-  relay_ = options_.clock_rate == peer->options_.clock_rate &&
+  relay_ = !mix_agent_ && !peer->mix_agent_ && options_.clock_rate == peer->options_.clock_rate &&
            media::find_codec(options_.codec_name, options_.clock_rate) ==
                media::find_codec(peer->options_.codec_name, peer->options_.clock_rate);
   from_peer_.reset();
@@ -220,7 +227,30 @@ void LegMedia::link(LegMedia* peer) {
   relay_started_ = false;
   ringback_on_ = false;
   hold_.reset();
-  playout_.clear();  // the agent's audio left in the buffer is not for the other party
+  // The agent's audio left in the buffer is not for the other party (in a three-way, new agent audio
+  // comes after the join).
+  playout_.clear();
+  if (peer_audio_) peer_audio_->clear();
+  peer_audio_primed_ = false;
+}
+
+// Switching a running bridge between relaying and mixing re-links both legs (the relay decision is
+// taken at the join, from both legs' flags).
+void LegMedia::set_mix_agent(bool on) {
+  if (on == mix_agent_) return;
+  mix_agent_ = on;
+  if (on && !peer_audio_) {
+    const auto rate = static_cast<int>(encoder_->pcm_rate_hz());
+    ai::PlayoutBuffer::Options o;
+    o.capacity_samples = ai::PlayoutBuffer::samples_for_ms(rate, 1'000);
+    o.initial_samples = ai::PlayoutBuffer::samples_for_ms(rate, 200);
+    peer_audio_ = std::make_unique<ai::PlayoutBuffer>(std::move(o));
+  }
+  if (LegMedia* peer = peer_) {
+    unlink();
+    link(peer);
+    peer->link(this);
+  }
 }
 
 void LegMedia::unlink() {
@@ -254,7 +284,36 @@ void LegMedia::relay_in(const rtp::RtpPacketView& packet) {
 
 void LegMedia::pcm_in(std::span<const int16_t> pcm) {
   size_t n = from_peer_->process(pcm, std::span<int16_t>(scratch_.pcm_out));
-  playout_.push(std::span<const int16_t>(scratch_.pcm_out.data(), n));
+  const std::span<const int16_t> out(scratch_.pcm_out.data(), n);
+  if (!mix_agent_) {
+    playout_.push(out);
+    return;
+  }
+  // A three-way keeps the peer's audio to two or three packets: beyond kMaxPeerMs queued (its clock
+  // runs faster than ours, or a burst arrived), the backlog goes instead of adding to the delay.
+  constexpr int kMaxPeerMs = 120;
+  if (peer_audio_->queued_samples() >
+      ai::PlayoutBuffer::samples_for_ms(static_cast<int>(encoder_->pcm_rate_hz()), kMaxPeerMs))
+    peer_audio_->clear();
+  peer_audio_->push(out);
+}
+
+void LegMedia::tick_three_way(size_t frame) {
+  const std::span<int16_t> mix(scratch_.tick_pcm.data(), frame);
+  const bool playing = playout_.pull(mix);
+  // The peer's audio plays once two frames are queued (and again after it ran dry): one frame of
+  // delay absorbs the jitter between its packets' arrival and our ticks.
+  if (!peer_audio_primed_) peer_audio_primed_ = peer_audio_->queued_samples() >= 2 * frame;
+  if (peer_audio_primed_) {
+    const std::span<int16_t> other(scratch_.pcm_out.data(), frame);
+    if (!peer_audio_->pull(other)) peer_audio_primed_ = false;
+    for (size_t i = 0; i < frame; ++i)
+      mix[i] = static_cast<int16_t>(std::clamp(mix[i] + other[i], -32768, 32767));
+  }
+  send_frame(mix);
+  const bool drained = was_playing_ && !playing;
+  was_playing_ = playing;
+  if (drained && handlers_.on_playout_drained) handlers_.on_playout_drained();
 }
 
 void LegMedia::on_media_tick(uint64_t) {
@@ -264,6 +323,7 @@ void LegMedia::on_media_tick(uint64_t) {
     // (a silent source, DTX): the next relayed packet then starts a talkspurt.
     return;
   }
+  if (mix_agent_ && peer_) return tick_three_way(encoder_->pcm_rate_hz() * kTickMs / 1000);
   if (hold_ && !peer_) return tick_hold(*hold_);
   if (ringback_on_ && !peer_) {
     ringback_->read(tone_frame_);

@@ -115,6 +115,13 @@ class MediaSession : public media::MediaClock::Participant {
   // resampled and played out on the other leg's ticks. DTMF from one leg is sent to the other as
   // RFC 4733 events. The agent's audio and the ringback are not played to a bridged leg.
   virtual void bridge_to(MediaSession* peer) = 0;
+  // Whether the leg's incoming audio is decoded and handed to on_caller_audio (for the agent). On by
+  // default; while the leg is bridged it is decoded for the agent in addition to crossing the bridge
+  // (an agent listening in, a three-way). Off, nothing is decoded for the agent.
+  virtual void set_tap(bool on) = 0;
+  // A three-way: while bridged, what this leg sends is the agent's queued audio and the other leg's,
+  // mixed (the other leg's audio is then always decoded, never relayed). Set on both legs.
+  virtual void set_mix_agent(bool on) = 0;
 };
 
 using MediaFactory = std::function<std::unique_ptr<MediaSession>(LegMediaOptions, LegMediaHandlers, std::error_code&)>;
@@ -152,6 +159,8 @@ class LegMedia final : public MediaSession {
                  std::optional<uint8_t> telephone_event_pt) override;
 
   void bridge_to(MediaSession* peer) override;
+  void set_tap(bool on) override { tap_ = on; }
+  void set_mix_agent(bool on) override;
   bool bridged() const { return peer_ != nullptr; }
   bool relaying() const { return relay_; }  // bridged with the same codec: no decoding
 
@@ -170,6 +179,7 @@ class LegMedia final : public MediaSession {
   void unlink();
   void relay_in(const rtp::RtpPacketView& packet);  // the peer's packet, in our codec
   void pcm_in(std::span<const int16_t> pcm);         // the peer's decoded audio, at its PCM rate
+  void tick_three_way(size_t frame);                 // the agent's audio and the peer's, mixed
 
   static constexpr size_t kMaxPcm = MediaScratch::kMaxPcm;
 
@@ -208,6 +218,12 @@ class LegMedia final : public MediaSession {
   bool relay_started_ = false;  // a relayed packet has gone out since the last audio of our own
   uint32_t relay_in_ts_ = 0;    // the source timestamp of the last packet relayed
   uint32_t relay_step_ = 0;     // its step from the one before (the packet duration, for the end)
+  bool tap_ = true;             // incoming audio is decoded for the agent (on_caller_audio)
+  bool mix_agent_ = false;      // a three-way: the agent's audio and the peer's are mixed
+  // The peer's audio during a three-way (the playout_ holds the agent's then), at our PCM rate. Made
+  // when the first three-way starts; refilled after an underrun before it plays again (jitter).
+  std::unique_ptr<ai::PlayoutBuffer> peer_audio_;
+  bool peer_audio_primed_ = false;
 };
 
 }  // namespace warmline::server

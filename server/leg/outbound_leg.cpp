@@ -96,11 +96,14 @@ bool OutboundLeg::open_media(std::string& error) {
   LegMediaHandlers handlers;
   handlers.on_dtmf = [this](char digit, uint32_t) { observer_->on_target_dtmf(*this, digit); };
   handlers.on_playout_drained = [this] { observer_->on_target_audio_played(*this); };
+  handlers.on_caller_audio = [this](std::span<const int16_t> pcm) { observer_->on_target_audio(*this, pcm); };
+  handlers.on_mark = [this](std::string_view name, ai::MarkEvent event) { observer_->on_target_mark(*this, name, event); };
   media_ = ctx_.open_media(std::move(mo), std::move(handlers), ec);
   if (!media_) {
     error = "no media session: " + ec.message();
     return false;
   }
+  media_->set_tap(false);  // the target's audio is decoded for the agent only when a plan says so
   caps_.local_rtp_port = media_->local_port();
   offer_ = sip::make_offer(caps_);
   return true;

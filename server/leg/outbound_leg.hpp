@@ -51,6 +51,11 @@ class OutboundLegObserver {
   virtual void on_target_dtmf(OutboundLeg&, char /*digit*/) {}
   // What was queued to play to the target (a warm transfer's briefing or prompt) has played.
   virtual void on_target_audio_played(OutboundLeg&) {}
+  // The target's audio at the agent's rate, while the mix plan sends it to the agent (a consult, a
+  // three-way, an agent listening in: MediaSession::set_tap).
+  virtual void on_target_audio(OutboundLeg&, std::span<const int16_t> /*pcm*/) {}
+  // A mark the agent set in what it says to the target (a consult) has played or was cleared.
+  virtual void on_target_mark(OutboundLeg&, std::string_view /*name*/, ai::MarkEvent /*event*/) {}
 };
 
 struct OutboundLegOptions {

@@ -18,8 +18,9 @@
 //      over as soon as the target rings (on_transfer_handed_over): it leaves then, and the call goes on.
 //   warm (cold_transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
 //      start; once the target answers, the WarmGate runs on the answered leg (the briefing spoken to the
-//      target, then the accept gate), and only its accept completes the attempt. A decline, the target
-//      hanging up before the accept, or the agent's cancel end it with the caller back with the agent.
+//      target — or a consult: the agent's stream re-pointed to the target, MixPlan::consulting — then
+//      the accept gate), and only its accept completes the attempt. A decline, the target hanging up
+//      before the accept, or the agent's cancel end it with the caller back with the agent.
 //
 // Anything but completed moves on to the next target while the chain policy says so.
 //
@@ -63,6 +64,10 @@ class TransferListener {
   // A semi-attended transfer's target rings: the caller now hears it ring and the agent leaves (the
   // transfer goes on without it; `update` is the ringing progress).
   virtual void on_transfer_handed_over(const TransferUpdate& update) = 0;
+  // A consult (warm, briefing "agent"): the target's audio for the agent, and the marks the agent set
+  // in what it said to the target. The mix plan (MixPlan::consulting) says where the agent's audio goes.
+  virtual void on_consult_audio(std::span<const int16_t> pcm) = 0;
+  virtual void on_consult_mark(std::string_view name, ai::MarkEvent event) = 0;
 };
 
 struct ColdTransferOptions {
@@ -133,6 +138,8 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   void on_target_bye(OutboundLeg& leg) override;
   void on_target_dtmf(OutboundLeg& leg, char digit) override;
   void on_target_audio_played(OutboundLeg& leg) override;
+  void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
+  void on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) override;
 
  private:
   std::optional<TransferRefusal> start_next();
@@ -155,6 +162,8 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   void start_gate();                      // warm: the target answered
   void act(const WarmGateAction& action);
   void speak_to_target(const std::string& text);
+  void start_consult();                   // the agent talks with the answered target
+  void end_consult();                     // the agent's stream back to the caller (held)
   void release_target(std::string_view why);  // BYE the answered leg of a gate that did not accept
   bool gate_running() const { return gate_ && gate_->deciding() && answered_leg_; }
   void assert_on_shard() const;
@@ -183,6 +192,7 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   bool early_media_ = false;               // the caller hears the target's early media
   bool handed_over_ = false;               // semi: the agent has left
   std::optional<WarmGate> gate_;           // warm: the briefing and accept gate of the answered target
+  bool consulting_ = false;                // the answered target is attached to the bridge for a consult
   std::unique_ptr<OutboundLeg> released_leg_;  // a declined target's leg: its BYE may be on the stack
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -19,14 +19,19 @@ void ColdTransfer::start_gate() {
   record_.answered_at = std::chrono::system_clock::now();
   gate_.emplace(options_.briefing, options_.screening);
   spdlog::info("transfer {}: {} answered; briefing {}, screening {}", options_.id, current_.name,
-               options_.briefing.empty() ? "none" : "spoken", ai::to_string(options_.screening));
+               options_.briefing.empty()                      ? "none"
+               : options_.briefing == ai::kConsultBriefing    ? "by the agent (consult)"
+                                                              : "spoken",
+               ai::to_string(options_.screening));
   progress(TransferUpdate{TransferUpdate::Kind::kProgress, "answered", TransferResult::kFailed, 200, "OK"});
   if (!done_) act(gate_->on_answered());
 }
 
 void ColdTransfer::act(const WarmGateAction& action) {
   using Kind = WarmGateAction::Kind;
+  if (consulting_ && gate_ && !gate_->consulting()) end_consult();
   switch (action.kind) {
+    case Kind::kConsult: return start_consult();
     case Kind::kNone:
     case Kind::kNoted:       // applies when the briefing has played
     case Kind::kAwaitAgent:  // the agent has the "answered" event; its accept or cancel comes
@@ -79,8 +84,28 @@ void ColdTransfer::speak_to_target(const std::string& text) {
       });
 }
 
+// The agent now hears the target (its leg decodes for the agent) and speaks to it; the caller stays
+// on hold and is not heard by either.
+void ColdTransfer::start_consult() {
+  consulting_ = true;
+  bridge_.attach_target(&answered_leg_->media());
+  bridge_.set(MixPlan::consulting(options_.hold));
+  spdlog::info("transfer {}: consulting {}", options_.id, current_.name);
+  progress(TransferUpdate{TransferUpdate::Kind::kProgress, "consulting", TransferResult::kFailed, 0, ""});
+}
+
+void ColdTransfer::end_consult() {
+  if (!consulting_) return;
+  consulting_ = false;
+  bridge_.set(MixPlan::holding(options_.hold));
+  bridge_.attach_target(nullptr);
+  // What the agent still had queued for the target was part of the consult.
+  if (answered_leg_) answered_leg_->media().clear();
+}
+
 void ColdTransfer::release_target(std::string_view why) {
   cancel_timer();
+  end_consult();
   if (!answered_leg_) return;
   spdlog::info("transfer {}: releasing {} ({})", options_.id, current_.name, why);
   answered_leg_->hang_up();  // BYE; no callback afterwards
@@ -117,6 +142,7 @@ void ColdTransfer::on_agent_lost() {
 void ColdTransfer::on_target_bye(OutboundLeg& leg) {
   assert_on_shard();
   if (done_ || &leg != answered_leg_.get()) return;
+  end_consult();
   released_leg_ = std::move(answered_leg_);  // its dialog is over; the object may be on the stack
   cancel_timer();
   attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kFailed, 0,
@@ -126,6 +152,14 @@ void ColdTransfer::on_target_bye(OutboundLeg& leg) {
 void ColdTransfer::on_target_dtmf(OutboundLeg& leg, char digit) {
   assert_on_shard();
   if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_dtmf(digit));
+}
+
+void ColdTransfer::on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) {
+  if (consulting_ && !done_ && &leg == answered_leg_.get()) listener_.on_consult_audio(pcm);
+}
+
+void ColdTransfer::on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) {
+  if (consulting_ && !done_ && &leg == answered_leg_.get()) listener_.on_consult_mark(name, event);
 }
 
 void ColdTransfer::on_target_audio_played(OutboundLeg& leg) {

@@ -23,6 +23,7 @@ std::string_view TransferRefusal::api_code() const {
     case Code::kInvalidNumber: return "invalid_number";
     case Code::kNoTrunk: return "no_trunk";
     case Code::kMissingField: return "missing_field";
+    case Code::kInvalidField: return "invalid_field";
     case Code::kTransferInProgress: return "transfer_in_progress";
     case Code::kNotActive: return "not_active";
     case Code::kNotSupported: return "not_supported";

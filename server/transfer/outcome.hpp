@@ -33,6 +33,7 @@ struct TransferRefusal {
     kInvalidNumber,       // not E.164
     kNoTrunk,             // a number with no trunk to dial it through
     kMissingField,        // no targets
+    kInvalidField,        // options that do not go together (introduce without warm, ...)
     kTransferInProgress,  // one transfer at a time per call
     kNotActive,           // the call has ended
     kNotSupported,        // a mode or strategy this version cannot perform

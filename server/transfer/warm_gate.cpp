@@ -6,6 +6,10 @@ using Kind = WarmGateAction::Kind;
 
 WarmGateAction WarmGate::on_answered() {
   if (state_ != State::kIdle) return {};
+  if (briefing_ == ai::kConsultBriefing) {
+    state_ = State::kConsulting;
+    return {Kind::kConsult, "", ""};
+  }
   if (!briefing_.empty()) {
     state_ = State::kBriefing;
     return {Kind::kSpeak, briefing_, ""};
@@ -50,6 +54,8 @@ WarmGateAction WarmGate::on_key_timeout() {
 }
 
 WarmGateAction WarmGate::on_agent_accept() {
+  // Ending a consult is the agent's decision: the target is put through, or asked with the prompt.
+  if (state_ == State::kConsulting) return screening_ == ai::Screening::kDtmf ? screen() : accept();
   // The agent has the `answered` event and may accept at once, while its briefing still plays.
   if (state_ == State::kBriefing && screening_ == ai::Screening::kAgent) {
     early_accept_ = true;
@@ -66,7 +72,10 @@ WarmGateAction WarmGate::on_agent_cancel() {
 }
 
 WarmGateAction WarmGate::on_agent_lost() {
-  // Only the agent's own gate needs the agent; the others go on without it.
+  // Only the agent's own gate needs the agent; the others go on without it. A consult cut short goes
+  // on to the screening as if the agent had finished talking.
+  if (state_ == State::kConsulting && screening_ != ai::Screening::kAgent) return screen();
+  if (state_ == State::kConsulting) return decline("the agent was lost during the consult");
   if (state_ != State::kAwaitingAgent) return {};
   return decline("the agent was lost before it accepted");
 }

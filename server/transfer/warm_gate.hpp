@@ -5,6 +5,9 @@
 // agent lost), outputs are what the transfer must do next. No I/O, no timers.
 //
 //   answered -> [briefing text: speak it to the target, wait until it has played]
+//               [briefing "agent", a consult: the agent talks with the target until its transfer.accept
+//                (which ends the consult and counts as the agent's accept) or transfer.cancel; an agent
+//                lost meanwhile ends the consult as if it had accepted, except with screening agent]
 //            -> screening none:  accept
 //               screening dtmf:  speak the prompt, then wait for a key (kKeyTimeout): 1 accepts,
 //                                2 declines, no key declines, other keys are ignored
@@ -30,6 +33,7 @@ struct WarmGateAction {
     kDecline,      // release the target; the attempt ends as `declined` (`reason` says why)
     kCancel,       // the agent cancelled: release the target; the transfer ends as `cancelled`
     kNoted,        // the agent's accept came during the briefing: it applies once the briefing has played
+    kConsult,      // re-point the agent's stream to the target until the gate leaves kConsulting
   };
   Kind kind = Kind::kNone;
   std::string text;    // kSpeak
@@ -42,11 +46,15 @@ class WarmGate {
   static constexpr const char* kPrompt =
       "You have a transferred call. Press 1 to accept it, or 2 to decline.";
 
-  enum class State { kIdle, kBriefing, kPrompting, kAwaitingKey, kAwaitingAgent, kAccepted, kDeclined };
+  enum class State {
+    kIdle, kBriefing, kConsulting, kPrompting, kAwaitingKey, kAwaitingAgent, kAccepted, kDeclined
+  };
 
+  // `briefing`: text to speak, empty for none, or ai::kConsultBriefing for a consult.
   WarmGate(std::string briefing, ai::Screening screening) : briefing_(std::move(briefing)), screening_(screening) {}
 
   State state() const { return state_; }
+  bool consulting() const { return state_ == State::kConsulting; }
   bool deciding() const { return state_ != State::kIdle && state_ != State::kAccepted && state_ != State::kDeclined; }
 
   WarmGateAction on_answered();

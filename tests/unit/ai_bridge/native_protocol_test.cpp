@@ -40,6 +40,13 @@ TEST(NativeEncode, TransferProgressOmitsEmptyFieldsAndResult) {
             R"({"type":"transfer","id":"t1","state":"ringing"})");
 }
 
+TEST(NativeEncode, BridgedAndConsultingEvents) {
+  EXPECT_EQ(encode_transfer_event({.id = "t1", .state = TransferState::kBridged, .target = "Bob", .channels = 2}),
+            R"({"type":"transfer","id":"t1","state":"bridged","target":"Bob","channels":2})");
+  EXPECT_EQ(encode_transfer_event({.id = "t1", .state = TransferState::kConsulting, .target = "Bob"}),
+            R"({"type":"transfer","id":"t1","state":"consulting","target":"Bob"})");
+}
+
 TEST(NativeEncode, EveryResultHasItsWireName) {
   EXPECT_EQ(to_string(TransferResult::kNoAnswer), "no_answer");
   EXPECT_EQ(to_string(TransferResult::kCallerHungUp), "caller_hung_up");
@@ -100,6 +107,10 @@ TEST_F(NativeDecode, SimpleCommands) {
   EXPECT_EQ(expect<Say>(R"({"type":"say","text":"Hello \"you\" \u00e9"})").text, "Hello \"you\" é");
   EXPECT_EQ(expect<TransferAccept>(R"({"type":"transfer.accept","id":"t1"})").id, "t1");
   EXPECT_EQ(expect<TransferCancel>(R"({"type":"transfer.cancel","id":"t9"})").id, "t9");
+  EXPECT_EQ(expect<TransferComplete>(R"({"type":"transfer.complete","id":"t2"})").id, "t2");
+  // Without an id, a control names the transfer running now.
+  EXPECT_TRUE(expect<TransferAccept>(R"({"type":"transfer.accept"})").id.empty());
+  EXPECT_TRUE(expect<TransferComplete>(R"({"type":"transfer.complete"})").id.empty());
 }
 
 TEST_F(NativeDecode, DtmfDigitsAreValidatedAndUpperCased) {
@@ -116,6 +127,7 @@ TEST_F(NativeDecode, FullTransferRequest) {
   const auto t = expect<TransferRequest>(
       R"({"type":"transfer","id":"t1","mode":"warm","targets":["Craig","101","tel:+27115550100"],)"
       R"("briefing":"Caller wants a refund","screening":"dtmf","hold":"ringback","ring_timeout_s":15,)"
+      R"("introduce":true,"after_bridge":"listen",)"
       R"("headers":{"X-Case":"42","User-to-User":"abc"},"future_field":[1,2]})");
   EXPECT_EQ(t.id, "t1");
   EXPECT_EQ(t.mode, TransferMode::kWarm);
@@ -124,6 +136,8 @@ TEST_F(NativeDecode, FullTransferRequest) {
   EXPECT_EQ(t.screening, Screening::kDtmf);
   EXPECT_EQ(t.hold, HoldAudio::kRingback);
   EXPECT_EQ(t.ring_timeout_s, 15);
+  EXPECT_TRUE(t.introduce);
+  EXPECT_EQ(t.after_bridge, AfterBridge::kListen);
   EXPECT_EQ(t.headers, (std::map<std::string, std::string>{{"User-to-User", "abc"}, {"X-Case", "42"}}));
 }
 
@@ -136,6 +150,16 @@ TEST_F(NativeDecode, TransferDefaults) {
   EXPECT_EQ(t.ring_timeout_s, 0);  // not given: the target's or the agent's ring time applies
   EXPECT_TRUE(t.briefing.empty());
   EXPECT_TRUE(t.headers.empty());
+  EXPECT_FALSE(t.introduce);
+  EXPECT_EQ(t.after_bridge, AfterBridge::kLeave);
+}
+
+TEST_F(NativeDecode, TransferIntroduceAndAfterBridgeAreChecked) {
+  EXPECT_EQ(expect_error(R"({"type":"transfer","targets":["a"],"introduce":"yes"})", kErrorInvalidField).message,
+            "transfer: \"introduce\" must be true or false");
+  expect_error(R"({"type":"transfer","targets":["a"],"after_bridge":"stay"})", kErrorInvalidField);
+  EXPECT_EQ(expect<TransferRequest>(R"({"type":"transfer","targets":["a"],"briefing":"agent"})").briefing,
+            kConsultBriefing);
 }
 
 TEST_F(NativeDecode, UnknownTypeIsReportedNotAnError) {
@@ -165,7 +189,7 @@ TEST_F(NativeDecode, WrongFieldTypesNameTheField) {
   expect_error(R"({"type":"say"})", kErrorMissingField);
   expect_error(R"({"type":"mark","name":""})", kErrorInvalidField);
   expect_error(R"({"type":"mark","name":{}})", kErrorInvalidField);
-  expect_error(R"({"type":"transfer.accept"})", kErrorMissingField);
+  expect_error(R"({"type":"transfer.complete","id":["t1"]})", kErrorInvalidField);
   expect_error(R"({"type":"transfer.cancel","id":3})", kErrorInvalidField);
 }
 

@@ -47,12 +47,15 @@ struct MediaLog {
   size_t clears = 0;
   std::string dtmf_sent;         // digits the agent had sent to the caller (RFC 4733)
   MediaSession* bridged_to = nullptr;  // the other leg's media while bridged
+  bool tap = true;                     // incoming audio goes to the agent (on_caller_audio)
+  bool mix_agent = false;              // a three-way: the agent's audio mixed with the other leg's
   FakeMediaSession* session = nullptr;  // null once the leg destroyed it
 
   // The queued agent audio has played: the call hears on_playout_drained, as after a media tick.
   void play_out();
   // The caller pressed a key, sent as RFC 4733 telephone-event.
   void caller_dtmf(char digit, uint32_t duration_ms);
+  void incoming_audio(std::span<const int16_t> pcm);
 };
 
 class FakeMediaSession final : public MediaSession {
@@ -97,6 +100,8 @@ class FakeMediaSession final : public MediaSession {
   }
   uint64_t agent_samples_dropped() const override { return 0; }
   void bridge_to(MediaSession* peer) override { log_->bridged_to = peer; }
+  void set_tap(bool on) override { log_->tap = on; }
+  void set_mix_agent(bool on) override { log_->mix_agent = on; }
   void on_media_tick(uint64_t) override {}
 
   LegMediaHandlers& handlers() { return handlers_; }
@@ -111,6 +116,12 @@ inline void MediaLog::play_out() {
   if (queued_samples == 0) return;
   queued_samples = 0;
   if (session->handlers().on_playout_drained) session->handlers().on_playout_drained();
+}
+
+// Audio arriving on the leg (at the agent's rate): handed on as LegMedia does, only while tapped.
+inline void MediaLog::incoming_audio(std::span<const int16_t> pcm) {
+  ASSERT_NE(session, nullptr) << "the media session is gone";
+  if (tap && session->handlers().on_caller_audio) session->handlers().on_caller_audio(pcm);
 }
 
 inline void MediaLog::caller_dtmf(char digit, uint32_t duration_ms) {
@@ -141,6 +152,7 @@ struct AgentLog {
   std::vector<std::string> frames;
   std::vector<TransferEventCopy> transfers;
   size_t audio_frames = 0;
+  std::vector<int16_t> last_audio;         // the samples of the last audio frame
   bool close_requested = false;
   int sent_while_closed = 0;               // dropped like the native channel drops them, but counted
   FakeAgentChannel* channel = nullptr;     // null once the call destroyed it
@@ -173,8 +185,10 @@ class FakeAgentChannel final : public AgentChannel {
 
   void connect(const ai::CallInfo& call) override { log_->call = call; }
   State state() const override { return log_->state; }
-  void send_audio(std::span<const int16_t>) override {
-    if (log_->state == State::kOpen) ++log_->audio_frames;
+  void send_audio(std::span<const int16_t> pcm) override {
+    if (log_->state != State::kOpen) return;
+    ++log_->audio_frames;
+    log_->last_audio.assign(pcm.begin(), pcm.end());
   }
   void send_dtmf(char digit, uint32_t duration_ms) override {
     frame("dtmf " + std::string(1, digit) + " " + std::to_string(duration_ms));
@@ -186,6 +200,7 @@ class FakeAgentChannel final : public AgentChannel {
     std::string line = "transfer " + std::string(e.id) + " " + std::string(ai::to_string(e.state));
     if (e.state == ai::TransferState::kEnded)
       line += " " + std::string(ai::to_string(e.result)) + " " + std::to_string(e.sip_status);
+    if (e.channels != 0) line += " " + std::to_string(e.channels);
     if (!frame(line)) return;
     log_->transfers.push_back({std::string(e.id), e.state, std::string(e.target), e.result, e.sip_status,
                                std::string(e.reason)});

@@ -288,12 +288,8 @@ TEST_F(ColdTransferTest, OneTransferAtATime) {
   EXPECT_EQ(requests(c, "REFER").size(), 1u);
 }
 
-TEST_F(ColdTransferTest, SemiReplacesAndAConsultBriefingAreNotSupportedYet) {
+TEST_F(ColdTransferTest, ReplacesIsNotSupportedYet) {
   Caller c = active_call();
-  ai::TransferRequest consult = transfer({"Support"}, "t0");
-  consult.mode = ai::TransferMode::kWarm;
-  consult.briefing = "agent";
-  EXPECT_EQ(call(c)->request_transfer(consult).refusal->code, TransferRefusal::Code::kNotSupported);
   ai::TransferRequest warm = transfer({"Support"});
   warm.mode = ai::TransferMode::kReplaces;
   c.agent->command(warm);

@@ -88,5 +88,44 @@ TEST(WarmGateTest, AnAgentLostDeclinesOnlyWhereTheAgentHadToDecide) {
   EXPECT_EQ(dtmf.state(), WarmGate::State::kBriefing);
 }
 
+// A consult: the agent talks to the target; its accept ends the consult.
+TEST(WarmGateTest, AConsultLastsUntilTheAgentsAcceptWhichPutsTheCallerThrough) {
+  for (auto screening : {ai::Screening::kNone, ai::Screening::kAgent}) {
+    WarmGate g(std::string(ai::kConsultBriefing), screening);
+    EXPECT_EQ(g.on_answered().kind, Kind::kConsult);
+    EXPECT_TRUE(g.consulting());
+    EXPECT_EQ(g.on_spoken().kind, Kind::kNone) << "nothing of the gateway's plays in a consult";
+    EXPECT_EQ(g.on_dtmf('1').kind, Kind::kNone) << "the target's keys do not decide during a consult";
+    EXPECT_EQ(g.on_agent_accept().kind, Kind::kAccept);
+    EXPECT_FALSE(g.consulting());
+  }
+}
+
+TEST(WarmGateTest, AConsultWithDtmfScreeningAsksTheTargetAfterTheAgentsAccept) {
+  WarmGate g(std::string(ai::kConsultBriefing), ai::Screening::kDtmf);
+  g.on_answered();
+  auto prompt = g.on_agent_accept();
+  EXPECT_EQ(prompt.kind, Kind::kSpeak);
+  EXPECT_EQ(prompt.text, WarmGate::kPrompt);
+  EXPECT_FALSE(g.consulting());
+  EXPECT_EQ(g.on_dtmf('2').kind, Kind::kDecline);
+}
+
+TEST(WarmGateTest, AConsultCanBeCancelledAndAnAgentLostInItGoesOnAsItsScreeningSays) {
+  WarmGate cancelled(std::string(ai::kConsultBriefing), ai::Screening::kAgent);
+  cancelled.on_answered();
+  EXPECT_EQ(cancelled.on_agent_cancel().kind, Kind::kCancel);
+
+  WarmGate none(std::string(ai::kConsultBriefing), ai::Screening::kNone);
+  none.on_answered();
+  EXPECT_EQ(none.on_agent_lost().kind, Kind::kAccept) << "the target answered and needs no accept";
+  WarmGate dtmf(std::string(ai::kConsultBriefing), ai::Screening::kDtmf);
+  dtmf.on_answered();
+  EXPECT_EQ(dtmf.on_agent_lost().kind, Kind::kSpeak) << "the target is asked";
+  WarmGate agent(std::string(ai::kConsultBriefing), ai::Screening::kAgent);
+  agent.on_answered();
+  EXPECT_EQ(agent.on_agent_lost().kind, Kind::kDecline) << "nobody is left to accept";
+}
+
 }  // namespace
 }  // namespace warmline::server

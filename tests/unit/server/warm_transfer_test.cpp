@@ -1,49 +1,12 @@
 // Warm transfers through the call (server/transfer/cold_transfer_warm.cpp, warm_gate): the caller on
 // hold while the target is dialled, the briefing spoken to the answered target on leg b, the accept
 // gate (none, the target's keys, the agent's accept), and every way back to the agent.
-#include "bridged_dial_fixture.hpp"
-#include "server/agent/native_agent_channel.hpp"
+#include "warm_transfer_fixture.hpp"
 
 namespace warmline::server {
 namespace {
 
 using ::testing::ElementsAre;
-
-struct WarmTransferTest : BridgedDialTest {
-  void agent_warm(Caller& c, std::string briefing, ai::Screening screening, std::vector<std::string> targets = {"Craig"},
-                  ai::HoldAudio hold = ai::HoldAudio::kMusic) {
-    ai::TransferRequest r = transfer(std::move(targets));
-    r.hold = hold;
-    r.mode = ai::TransferMode::kWarm;
-    r.briefing = std::move(briefing);
-    r.screening = screening;
-    c.agent->command(r);
-    settle();
-  }
-  // The target answered: its leg b is up and the gate runs on it.
-  Target answered(Caller& c, std::string briefing, ai::Screening screening) {
-    agent_warm(c, std::move(briefing), screening);
-    auto t = dialled(kProvider);
-    EXPECT_TRUE(t) << "no INVITE to the target";
-    if (!t) return Target{};
-    ring(*t);
-    pick_up(*t);
-    return *t;
-  }
-  // The speech engine renders request `i` (`samples` long) and it plays out on the target's leg.
-  void speak_and_play(Target& t, size_t i, size_t samples = 1600) {
-    speech.finish(i, samples);
-    settle();
-    EXPECT_EQ(t.media->queued_samples, samples) << "the speech is queued on the target's leg";
-    t.media->play_out();
-    settle();
-  }
-  void expect_bridged(Caller& c, Target& t) {
-    EXPECT_EQ(call(c)->state(), CallState::kBridged);
-    EXPECT_EQ(c.media->bridged_to, t.media->session);
-    EXPECT_EQ(c.agent->stop_reason(), "transferred");
-  }
-};
 
 TEST_F(WarmTransferTest, TheCallerHoldsWhileTheTargetRingsAndIsPutThroughOnAnswerWithoutScreening) {
   Caller c = dialer_call(kTrunkPeer);  // a trunk that takes REFER: a warm transfer dials all the same

@@ -70,5 +70,36 @@ TEST_F(MixPlanTest, AMediaAttachedDuringAHoldIsHeld) {
   EXPECT_EQ(to_string(bridge.plan().caller_hears), "hold");
 }
 
+// Who the agent hears follows the plan: each leg decodes for the agent only while it must.
+TEST_F(MixPlanTest, TheAgentHearsTheCallerTheConsultedTargetBothOrNobody) {
+  bridge.attach_caller(&caller);
+  bridge.attach_target(&target);
+  bridge.set(MixPlan::talking());
+  EXPECT_TRUE(caller_log->tap);
+  EXPECT_FALSE(target_log->tap) << "a target the plan does not send to the agent";
+
+  bridge.set(MixPlan::consulting(HoldAudio::kMusic));
+  EXPECT_EQ(caller_log->hold, HoldAudio::kMusic) << "the caller holds during the consult";
+  EXPECT_FALSE(caller_log->tap) << "and is not heard by the agent";
+  EXPECT_TRUE(target_log->tap);
+  EXPECT_EQ(caller_log->bridged_to, nullptr) << "caller and target are not joined";
+  EXPECT_TRUE(bridge.plan().agent_to_target);
+
+  bridge.set(MixPlan::three_way());
+  EXPECT_EQ(caller_log->bridged_to, &target);
+  EXPECT_TRUE(caller_log->tap && target_log->tap);
+  EXPECT_TRUE(caller_log->mix_agent && target_log->mix_agent);
+
+  bridge.set(MixPlan::listening());
+  EXPECT_EQ(caller_log->bridged_to, &target);
+  EXPECT_TRUE(caller_log->tap && target_log->tap);
+  EXPECT_FALSE(caller_log->mix_agent || target_log->mix_agent) << "a listener is not heard";
+  EXPECT_FALSE(bridge.plan().takes_agent_audio || bridge.plan().agent_to_target);
+
+  bridge.set(MixPlan::target());
+  EXPECT_FALSE(caller_log->tap || target_log->tap) << "a plain bridge decodes nothing for the agent";
+  EXPECT_EQ(caller_log->bridged_to, &target);
+}
+
 }  // namespace
 }  // namespace warmline::server

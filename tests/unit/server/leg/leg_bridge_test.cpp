@@ -1,6 +1,8 @@
 // Two LegMedia with their real RTP sockets on 127.0.0.1, bridged: what one party sends reaches the
 // other — relayed untouched when both legs use one codec, transcoded otherwise — with each leg's own
-// SSRC, sequence and timestamps, and DTMF crossing as RFC 4733 events.
+// SSRC, sequence and timestamps, and DTMF crossing as RFC 4733 events. A tapped leg's audio also
+// reaches the agent (an agent listening in), and a three-way mixes the agent's audio with the other
+// party's. The legs are opened untapped, as the call's Bridge sets them for a plain bridge.
 #include "server/leg/leg_media.hpp"
 
 #include <gtest/gtest.h>
@@ -35,7 +37,8 @@ struct LegBridgeTest : ::testing::Test {
   std::vector<size_t> agent_audio;  // sizes of what reached the agent handler
   std::string agent_dtmf;
 
-  std::unique_ptr<LegMedia> open(const Party& party, const std::string& codec, uint8_t pt, uint64_t seed) {
+  std::unique_ptr<LegMedia> open(const Party& party, const std::string& codec, uint8_t pt, uint64_t seed,
+                                 bool tap = false) {
     std::error_code ec;
     const media::CodecInfo* info = media::find_codec(codec, 8000);
     LegMediaOptions o{.codec_name = codec, .clock_rate = info ? info->clock_rate : 8000, .payload_type = pt,
@@ -46,6 +49,7 @@ struct LegBridgeTest : ::testing::Test {
     auto m = LegMedia::open(io, std::move(o), std::move(h), ec);
     EXPECT_TRUE(m) << ec.message();
     if (m) m->start();
+    if (m) m->set_tap(tap);
     return m;
   }
 
@@ -178,6 +182,7 @@ TEST_F(LegBridgeTest, UnbridgingFromEitherSideOrDestroyingALegEndsItBothWays) {
   b->bridge_to(nullptr);
   EXPECT_FALSE(a->bridged());
   EXPECT_FALSE(b->bridged());
+  a->set_tap(true);  // the plan gives the caller back to the agent
   caller.send(a->local_port(), 0, pattern(160, 3), 160);
   for (int i = 0; i < 50 && agent_audio.empty(); ++i) io.run_for(std::chrono::milliseconds(5));
   EXPECT_FALSE(agent_audio.empty()) << "after the bridge the caller's audio goes to the agent again";
@@ -190,6 +195,85 @@ TEST_F(LegBridgeTest, UnbridgingFromEitherSideOrDestroyingALegEndsItBothWays) {
   const size_t before = agent_audio.size();
   for (int i = 0; i < 50 && agent_audio.size() == before; ++i) io.run_for(std::chrono::milliseconds(5));
   EXPECT_GT(agent_audio.size(), before);
+}
+
+std::vector<uint8_t> pcmu_of(int16_t level, size_t n = 160) {
+  auto enc = media::make_encoder({.name = "PCMU", .clock_rate = 8000});
+  std::vector<int16_t> pcm(n, level);
+  std::vector<uint8_t> payload(n);
+  auto r = enc->encode(pcm, payload);
+  payload.resize(r ? r.size : 0);
+  return payload;
+}
+
+double mean_level(const std::vector<Received>& got, size_t from) {
+  auto dec = media::make_decoder({.name = "PCMU", .clock_rate = 8000});
+  double sum = 0;
+  size_t n = 0;
+  for (size_t i = from; i < got.size(); ++i) {
+    std::vector<int16_t> out(160);
+    auto d = dec->decode(got[i].view.payload, out);
+    for (size_t k = 0; d && k < d.size; ++k, ++n) sum += out[k];
+  }
+  return n ? sum / static_cast<double>(n) : 0;
+}
+
+TEST_F(LegBridgeTest, ATappedLegIsRelayedAndDecodedForTheAgentToo) {
+  auto a = open(caller, "PCMU", 0, 11, /*tap=*/true);
+  auto b = open(target, "PCMU", 0, 12);
+  ASSERT_TRUE(a && b);
+  a->bridge_to(b.get());
+  ASSERT_TRUE(a->relaying()) << "listening in does not cost the relay";
+  for (int i = 0; i < 3; ++i) caller.send(a->local_port(), 0, pattern(160, static_cast<uint8_t>(i)), 160, i == 0);
+  auto got = collect(target, 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].payload(), pattern(160, 2)) << "still relayed untouched";
+  EXPECT_EQ(agent_audio, (std::vector<size_t>{320, 320, 320})) << "each packet also reached the agent, at 16 kHz";
+  // The target's leg is not tapped: its audio crosses the bridge only.
+  target.send(b->local_port(), 0, pattern(160, 50), 160);
+  ASSERT_EQ(collect(caller, 1).size(), 1u);
+  EXPECT_EQ(agent_audio.size(), 3u);
+}
+
+TEST_F(LegBridgeTest, AThreeWayMixesTheAgentsAudioWithTheOtherPartysOnEachLeg) {
+  auto a = open(caller, "PCMU", 0, 13);
+  auto b = open(target, "PCMU", 0, 14);
+  ASSERT_TRUE(a && b);
+  a->set_mix_agent(true);
+  b->set_mix_agent(true);
+  a->bridge_to(b.get());
+  EXPECT_FALSE(a->relaying() || b->relaying()) << "mixing needs the other party decoded";
+  // The caller says a steady 1000; the agent a steady 2000 (at its 16 kHz) to the target's leg.
+  for (int i = 0; i < 6; ++i) caller.send(a->local_port(), 0, pcmu_of(1000), 160, i == 0);
+  for (int i = 0; i < 50; ++i) io.run_for(std::chrono::milliseconds(2));
+  b->push_agent_samples(std::vector<int16_t>(320 * 6, 2000));
+  for (uint64_t t = 0; t < 5; ++t) b->on_media_tick(t);
+  auto got = collect(target, 5);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_NEAR(mean_level(got, 2), 3000, 200) << "the target hears the caller and the agent together";
+
+  // Without the agent the legs relay again.
+  a->set_mix_agent(false);
+  b->set_mix_agent(false);
+  EXPECT_TRUE(a->relaying() && b->relaying());
+  caller.send(a->local_port(), 0, pattern(160, 77), 160);
+  auto relayed = collect(target, 1);
+  ASSERT_EQ(relayed.size(), 1u);
+  EXPECT_EQ(relayed[0].payload(), pattern(160, 77));
+}
+
+TEST_F(LegBridgeTest, AThreeWayWithoutTheOtherPartysAudioStillPlaysTheAgent) {
+  auto a = open(caller, "PCMU", 0, 15);
+  auto b = open(target, "PCMU", 0, 16);
+  ASSERT_TRUE(a && b);
+  a->set_mix_agent(true);
+  b->set_mix_agent(true);
+  a->bridge_to(b.get());
+  b->push_agent_samples(std::vector<int16_t>(320 * 4, -1500));  // the caller is silent (DTX, mute)
+  for (uint64_t t = 0; t < 4; ++t) b->on_media_tick(t);
+  auto got = collect(target, 4);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_NEAR(mean_level(got, 1), -1500, 150);
 }
 
 }  // namespace
