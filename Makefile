@@ -54,7 +54,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-all
+.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -93,6 +93,12 @@ LOAD_BRIDGED_CALLS ?= 100,500
 load-bridged:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
 	@python3 $(LOAD_SCEN)/bridged.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_BRIDGED_CALLS)
+
+# 7. Warm transfers (issue 9): the calls warm-transferred (held with music while the target rings) and
+# bridged, once with the agent leaving and once listening in (stereo frames of both parties).
+load-warm:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@for after in leave listen; do python3 $(LOAD_SCEN)/bridged.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_BRIDGED_CALLS) --transfer-mode warm --after-bridge $$after --no-rtpengine || exit 1; done
 
 # All of the above in one bounded run; publishes bench/results/ (REPORT.md, PNGs, raw records).
 load-all:

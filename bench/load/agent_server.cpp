@@ -32,6 +32,7 @@ class Session;
 // Bridged mode: which connection carries which call (agent thread only).
 struct Registry {
   std::string bridge_target;
+  std::string transfer_fields;  // ,"mode":"warm",... (bridged mode)
   std::vector<std::weak_ptr<Session>> sessions;
 };
 
@@ -69,7 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void transfer(uint32_t call) {
     if (closed_ || !transfer_text_.empty()) return;
-    transfer_text_ = "{\"type\":\"transfer\",\"id\":\"load\",\"mode\":\"cold\",\"targets\":[\"" +
+    transfer_text_ = "{\"type\":\"transfer\",\"id\":\"load\"" + registry_.transfer_fields + ",\"targets\":[\"" +
                      registry_.bridge_target + "\"],\"headers\":{\"X-Load-Call\":\"" + std::to_string(call) + "\"}}";
     call_ = call;
     if (!writing_) write_transfer();
@@ -197,8 +198,9 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct AgentServer::Impl {
-  Impl(SharedState& s, std::string bridge_target) : shared(s), acceptor(io) {
+  Impl(SharedState& s, std::string bridge_target, std::string transfer_fields) : shared(s), acceptor(io) {
     registry.bridge_target = std::move(bridge_target);
+    registry.transfer_fields = std::move(transfer_fields);
     if (!registry.bridge_target.empty()) registry.sessions.resize(s.call_count);
   }
 
@@ -217,8 +219,8 @@ struct AgentServer::Impl {
   std::thread thread;
 };
 
-AgentServer::AgentServer(SharedState& shared, std::string bridge_target)
-    : impl_(std::make_unique<Impl>(shared, std::move(bridge_target))) {}
+AgentServer::AgentServer(SharedState& shared, std::string bridge_target, std::string transfer_fields)
+    : impl_(std::make_unique<Impl>(shared, std::move(bridge_target), std::move(transfer_fields))) {}
 
 AgentServer::~AgentServer() { stop(); }
 

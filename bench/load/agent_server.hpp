@@ -20,7 +20,9 @@ namespace warmline::load {
 class AgentServer {
  public:
   // `bridge_target` empty: never transfers.
-  AgentServer(SharedState& shared, std::string bridge_target = {});
+  // `transfer_fields`: what the transfer message carries beyond its target (mode, after_bridge, ...),
+  // as JSON members with a leading comma.
+  AgentServer(SharedState& shared, std::string bridge_target = {}, std::string transfer_fields = {});
   ~AgentServer();  // stops and joins
   AgentServer(const AgentServer&) = delete;
   AgentServer& operator=(const AgentServer&) = delete;

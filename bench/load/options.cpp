@@ -33,6 +33,8 @@ const std::map<std::string, Setter>& setters() {
       {"--rtp-relay", [](Options& o, const std::string& v) { o.rtp_relay = v; return !v.empty(); }},
       {"--bridge", [](Options& o, const std::string& v) { o.bridge_target = v; return !v.empty(); }},
       {"--target-listen", [](Options& o, const std::string& v) { o.target_listen = v; return !v.empty(); }},
+      {"--transfer-mode", [](Options& o, const std::string& v) { o.transfer_mode = v; return v == "cold" || v == "warm"; }},
+      {"--after-bridge", [](Options& o, const std::string& v) { o.after_bridge = v; return v == "leave" || v == "listen"; }},
       {"--relay-pid", [](Options& o, const std::string& v) { return number(v, o.relay_pid) && o.relay_pid > 0; }},
   };
   return kSetters;
@@ -73,6 +75,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
     out.error = "--bridge and --rtp-relay are different runs: give one";
     return out;
   }
+  if (o.bridge_target.empty() && (o.transfer_mode != "cold" || o.after_bridge != "leave")) {
+    out.error = "--transfer-mode and --after-bridge shape the transfer of --bridge: give --bridge too";
+    return out;
+  }
   if (!o.rtp_relay.empty() && !calls_given) o.calls = 0;  // relay mode: every pair in the file
   out.options = std::move(o);
   return out;
@@ -81,7 +87,8 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
 std::string usage() {
   return "usage: warmline-load [--gateway IP:PORT] [--number USER] [--calls N] [--ramp-cps R] [--hold-s S]\n"
          "                     [--agent-listen IP:PORT] [--warmline-pid PID] [--report DIR] [--label TEXT]\n"
-         "                     [--max-runtime-s T] [--quiet] [--bridge TARGET [--target-listen IP:PORT]]\n"
+         "                     [--max-runtime-s T] [--quiet] [--bridge TARGET [--target-listen IP:PORT]\n"
+         "                     [--transfer-mode cold|warm] [--after-bridge leave|listen]]\n"
          "       warmline-load --rtp-relay FILE [--relay-pid PID] [--calls N] [--hold-s S] [--report DIR]\n"
          "                     [--label TEXT] [--max-runtime-s T] [--quiet]\n"
          "See bench/README.md, section \"Load generator\".\n";

@@ -24,6 +24,11 @@ struct Options {
   // target name of the gateway's config, which points at --target-listen where the generator answers.
   std::string bridge_target;
   std::string target_listen = "127.0.0.1:5090";
+  // The transfer's mode ("cold": a bridged dial; "warm": the caller held with music while the target
+  // rings, screening none) and what the agent does once bridged ("leave", or "listen": it keeps
+  // receiving both parties as stereo frames).
+  std::string transfer_mode = "cold";
+  std::string after_bridge = "leave";
   bool quiet = false;                  // no progress lines
 };
 

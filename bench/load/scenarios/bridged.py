@@ -10,6 +10,11 @@ warmline's relay, warmline's CPU over the window, and its CPU in the transfer ph
 run, the same packet rate through rtpengine in userspace (rtp_relay.py: a bridged call moves one packet
 each way per 20 ms, so 2 x CALLS one-way sessions). Each pair of runs ends with one line in
 REPORT_DIR/bridged.md: CPU per relayed packet for both and their ratio, warmline's latency added.
+
+Warm transfers (issue 9): `--transfer-mode warm` has the agent ask for warm transfers instead (the
+caller held with hold music while the target rings, screening none), and `--after-bridge listen`
+keeps the agent on every bridged call, receiving both parties as stereo frames. The window then
+measures what a listening agent costs beside the relay. Their lines go to bridged-MODE-AFTER.md.
 """
 
 import argparse
@@ -24,8 +29,15 @@ import rtp_relay
 PACKETS_PER_CALL_S = 100  # a bridged call: 50 packets/s each way, each received once and sent once
 
 
+def variant(args):
+    """"" for the default cold transfer leaving the call, else e.g. "-warm-listen"."""
+    if args.transfer_mode == "cold" and args.after_bridge == "leave":
+        return ""
+    return f"-{args.transfer_mode}-{args.after_bridge}"
+
+
 def run_warmline(args, calls, run_dir):
-    label = f"bridged-{calls}"
+    label = f"bridged{variant(args)}-{calls}"
     os.makedirs(run_dir, exist_ok=True)
     cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=1,
@@ -40,6 +52,7 @@ def run_warmline(args, calls, run_dir):
                 "--ramp-cps", str(args.ramp_cps), "--hold-s", str(args.hold_s),
                 "--agent-listen", f"127.0.0.1:{args.agent_port}", "--warmline-pid", str(gw.pid),
                 "--bridge", "desk", "--target-listen", f"127.0.0.1:{args.target_port}",
+                "--transfer-mode", args.transfer_mode, "--after-bridge", args.after_bridge,
                 "--report", args.report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime))]
         L.log(f"{label}: {' '.join(argv)}")
         rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
@@ -47,7 +60,8 @@ def run_warmline(args, calls, run_dir):
         m = L.metrics(args.http_port)
         procs.stop(gw)
     L.append_result(args.report_dir, {
-        "scenario": "bridged", "label": label, "calls": calls, "shards": 1, "hold_s": args.hold_s,
+        "scenario": "bridged", "label": label, "transfer_mode": args.transfer_mode,
+        "after_bridge": args.after_bridge, "calls": calls, "shards": 1, "hold_s": args.hold_s,
         "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
         "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
         "legs_active_end": m.get("warmline_legs_active"),
@@ -88,7 +102,7 @@ def summarize(args, calls, gw_label, relay_label):
              num((gw or {}).get("setup_cpu_ms_per_transfer"), ".3f"), ms(gw, "transfer_to_ack"),
              (gw or {}).get("host_load", "-")]
     line = "| " + " | ".join(cells) + " |\n"
-    path = os.path.join(args.report_dir, "bridged.md")
+    path = os.path.join(args.report_dir, f"bridged{variant(args)}.md")
     fresh = not os.path.exists(path)
     with open(path, "a") as f:
         if fresh:
@@ -113,6 +127,8 @@ def main():
     ap.add_argument("--agent-port", type=int, default=38765)
     ap.add_argument("--target-port", type=int, default=35095)
     ap.add_argument("--rtp-ports", default="12000-19999")
+    ap.add_argument("--transfer-mode", choices=("cold", "warm"), default="cold")
+    ap.add_argument("--after-bridge", choices=("leave", "listen"), default="leave")
     # rtpengine (rtp_relay.py's options)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ng-port", type=int, default=32299)
@@ -132,7 +148,7 @@ def main():
     if any(c > 2000 for c in counts):
         sys.exit("at most 2000 calls (two RTP ports per leg, two legs per call in 12000-19999)")
     L.require_free(tcp=[args.http_port, args.agent_port], udp=[args.sip_port, args.target_port])
-    run_root = os.path.join(args.report_dir, "runs", time.strftime("bridged-%Y%m%d-%H%M%S"))
+    run_root = os.path.join(args.report_dir, "runs", time.strftime(f"bridged{variant(args)}-%Y%m%d-%H%M%S"))
     status = 0
     for calls in counts:
         rc, gw_label = run_warmline(args, calls, os.path.join(run_root, f"warmline-{calls}"))

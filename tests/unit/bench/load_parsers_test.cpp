@@ -84,6 +84,20 @@ TEST(Options, BridgedModeNamesTheTargetAndWhereTheGeneratorAnswersIt) {
   EXPECT_EQ(parse_options({"--bridge", ""}).error, "bad value for --bridge: ''");
 }
 
+TEST(Options, WarmTransfersAndAListeningAgentShapeTheBridgedModesTransfer) {
+  auto p = parse_options({"--bridge", "desk", "--transfer-mode", "warm", "--after-bridge", "listen"});
+  ASSERT_TRUE(p.options.has_value()) << p.error;
+  EXPECT_EQ(p.options->transfer_mode, "warm");
+  EXPECT_EQ(p.options->after_bridge, "listen");
+  auto cold = parse_options({"--bridge", "desk"});
+  EXPECT_EQ(cold.options->transfer_mode, "cold");
+  EXPECT_EQ(cold.options->after_bridge, "leave");
+  EXPECT_EQ(parse_options({"--bridge", "desk", "--transfer-mode", "semi"}).error,
+            "bad value for --transfer-mode: 'semi'");
+  EXPECT_EQ(parse_options({"--transfer-mode", "warm"}).error,
+            "--transfer-mode and --after-bridge shape the transfer of --bridge: give --bridge too");
+}
+
 TEST(Report, JsonLineCarriesThePlottedKeys) {
   RunResult r;
   r.label = "ai \"500\"";
