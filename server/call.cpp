@@ -199,9 +199,9 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                                                        "(the agent leaves as the target rings)"};
   }
   if (out.refusal) return out;
-  auto transfer = std::make_unique<ColdTransfer>(
+  auto transfer = std::make_unique<Transfer>(
       ctx_, *caller_, bridge_, static_cast<TransferListener&>(*this),
-      ColdTransferOptions{.id = request.id,
+      TransferOptions{.id = request.id,
                           .chain = TransferChain(std::move(request.targets), agent_config_.decline_is_final),
                           .agent = &agent_config_,
                           .caller_trunk = trunk_,
@@ -214,7 +214,7 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                           .screening = request.screening,
                           .hold = request.hold});
   // Installed before it starts: a REFER that goes out at once reports through transfer_.
-  std::unique_ptr<ColdTransfer> previous = std::move(transfer_);
+  std::unique_ptr<Transfer> previous = std::move(transfer_);
   transfer_ = std::move(transfer);
   if (auto refusal = transfer_->start()) {
     transfer_->abort();

@@ -30,7 +30,7 @@
 #include "server/call_context.hpp"
 #include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
-#include "server/transfer/cold_transfer.hpp"
+#include "server/transfer/transfer.hpp"
 
 namespace warmline::server {
 
@@ -173,8 +173,8 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered
   Bridge bridge_;
   std::unique_ptr<AgentChannel> agent_;
-  std::unique_ptr<ColdTransfer> transfer_;  // the current or last transfer
-  std::unique_ptr<ColdTransfer> retired_transfer_;  // the one before: it may still be on the stack
+  std::unique_ptr<Transfer> transfer_;  // the current or last transfer
+  std::unique_ptr<Transfer> retired_transfer_;  // the one before: it may still be on the stack
   uint64_t transfer_seq_ = 0;
   bool agent_left_ = false;  // a semi-attended transfer handed the caller over: the agent has gone
   // The running transfer's request: an introduce three-way after its accept, the agent listening on.

@@ -1,4 +1,4 @@
-// Warm transfers through the call (server/transfer/cold_transfer_warm.cpp, warm_gate): the caller on
+// Warm transfers through the call (server/transfer/transfer_warm.cpp, warm_gate): the caller on
 // hold while the target is dialled, the briefing spoken to the answered target on leg b, the accept
 // gate (none, the target's keys, the agent's accept), and every way back to the agent.
 #include "warm_transfer_fixture.hpp"

@@ -1,5 +1,6 @@
-// A cold transfer (DESIGN.md "Transfers") over a chain of targets, driving the caller's leg and the
-// call's mix plan through their interfaces. Each target is tried with one of two strategies:
+// One transfer of a call (DESIGN.md "Transfers": cold, warm or semi) over a chain of targets, driving
+// the caller's leg and the call's mix plan through their interfaces. Each target is tried with one of
+// two strategies:
 //
 //   REFER (the caller's trunk accepts_refer):
 //      [wait until the agent's queued audio ("transferring you now") has played; audio the agent
@@ -16,7 +17,7 @@
 //
 //   semi: a bridged dial as above (ringback, then the target's early media), but the agent is handed
 //      over as soon as the target rings (on_transfer_handed_over): it leaves then, and the call goes on.
-//   warm (cold_transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
+//   warm (transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
 //      start; once the target answers, the WarmGate runs on the answered leg (the briefing spoken to the
 //      target — or a consult: the agent's stream re-pointed to the target, MixPlan::consulting — then
 //      the accept gate), and only its accept completes the attempt. A decline, the target hanging up
@@ -70,7 +71,7 @@ class TransferListener {
   virtual void on_consult_mark(std::string_view name, ai::MarkEvent event) = 0;
 };
 
-struct ColdTransferOptions {
+struct TransferOptions {
   std::string id;
   TransferChain chain;
   const AgentConfig* agent = nullptr;
@@ -86,12 +87,12 @@ struct ColdTransferOptions {
   ai::HoldAudio hold = ai::HoldAudio::kMusic;
 };
 
-class ColdTransfer final : public DialListener, public OutboundLegObserver {
+class Transfer final : public DialListener, public OutboundLegObserver {
  public:
-  ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener, ColdTransferOptions options);
-  ~ColdTransfer() override;
-  ColdTransfer(const ColdTransfer&) = delete;
-  ColdTransfer& operator=(const ColdTransfer&) = delete;
+  Transfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener, TransferOptions options);
+  ~Transfer() override;
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
 
   // Checks every target (a chain with a typo fails before anything is dialled) and starts the first.
   std::optional<TransferRefusal> start();
@@ -172,7 +173,7 @@ class ColdTransfer final : public DialListener, public OutboundLegObserver {
   Leg& caller_;
   Bridge& bridge_;
   TransferListener& listener_;
-  ColdTransferOptions options_;
+  TransferOptions options_;
   ResolvedTarget current_;
   ColdRefer refer_;
   bool waiting_playout_ = false;

@@ -1,4 +1,4 @@
-#include "server/transfer/cold_transfer.hpp"
+#include "server/transfer/transfer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -29,8 +29,8 @@ std::string caller_identity(const Leg& caller) {
 
 }  // namespace
 
-ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
-                           ColdTransferOptions options)
+Transfer::Transfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
+                           TransferOptions options)
     : ctx_(ctx), caller_(caller), bridge_(bridge), listener_(listener), options_(std::move(options)) {
   record_.id = options_.id;
   record_.mode = options_.mode;
@@ -38,11 +38,11 @@ ColdTransfer::ColdTransfer(CallContext& ctx, Leg& caller, Bridge& bridge, Transf
   record_.requested_at = std::chrono::system_clock::now();
 }
 
-ColdTransfer::~ColdTransfer() { cancel_timer(); }
+Transfer::~Transfer() { cancel_timer(); }
 
-void ColdTransfer::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
+void Transfer::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 
-std::optional<TransferRefusal> ColdTransfer::start() {
+std::optional<TransferRefusal> Transfer::start() {
   assert_on_shard();
   if (options_.chain.targets().empty()) return TransferRefusal{TransferRefusal::Code::kMissingField, "targets is empty"};
   for (const auto& t : options_.chain.targets()) {
@@ -52,7 +52,7 @@ std::optional<TransferRefusal> ColdTransfer::start() {
   return start_next();
 }
 
-std::optional<TransferRefusal> ColdTransfer::start_next() {
+std::optional<TransferRefusal> Transfer::start_next() {
   auto target = options_.chain.next();
   if (!target) return TransferRefusal{TransferRefusal::Code::kMissingField, "no target left"};
   auto r = resolve_target(*options_.agent, ctx_.config, *target);
@@ -72,7 +72,7 @@ std::optional<TransferRefusal> ColdTransfer::start_next() {
   return std::nullopt;
 }
 
-void ColdTransfer::on_agent_audio_done() {
+void Transfer::on_agent_audio_done() {
   assert_on_shard();
   if (waiting_playout_ && !done_ && !listener_.agent_audio_pending()) begin_attempt();
 }
@@ -80,7 +80,7 @@ void ColdTransfer::on_agent_audio_done() {
 // An agent that keeps streaming (silence, comfort noise, an echo) never lets the queue drain, and the
 // transfer would wait for ever: it waits for what is queued when it starts (and for speech still being
 // synthesised, measured again once that is done), plus a margin for the media clock, and then goes.
-void ColdTransfer::bound_playout_wait() {
+void Transfer::bound_playout_wait() {
   constexpr uint32_t kMarginMs = 100;
   std::weak_ptr<bool> alive = alive_;
   const auto wait = std::chrono::milliseconds(listener_.agent_audio_queued_ms() + kMarginMs);
@@ -94,14 +94,14 @@ void ColdTransfer::bound_playout_wait() {
   });
 }
 
-void ColdTransfer::begin_attempt() {
+void Transfer::begin_attempt() {
   cancel_timer();  // the bound on the playout wait
   waiting_playout_ = false;
   if (strategy_ == TransferStrategy::kRefer) return send_refer();
   start_dial();
 }
 
-void ColdTransfer::start_dial() {
+void Transfer::start_dial() {
   strategy_ = TransferStrategy::kDial;
   record_.strategy = TransferStrategy::kDial;
   bridge_.set(waiting_plan());
@@ -125,7 +125,7 @@ void ColdTransfer::start_dial() {
   if (!done_) dial_->start();
 }
 
-void ColdTransfer::on_dial_progress(const TransferUpdate& update) {
+void Transfer::on_dial_progress(const TransferUpdate& update) {
   assert_on_shard();
   if (done_) return;
   progress(update);
@@ -136,7 +136,7 @@ void ColdTransfer::on_dial_progress(const TransferUpdate& update) {
   }
 }
 
-void ColdTransfer::on_dial_early_media(OutboundLeg& leg) {
+void Transfer::on_dial_early_media(OutboundLeg& leg) {
   assert_on_shard();
   if (done_ || early_media_ || warm()) return;  // a warm transfer's caller stays on hold
   // DESIGN.md: while the target rings the caller hears ringback, or its early media once there is some.
@@ -145,14 +145,14 @@ void ColdTransfer::on_dial_early_media(OutboundLeg& leg) {
   bridge_.set(MixPlan::target());
 }
 
-void ColdTransfer::unbridge_early_media() {
+void Transfer::unbridge_early_media() {
   if (!early_media_) return;
   early_media_ = false;
   bridge_.attach_target(nullptr);
   if (!done_) bridge_.set(waiting_plan());
 }
 
-void ColdTransfer::on_dial_ended(const TransferUpdate& update) {
+void Transfer::on_dial_ended(const TransferUpdate& update) {
   assert_on_shard();
   if (done_) return;
   if (update.result == TransferResult::kCompleted) answered_leg_ = dial_->take_leg();
@@ -161,7 +161,7 @@ void ColdTransfer::on_dial_ended(const TransferUpdate& update) {
   attempt_ended(update);
 }
 
-bool ColdTransfer::refer_fallback(const TransferUpdate& update) {
+bool Transfer::refer_fallback(const TransferUpdate& update) {
   // The caller's side refused the REFER itself, or never said how it ended: dial the target ourselves.
   if (strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
   if (update.result != TransferResult::kRejected && update.result != TransferResult::kTimeout) return false;
@@ -172,7 +172,7 @@ bool ColdTransfer::refer_fallback(const TransferUpdate& update) {
   return true;
 }
 
-void ColdTransfer::send_refer() {
+void Transfer::send_refer() {
   bridge_.set(MixPlan::transferring());
   sip::Message refer = caller_.new_request("REFER");
   refer.add_header("Refer-To", "<" + current_.uri + ">");
@@ -191,7 +191,7 @@ void ColdTransfer::send_refer() {
   progress(refer_.on_refer_sent());
 }
 
-void ColdTransfer::send_refer_request(sip::Message refer) {
+void Transfer::send_refer_request(sip::Message refer) {
   refer_cseq_ = refer.cseq.number;
   refer_sent_ = refer;
   std::weak_ptr<bool> alive = alive_;
@@ -200,13 +200,13 @@ void ColdTransfer::send_refer_request(sip::Message refer) {
   });
 }
 
-void ColdTransfer::on_refer_response(const sip::Message& response) {
+void Transfer::on_refer_response(const sip::Message& response) {
   if (done_ || response.cseq.number != refer_cseq_) return;
   if (sip::is_digest_challenge(response) && retry_refer(response)) return;
   apply(refer_.on_refer_response(response.status_code, response.reason));
 }
 
-bool ColdTransfer::retry_refer(const sip::Message& challenge) {
+bool Transfer::retry_refer(const sip::Message& challenge) {
   // Some carriers challenge REFER (RFC 3261 §22.2). The DigestClient decides whether a second
   // challenge deserves an answer (stale=true only); the count bounds it whatever a server sends.
   if (refer_challenges_ >= sip::kMaxChallengeAnswers || caller_.state() == Leg::State::kTerminated) return false;
@@ -221,7 +221,7 @@ bool ColdTransfer::retry_refer(const sip::Message& challenge) {
   return true;
 }
 
-void ColdTransfer::on_notify(sip::ServerTransaction& tx, const sip::Message& req) {
+void Transfer::on_notify(sip::ServerTransaction& tx, const sip::Message& req) {
   assert_on_shard();
   auto event_id = sip::refer_event_id(req.header("Event"));
   if (!event_id || done_ || refer_.state() == ColdRefer::State::kIdle ||
@@ -244,7 +244,7 @@ void ColdTransfer::on_notify(sip::ServerTransaction& tx, const sip::Message& req
   apply(refer_.on_notify(*status, sip::sipfrag_reason(req.body), terminated));
 }
 
-void ColdTransfer::on_caller_bye() {
+void Transfer::on_caller_bye() {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
@@ -260,7 +260,7 @@ void ColdTransfer::on_caller_bye() {
   apply(update);
 }
 
-void ColdTransfer::cancel(std::string_view why) {
+void Transfer::cancel(std::string_view why) {
   assert_on_shard();
   if (done_) return;
   waiting_playout_ = false;
@@ -270,7 +270,7 @@ void ColdTransfer::cancel(std::string_view why) {
   apply(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0, std::string(why)});
 }
 
-void ColdTransfer::abort() {
+void Transfer::abort() {
   assert_on_shard();
   if (!done_ && !record_.ended_at) {  // the call ended under a running transfer: we ended it
     record_.result = TransferResult::kCancelled;
@@ -285,24 +285,24 @@ void ColdTransfer::abort() {
   if (dial_ && !dial_->done()) dial_->stop(TransferResult::kCancelled, "the call ended");  // CANCEL/BYE leg b
 }
 
-void ColdTransfer::cancel_timer() {
+void Transfer::cancel_timer() {
   if (timeout_ != sip::kNoTimer) ctx_.timers.cancel(timeout_);
   timeout_ = sip::kNoTimer;
 }
 
-void ColdTransfer::apply(const std::optional<TransferUpdate>& update) {
+void Transfer::apply(const std::optional<TransferUpdate>& update) {
   if (!update || done_) return;
   if (update->kind == TransferUpdate::Kind::kProgress) return progress(*update);
   attempt_ended(*update);
 }
 
-void ColdTransfer::progress(const TransferUpdate& update) {
+void Transfer::progress(const TransferUpdate& update) {
   last_state_ = update.state;
   last_status_ = update.sip_status;
   listener_.on_transfer_progress(update);
 }
 
-void ColdTransfer::attempt_ended(const TransferUpdate& update) {
+void Transfer::attempt_ended(const TransferUpdate& update) {
   cancel_timer();
   const auto now = std::chrono::system_clock::now();
   // An attempt is one REFER or dial that went out (not one still waiting for the agent's audio).

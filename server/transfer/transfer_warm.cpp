@@ -1,4 +1,4 @@
-// The warm part of a transfer (cold_transfer.hpp): the caller on hold while the target is dialled, then
+// The warm part of a transfer (transfer.hpp): the caller on hold while the target is dialled, then
 // the WarmGate on the answered target's leg — the briefing spoken to it, the accept gate — before the
 // attempt completes and the call bridges caller and target.
 #include <spdlog/spdlog.h>
@@ -6,15 +6,15 @@
 #include "server/agent/native_agent_channel.hpp"
 #include "server/leg/leg.hpp"
 #include "server/shard.hpp"
-#include "server/transfer/cold_transfer.hpp"
+#include "server/transfer/transfer.hpp"
 
 namespace warmline::server {
 
-MixPlan ColdTransfer::waiting_plan() const {
+MixPlan Transfer::waiting_plan() const {
   return warm() ? MixPlan::holding(options_.hold) : MixPlan::transferring();
 }
 
-void ColdTransfer::start_gate() {
+void Transfer::start_gate() {
   answered_leg_->set_observer(*this);
   record_.answered_at = std::chrono::system_clock::now();
   gate_.emplace(options_.briefing, options_.screening);
@@ -27,7 +27,7 @@ void ColdTransfer::start_gate() {
   if (!done_) act(gate_->on_answered());
 }
 
-void ColdTransfer::act(const WarmGateAction& action) {
+void Transfer::act(const WarmGateAction& action) {
   using Kind = WarmGateAction::Kind;
   if (consulting_ && gate_ && !gate_->consulting()) end_consult();
   switch (action.kind) {
@@ -66,7 +66,7 @@ void ColdTransfer::act(const WarmGateAction& action) {
 // Rendered off the shard like the agent's `say`, then played on leg b's own playout; its end comes
 // back as on_target_audio_played. Without a speech engine the text is skipped (logged), so a gate
 // never waits for audio that cannot come.
-void ColdTransfer::speak_to_target(const std::string& text) {
+void Transfer::speak_to_target(const std::string& text) {
   if (!ctx_.speech) {
     spdlog::warn("transfer {}: no text-to-speech on this gateway; not speaking to {}", options_.id, current_.name);
     if (gate_) act(gate_->on_spoken());
@@ -86,7 +86,7 @@ void ColdTransfer::speak_to_target(const std::string& text) {
 
 // The agent now hears the target (its leg decodes for the agent) and speaks to it; the caller stays
 // on hold and is not heard by either.
-void ColdTransfer::start_consult() {
+void Transfer::start_consult() {
   consulting_ = true;
   bridge_.attach_target(&answered_leg_->media());
   bridge_.set(MixPlan::consulting(options_.hold));
@@ -94,7 +94,7 @@ void ColdTransfer::start_consult() {
   progress(TransferUpdate{TransferUpdate::Kind::kProgress, "consulting", TransferResult::kFailed, 0, ""});
 }
 
-void ColdTransfer::end_consult() {
+void Transfer::end_consult() {
   if (!consulting_) return;
   consulting_ = false;
   bridge_.set(MixPlan::holding(options_.hold));
@@ -103,7 +103,7 @@ void ColdTransfer::end_consult() {
   if (answered_leg_) answered_leg_->media().clear();
 }
 
-void ColdTransfer::release_target(std::string_view why) {
+void Transfer::release_target(std::string_view why) {
   cancel_timer();
   end_consult();
   if (!answered_leg_) return;
@@ -112,7 +112,7 @@ void ColdTransfer::release_target(std::string_view why) {
   released_leg_ = std::move(answered_leg_);
 }
 
-bool ColdTransfer::agent_accept() {
+bool Transfer::agent_accept() {
   assert_on_shard();
   if (done_ || !gate_running()) return false;
   const auto action = gate_->on_agent_accept();
@@ -121,7 +121,7 @@ bool ColdTransfer::agent_accept() {
   return true;
 }
 
-bool ColdTransfer::agent_cancel() {
+bool Transfer::agent_cancel() {
   assert_on_shard();
   if (done_) return false;
   if (gate_running()) {
@@ -134,12 +134,12 @@ bool ColdTransfer::agent_cancel() {
   return true;
 }
 
-void ColdTransfer::on_agent_lost() {
+void Transfer::on_agent_lost() {
   assert_on_shard();
   if (!done_ && gate_running()) act(gate_->on_agent_lost());
 }
 
-void ColdTransfer::on_target_bye(OutboundLeg& leg) {
+void Transfer::on_target_bye(OutboundLeg& leg) {
   assert_on_shard();
   if (done_ || &leg != answered_leg_.get()) return;
   end_consult();
@@ -149,20 +149,20 @@ void ColdTransfer::on_target_bye(OutboundLeg& leg) {
                                "the target hung up before the caller was put through"});
 }
 
-void ColdTransfer::on_target_dtmf(OutboundLeg& leg, char digit) {
+void Transfer::on_target_dtmf(OutboundLeg& leg, char digit) {
   assert_on_shard();
   if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_dtmf(digit));
 }
 
-void ColdTransfer::on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) {
+void Transfer::on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) {
   if (consulting_ && !done_ && &leg == answered_leg_.get()) listener_.on_consult_audio(pcm);
 }
 
-void ColdTransfer::on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) {
+void Transfer::on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) {
   if (consulting_ && !done_ && &leg == answered_leg_.get()) listener_.on_consult_mark(name, event);
 }
 
-void ColdTransfer::on_target_audio_played(OutboundLeg& leg) {
+void Transfer::on_target_audio_played(OutboundLeg& leg) {
   assert_on_shard();
   if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_spoken());
 }
