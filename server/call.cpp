@@ -351,6 +351,10 @@ void Call::finish(std::string_view stop_reason) {
   spdlog::info("call {}: ended ({})", id_, stop_reason);
   send_record(stop_reason);
   ctx_.on_call_ended(*this);
+  // A three-way that ends before the agent's transfer.complete: its transfer did put the caller
+  // through, and the agent hears so before the stop.
+  if (completion_ && agent_after_bridge_ == AgentAfterBridge::kThreeWay)
+    report_transfer(*std::exchange(completion_, std::nullopt));
   if (agent_ && agent_->state() != AgentChannel::State::kClosed) {
     agent_->send_stop(stop_reason);
     agent_->close();  // after the queued stop; on_agent_closed then releases the call

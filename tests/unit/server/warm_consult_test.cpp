@@ -159,6 +159,17 @@ TEST_F(WarmConsultTest, IntroduceJoinsAllThreeUntilTransferComplete) {
   EXPECT_EQ(c.media->bridged_to, t.media->session) << "caller and target go on";
 }
 
+TEST_F(WarmConsultTest, AThreeWayThatEndsBeforeTransferCompleteStillReportsTheTransferCompleted) {
+  Caller c = dialer_call();
+  Target t = answered(c, introduced());
+  target_bye(t);
+  EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing", "transfer t1 answered",
+                                              "transfer t1 bridged 1", "transfer t1 ended completed 200"));
+  EXPECT_EQ(c.agent->stop_reason(), "target_hangup");
+  caller_answers_bye(c);
+  expect_nothing_left();
+}
+
 TEST_F(WarmConsultTest, TransferCompleteOutsideAThreeWayIsRefused) {
   Caller c = dialer_call();
   c.agent->command(ai::TransferComplete{""});
