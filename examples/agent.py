@@ -188,9 +188,10 @@ def wav_pcm(path, rate):
 # --- one connection (one call) ------------------------------------------------------------------
 
 class Agent:
-    def __init__(self, rules, events_path, exit_after):
+    def __init__(self, rules, events_path, exit_after, record_dir=None):
         self.rules = rules
         self.events = open(events_path, "a", encoding="utf-8") if events_path else None
+        self.record_dir = record_dir
         self.exit_after = exit_after
         self.finished_calls = 0
         self.next_conn = 1
@@ -224,6 +225,7 @@ class Call:
         self.frames = self.samples = 0
         self.logged_samples = 0
         self.heard_audio = False
+        self.recording = None  # wave writer of --record, opened at the first audio frame
         self.actions = asyncio.Queue()
 
     def log(self, record):
@@ -247,11 +249,20 @@ class Call:
             worker.cancel()
             summary.cancel()
             self.log_audio(force=True)
+            if self.recording:
+                self.recording.close()  # the header gets its final sizes before the disconnect is logged
             self.log({"kind": "disconnect", "code": self.ws.close_code})
 
     def on_audio(self, data):
         self.frames += 1
         self.samples += len(data) // 2
+        if self.agent.record_dir:
+            if not self.recording:
+                self.recording = wave.open(os.path.join(self.agent.record_dir, f"conn-{self.conn}.wav"), "wb")
+                self.recording.setnchannels(1)
+                self.recording.setsampwidth(2)
+                self.recording.setframerate(self.rate)
+            self.recording.writeframes(data)
         if not self.heard_audio:
             self.heard_audio = True
             self.fire({"type": "audio"})
@@ -338,7 +349,7 @@ class Call:
 
 async def serve(args, rules):
     host, _, port = args.listen.rpartition(":")
-    agent = Agent(rules, args.events, args.exit_after_calls)
+    agent = Agent(rules, args.events, args.exit_after_calls, args.record)
     loop = asyncio.get_running_loop()
     agent.done = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -355,6 +366,7 @@ def main():
     parser.add_argument("--listen", default="127.0.0.1:8765", help="HOST:PORT (port 0: any free port)")
     parser.add_argument("--script", required=True, help="the agent script (see examples/README.md)")
     parser.add_argument("--events", help="append every received frame as a JSON line to this file")
+    parser.add_argument("--record", help="write the audio each call received to DIR/conn-N.wav")
     parser.add_argument("--exit-after-calls", type=int, default=0, help="exit after N calls have ended")
     parser.add_argument("--check", action="store_true", help="only check the script, exit 0 or 2")
     args = parser.parse_args()

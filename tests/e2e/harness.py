@@ -27,6 +27,7 @@ import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
+import wave
 from pathlib import Path
 
 from rtp_peer import tone_ratio
@@ -483,14 +484,19 @@ class Agent:
     one JSON line per thing it saw; `events()` gives the protocol frames it received (the `msg` of
     each `"kind":"text"` line), which is what the tests assert on."""
 
-    def __init__(self, case, script):
+    def __init__(self, case, script, record=False):
+        """`record`: keep the audio each call received (`recorded`)."""
         self.case = case
         self.script_path = case.workdir / "agent-script.txt"
         self.script_path.write_text(script)
         self.events_path = case.workdir / "agent-events.jsonl"
+        self.record_dir = case.workdir / "agent-audio"
+        if record:
+            self.record_dir.mkdir()
         self.proc = case.start("agent", [
             agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", "127.0.0.1:0",
-            "--script", self.script_path, "--events", self.events_path])
+            "--script", self.script_path, "--events", self.events_path,
+            *(["--record", self.record_dir] if record else [])])
         # Port 0: the agent picks a free port and prints "agent listening on ws://HOST:PORT" first.
         self.url = wait_for(self._listening_url, 15, "the agent to listen")
 
@@ -523,6 +529,13 @@ class Agent:
 
     def find(self, **fields):
         return [e for e in self.events() if matches(e, fields)]
+
+    def recorded(self, conn=1, timeout=10):
+        """(rate, samples) of the audio connection `conn` received, once it has ended (needs `record`)."""
+        wait_for(lambda: any(line.get("kind") == "disconnect" and line.get("conn") == conn
+                             for line in self.log_lines()), timeout, f"the agent's connection {conn} to end")
+        with wave.open(str(self.record_dir / f"conn-{conn}.wav"), "rb") as w:
+            return w.getframerate(), list(memoryview(w.readframes(w.getnframes())).cast("h"))
 
     def wait_event(self, timeout=15, **fields):
         """The first frame with all `fields` (e.g. type="transfer", state="ended")."""

@@ -38,6 +38,23 @@ def header(message, *names):
     return None
 
 
+def media_fields(sipp, path, what, timeout):
+    """The words a scenario's <exec> wrote to `path` ("<ip> <port> [<telephone-event pt>]" of the
+    gateway's SDP `what`), once the line is complete; AssertionError if SIPp exits first."""
+    def read():
+        if not sipp.proc.running() and not path.exists():
+            raise AssertionError(f"{sipp.name} exited ({sipp.proc.popen.returncode}) before {path.name}")
+        text = path.read_text() if path.exists() else ""
+        return text.split() if text.endswith("\n") and len(text.split()) >= 2 else None
+    return wait_for(read, timeout, f"{sipp.name} to receive the gateway's SDP {what} ({path.name})")
+
+
+def media_of(fields):
+    """(ip, port, telephone-event payload type or None) from `media_fields`."""
+    te = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else None
+    return fields[0], int(fields[1]), te
+
+
 class Sipp:
     def __init__(self, case, scenario, gateway_port, name="sipp", local_ip="127.0.0.1", service="demo",
                  rtp_port=None, timeout_s=60, extra=()):
@@ -72,21 +89,12 @@ class Sipp:
 
     def gateway_media(self, timeout=15):
         """(ip, port, telephone-event payload type or None) from the gateway's SDP answer."""
-        fields = self.answer_fields(timeout=timeout)
-        te = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else None
-        return fields[0], int(fields[1]), te
+        return media_of(self.answer_fields(timeout=timeout))
 
     def answer_fields(self, suffix="", timeout=15):
         """The words a scenario's <exec> wrote to `[media_file]<suffix>` (e.g. ".reinvite": the
         answer to a later offer), once the line is complete."""
-        path = self.media_path.with_name(self.media_path.name + suffix)
-
-        def read():
-            if not self.proc.running() and not path.exists():
-                raise AssertionError(f"{self.name} exited ({self.proc.popen.returncode}) before {path.name}")
-            text = path.read_text() if path.exists() else ""
-            return text.split() if text.endswith("\n") and len(text.split()) >= 2 else None
-        return wait_for(read, timeout, f"{self.name} to receive the gateway's SDP answer ({path.name})")
+        return media_fields(self, self.media_path.with_name(self.media_path.name + suffix), "answer", timeout)
 
     def trigger(self):
         """Releases a scenario waiting in <recv request="INFO"> (see the module comment)."""
@@ -131,15 +139,21 @@ class SippUasScenario:
     or a transfer target that warmline dials. Everything it sent and received goes to
     `<name>.messages.log`. Keys: `[call_file]`: a scenario may write the Call-ID it got there (an
     <exec>), which `trigger()` needs. `rtp_echo`: SIPp sends every RTP packet that reaches its media
-    port ([media_port] in its SDP) back to where it came from, so a caller bridged to it hears itself."""
+    port ([media_port] in its SDP) back to where it came from, so a caller bridged to it hears itself.
+    `rtp`: a RtpPeer as the target's media instead (no echo): scenarios that take it put its port in
+    their SDP as `[rtp_port]` and write the gateway's offer to `[media_file]` (`gateway_media`)."""
 
-    def __init__(self, case, scenario, name="provider", timeout_s=90, rtp_echo=True, extra=()):
+    def __init__(self, case, scenario, name="provider", timeout_s=90, rtp_echo=True, extra=(), rtp=None):
         self.case = case
         self.name = name
         self.port = free_port(kinds=(socket.SOCK_DGRAM,))
         media_first, _ = free_port_range(4)
         self.call_path = case.workdir / f"{name}.call_id.txt"
         self.messages_path = case.workdir / f"{name}.messages.log"
+        self.media_path = case.workdir / f"{name}.media.txt"
+        if rtp:
+            rtp_echo = False
+            extra = ("-key", "rtp_port", rtp.port, "-key", "media_file", self.media_path, *extra)
         argv = ["sipp", "-sf", SCENARIOS / scenario, "-m", "1", "-nostdin", "-i", "127.0.0.1", "-bind_local",
                 "-p", self.port, "-cp", free_port(kinds=(socket.SOCK_DGRAM,)), "-mp", media_first,
                 "-timeout", f"{timeout_s}s", "-timeout_error", "-max_recv_loops", "1000",
@@ -154,6 +168,10 @@ class SippUasScenario:
 
     def messages(self):
         return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""
+
+    def gateway_media(self, timeout=15):
+        """(ip, port, telephone-event payload type or None) of the gateway's SDP offer (with `rtp`)."""
+        return media_of(media_fields(self, self.media_path, "offer", timeout))
 
     def requests(self, method):
         """The `method` requests it has received so far, in order (its message log); a retransmission

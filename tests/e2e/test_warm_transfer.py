@@ -27,9 +27,10 @@ is `ringback` here: what it plays does not change when hold music lands.
 import unittest
 
 from baresip_peer import Baresip
-from harness import Agent, E2ETestCase, Gateway, assert_back_with_agent, cdr_query, matches, wait_for, wait_tone
-from rtp_peer import max_tone_ratio, rms
+from harness import Agent, E2ETestCase, Gateway, assert_back_with_agent, matches, wait_for, wait_tone
+from rtp_peer import max_tone_ratio
 from sipp_peer import SippUasScenario, start_caller
+from warm_checks import LOUD_RMS, assert_warm_transfer_records, block_levels, wait_speech
 
 CALLER_HZ = 1000
 TARGET_HZ = 700
@@ -42,44 +43,6 @@ on dtmf 1: transfer warm {target} id=t1 {options}
 on dtmf 2: accept t1
 on transfer ended !completed: tone {agent_hz} 3000
 {extra}"""
-
-# Levels of 100 ms blocks of what the target received (16-bit samples): espeak-ng's speech is well
-# above LOUD, the silence warmline sends once its playout is empty is below QUIET.
-BLOCK_S = 0.1
-LOUD_RMS = 300
-QUIET_RMS = 100
-
-
-def block_levels(samples, rate):
-    n = int(rate * BLOCK_S)
-    return [rms(samples[i:i + n]) for i in range(0, len(samples) - n + 1, n)] if n else []
-
-
-def speech_span(samples, rate, speech_s=1.0, quiet_s=1.5):
-    """(start, end) sample indices of the speech in a recording (first to last loud block), once at
-    least `speech_s` of loud blocks have come and only quiet ones for `quiet_s` since the last of them;
-    else None (not yet). A warm transfer's gate counts the briefing played as its last frame leaves
-    warmline: `quiet_s` also covers the silence at the end of espeak-ng's clip."""
-    levels = block_levels(samples, rate)
-    loud = [i for i, level in enumerate(levels) if level > LOUD_RMS]
-    if len(loud) * BLOCK_S < speech_s:
-        return None
-    tail = levels[loud[-1] + 1:]
-    if len(tail) * BLOCK_S < quiet_s or any(level > QUIET_RMS for level in tail):
-        return None
-    block = int(rate * BLOCK_S)
-    return loud[0] * block, (loud[-1] + 1) * block
-
-
-def wait_speech(received, what, timeout=30):
-    """Waits until `received()` ((rate, samples) of what a party has heard) holds speech followed by
-    quiet (`speech_span`); returns (rate, samples, span)."""
-    def spoken():
-        rate, samples = received()
-        span = speech_span(samples, rate) if rate else None
-        return (rate, samples, span) if span else None
-    return wait_for(spoken, timeout, f"{what}: speech, then quiet", interval=0.2)
-
 
 class WarmTransfer(E2ETestCase):
     def start_call(self, target_name, target_uri, options, extra_rules=""):
@@ -166,25 +129,7 @@ class WarmTransfer(E2ETestCase):
         self.caller.assert_passed()
         bob.wait_event(type="CALL_CLOSED")
         wait_for(lambda: self.gateway.calls() == [], 10, "the call to leave /v1/calls")
-        self.assert_records(call_id, bob)
-
-    def assert_records(self, call_id, bob):
-        db = self.gateway.cdr_path
-        rows = wait_for(lambda: cdr_query(db, "SELECT mode, strategy, targets_tried, result, requested_at, answered_at, "
-                                              "bridged_at FROM transfers WHERE call_id = ?", (call_id,)),
-                        15, "the transfer's record")
-        self.assertEqual(len(rows), 1, rows)
-        mode, strategy, tried, result, requested, answered, bridged = rows[0]
-        self.assertEqual((mode, strategy, tried, result), ("warm", "dial", '["Bob"]', "completed"))
-        self.assertIsNotNone(answered)
-        self.assertIsNotNone(bridged)
-        # The same format throughout (docs/cdr.md), so the strings order like the times. The briefing
-        # played between the answer and the bridge: they cannot be the same moment.
-        self.assertTrue(requested <= answered < bridged, (requested, answered, bridged))
-        legs = cdr_query(db, "SELECT role, direction, remote_uri, final_status FROM legs WHERE call_id = ? "
-                             "ORDER BY role", (call_id,))
-        self.assertEqual([(r[0], r[1], r[3]) for r in legs], [("a", "in", 200), ("b", "out", 200)], legs)
-        self.assertIn(f"2001@127.0.0.1:{bob.sip_port}", legs[1][2])
+        assert_warm_transfer_records(self, self.gateway.cdr_path, call_id, "Bob", f"2001@127.0.0.1:{bob.sip_port}")
 
     # -- the briefing's speed; the caller hanging up while the gate waits --------------------------
 
