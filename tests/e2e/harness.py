@@ -483,14 +483,17 @@ class Agent:
     one JSON line per thing it saw; `events()` gives the protocol frames it received (the `msg` of
     each `"kind":"text"` line), which is what the tests assert on."""
 
-    def __init__(self, case, script):
+    def __init__(self, case, script, record=False):
+        """`record`: the agent keeps the audio it receives (`received_audio`, `audio_offset`)."""
         self.case = case
         self.script_path = case.workdir / "agent-script.txt"
         self.script_path.write_text(script)
         self.events_path = case.workdir / "agent-events.jsonl"
+        self.record_dir = case.workdir / "agent-audio"
         self.proc = case.start("agent", [
             agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", "127.0.0.1:0",
-            "--script", self.script_path, "--events", self.events_path])
+            "--script", self.script_path, "--events", self.events_path,
+            *(["--record", self.record_dir] if record else [])])
         # Port 0: the agent picks a free port and prints "agent listening on ws://HOST:PORT" first.
         self.url = wait_for(self._listening_url, 15, "the agent to listen")
 
@@ -523,6 +526,20 @@ class Agent:
 
     def find(self, **fields):
         return [e for e in self.events() if matches(e, fields)]
+
+    def received_audio(self, conn=1):
+        """The bytes of audio (L16 as warmline sent them) connection `conn` has received so far;
+        needs `record`."""
+        path = self.record_dir / f"conn-{conn}.raw"
+        return path.read_bytes() if path.exists() else b""
+
+    def audio_offset(self, conn=1, **fields):
+        """Where in `received_audio(conn)` the first text frame with all `fields` came: the bytes
+        received before it (needs `record`), or None before that frame has come."""
+        for line in self.log_lines():
+            if line.get("kind") == "text" and line.get("conn") == conn and matches(line.get("msg"), fields):
+                return line["audio_bytes"]
+        return None
 
     def wait_event(self, timeout=15, **fields):
         """The first frame with all `fields` (e.g. type="transfer", state="ended")."""
