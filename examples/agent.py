@@ -27,7 +27,7 @@ FRAME_MS = 20
 DEFAULT_RATE = 16000
 TRIGGERS = {"start", "dtmf", "mark", "transfer", "stop", "error", "audio"}
 ACTIONS = {"say", "play", "tone", "mark", "transfer", "hangup", "clear", "send", "wait", "dtmf",
-           "accept", "cancel", "close"}
+           "accept", "cancel", "complete", "close"}
 
 
 class ScriptError(Exception):
@@ -103,6 +103,10 @@ def parse_transfer(rest):
             msg["targets"].append(tok)
         elif key == "ring_timeout_s":
             msg[key] = int(value)
+        elif key == "introduce":
+            if value not in ("true", "false"):
+                raise ScriptError("introduce needs true or false")
+            msg[key] = value == "true"
         elif key.startswith("header."):
             msg.setdefault("headers", {})[key[len("header."):]] = value
         else:
@@ -225,7 +229,10 @@ class Call:
         self.frames = self.samples = 0
         self.logged_samples = 0
         self.heard_audio = False
-        self.recording = None  # wave writer of --record, opened at the first audio frame
+        # --record: every binary frame received, appended as it comes (mono or, while listening in,
+        # stereo: the text events' audio_bytes say where the format changed).
+        self.recording = open(os.path.join(agent.record_dir, f"conn-{conn}.raw"), "ab") if agent.record_dir else None
+        self.audio_bytes = 0
         self.actions = asyncio.Queue()
 
     def log(self, record):
@@ -250,19 +257,16 @@ class Call:
             summary.cancel()
             self.log_audio(force=True)
             if self.recording:
-                self.recording.close()  # the header gets its final sizes before the disconnect is logged
+                self.recording.close()
             self.log({"kind": "disconnect", "code": self.ws.close_code})
 
     def on_audio(self, data):
         self.frames += 1
         self.samples += len(data) // 2
-        if self.agent.record_dir:
-            if not self.recording:
-                self.recording = wave.open(os.path.join(self.agent.record_dir, f"conn-{self.conn}.wav"), "wb")
-                self.recording.setnchannels(1)
-                self.recording.setsampwidth(2)
-                self.recording.setframerate(self.rate)
-            self.recording.writeframes(data)
+        if self.recording:
+            self.recording.write(data)
+            self.recording.flush()  # a test reads it while the call goes on
+            self.audio_bytes += len(data)
         if not self.heard_audio:
             self.heard_audio = True
             self.fire({"type": "audio"})
@@ -271,9 +275,9 @@ class Call:
         try:
             msg = json.loads(text)
         except json.JSONDecodeError:
-            self.log({"kind": "text", "raw": text})
+            self.log(self.text_record(raw=text))
             return
-        self.log({"kind": "text", "msg": msg})
+        self.log(self.text_record(msg=msg))
         if not isinstance(msg, dict):
             return
         if msg.get("type") == "start":
@@ -281,6 +285,14 @@ class Call:
             self.rate = (msg.get("audio") or {}).get("sample_rate", DEFAULT_RATE)
             self.values.update(call_id=call.get("id", ""), **{"from": call.get("from", "")}, to=call.get("to", ""))
         self.fire(msg)
+
+    def text_record(self, **fields):
+        """An events-log line for a received text frame; with --record it says how many bytes of audio
+        came before that frame."""
+        record = {"kind": "text", **fields}
+        if self.recording:
+            record["audio_bytes"] = self.audio_bytes
+        return record
 
     def fire(self, msg):
         values = dict(self.values)
@@ -316,7 +328,7 @@ class Call:
             await self.send({"type": word})
         elif word == "transfer":
             await self.send(json.loads(fill(json.dumps(action[1]), values)))
-        elif word in ("accept", "cancel"):
+        elif word in ("accept", "cancel", "complete"):
             await self.send({"type": f"transfer.{word}", "id": action[1] or values.get("id", "")})
         elif word == "send":
             await self.ws.send(fill(action[1], values))
@@ -349,6 +361,8 @@ class Call:
 
 async def serve(args, rules):
     host, _, port = args.listen.rpartition(":")
+    if args.record:
+        os.makedirs(args.record, exist_ok=True)
     agent = Agent(rules, args.events, args.exit_after_calls, args.record)
     loop = asyncio.get_running_loop()
     agent.done = loop.create_future()
@@ -366,7 +380,8 @@ def main():
     parser.add_argument("--listen", default="127.0.0.1:8765", help="HOST:PORT (port 0: any free port)")
     parser.add_argument("--script", required=True, help="the agent script (see examples/README.md)")
     parser.add_argument("--events", help="append every received frame as a JSON line to this file")
-    parser.add_argument("--record", help="write the audio each call received to DIR/conn-N.wav")
+    parser.add_argument("--record", metavar="DIR",
+                        help="append the audio each call receives to DIR/conn-N.raw (L16 as it came)")
     parser.add_argument("--exit-after-calls", type=int, default=0, help="exit after N calls have ended")
     parser.add_argument("--check", action="store_true", help="only check the script, exit 0 or 2")
     args = parser.parse_args()

@@ -27,7 +27,6 @@ import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
-import wave
 from pathlib import Path
 
 from rtp_peer import tone_ratio
@@ -485,14 +484,13 @@ class Agent:
     each `"kind":"text"` line), which is what the tests assert on."""
 
     def __init__(self, case, script, record=False):
-        """`record`: keep the audio each call received (`recorded`)."""
+        """`record`: the agent keeps the audio it receives (`received_audio`, `audio_offset`,
+        `recorded`)."""
         self.case = case
         self.script_path = case.workdir / "agent-script.txt"
         self.script_path.write_text(script)
         self.events_path = case.workdir / "agent-events.jsonl"
         self.record_dir = case.workdir / "agent-audio"
-        if record:
-            self.record_dir.mkdir()
         self.proc = case.start("agent", [
             agent_python(), SOURCE_DIR / "examples" / "agent.py", "--listen", "127.0.0.1:0",
             "--script", self.script_path, "--events", self.events_path,
@@ -531,11 +529,29 @@ class Agent:
         return [e for e in self.events() if matches(e, fields)]
 
     def recorded(self, conn=1, timeout=10):
-        """(rate, samples) of the audio connection `conn` received, once it has ended (needs `record`)."""
+        """(rate, samples) of the mono audio connection `conn` received, once it has ended (needs
+        `record`; the rate is the one its `start` frame announced)."""
         wait_for(lambda: any(line.get("kind") == "disconnect" and line.get("conn") == conn
                              for line in self.log_lines()), timeout, f"the agent's connection {conn} to end")
-        with wave.open(str(self.record_dir / f"conn-{conn}.wav"), "rb") as w:
-            return w.getframerate(), list(memoryview(w.readframes(w.getnframes())).cast("h"))
+        starts = [line["msg"] for line in self.log_lines() if line.get("kind") == "text" and line.get("conn") == conn
+                  and matches(line.get("msg"), {"type": "start"})]
+        rate = ((starts[0].get("audio") or {}).get("sample_rate") if starts else None) or 16000
+        data = self.received_audio(conn)
+        return rate, list(memoryview(data[:len(data) // 2 * 2]).cast("h"))
+
+    def received_audio(self, conn=1):
+        """The bytes of audio (L16 as warmline sent them) connection `conn` has received so far;
+        needs `record`."""
+        path = self.record_dir / f"conn-{conn}.raw"
+        return path.read_bytes() if path.exists() else b""
+
+    def audio_offset(self, conn=1, **fields):
+        """Where in `received_audio(conn)` the first text frame with all `fields` came: the bytes
+        received before it (needs `record`), or None before that frame has come."""
+        for line in self.log_lines():
+            if line.get("kind") == "text" and line.get("conn") == conn and matches(line.get("msg"), fields):
+                return line["audio_bytes"]
+        return None
 
     def wait_event(self, timeout=15, **fields):
         """The first frame with all `fields` (e.g. type="transfer", state="ended")."""
