@@ -173,7 +173,8 @@ class WarmConsult(E2ETestCase):
         """The 16-bit samples in each binary frame the agent received after the first text frame
         with `fields`: from its running totals (`audio` lines, once a second) logged after that frame."""
         lines = self.agent.log_lines()
-        first = next(i for i, line in enumerate(lines) if line.get("kind") == "text" and matches(line.get("msg"), fields))
+        first = next(i for i, line in enumerate(lines)
+                     if line.get("kind") == "text" and matches(line.get("msg"), fields))
         totals = [(line["frames"], line["samples"]) for line in lines[first:] if line.get("kind") == "audio"]
         self.assertGreaterEqual(len(totals), 2, f"the agent's audio totals after {fields}")
         (frames_a, samples_a), (frames_b, samples_b) = totals[0], totals[-1]
@@ -196,6 +197,10 @@ class WarmConsult(E2ETestCase):
                                   "the target's 700 Hz tone at the caller")
         rate, bob_heard, bob_at = wait_hears(self.bob.received, CALLER_HZ, "the caller's 1 kHz tone at the target")
         return (around(heard, at, CALLER_RATE)[0], rate, *around(bob_heard, bob_at, rate))
+
+    def assert_never(self, samples, hz, what, rate=CALLER_RATE):
+        """No window of `samples` holds `hz` (ABSENT): `what` never happened."""
+        self.assertLess(max_tone_ratio(samples, hz, rate), ABSENT, what)
 
     def hang_up(self):
         """The caller hangs up: its scenario ends cleanly and the target's leg ends too."""
@@ -236,12 +241,12 @@ class WarmConsult(E2ETestCase):
                            f"the consulting agent did not hear the target alone: "
                            f"{window_report(consult, [TARGET_HZ], AGENT_RATE)}")
         for hz, who in ((CALLER_HZ, "the caller"), (AGENT_HZ, "itself")):
-            self.assertLess(max_tone_ratio(consult, hz, AGENT_RATE), ABSENT, f"the consulting agent heard {who}")
+            self.assert_never(consult, hz, f"the consulting agent heard {who}", AGENT_RATE)
 
         # The target: the agent's tone (3 s, alone), then from the bridge on the caller.
         self.assertGreaterEqual(tone_seconds(consulted, AGENT_HZ, rate), 2.6, "the target did not hear the agent")
-        self.assertLess(max_tone_ratio(consulted, CALLER_HZ, rate), ABSENT, "the target heard the caller in the consult")
-        self.assertLess(max_tone_ratio(bob_bridged, AGENT_HZ, rate), ABSENT, "the target heard the agent after the accept")
+        self.assert_never(consulted, CALLER_HZ, "the target heard the caller in the consult", rate)
+        self.assert_never(bob_bridged, AGENT_HZ, "the target heard the agent after the accept", rate)
 
         # The caller: hold music (loud throughout, not ringback) from the transfer to the bridge, and
         # at no time the agent's tone or, before the bridge, the target's.
@@ -249,8 +254,8 @@ class WarmConsult(E2ETestCase):
                            "the caller was held for less than the consult")
         self.assertLessEqual(quiet_blocks(on_hold[CALLER_RATE // 2:], CALLER_RATE), 1, "the held caller heard silence")
         for hz, what in ((TARGET_HZ, "the target"), (RINGBACK_ONLY_HZ, "ringback, not music")):
-            self.assertLess(max_tone_ratio(on_hold, hz), ABSENT, f"the held caller heard {what}")
-        self.assertLess(max_tone_ratio(self.rtp.audio(held_from), AGENT_HZ), ABSENT, "the caller heard the agent's consult")
+            self.assert_never(on_hold, hz, f"the held caller heard {what}")
+        self.assert_never(self.rtp.audio(held_from), AGENT_HZ, "the caller heard the agent's consult")
         self.hang_up()
 
     # -- b. introduce: a three-way until transfer.complete -----------------------------------------
@@ -284,19 +289,20 @@ class WarmConsult(E2ETestCase):
                                 f"{window_report(heard[bob_from:], [CALLER_HZ, AGENT_HZ], rate)}")
         mixed = self.agent_heard({"type": "transfer", "state": "bridged"}, {"type": "transfer", "state": "ended"})
         self.assertGreater(len(mixed), 2.8 * AGENT_RATE, "the three-way ended before the agent's tone played")
-        self.assertGreaterEqual(both_seconds(mixed, CALLER_HZ, TARGET_HZ, AGENT_RATE), len(mixed) / AGENT_RATE - MIX_SETTLE_S,
+        self.assertGreaterEqual(both_seconds(mixed, CALLER_HZ, TARGET_HZ, AGENT_RATE),
+                                len(mixed) / AGENT_RATE - MIX_SETTLE_S,
                                 f"the agent did not hear caller and target mixed (alone): "
                                 f"{window_report(mixed, [CALLER_HZ, TARGET_HZ], AGENT_RATE)}")
-        self.assertLess(max_tone_ratio(mixed, AGENT_HZ, AGENT_RATE), ABSENT, "the agent heard itself")
+        self.assert_never(mixed, AGENT_HZ, "the agent heard itself", AGENT_RATE)
 
         # After the complete: caller and target hear each other alone, and the agent's last tone
         # reaches neither (it was sent as fast as the socket took it: 3 s of it would be heard).
         self.assert_bridged(after_from)
         self.wait_heard_for(3.5 + PEER_LAG_S, after_from, bob_after)
-        self.assertLess(max_tone_ratio(self.rtp.audio(after_from), AGENT_HZ), ABSENT, "the caller heard the agent after it left")
+        self.assert_never(self.rtp.audio(after_from), AGENT_HZ, "the caller heard the agent after it left")
         rate, heard = self.bob.received()
-        self.assertLess(max_tone_ratio(heard[bob_after + int(PEER_LAG_S * rate):], AGENT_HZ, rate), ABSENT,
-                        "the target heard the agent after it left")
+        after = heard[bob_after + int(PEER_LAG_S * rate):]
+        self.assert_never(after, AGENT_HZ, "the target heard the agent after it left", rate)
         self.hang_up()
 
     # -- c. listen: stereo until the call ends -----------------------------------------------------
@@ -328,10 +334,10 @@ class WarmConsult(E2ETestCase):
                                            (stereo[1::2], (TARGET_HZ, CALLER_HZ), "right: the target")):
             self.assertGreater(tone_seconds(channel, hz, AGENT_RATE), len(channel) / AGENT_RATE - MIX_SETTLE_S,
                                f"{what}, alone: {window_report(channel, [hz], AGENT_RATE)}")
-            self.assertLess(max_tone_ratio(channel, other, AGENT_RATE), ABSENT, f"{what}, and nobody else")
-        self.assertLess(max_tone_ratio(self.rtp.audio(listen_from), AGENT_HZ), ABSENT, "the caller heard the listening agent")
+            self.assert_never(channel, other, f"{what}, and nobody else", AGENT_RATE)
+        self.assert_never(self.rtp.audio(listen_from), AGENT_HZ, "the caller heard the listening agent")
         rate, heard = self.bob.received()
-        self.assertLess(max_tone_ratio(heard[bob_from:], AGENT_HZ, rate), ABSENT, "the target heard the listening agent")
+        self.assert_never(heard[bob_from:], AGENT_HZ, "the target heard the listening agent", rate)
         self.assertEqual(self.agent.find(type="stop"), [], "a listening agent stays until the call ends")
 
         self.hang_up()
@@ -387,8 +393,8 @@ class WarmConsult(E2ETestCase):
         self.agent.proc.wait(10)
 
         _, rate, _, bob_bridged = self.assert_bridged(held_from)
-        self.assertLess(max_tone_ratio(self.rtp.audio(held_from), AGENT_HZ), ABSENT, "the caller heard the agent's consult")
-        self.assertLess(max_tone_ratio(bob_bridged, AGENT_HZ, rate), ABSENT, "the target heard the lost agent after the bridge")
+        self.assert_never(self.rtp.audio(held_from), AGENT_HZ, "the caller heard the agent's consult")
+        self.assert_never(bob_bridged, AGENT_HZ, "the target heard the lost agent after the bridge", rate)
         self.hang_up()
 
 
