@@ -9,7 +9,8 @@ dials itself (a warm transfer always dials, even on a caller's trunk that accept
 - the briefing lasts at the target as long as the same text, said by the agent, lasts at the caller
   (it is played at the rate the TTS rendered it at); the caller hanging up while the gate waits
   releases the target (`caller_hung_up`);
-- screening `none`, a target answering 486: `busy`, the caller is back with the agent;
+- screening `none`, a target answering 486: `busy`, the caller is back with the agent; one answering
+  603: `declined`; one that rings out (the request's ring_timeout_s of 2 s): CANCEL, `no_answer`;
 - screening `dtmf`, a target that answers and presses no key: `declined` no sooner than 10 s after
   the answer, the target gets a BYE, the caller is back with the agent;
 - screening `agent`, a target that hangs up right after its ACK: `failed`;
@@ -170,6 +171,23 @@ class WarmTransfer(E2ETestCase):
                                sip_status=486, agent_hz=AGENT_HZ)
         target.assert_passed()  # its INVITE got 486 and the ACK
         self.assertNotIn("answered", self.transfer_states())
+
+    def test_declining_target_returns_the_caller_to_the_agent(self):
+        target, uri = self.sipp_target("uas-provider-decline.xml", "decline", "+27115550102")
+        self.start_call("Nope", uri, f'briefing="{BRIEFING}" screening=none hold=music')
+        self.press_transfer()
+        assert_back_with_agent(self, self.agent, self.gateway, self.caller, self.rtp, "declined", target="Nope",
+                               sip_status=603, agent_hz=AGENT_HZ)
+        target.assert_passed()
+
+    def test_target_ringing_out_is_cancelled_and_the_caller_returns_to_the_agent(self):
+        target, uri = self.sipp_target("uas-provider-ring-no-answer.xml", "ringout", "+27115550103")
+        self.start_call("Late", uri, f'briefing="{BRIEFING}" screening=none hold=music ring_timeout_s=2')
+        self.press_transfer()
+        assert_back_with_agent(self, self.agent, self.gateway, self.caller, self.rtp, "no_answer", target="Late",
+                               agent_hz=AGENT_HZ)
+        target.assert_passed()  # the CANCEL came, 487 and its ACK
+        self.assertIn("ringing", self.transfer_states())
 
     # -- 3. screening dtmf, no key -----------------------------------------------------------------
 
