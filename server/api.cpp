@@ -14,17 +14,25 @@ namespace warmline::server {
 
 namespace {
 
+std::string utc(std::chrono::system_clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));
+}
+
 void write_call(JsonWriter& w, const CallSnapshot& c) {
   w.begin_object()
       .field("id", c.id).field("from", c.from).field("to", c.to).field("agent", c.agent).field("state", c.state)
-      .field("started_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(c.started_at)));
+      .field("started_at", utc(c.started_at));
   w.key("transfer");
   if (!c.transfer) {
     w.null();
   } else {
-    w.begin_object().field("id", c.transfer->id).field("target", c.transfer->target).field("state", c.transfer->state);
-    if (!c.transfer->result.empty()) w.field("result", c.transfer->result);
-    if (c.transfer->sip_status) w.field("sip_status", c.transfer->sip_status);
+    const TransferSnapshot& t = *c.transfer;
+    w.begin_object().field("id", t.id).field("mode", t.mode).field("target", t.target).field("state", t.state);
+    if (!t.result.empty()) w.field("result", t.result);
+    if (t.sip_status) w.field("sip_status", t.sip_status);
+    w.field("requested_at", utc(t.requested_at));
+    if (t.answered_at) w.field("answered_at", utc(*t.answered_at));
+    if (t.bridged_at) w.field("bridged_at", utc(*t.bridged_at));
     w.end_object();
   }
   w.end_object();

@@ -58,10 +58,13 @@ CallSnapshot Call::snapshot() const {
   assert_on_shard();
   CallSnapshot s{.id = id_, .from = from_, .to = to_, .agent = agent_config_.name,
                  .state = std::string(to_string(state_)), .started_at = started_at_, .transfer = std::nullopt};
-  if (transfer_ && !transfer_->current().name.empty())
+  if (transfer_ && !transfer_->current().name.empty()) {
+    const TransferRecord& r = transfer_->record();
     s.transfer = TransferSnapshot{transfer_->id(), transfer_->current().name, transfer_->last_state(),
                                   transfer_->result() ? std::string(to_string(*transfer_->result())) : "",
-                                  transfer_->last_status()};
+                                  transfer_->last_status(), std::string(ai::to_string(r.mode)),
+                                  r.requested_at, r.answered_at, r.bridged_at};
+  }
   return s;
 }
 

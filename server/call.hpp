@@ -42,6 +42,9 @@ struct TransferSnapshot {
   std::string id, target, state;
   std::string result;  // "" until it ended
   int sip_status = 0;
+  std::string mode;    // cold, warm, semi
+  std::chrono::system_clock::time_point requested_at;
+  std::optional<std::chrono::system_clock::time_point> answered_at, bridged_at;
 };
 struct CallSnapshot {
   std::string id, from, to, agent, state;

@@ -369,12 +369,19 @@ class WarmConsult(E2ETestCase):
         # t2: Bob answers and the agent consults; the API's accept (not the agent's) bridges.
         self.press("2")
         self.agent.wait_event(20, type="transfer", state="consulting", id="t2")
+        shown = self.gateway.http("GET", f"/v1/calls/{call_id}")[1]["transfer"]
+        self.assertEqual((shown["id"], shown["mode"], shown["target"], shown["state"]), ("t2", "warm", "Bob", "consulting"))
+        self.assertIn("answered_at", shown)
+        self.assertNotIn("bridged_at", shown)
         accepted_from = self.rtp.count()
         self.assertEqual(self.gateway.http("POST", f"{transfer}/t2/accept"), (200, {"id": "t2", "status": "accepted"}))
         ended = self.agent.wait_event(10, type="transfer", state="ended", id="t2")
         self.assertEqual((ended.get("result"), ended.get("target")), ("completed", "Bob"), ended)
         self.agent.wait_event(type="stop", reason="transferred")
         self.assert_bridged(accepted_from)
+        shown = self.gateway.http("GET", f"/v1/calls/{call_id}")[1]
+        self.assertEqual((shown["state"], shown["transfer"]["result"]), ("bridged", "completed"), shown)
+        self.assertLessEqual(shown["transfer"]["requested_at"], shown["transfer"]["bridged_at"])
         status, body = self.gateway.http("POST", f"{transfer}/t2/accept")
         self.assertEqual((status, body.get("error", {}).get("code")), (404, "no_transfer"), body)
         self.assertEqual(self.agent.find(type="error"), [])

@@ -39,6 +39,12 @@ TEST_F(WarmConsultTest, AConsultRePointsTheAgentsStreamToTheTargetWhileTheCaller
   EXPECT_THAT(transfer_frames(c), ElementsAre("transfer t1 dialing", "transfer t1 ringing", "transfer t1 answered",
                                               "transfer t1 consulting"));
   EXPECT_TRUE(speech.requests.empty()) << "nothing is spoken by the gateway in a consult";
+  const auto snap = call(c)->snapshot().transfer;  // what GET /v1/calls shows
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->mode, "warm");
+  EXPECT_EQ(snap->state, "consulting");
+  EXPECT_TRUE(snap->answered_at.has_value());
+  EXPECT_FALSE(snap->bridged_at.has_value());
   EXPECT_EQ(c.media->hold, ai::HoldAudio::kMusic) << "the caller stays on hold";
   EXPECT_EQ(c.media->bridged_to, nullptr) << "the caller is not joined to the target";
   EXPECT_FALSE(c.media->tap) << "the caller's audio does not reach the agent during the consult";
@@ -67,6 +73,7 @@ TEST_F(WarmConsultTest, AConsultRePointsTheAgentsStreamToTheTargetWhileTheCaller
   settle();
   expect_bridged(c, t);
   EXPECT_FALSE(t.media->tap) << "bridged: the agent has left and hears nobody";
+  EXPECT_TRUE(call(c)->snapshot().transfer->bridged_at.has_value());
   EXPECT_EQ(transfer_frames(c).back(), "transfer t1 ended completed 200");
 }
 
