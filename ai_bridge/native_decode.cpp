@@ -250,11 +250,7 @@ Command decode_named(FieldReader& r, std::string_view key, std::size_t max_bytes
   return T{std::string(value.value_or(std::string_view()))};
 }
 
-Command decode_object(dom::object obj) {
-  std::string_view type;
-  const auto err = obj["type"].get_string().get(type);
-  if (err == simdjson::NO_SUCH_FIELD) return make_error(kErrorMissingField, "frame has no \"type\"");
-  if (err != simdjson::SUCCESS) return make_error(kErrorInvalidField, "\"type\" must be a string");
+Command decode_typed(dom::object obj, std::string_view type) {
   FieldReader r(obj, type);
   if (type == "clear") return Clear{};
   if (type == "hangup") return Hangup{};
@@ -271,6 +267,14 @@ Command decode_object(dom::object obj) {
     return std::get<TransferRequest>(std::move(t));
   }
   return Unknown{std::string(type.substr(0, kMaxNameBytes))};
+}
+
+Command decode_object(dom::object obj) {
+  std::string_view type;
+  const auto err = obj["type"].get_string().get(type);
+  if (err == simdjson::NO_SUCH_FIELD) return make_error(kErrorMissingField, "frame has no \"type\"");
+  if (err != simdjson::SUCCESS) return make_error(kErrorInvalidField, "\"type\" must be a string");
+  return decode_typed(obj, type);
 }
 
 // Parses `text` into an object, or explains why it is not one.
@@ -291,6 +295,10 @@ std::variant<dom::object, ProtocolError> parse_object(dom::parser& parser, std::
 }
 
 }  // namespace
+
+namespace dialect {
+Command decode_native_command(dom::object object, std::string_view type) { return decode_typed(object, type); }
+}  // namespace dialect
 
 struct CommandDecoder::Impl {
   dom::parser parser{kMaxTextFrameBytes};

@@ -138,7 +138,11 @@ struct PbxConfig {
   std::vector<ExtensionConfig> extensions;  // TOML [[pbx.extension]]
 };
 
-enum class AgentProtocol { warmline, twilio };
+// The agent socket's protocol: warmline's own, or a provider's media-stream dialect (docs/agent-protocols.md).
+enum class AgentProtocol { warmline, twilio, telnyx, plivo, exotel, vonage };
+std::string_view to_string(AgentProtocol protocol);
+// The fixed audio rate of a provider dialect: 8000 (Twilio, Telnyx, Plivo, Exotel) or 16000 (Vonage).
+unsigned dialect_sample_rate(AgentProtocol protocol);
 enum class OnFailure { agent, default_forward };
 // What a cold transfer does when the caller's side refuses the REFER or never reports a final result.
 enum class ReferFallback { dial, agent };
@@ -157,8 +161,16 @@ struct AgentConfig {
   std::vector<std::string> numbers;  // inbound Request-URI user parts routed to this agent
   std::string url;  // ws:// (wss:// is refused: not implemented yet)
   std::string token;  // bearer token (may come from ${ENV})
-  AgentProtocol protocol = AgentProtocol::warmline;  // twilio is refused until its dialect lands
-  unsigned sample_rate = 16000;  // 8000|16000|24000; twilio is always 8000
+  AgentProtocol protocol = AgentProtocol::warmline;
+  unsigned sample_rate = 16000;  // 8000|16000|24000 (native); each dialect has its own fixed rate
+  // Provider dialects only. account_id: the account named in the stream's start frame and in the REST
+  // paths (Twilio AccountSid, Plivo auth_id, Exotel account_sid). api_key: when set, the REST
+  // call-control paths for this agent's calls need it (Twilio/Plivo: HTTP Basic account_id:api_key;
+  // Telnyx: Bearer api_key). parameters ([agent.parameters]): values passed in the start frame
+  // (Twilio customParameters and the like), sorted by name.
+  std::string account_id;
+  std::string api_key;
+  std::vector<std::pair<std::string, std::string>> parameters;
   std::vector<TargetConfig> targets;  // TOML [[agent.target]]
   std::vector<std::string> allow_patterns;  // "+2711*" (prefix) or "+27115550100" (exact)
   std::string trunk;  // trunk for dialled numbers; defaults to the first trunk

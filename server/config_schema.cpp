@@ -364,15 +364,39 @@ void read_agent(Section& s, AgentConfig& out) {
   if (s.required_string("url", out.url, config_detail::check_ws_url) && out.url.starts_with("wss://"))
     s.problems().add_at(s.path("url"), unavailable("wss:// (TLS to the agent)", "use ws://"));
   s.string("token", out.token);
-  s.choice("protocol", out.protocol, {{"warmline", AgentProtocol::warmline}, {"twilio", AgentProtocol::twilio}});
-  if (out.protocol == AgentProtocol::twilio)
-    s.problems().add_at(s.path("protocol"), "'twilio' is " + unavailable("the Twilio dialect", "use \"warmline\""));
-  if (out.protocol == AgentProtocol::twilio) out.sample_rate = 8000;  // Twilio Media Streams: µ-law 8 kHz
+  s.choice("protocol", out.protocol,
+           {{"warmline", AgentProtocol::warmline}, {"twilio", AgentProtocol::twilio}, {"telnyx", AgentProtocol::telnyx},
+            {"plivo", AgentProtocol::plivo}, {"exotel", AgentProtocol::exotel}, {"vonage", AgentProtocol::vonage}});
+  const bool dialect = out.protocol != AgentProtocol::warmline;
+  if (dialect) out.sample_rate = dialect_sample_rate(out.protocol);
   if (s.integer("sample_rate", out.sample_rate, 0, 1000000)) {
     if (out.sample_rate != 8000 && out.sample_rate != 16000 && out.sample_rate != 24000)
       s.problems().add_at(s.path("sample_rate"), fmt::format("{} is not 8000, 16000 or 24000", out.sample_rate));
-    else if (out.protocol == AgentProtocol::twilio && out.sample_rate != 8000)
-      s.problems().add_at(s.path("sample_rate"), "protocol twilio is always 8000 Hz µ-law");
+    else if (dialect && out.sample_rate != dialect_sample_rate(out.protocol))
+      s.problems().add_at(s.path("sample_rate"), fmt::format("protocol {} is always {} Hz", to_string(out.protocol),
+                                                             dialect_sample_rate(out.protocol)));
+  }
+  // Settings of the provider dialects: refused with the native protocol, which has no use for them.
+  const auto dialect_only = [&](std::string_view key) {
+    if (!dialect) s.problems().add_at(s.path(key), "only for a provider dialect (protocol twilio, telnyx, plivo, exotel or vonage)");
+  };
+  if (s.string("account_id", out.account_id)) dialect_only("account_id");
+  if (s.string("api_key", out.api_key)) {
+    dialect_only("api_key");
+    if ((out.protocol == AgentProtocol::twilio || out.protocol == AgentProtocol::plivo) && out.account_id.empty())
+      s.problems().add_at(s.path("api_key"), "needs account_id: the REST calls authenticate as account_id:api_key");
+    if (out.protocol == AgentProtocol::exotel || out.protocol == AgentProtocol::vonage)
+      s.problems().add_at(s.path("api_key"), fmt::format("protocol {} has no REST call control on warmline: nothing "
+                                                         "would check it", to_string(out.protocol)));
+  }
+  if (const toml::table* t = s.subtable("parameters")) {
+    dialect_only("parameters");
+    Section p(*t, s.path("parameters"), s.context());
+    for (auto&& [key, value] : *t) {
+      std::string v;
+      if (p.string(key.str(), v)) out.parameters.emplace_back(std::string(key.str()), std::move(v));
+    }
+    p.finish();
   }
   s.tables("target", out.targets, read_target);
   s.string_list("allow_patterns", out.allow_patterns, config_detail::check_allow_pattern);

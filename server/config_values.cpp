@@ -21,6 +21,20 @@ std::string_view to_string(Transport transport) {
   return "udp";
 }
 
+std::string_view to_string(AgentProtocol protocol) {
+  switch (protocol) {
+    case AgentProtocol::warmline: return "warmline";
+    case AgentProtocol::twilio: return "twilio";
+    case AgentProtocol::telnyx: return "telnyx";
+    case AgentProtocol::plivo: return "plivo";
+    case AgentProtocol::exotel: return "exotel";
+    case AgentProtocol::vonage: return "vonage";
+  }
+  return "warmline";
+}
+
+unsigned dialect_sample_rate(AgentProtocol protocol) { return protocol == AgentProtocol::vonage ? 16000u : 8000u; }
+
 IpAddress IpAddress::from_v4(const std::array<uint8_t, 4>& b) {
   IpAddress a;
   std::copy(b.begin(), b.end(), a.bytes.begin());

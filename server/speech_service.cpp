@@ -15,7 +15,7 @@ class EspeakSpeech final : public SpeechService {
  public:
   EspeakSpeech(const Config& config) : voice_(config.media.tts_voice) {
     for (const auto& a : config.agents) {
-      uint32_t rate = a.protocol == AgentProtocol::twilio ? 8000u : a.sample_rate;
+      uint32_t rate = a.sample_rate;
       if (!tts_.count(rate))
         tts_.emplace(rate, std::make_unique<media::Tts>(media::TtsOptions{.default_voice = voice_, .rate_hz = rate, .cache_entries = 64, .max_text_bytes = 4000, .espeak_data_path = ""}));
     }

@@ -5,7 +5,7 @@
 namespace warmline::server {
 
 unsigned agent_sample_rate(const AgentConfig& agent) {
-  return agent.protocol == AgentProtocol::twilio ? 8000u : agent.sample_rate;
+  return agent.sample_rate;
 }
 
 NativeAgentChannel::NativeAgentChannel(Shard& shard, const AgentConfig& agent, AgentEvents events)

@@ -1,0 +1,128 @@
+#include "ai_bridge/dialect_json.hpp"
+
+#include <charconv>
+
+#include "ai_bridge/base64.hpp"
+#include "ai_bridge/json_escape.hpp"
+
+namespace warmline::ai::dialect {
+
+namespace dom = simdjson::dom;
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+namespace {
+void add_key(std::string& out, std::string_view key) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+}
+}  // namespace
+
+void add_number_string(std::string& out, std::string_view key, std::uint64_t n) {
+  add_key(out, key);
+  out += '"';
+  append_number(out, n);
+  out += '"';
+}
+
+void add_number(std::string& out, std::string_view key, std::uint64_t n) {
+  add_key(out, key);
+  append_number(out, n);
+}
+
+void add_string(std::string& out, std::string_view key, std::string_view value) {
+  add_key(out, key);
+  append_json_string(out, value);
+}
+
+void add_string_map(std::string& out, std::string_view key,
+                    std::span<const std::pair<std::string, std::string>> values) {
+  add_key(out, key);
+  out += '{';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, values[i].first);
+    out += ':';
+    append_json_string(out, values[i].second);
+  }
+  out += '}';
+}
+
+void append_transfer_fields(std::string& out, const TransferEvent& event) {
+  out += "\"id\":";
+  append_json_string(out, event.id);
+  add_string(out, "state", to_string(event.state));
+  if (!event.target.empty()) add_string(out, "target", event.target);
+  if (event.state == TransferState::kEnded) add_string(out, "result", to_string(event.result));
+  if (event.sip_status != 0) add_number(out, "sip_status", static_cast<std::uint64_t>(event.sip_status));
+  if (!event.reason.empty()) add_string(out, "reason", event.reason);
+  if (event.channels != 0) add_number(out, "channels", static_cast<std::uint64_t>(event.channels));
+}
+
+void append_error_fields(std::string& out, std::string_view code, std::string_view message) {
+  out += "\"code\":";
+  append_json_string(out, code);
+  add_string(out, "message", message);
+}
+
+ProtocolError make_error(std::string_view code, std::string message) {
+  return ProtocolError{std::string(code), std::move(message)};
+}
+
+std::string_view missing_or_invalid(simdjson::error_code err) {
+  return err == simdjson::NO_SUCH_FIELD ? kErrorMissingField : kErrorInvalidField;
+}
+
+std::variant<Frame, ProtocolError> parse_frame(dom::parser& parser, std::string_view text, std::string_view event_key) {
+  if (text.size() > kMaxDialectFrameBytes) {
+    return make_error(kErrorTooLarge, "text frame of " + std::to_string(text.size()) + " bytes exceeds " +
+                                          std::to_string(kMaxDialectFrameBytes));
+  }
+  dom::element root;
+  if (const auto err = parser.parse(text.data(), text.size()).get(root); err != simdjson::SUCCESS) {
+    return make_error(kErrorInvalidJson, std::string("frame is not valid JSON: ") + simdjson::error_message(err));
+  }
+  Frame frame;
+  if (root.get_object().get(frame.object) != simdjson::SUCCESS) {
+    return make_error(kErrorInvalidJson, "frame must be a JSON object");
+  }
+  if (const auto err = frame.object[event_key].get_string().get(frame.event); err != simdjson::SUCCESS) {
+    return make_error(missing_or_invalid(err), "\"" + std::string(event_key) +
+                                                   (err == simdjson::NO_SUCH_FIELD ? "\" is missing" : "\" must be a string"));
+  }
+  return frame;
+}
+
+std::variant<std::span<const std::uint8_t>, ProtocolError> decode_payload(dom::object object, std::string_view key,
+                                                                          std::string_view field_name,
+                                                                          std::vector<std::uint8_t>& buffer) {
+  std::string_view payload;
+  if (const auto err = object[key].get_string().get(payload); err != simdjson::SUCCESS) {
+    return make_error(missing_or_invalid(err), "\"" + std::string(field_name) + "\" must be a base64 string");
+  }
+  if (buffer.size() < base64_decoded_max(payload.size())) buffer.resize(base64_decoded_max(payload.size()));
+  const auto n = decode_base64(payload, buffer);
+  if (!n) return make_error(kErrorInvalidField, "\"" + std::string(field_name) + "\" is not base64");
+  return std::span<const std::uint8_t>(buffer.data(), *n);
+}
+
+std::optional<Command> decode_extension(std::string_view event, dom::object object, std::string_view) {
+  if (event == "transfer" || event == "transfer.accept" || event == "transfer.cancel" ||
+      event == "transfer.complete" || event == "hangup") {
+    return decode_native_command(object, event);
+  }
+  return std::nullopt;
+}
+
+std::optional<ProtocolError> check_mark_name(std::string_view name, std::string_view field_name) {
+  if (name.size() <= kMaxNameBytes) return std::nullopt;
+  return make_error(kErrorTooLarge,
+                    "\"" + std::string(field_name) + "\" is longer than " + std::to_string(kMaxNameBytes) + " bytes");
+}
+
+}  // namespace warmline::ai::dialect

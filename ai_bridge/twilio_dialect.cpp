@@ -1,0 +1,187 @@
+// Twilio Media Streams (https://www.twilio.com/docs/voice/media-streams/websocket-messages), byte for
+// byte the shapes Twilio sends and accepts, so bots written for Twilio connect to warmline unchanged:
+//
+// warmline → agent:
+//   {"event":"connected","protocol":"Call","version":"1.0.0"}
+//   {"event":"start","sequenceNumber":"1","start":{"accountSid","streamSid","callSid","tracks":["inbound"],
+//    "customParameters":{...},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},
+//    "streamSid":"MZ..."}
+//   {"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":"20",
+//    "payload":"<base64 µ-law>"},"streamSid":"MZ..."}
+//   {"event":"mark","sequenceNumber":"4","streamSid":"MZ...","mark":{"name":"m1"}}  (played or cleared)
+//   {"event":"dtmf","sequenceNumber":"5","streamSid":"MZ...","dtmf":{"track":"inbound_track","digit":"1"}}
+//   {"event":"stop","sequenceNumber":"6","streamSid":"MZ...","stop":{"accountSid","callSid"}}
+// Numbers that Twilio sends as strings (sequenceNumber, chunk, timestamp) are strings here too: bots
+// compare them as strings.
+//
+// agent → warmline: "media" (base64 µ-law), "mark" (with or without a name), "clear", and the
+// extension frames (ai_bridge/dialect.hpp). The streamSid bots put in their frames is not checked:
+// there is one stream per socket.
+#include <simdjson.h>
+
+#include "ai_bridge/base64.hpp"
+#include "ai_bridge/dialect_codecs.hpp"
+#include "ai_bridge/dialect_json.hpp"
+#include "ai_bridge/json_escape.hpp"
+
+namespace warmline::ai {
+namespace {
+
+namespace dom = simdjson::dom;
+using namespace dialect;
+
+class TwilioCodec final : public DialectCodec {
+ public:
+  explicit TwilioCodec(DialectStart start) : start_(std::move(start)) {
+    // A 20 ms media frame is ≈ 330 bytes; start above it so steady-state frames never grow the buffer.
+    frame_.reserve(512);
+  }
+
+  Dialect dialect() const override { return Dialect::kTwilio; }
+  WireAudio audio() const override { return {WireEncoding::kMulaw, 8000, false}; }
+
+  std::vector<std::string> opening() override {
+    std::vector<std::string> frames;
+    frames.emplace_back(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
+    begin("start");
+    frame_ += R"(,"start":{"accountSid":)";
+    append_json_string(frame_, start_.account_id);
+    add_string(frame_, "streamSid", start_.stream_id);
+    add_string(frame_, "callSid", start_.call.id);
+    frame_ += R"(,"tracks":["inbound"])";
+    std::vector<std::pair<std::string, std::string>> params;
+    params.reserve(start_.custom_parameters.size() + 2);
+    params.emplace_back("from", start_.call.from);
+    params.emplace_back("to", start_.call.to);
+    params.insert(params.end(), start_.custom_parameters.begin(), start_.custom_parameters.end());
+    add_string_map(frame_, "customParameters", params);
+    frame_ += R"(,"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}})";
+    add_stream_sid();
+    frame_ += '}';
+    frames.push_back(frame_);
+    return frames;
+  }
+
+  WireFrame media(std::span<const std::uint8_t> mulaw, std::uint64_t timestamp_ms) override {
+    begin("media");
+    frame_ += R"(,"media":{"track":"inbound")";
+    add_number_string(frame_, "chunk", ++chunk_);
+    add_number_string(frame_, "timestamp", timestamp_ms);
+    frame_ += R"(,"payload":")";
+    append_base64(frame_, mulaw);
+    frame_ += "\"}";
+    add_stream_sid();
+    return finish();
+  }
+
+  // Twilio answers a clear with the marks it discarded: the same frame as a played one.
+  WireFrame mark(std::string_view name, MarkEvent) override {
+    begin("mark");
+    add_stream_sid();
+    frame_ += R"(,"mark":{"name":)";
+    append_json_string(frame_, name);
+    frame_ += '}';
+    return finish();
+  }
+
+  WireFrame cleared() override { return {}; }
+
+  WireFrame dtmf(char digit, std::uint32_t) override {
+    begin("dtmf");
+    add_stream_sid();
+    frame_ += R"(,"dtmf":{"track":"inbound_track","digit":)";
+    append_json_string(frame_, std::string_view(&digit, 1));
+    frame_ += '}';
+    return finish();
+  }
+
+  WireFrame stop(std::string_view) override {
+    begin("stop");
+    add_stream_sid();
+    frame_ += R"(,"stop":{"accountSid":)";
+    append_json_string(frame_, start_.account_id);
+    add_string(frame_, "callSid", start_.call.id);
+    frame_ += '}';
+    return finish();
+  }
+
+  WireFrame transfer_event(const TransferEvent& event) override {
+    begin("transfer");
+    add_stream_sid();
+    frame_ += R"(,"transfer":{)";
+    append_transfer_fields(frame_, event);
+    frame_ += '}';
+    return finish();
+  }
+
+  WireFrame error(std::string_view code, std::string_view message) override {
+    begin("error");
+    add_stream_sid();
+    frame_ += R"(,"error":{)";
+    append_error_fields(frame_, code, message);
+    frame_ += '}';
+    return finish();
+  }
+
+  DialectCommand decode_text(std::string_view text) override {
+    auto parsed = parse_frame(parser_, text);
+    if (auto* e = std::get_if<ProtocolError>(&parsed)) return Command{std::move(*e)};
+    const auto [obj, event] = std::get<Frame>(parsed);
+    if (event == "media") return media_in(obj);
+    if (event == "mark") return mark_in(obj);
+    if (event == "clear") return Command{Clear{}};
+    if (auto ext = decode_extension(event, obj, text)) return std::move(*ext);
+    return Command{Unknown{std::string(event.substr(0, kMaxNameBytes))}};
+  }
+
+ private:
+  void begin(std::string_view event) {
+    frame_.clear();
+    frame_ += "{\"event\":\"";
+    frame_ += event;
+    frame_ += '"';
+    add_number_string(frame_, "sequenceNumber", ++sequence_);
+  }
+  void add_stream_sid() { add_string(frame_, "streamSid", start_.stream_id); }
+  WireFrame finish() {
+    frame_ += '}';
+    return {frame_, false};
+  }
+
+  DialectCommand media_in(dom::object obj) {
+    dom::object media;
+    if (const auto err = obj["media"].get_object().get(media); err != simdjson::SUCCESS)
+      return Command{make_error(missing_or_invalid(err), "media: \"media\" must be an object")};
+    auto payload = decode_payload(media, "payload", "media.payload", audio_);
+    if (auto* e = std::get_if<ProtocolError>(&payload)) return Command{std::move(*e)};
+    return WireMedia{std::get<std::span<const std::uint8_t>>(payload)};
+  }
+
+  static DialectCommand mark_in(dom::object obj) {
+    dom::element mark;
+    if (obj["mark"].get(mark) == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
+    dom::object fields;
+    if (mark.get_object().get(fields) != simdjson::SUCCESS)
+      return Command{make_error(kErrorInvalidField, "mark: \"mark\" must be an object")};
+    std::string_view name;
+    if (const auto err = fields["name"].get_string().get(name); err == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
+    else if (err != simdjson::SUCCESS) return Command{make_error(kErrorInvalidField, "mark: \"mark.name\" must be a string")};
+    if (auto e = check_mark_name(name, "mark.name")) return Command{std::move(*e)};
+    return Command{Mark{std::string(name)}};
+  }
+
+  DialectStart start_;
+  std::string frame_;
+  std::uint64_t sequence_ = 0;  // every frame but "connected", from 1
+  std::uint64_t chunk_ = 0;     // media frames, from 1
+  dom::parser parser_{kMaxDialectFrameBytes};
+  std::vector<std::uint8_t> audio_;  // grows to the largest media payload seen, never shrinks
+};
+
+}  // namespace
+
+std::unique_ptr<DialectCodec> make_twilio_codec(DialectStart start) {
+  return std::make_unique<TwilioCodec>(std::move(start));
+}
+
+}  // namespace warmline::ai
