@@ -20,9 +20,10 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "ai_bridge/twilio_frames.hpp"
+#include "ai_bridge/dialect.hpp"
 
 namespace warmline::ai {
 namespace {
@@ -47,9 +48,13 @@ Frame make_frame(std::int64_t kind) {
     for (std::size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<std::uint8_t>(i * 37);
     return {pcm, true, "L16 " + std::to_string(rate / 1000) + "k " + std::to_string(pcm.size()) + " B"};
   }
-  TwilioEncoder encoder({.stream_sid = "MZ18ad3ab5a668481ce02b83e7395059f0", .call_sid = "CA1", .account_sid = "AC1"});
+  DialectStart start;
+  start.stream_id = "MZ18ad3ab5a668481ce02b83e7395059f0";
+  start.call.id = "CA1";
+  start.account_id = "AC1";
+  auto codec = make_dialect_codec(Dialect::kTwilio, std::move(start));
   const std::vector<std::uint8_t> mulaw(160, 0x7f);
-  const std::string_view text = encoder.media(mulaw, 20);
+  const std::string_view text = codec->media(mulaw, 20).bytes;
   return {std::vector<std::uint8_t>(text.begin(), text.end()), false,
           "twilio media " + std::to_string(text.size()) + " B"};
 }
