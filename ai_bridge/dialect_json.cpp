@@ -70,6 +70,18 @@ void append_error_fields(std::string& out, std::string_view code, std::string_vi
   add_string(out, "message", message);
 }
 
+void add_transfer(std::string& out, const TransferEvent& event) {
+  out += R"(,"transfer":{)";
+  append_transfer_fields(out, event);
+  out += '}';
+}
+
+void add_error(std::string& out, std::string_view code, std::string_view message) {
+  out += R"(,"error":{)";
+  append_error_fields(out, code, message);
+  out += '}';
+}
+
 ProtocolError make_error(std::string_view code, std::string message) {
   return ProtocolError{std::string(code), std::move(message)};
 }
@@ -111,12 +123,54 @@ std::variant<std::span<const std::uint8_t>, ProtocolError> decode_payload(dom::o
   return std::span<const std::uint8_t>(buffer.data(), *n);
 }
 
+DialectCommand decode_media(dom::object frame, std::vector<std::uint8_t>& buffer) {
+  dom::object media;
+  if (const auto err = frame["media"].get_object().get(media); err != simdjson::SUCCESS)
+    return Command{make_error(missing_or_invalid(err), "media: \"media\" must be an object")};
+  auto payload = decode_payload(media, "payload", "media.payload", buffer);
+  if (auto* e = std::get_if<ProtocolError>(&payload)) return Command{std::move(*e)};
+  return WireMedia{std::get<std::span<const std::uint8_t>>(payload)};
+}
+
+Command decode_mark(dom::object frame) {
+  dom::element mark;
+  if (frame["mark"].get(mark) == simdjson::NO_SUCH_FIELD) return Mark{};
+  dom::object fields;
+  if (mark.get_object().get(fields) != simdjson::SUCCESS)
+    return make_error(kErrorInvalidField, "mark: \"mark\" must be an object");
+  std::string_view name;
+  if (const auto err = fields["name"].get_string().get(name); err == simdjson::NO_SUCH_FIELD) return Mark{};
+  else if (err != simdjson::SUCCESS) return make_error(kErrorInvalidField, "mark: \"mark.name\" must be a string");
+  if (auto e = check_mark_name(name, "mark.name")) return std::move(*e);
+  return Mark{std::string(name)};
+}
+
 std::optional<Command> decode_extension(std::string_view event, dom::object object, std::string_view) {
   if (event == "transfer" || event == "transfer.accept" || event == "transfer.cancel" ||
       event == "transfer.complete" || event == "hangup") {
     return decode_native_command(object, event);
   }
   return std::nullopt;
+}
+
+DialectCommand decode_stream_frame(dom::parser& parser, std::string_view text, std::size_t sample_bytes,
+                                   std::vector<std::uint8_t>& audio) {
+  auto parsed = parse_frame(parser, text);
+  if (auto* e = std::get_if<ProtocolError>(&parsed)) return Command{std::move(*e)};
+  const auto [obj, event] = std::get<Frame>(parsed);
+  if (event == "media") {
+    auto media = decode_media(obj, audio);
+    if (const auto* m = std::get_if<WireMedia>(&media); m && m->audio.size() % sample_bytes != 0) {
+      return Command{make_error(kErrorInvalidField, "media: \"media.payload\" holds " +
+                                                        std::to_string(m->audio.size()) + " bytes, not whole " +
+                                                        std::to_string(sample_bytes * 8) + "-bit samples")};
+    }
+    return media;
+  }
+  if (event == "mark") return Command{decode_mark(obj)};
+  if (event == "clear") return Command{Clear{}};
+  if (auto ext = decode_extension(event, obj, text)) return std::move(*ext);
+  return Command{Unknown{std::string(event.substr(0, kMaxNameBytes))}};
 }
 
 std::optional<ProtocolError> check_mark_name(std::string_view name, std::string_view field_name) {

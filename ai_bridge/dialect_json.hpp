@@ -32,6 +32,10 @@ void add_string_map(std::string& out, std::string_view key,
 void append_transfer_fields(std::string& out, const TransferEvent& event);
 // "code":"...","message":"..." — no braces, no leading comma.
 void append_error_fields(std::string& out, std::string_view code, std::string_view message);
+// ,"transfer":{<append_transfer_fields>} and ,"error":{<append_error_fields>}: the bodies of the
+// extension's transfer frame and of the error frame.
+void add_transfer(std::string& out, const TransferEvent& event);
+void add_error(std::string& out, std::string_view code, std::string_view message);
 
 // ---- reading
 ProtocolError make_error(std::string_view code, std::string message);
@@ -54,6 +58,19 @@ std::variant<std::span<const std::uint8_t>, ProtocolError> decode_payload(simdjs
                                                                           std::string_view key,
                                                                           std::string_view field_name,
                                                                           std::vector<std::uint8_t>& buffer);
+
+// The media frame of the dialects modelled on Twilio's (Twilio, Exotel): base64 audio at "media.payload",
+// decoded into `buffer` (see decode_payload); WireMedia views `buffer`.
+DialectCommand decode_media(simdjson::dom::object frame, std::vector<std::uint8_t>& buffer);
+// Their mark frame {"mark":{"name":"m1"}}: a Mark with that name; without "mark" or without its "name", an
+// unnamed Mark.
+Command decode_mark(simdjson::dom::object frame);
+
+// The agent's frames in the dialects modelled on Twilio's (Twilio, Exotel): "media" (decode_media;
+// a payload that is not a whole number of `sample_bytes`-byte samples is refused), "mark" (decode_mark),
+// "clear", and the extension frames; any other event is Unknown.
+DialectCommand decode_stream_frame(simdjson::dom::parser& parser, std::string_view text, std::size_t sample_bytes,
+                                   std::vector<std::uint8_t>& audio);
 
 // The extension frames, in any dialect: {"event":"transfer",...native transfer fields},
 // {"event":"transfer.accept"|"transfer.cancel"|"transfer.complete","id":"t1"}, {"event":"hangup"}.
