@@ -25,6 +25,7 @@ DialectCommand DialectCodec::decode_binary(std::span<const std::uint8_t> data) {
 std::unique_ptr<DialectCodec> make_dialect_codec(Dialect dialect, DialectStart start) {
   switch (dialect) {
     case Dialect::kTwilio: return make_twilio_codec(std::move(start));
+    case Dialect::kExotel: return make_exotel_codec(std::move(start));
     default: break;  // the other dialects land one by one
   }
   return nullptr;
