@@ -26,6 +26,7 @@ std::unique_ptr<DialectCodec> make_dialect_codec(Dialect dialect, DialectStart s
   switch (dialect) {
     case Dialect::kTwilio: return make_twilio_codec(std::move(start));
     case Dialect::kExotel: return make_exotel_codec(std::move(start));
+    case Dialect::kVonage: return make_vonage_codec(std::move(start));
     default: break;  // the other dialects land one by one
   }
   return nullptr;
