@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ai_bridge/dialect.hpp"
@@ -75,16 +76,20 @@ std::size_t from_le16(std::span<const std::uint8_t> bytes, std::span<std::int16_
   return n;
 }
 
+// The path's codec (opened: its opening frames written) and wire audio; no codec for native, whose wire
+// is binary L16 at the agent's rate.
+std::pair<std::unique_ptr<ai::DialectCodec>, ai::WireAudio> open_path(const Path& path) {
+  if (!path.dialect) return {nullptr, ai::WireAudio{WireEncoding::kL16, path.agent_rate, true}};
+  auto codec = bench::make_bench_codec(*path.dialect);
+  codec->opening();
+  const ai::WireAudio wire = codec->audio();
+  return {std::move(codec), wire};
+}
+
 void BM_CallerToAgent(benchmark::State& state, Path path) {
   const auto payload = pcmu_payload();
   auto decoder = media::make_decoder({.name = "PCMU", .clock_rate = kLegRate});
-  std::unique_ptr<ai::DialectCodec> codec;
-  ai::WireAudio wire{WireEncoding::kL16, path.agent_rate, true};
-  if (path.dialect) {
-    codec = bench::make_bench_codec(*path.dialect);
-    codec->opening();
-    wire = codec->audio();
-  }
+  const auto [codec, wire] = open_path(path);
   // The channel takes the payload as it is when the dialect's wire encoding is the leg's codec.
   const bool pass_through = codec && wire.encoding == WireEncoding::kMulaw && wire.sample_rate == kLegRate;
   auto up = media::Resampler::create({.in_rate_hz = kLegRate, .out_rate_hz = wire.sample_rate});
@@ -128,13 +133,7 @@ void BM_CallerToAgent(benchmark::State& state, Path path) {
 
 void BM_AgentToCaller(benchmark::State& state, Path path) {
   const auto ms = static_cast<std::size_t>(state.range(0));
-  std::unique_ptr<ai::DialectCodec> codec;
-  ai::WireAudio wire{WireEncoding::kL16, path.agent_rate, true};
-  if (path.dialect) {
-    codec = bench::make_bench_codec(*path.dialect);
-    codec->opening();
-    wire = codec->audio();
-  }
+  const auto [codec, wire] = open_path(path);
   const auto audio = bench::wire_pattern(wire, ms);
   const bench::AgentFrame frame =
       codec ? bench::agent_audio_frame(*path.dialect, audio) : bench::AgentFrame{std::string(audio.begin(), audio.end()), true};
