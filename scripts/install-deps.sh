@@ -11,7 +11,7 @@ default_packages=(
   # libraries (see README "Dependencies" for what each is for)
   libboost1.81-dev liburing-dev libssl-dev libsrtp2-dev libopus-dev libspeexdsp-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libsqlite3-dev libespeak-ng-dev libsndfile1-dev
-  libc-ares-dev libspandsp-dev
+  libc-ares-dev libspandsp-dev libpugixml-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-websockets sip-tester baresip-core
   kamailio sox espeak-ng
