@@ -42,7 +42,8 @@ int hex_value(char c) {
   return -1;
 }
 
-// RFC 3986 §2.1; a malformed escape is kept as written.
+}  // namespace
+
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -55,9 +56,6 @@ std::string percent_decode(std::string_view s) {
   }
   return out;
 }
-
-
-}  // namespace
 
 std::string_view HttpRequest::param(std::string_view name) const {
   for (const auto& [k, v] : params)

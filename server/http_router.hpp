@@ -72,6 +72,9 @@ class Responder {
   std::shared_ptr<Core> core_;
 };
 
+// RFC 3986 §2.1 percent-decoding (path parameters, form fields); a malformed escape is kept as written.
+std::string percent_decode(std::string_view s);
+
 // The request is valid only during the call: copy what a deferred answer needs.
 using HttpHandler = std::function<void(const HttpRequest& request, Responder responder)>;
 
