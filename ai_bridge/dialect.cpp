@@ -25,7 +25,10 @@ DialectCommand DialectCodec::decode_binary(std::span<const std::uint8_t> data) {
 std::unique_ptr<DialectCodec> make_dialect_codec(Dialect dialect, DialectStart start) {
   switch (dialect) {
     case Dialect::kTwilio: return make_twilio_codec(std::move(start));
-    default: break;  // the other dialects land one by one
+    case Dialect::kTelnyx: return make_telnyx_codec(std::move(start));
+    case Dialect::kPlivo: return make_plivo_codec(std::move(start));
+    case Dialect::kExotel: return make_exotel_codec(std::move(start));
+    case Dialect::kVonage: return make_vonage_codec(std::move(start));
   }
   return nullptr;
 }

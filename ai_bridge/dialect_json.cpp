@@ -70,6 +70,41 @@ void append_error_fields(std::string& out, std::string_view code, std::string_vi
   add_string(out, "message", message);
 }
 
+void open_frame(std::string& out, std::string_view event) {
+  out.clear();
+  out += "{\"event\":\"";
+  out += event;
+  out += '"';
+}
+
+void add_inbound_media(std::string& out, std::uint64_t chunk, std::uint64_t timestamp_ms,
+                       std::span<const std::uint8_t> audio) {
+  out += R"(,"media":{"track":"inbound")";
+  add_number_string(out, "chunk", chunk);
+  add_number_string(out, "timestamp", timestamp_ms);
+  out += R"(,"payload":")";
+  append_base64(out, audio);
+  out += "\"}";
+}
+
+void add_mark(std::string& out, std::string_view name) {
+  out += R"(,"mark":{"name":)";
+  append_json_string(out, name);
+  out += '}';
+}
+
+void add_transfer(std::string& out, const TransferEvent& event) {
+  out += R"(,"transfer":{)";
+  append_transfer_fields(out, event);
+  out += '}';
+}
+
+void add_error(std::string& out, std::string_view code, std::string_view message) {
+  out += R"(,"error":{)";
+  append_error_fields(out, code, message);
+  out += '}';
+}
+
 ProtocolError make_error(std::string_view code, std::string message) {
   return ProtocolError{std::string(code), std::move(message)};
 }
@@ -109,6 +144,52 @@ std::variant<std::span<const std::uint8_t>, ProtocolError> decode_payload(dom::o
   const auto n = decode_base64(payload, buffer);
   if (!n) return make_error(kErrorInvalidField, "\"" + std::string(field_name) + "\" is not base64");
   return std::span<const std::uint8_t>(buffer.data(), *n);
+}
+
+DialectCommand decode_media_frame(dom::object obj, std::vector<std::uint8_t>& buffer) {
+  dom::object media;
+  if (const auto err = obj["media"].get_object().get(media); err != simdjson::SUCCESS)
+    return Command{make_error(missing_or_invalid(err), "media: \"media\" must be an object")};
+  auto payload = decode_payload(media, "payload", "media.payload", buffer);
+  if (auto* e = std::get_if<ProtocolError>(&payload)) return Command{std::move(*e)};
+  return WireMedia{std::get<std::span<const std::uint8_t>>(payload)};
+}
+
+DialectCommand decode_mark_frame(dom::object obj) {
+  dom::element mark;
+  if (obj["mark"].get(mark) == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
+  dom::object fields;
+  if (mark.get_object().get(fields) != simdjson::SUCCESS)
+    return Command{make_error(kErrorInvalidField, "mark: \"mark\" must be an object")};
+  std::string_view name;
+  if (const auto err = fields["name"].get_string().get(name); err == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
+  else if (err != simdjson::SUCCESS) return Command{make_error(kErrorInvalidField, "mark: \"mark.name\" must be a string")};
+  if (auto e = check_mark_name(name, "mark.name")) return Command{std::move(*e)};
+  return Command{Mark{std::string(name)}};
+}
+
+DialectCommand decode_media_mark_clear(dom::parser& parser, std::string_view text, std::vector<std::uint8_t>& audio,
+                                       std::size_t sample_bytes) {
+  auto parsed = parse_frame(parser, text);
+  if (auto* e = std::get_if<ProtocolError>(&parsed)) return Command{std::move(*e)};
+  const auto [obj, event] = std::get<Frame>(parsed);
+  if (event == "media") {
+    auto media = decode_media_frame(obj, audio);
+    if (const auto* m = std::get_if<WireMedia>(&media); m && m->audio.size() % sample_bytes != 0) {
+      return Command{make_error(kErrorInvalidField, "media: \"media.payload\" holds " +
+                                                        std::to_string(m->audio.size()) + " bytes, not whole " +
+                                                        std::to_string(sample_bytes * 8) + "-bit samples")};
+    }
+    return media;
+  }
+  if (event == "mark") return decode_mark_frame(obj);
+  if (event == "clear") return Command{Clear{}};
+  return extension_or_unknown(event, obj, text);
+}
+
+Command extension_or_unknown(std::string_view event, dom::object obj, std::string_view text) {
+  if (auto ext = decode_extension(event, obj, text)) return std::move(*ext);
+  return Unknown{std::string(event.substr(0, kMaxNameBytes))};
 }
 
 std::optional<Command> decode_extension(std::string_view event, dom::object object, std::string_view) {

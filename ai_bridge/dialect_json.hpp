@@ -33,6 +33,19 @@ void append_transfer_fields(std::string& out, const TransferEvent& event);
 // "code":"...","message":"..." — no braces, no leading comma.
 void append_error_fields(std::string& out, std::string_view code, std::string_view message);
 
+// Clears `out` and starts a frame: {"event":"<event>" — the caller adds the fields and the last brace.
+void open_frame(std::string& out, std::string_view event);
+// ,"media":{"track":"inbound","chunk":"1","timestamp":"20","payload":"<base64>"} — the caller's audio
+// as the dialects that took Twilio's shape send it (Twilio, Telnyx, Exotel): counters as strings.
+void add_inbound_media(std::string& out, std::uint64_t chunk, std::uint64_t timestamp_ms,
+                       std::span<const std::uint8_t> audio);
+// ,"mark":{"name":"m1"}
+void add_mark(std::string& out, std::string_view name);
+// ,"transfer":{<the native transfer event's fields>} — the extension frame's body.
+void add_transfer(std::string& out, const TransferEvent& event);
+// ,"error":{"code":"...","message":"..."} — warmline's error, as every dialect's error frame carries it.
+void add_error(std::string& out, std::string_view code, std::string_view message);
+
 // ---- reading
 ProtocolError make_error(std::string_view code, std::string message);
 // kErrorMissingField for NO_SUCH_FIELD, else kErrorInvalidField.
@@ -54,6 +67,27 @@ std::variant<std::span<const std::uint8_t>, ProtocolError> decode_payload(simdjs
                                                                           std::string_view key,
                                                                           std::string_view field_name,
                                                                           std::vector<std::uint8_t>& buffer);
+
+// {"media":{"payload":"<base64>"}} — the agent's audio in Twilio, Telnyx and Exotel: WireMedia viewing
+// `buffer`, or a ProtocolError naming the field.
+DialectCommand decode_media_frame(simdjson::dom::object object, std::vector<std::uint8_t>& buffer);
+// {"mark":{"name":"m1"}} — Twilio, Telnyx and Exotel; a mark without a name (or without "mark") is a
+// Mark with an empty name.
+DialectCommand decode_mark_frame(simdjson::dom::object object);
+
+// Digits the agent asks to send (a-d upper-cased), or a ProtocolError naming `field` (e.g.
+// "sendDTMF: \"dtmf\""): empty, longer than kMaxDtmfDigits, or a character outside 0-9 * # A-D. Shared
+// with the native decoder (ai_bridge/native_decode.cpp).
+std::variant<std::string, ProtocolError> dtmf_digits(std::string_view digits, std::string_view field);
+
+// The agent frames of the dialects that took Twilio's shape (Twilio, Telnyx, Exotel): "media"
+// (decode_media_frame, into `audio`; a payload that is not a whole number of `sample_bytes`-byte
+// samples is refused), "mark" (decode_mark_frame), "clear", the extension frames, and Unknown for any
+// other event.
+DialectCommand decode_media_mark_clear(simdjson::dom::parser& parser, std::string_view text,
+                                       std::vector<std::uint8_t>& audio, std::size_t sample_bytes = 1);
+// The extension frame `event` names (decode_extension), else Unknown.
+Command extension_or_unknown(std::string_view event, simdjson::dom::object object, std::string_view text);
 
 // The extension frames, in any dialect: {"event":"transfer",...native transfer fields},
 // {"event":"transfer.accept"|"transfer.cancel"|"transfer.complete","id":"t1"}, {"event":"hangup"}.

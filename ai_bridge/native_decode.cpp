@@ -5,7 +5,10 @@
 #include <array>
 #include <cctype>
 #include <optional>
+#include <string>
+#include <variant>
 
+#include "ai_bridge/dialect_json.hpp"
 #include "ai_bridge/native_protocol.hpp"
 
 namespace warmline::ai {
@@ -135,18 +138,28 @@ bool is_dtmf_digit(char c) {
   return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D');
 }
 
-Command decode_dtmf(FieldReader& r) {
-  auto digits = r.string("digits", kMaxDtmfDigits, true);
-  if (!digits) return r.take_error();
-  std::string out(*digits);
+std::variant<std::string, ProtocolError> checked_dtmf_digits(std::string_view digits, std::string_view field) {
+  if (digits.empty()) return make_error(kErrorInvalidField, std::string(field) + " must not be empty");
+  if (digits.size() > kMaxDtmfDigits) {
+    return make_error(kErrorTooLarge, std::string(field) + " is longer than " + std::to_string(kMaxDtmfDigits) + " bytes");
+  }
+  std::string out(digits);
   for (char& c : out) {
     if (c >= 'a' && c <= 'd') c = static_cast<char>(c - 'a' + 'A');
     if (!is_dtmf_digit(c)) {
-      r.fail(kErrorInvalidField, "\"digits\" may only hold 0-9, *, # and A-D, not '" + std::string(1, c) + "'");
-      return r.take_error();
+      return make_error(kErrorInvalidField,
+                        std::string(field) + " may only hold 0-9, *, # and A-D, not '" + std::string(1, c) + "'");
     }
   }
-  return SendDtmf{std::move(out)};
+  return out;
+}
+
+Command decode_dtmf(FieldReader& r) {
+  auto digits = r.string("digits", kMaxDtmfDigits, true);
+  if (!digits) return r.take_error();
+  auto checked = checked_dtmf_digits(*digits, "dtmf: \"digits\"");
+  if (auto* e = std::get_if<ProtocolError>(&checked)) return std::move(*e);
+  return SendDtmf{std::get<std::string>(std::move(checked))};
 }
 
 // Maps a string field onto an enum through a name table; absent keeps `out` (the default).
@@ -298,6 +311,9 @@ std::variant<dom::object, ProtocolError> parse_object(dom::parser& parser, std::
 
 namespace dialect {
 Command decode_native_command(dom::object object, std::string_view type) { return decode_typed(object, type); }
+std::variant<std::string, ProtocolError> dtmf_digits(std::string_view digits, std::string_view field) {
+  return checked_dtmf_digits(digits, field);
+}
 }  // namespace dialect
 
 struct CommandDecoder::Impl {

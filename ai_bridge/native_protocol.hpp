@@ -29,6 +29,8 @@ struct CallInfo {
   std::string to{};
   // SIP headers passed on to the agent (configured X- headers, etc.), in the order given.
   std::vector<std::pair<std::string, std::string>> headers{};
+  // The caller's RTP codec ("PCMU", "PCMA", ...): a dialect that can carry it takes it as it is.
+  std::string caller_codec{};
 };
 
 enum class MarkEvent { kPlayed, kCleared };

@@ -19,7 +19,6 @@
 // there is one stream per socket.
 #include <simdjson.h>
 
-#include "ai_bridge/base64.hpp"
 #include "ai_bridge/dialect_codecs.hpp"
 #include "ai_bridge/dialect_json.hpp"
 #include "ai_bridge/json_escape.hpp"
@@ -64,12 +63,7 @@ class TwilioCodec final : public DialectCodec {
 
   WireFrame media(std::span<const std::uint8_t> mulaw, std::uint64_t timestamp_ms) override {
     begin("media");
-    frame_ += R"(,"media":{"track":"inbound")";
-    add_number_string(frame_, "chunk", ++chunk_);
-    add_number_string(frame_, "timestamp", timestamp_ms);
-    frame_ += R"(,"payload":")";
-    append_base64(frame_, mulaw);
-    frame_ += "\"}";
+    add_inbound_media(frame_, ++chunk_, timestamp_ms, mulaw);
     add_stream_sid();
     return finish();
   }
@@ -78,9 +72,7 @@ class TwilioCodec final : public DialectCodec {
   WireFrame mark(std::string_view name, MarkEvent) override {
     begin("mark");
     add_stream_sid();
-    frame_ += R"(,"mark":{"name":)";
-    append_json_string(frame_, name);
-    frame_ += '}';
+    add_mark(frame_, name);
     return finish();
   }
 
@@ -108,66 +100,30 @@ class TwilioCodec final : public DialectCodec {
   WireFrame transfer_event(const TransferEvent& event) override {
     begin("transfer");
     add_stream_sid();
-    frame_ += R"(,"transfer":{)";
-    append_transfer_fields(frame_, event);
-    frame_ += '}';
+    add_transfer(frame_, event);
     return finish();
   }
 
   WireFrame error(std::string_view code, std::string_view message) override {
     begin("error");
     add_stream_sid();
-    frame_ += R"(,"error":{)";
-    append_error_fields(frame_, code, message);
-    frame_ += '}';
+    add_error(frame_, code, message);
     return finish();
   }
 
   DialectCommand decode_text(std::string_view text) override {
-    auto parsed = parse_frame(parser_, text);
-    if (auto* e = std::get_if<ProtocolError>(&parsed)) return Command{std::move(*e)};
-    const auto [obj, event] = std::get<Frame>(parsed);
-    if (event == "media") return media_in(obj);
-    if (event == "mark") return mark_in(obj);
-    if (event == "clear") return Command{Clear{}};
-    if (auto ext = decode_extension(event, obj, text)) return std::move(*ext);
-    return Command{Unknown{std::string(event.substr(0, kMaxNameBytes))}};
+    return decode_media_mark_clear(parser_, text, audio_);
   }
 
  private:
   void begin(std::string_view event) {
-    frame_.clear();
-    frame_ += "{\"event\":\"";
-    frame_ += event;
-    frame_ += '"';
+    open_frame(frame_, event);
     add_number_string(frame_, "sequenceNumber", ++sequence_);
   }
   void add_stream_sid() { add_string(frame_, "streamSid", start_.stream_id); }
   WireFrame finish() {
     frame_ += '}';
     return {frame_, false};
-  }
-
-  DialectCommand media_in(dom::object obj) {
-    dom::object media;
-    if (const auto err = obj["media"].get_object().get(media); err != simdjson::SUCCESS)
-      return Command{make_error(missing_or_invalid(err), "media: \"media\" must be an object")};
-    auto payload = decode_payload(media, "payload", "media.payload", audio_);
-    if (auto* e = std::get_if<ProtocolError>(&payload)) return Command{std::move(*e)};
-    return WireMedia{std::get<std::span<const std::uint8_t>>(payload)};
-  }
-
-  static DialectCommand mark_in(dom::object obj) {
-    dom::element mark;
-    if (obj["mark"].get(mark) == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
-    dom::object fields;
-    if (mark.get_object().get(fields) != simdjson::SUCCESS)
-      return Command{make_error(kErrorInvalidField, "mark: \"mark\" must be an object")};
-    std::string_view name;
-    if (const auto err = fields["name"].get_string().get(name); err == simdjson::NO_SUCH_FIELD) return Command{Mark{}};
-    else if (err != simdjson::SUCCESS) return Command{make_error(kErrorInvalidField, "mark: \"mark.name\" must be a string")};
-    if (auto e = check_mark_name(name, "mark.name")) return Command{std::move(*e)};
-    return Command{Mark{std::string(name)}};
   }
 
   DialectStart start_;

@@ -30,7 +30,7 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
       : io_(io), callbacks_(std::move(callbacks)), resolver_(io), ws_(io), open_timer_(io) {}
 
   void start(std::string_view url, ConnectOptions options);
-  bool enqueue_text(std::string text);
+  bool enqueue_text(std::string_view text);
   bool enqueue_binary(std::span<const std::uint8_t> data);
   bool enqueue_audio(std::span<const std::int16_t> samples);
   void close();
@@ -180,10 +180,10 @@ bool AgentConnection::Session::accept_enqueue(bool queued) {
   return true;
 }
 
-bool AgentConnection::Session::enqueue_text(std::string text) {
+bool AgentConnection::Session::enqueue_text(std::string_view text) {
   if (state_ != State::kConnecting && state_ != State::kOpen) return false;
   if (close_requested_) return false;
-  return accept_enqueue(queue_.push_text(std::move(text), write_in_flight_));
+  return accept_enqueue(queue_.push_text(text, write_in_flight_));
 }
 
 bool AgentConnection::Session::enqueue_binary(std::span<const std::uint8_t> data) {
@@ -271,7 +271,7 @@ AgentConnection::~AgentConnection() { session_->disarm(); }
 void AgentConnection::connect(std::string_view url, ConnectOptions options) {
   session_->start(url, std::move(options));
 }
-bool AgentConnection::send_text(std::string text) { return session_->enqueue_text(std::move(text)); }
+bool AgentConnection::send_text(std::string_view text) { return session_->enqueue_text(text); }
 bool AgentConnection::send_binary(std::span<const std::uint8_t> data) { return session_->enqueue_binary(data); }
 bool AgentConnection::send_audio(std::span<const std::int16_t> samples) { return session_->enqueue_audio(samples); }
 void AgentConnection::close() { session_->close(); }

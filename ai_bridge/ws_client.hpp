@@ -89,7 +89,7 @@ class AgentConnection {
   // Queue a message. Messages leave in the order queued. Allowed while connecting (flushed on open), so
   // queue "start" right after connect() and it precedes any audio. False when the connection is
   // closing, closed, or the queue limit was just exceeded (the connection then closes with kStuck).
-  bool send_text(std::string text);
+  bool send_text(std::string_view text);  // copied into the queue (no allocation once warmed up)
   bool send_binary(std::span<const std::uint8_t> data);
   // 16-bit PCM, written little-endian as the native protocol requires.
   bool send_audio(std::span<const std::int16_t> samples);

@@ -3,8 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <cassert>
 
+#include "media/g711.hpp"
+#include "server/agent/dialect_agent_channel.hpp"
 #include "server/agent/native_agent_channel.hpp"
 #include "sip/uri.hpp"
 
@@ -82,6 +86,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const Tru
       .trunk = trunk,
       .caps = caps,
       .agent_rate = agent_sample_rate(agent_config_),
+      .agent_payload_codecs = agent_payload_codecs(agent_config_),
       .ringback = media::national_tone(ringback_country(ctx_.config.media.ringback), media::ToneKind::kRingback),
   };
   int status = 0;
@@ -148,6 +153,17 @@ void Call::on_leg_audio(Leg&, std::span<const int16_t> pcm) {
   // The caller's leg decodes for the agent only while the plan says the agent hears the caller.
   if (agent_mix_) return agent_mix_->push(AgentMix::Side::kCaller, pcm);
   if (agent_) agent_->send_audio(pcm);
+}
+
+void Call::on_leg_payload(Leg&, std::span<const uint8_t> payload) {
+  // Only while the caller's leg is not bridged (LegMedia): the agent hears the caller alone.
+  if (agent_ && agent_->takes_payload(caller_->codec_name())) return agent_->send_payload(payload);
+  // The channel cannot take this codec as it is (it never happens while both follow the agent's
+  // config, which offers only G.711 at 8 kHz, the agent's rate): decode it here.
+  std::array<int16_t, 1500> pcm;
+  const size_t n = caller_->codec_name() == "PCMA" ? media::g711::decode_alaw(payload.first(std::min(payload.size(), pcm.size())), pcm)
+                                                   : media::g711::decode_ulaw(payload.first(std::min(payload.size(), pcm.size())), pcm);
+  on_leg_audio(*caller_, std::span<const int16_t>(pcm.data(), n));
 }
 
 void Call::on_leg_mark(Leg&, std::string_view name, ai::MarkEvent event) {

@@ -109,6 +109,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_leg_dtmf(Leg& leg, char digit, uint32_t duration_ms) override;
   void on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Message& notify) override;
   void on_leg_audio(Leg& leg, std::span<const int16_t> pcm) override;
+  void on_leg_payload(Leg& leg, std::span<const uint8_t> payload) override;
   void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) override;
   void on_leg_playout_drained(Leg& leg) override;
   void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) override;
@@ -156,6 +157,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void connect_agent();
   void on_agent_open();
   void on_agent_audio(std::span<const uint8_t> pcm);
+  void on_agent_samples(std::span<const int16_t> pcm);
   void on_agent_command(ai::Command&& command);
   void on_agent_closed(const ai::CloseReason& reason);
   void agent_lost(std::string_view why);

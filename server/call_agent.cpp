@@ -4,6 +4,7 @@
 
 #include <type_traits>
 
+#include "server/agent/dialect_agent_channel.hpp"
 #include "server/agent/native_agent_channel.hpp"
 #include "server/call.hpp"
 
@@ -14,11 +15,13 @@ void Call::connect_agent() {
   AgentEvents events{
       .on_open = [self] { if (auto c = self.lock()) c->on_agent_open(); },
       .on_audio = [self](std::span<const uint8_t> pcm) { if (auto c = self.lock()) c->on_agent_audio(pcm); },
+      .on_samples = [self](std::span<const int16_t> pcm) { if (auto c = self.lock()) c->on_agent_samples(pcm); },
       .on_command = [self](ai::Command&& cmd) { if (auto c = self.lock()) c->on_agent_command(std::move(cmd)); },
       .on_closed = [self](const ai::CloseReason& r) { if (auto c = self.lock()) c->on_agent_closed(r); },
   };
   agent_ = ctx_.open_agent(agent_config_, std::move(events));
-  agent_->connect(ai::CallInfo{.id = id_, .from = from_, .to = to_, .headers = x_headers_});
+  agent_->connect(ai::CallInfo{.id = id_, .from = from_, .to = to_, .headers = x_headers_,
+                               .caller_codec = caller_->codec_name()});
 }
 
 void Call::on_agent_open() {
@@ -27,6 +30,11 @@ void Call::on_agent_open() {
 }
 
 void Call::on_agent_audio(std::span<const uint8_t> pcm) {
+  if (state_ == CallState::kEnded) return;
+  play_agent(pcm);
+}
+
+void Call::on_agent_samples(std::span<const int16_t> pcm) {
   if (state_ == CallState::kEnded) return;
   play_agent(pcm);
 }

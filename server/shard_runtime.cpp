@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/agent/native_agent_channel.hpp"
+#include "server/agent/dialect_agent_channel.hpp"
 
 namespace warmline::server {
 
@@ -61,7 +61,7 @@ bool ShardRuntime::start() {
         return LegMedia::open(io, std::move(o), std::move(h), ec);
       },
       .open_agent = [this](const AgentConfig& agent, AgentEvents events) -> std::unique_ptr<AgentChannel> {
-        return std::make_unique<NativeAgentChannel>(shard_, agent, std::move(events));
+        return open_agent_channel(shard_, agent, std::move(events));
       },
       .on_call_ended = {},
       .on_call_released = {},

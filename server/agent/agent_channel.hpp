@@ -1,6 +1,6 @@
 // The agent channel: one call's AI socket, whatever the protocol dialect (DESIGN.md "agent/"). The call
 // and transfers talk to this interface only; the native protocol is one implementation
-// (native_agent_channel), the provider dialects (Twilio, Telnyx, ...) will be others, and unit tests of
+// (native_agent_channel), the provider dialects (Twilio, Telnyx, ...) another (dialect_agent_channel), and unit tests of
 // calls use an in-memory one.
 //
 // Thread: the call's shard; every method and every event runs there.
@@ -23,6 +23,7 @@ struct AgentConfig;
 struct AgentEvents {
   std::function<void()> on_open{};
   std::function<void(std::span<const uint8_t> pcm_le16)> on_audio{};  // at the agent's sample rate
+  std::function<void(std::span<const int16_t> pcm)> on_samples{};    // the same, already as samples
   std::function<void(ai::Command&& command)> on_command{};
   std::function<void(const ai::CloseReason& reason)> on_closed{};
 };
@@ -38,6 +39,10 @@ class AgentChannel {
   bool open() const { return state() == State::kOpen; }
 
   virtual void send_audio(std::span<const int16_t> pcm) = 0;
+  // Whether the agent takes RTP payloads of `codec` as they are (a dialect whose wire encoding it is:
+  // PCMU to Twilio); then the caller's packets go to send_payload() undecoded.
+  virtual bool takes_payload(std::string_view /*codec*/) const { return false; }
+  virtual void send_payload(std::span<const uint8_t> /*payload*/) {}
   virtual void send_dtmf(char digit, uint32_t duration_ms) = 0;
   virtual void send_mark(std::string_view name, ai::MarkEvent event) = 0;
   virtual void send_transfer(const ai::TransferEvent& event) = 0;

@@ -51,7 +51,7 @@ void NativeAgentChannel::connect(const ai::CallInfo& call) {
 
 void NativeAgentChannel::send_text(std::string text) {
   assert_on_shard();
-  if (state_ != State::kClosed) conn_->send_text(std::move(text));
+  if (state_ != State::kClosed) conn_->send_text(text);
 }
 
 void NativeAgentChannel::send_audio(std::span<const int16_t> pcm) {

@@ -149,10 +149,14 @@ bool Leg::open_media(const sip::NegotiatedCodec& codec, std::optional<uint8_t> t
       .scratch = &ctx_.media_scratch,
       .random_seed = ctx_.random.next() | 1,
       .ringback = options_.ringback,
+      .agent_payload_codecs = options_.agent_payload_codecs,
       .hold_music = ctx_.hold_music,
   };
   LegMediaHandlers mh{
       .on_caller_audio = [this](std::span<const int16_t> pcm) { observer_.on_leg_audio(*this, pcm); },
+      .on_caller_payload = options_.agent_payload_codecs.empty()
+                               ? std::function<void(std::span<const uint8_t>)>{}
+                               : [this](std::span<const uint8_t> payload) { observer_.on_leg_payload(*this, payload); },
       .on_dtmf = [this](char digit, uint32_t ms) { observer_.on_leg_dtmf(*this, digit, ms); },
       .on_mark = [this](std::string_view name, ai::MarkEvent ev) { observer_.on_leg_mark(*this, name, ev); },
       .on_playout_drained = [this] { observer_.on_leg_playout_drained(*this); },

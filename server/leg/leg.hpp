@@ -45,6 +45,8 @@ class LegObserver {
   // A NOTIFY inside the dialog (a REFER's progress); the observer answers `tx`.
   virtual void on_leg_notify(Leg& leg, sip::ServerTransaction& tx, const sip::Message& notify) = 0;
   virtual void on_leg_audio(Leg& leg, std::span<const int16_t> pcm) = 0;  // at the agent's rate
+  // An RTP payload in a codec the agent takes as it is (LegOptions::agent_payload_codecs).
+  virtual void on_leg_payload(Leg&, std::span<const uint8_t>) {}
   virtual void on_leg_mark(Leg& leg, std::string_view name, ai::MarkEvent event) = 0;
   virtual void on_leg_playout_drained(Leg& leg) = 0;
   virtual void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) = 0;
@@ -66,6 +68,7 @@ class Leg final : public sip::DialogUsage {
     const TrunkConfig* trunk = nullptr;  // the trunk the INVITE came from (its CIDRs guard the dialog)
     sip::LocalMediaCaps caps{};          // local_ip, codecs, session id; the port is filled in here
     unsigned agent_rate = 16000;
+    std::vector<std::string> agent_payload_codecs{};  // see LegMediaOptions
     std::optional<media::ToneSpec> ringback{};
   };
 

@@ -58,6 +58,7 @@ std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOp
     return nullptr;
   }
   m->tone_frame_.set_format({pcm_rate, kTickMs});
+  m->update_payload_to_agent();
   if (o.ringback) m->ringback_.emplace(*o.ringback, pcm_rate);
   if (auto clip = o.hold_music ? o.hold_music->at(pcm_rate) : nullptr) m->music_.emplace(std::move(clip), true);
 
@@ -91,12 +92,23 @@ void LegMedia::close() {
 const rtp::RtpStats& LegMedia::rtp_stats() const { return rtp_->stats(); }
 void LegMedia::set_remote(const boost::asio::ip::udp::endpoint& remote) { rtp_->set_remote(remote); }
 
+void LegMedia::update_payload_to_agent() {
+  const auto& codecs = options_.agent_payload_codecs;
+  payload_to_agent_ = handlers_.on_caller_payload &&
+                      std::find(codecs.begin(), codecs.end(), options_.codec_name) != codecs.end();
+}
+
 void LegMedia::set_ringback(bool on) { ringback_on_ = on && ringback_.has_value(); }
 
 void LegMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
   if (packet.payload_type != options_.payload_type) return;
   const bool to_agent = tap_ && handlers_.on_caller_audio;
+  if (to_agent && payload_to_agent_ && !peer_) {
+    // The agent's dialect carries this codec: the payload goes as it is (PCMU to Twilio as base64).
+    handlers_.on_caller_payload(packet.payload);
+    return;
+  }
   if (relay_) {
     peer_->relay_in(packet);
     if (!to_agent) return;
@@ -144,6 +156,7 @@ bool LegMedia::set_codec(const std::string& name, uint32_t clock_rate, uint8_t p
   encoder_ = std::move(encoder);
   decoder_ = std::move(decoder);
   options_.codec_name = name;
+  update_payload_to_agent();
   options_.payload_type = payload_type;
   options_.telephone_event_pt = telephone_event_pt;
   rtp_->set_payload_types(payload_type, telephone_event_pt);

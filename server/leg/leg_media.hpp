@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "ai_bridge/native_protocol.hpp"
 #include "ai_bridge/playout_buffer.hpp"
@@ -65,6 +66,10 @@ struct LegMediaOptions {
   MediaScratch* scratch = nullptr;  // the shard's; required
   uint64_t random_seed = 0;         // for the RTP session's SSRC/sequence/timestamp (the shard's generator)
   std::optional<media::ToneSpec> ringback{};
+  // Codecs whose RTP payload the agent takes as it is (a provider dialect that carries that codec:
+  // PCMU to Twilio). While the leg's codec is one of them and the leg is not bridged, its packets go
+  // to on_caller_payload undecoded instead of to on_caller_audio.
+  std::vector<std::string> agent_payload_codecs{};
   // The process's hold music (loaded at start-up, read-only); the leg plays the clip at its PCM rate.
   // Null, or no clip at that rate: a caller held with music hears the ringback instead.
   const HoldMusic* hold_music = nullptr;
@@ -72,6 +77,7 @@ struct LegMediaOptions {
 
 struct LegMediaHandlers {
   std::function<void(std::span<const int16_t> pcm)> on_caller_audio{};  // at the agent's rate
+  std::function<void(std::span<const uint8_t> payload)> on_caller_payload{};  // see agent_payload_codecs
   std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
   std::function<void(std::string_view name, ai::MarkEvent event)> on_mark{};
   std::function<void()> on_playout_drained{};  // queued agent audio has just finished playing
@@ -180,6 +186,7 @@ class LegMedia final : public MediaSession {
   void relay_in(const rtp::RtpPacketView& packet);  // the peer's packet, in our codec
   void pcm_in(std::span<const int16_t> pcm);         // the peer's decoded audio, at its PCM rate
   void tick_three_way(size_t frame);                 // the agent's audio and the peer's, mixed
+  void update_payload_to_agent();
 
   static constexpr size_t kMaxPcm = MediaScratch::kMaxPcm;
 
@@ -219,6 +226,7 @@ class LegMedia final : public MediaSession {
   uint32_t relay_in_ts_ = 0;    // the source timestamp of the last packet relayed
   uint32_t relay_step_ = 0;     // its step from the one before (the packet duration, for the end)
   bool tap_ = true;             // incoming audio is decoded for the agent (on_caller_audio)
+  bool payload_to_agent_ = false;  // the codec is one of agent_payload_codecs (and a handler takes it)
   bool mix_agent_ = false;      // a three-way: the agent's audio and the peer's are mixed
   // The peer's audio during a three-way (the playout_ holds the agent's then), at our PCM rate. Made
   // when the first three-way starts; refilled after an underrun before it plays again (jitter).

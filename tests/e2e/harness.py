@@ -306,8 +306,10 @@ class E2ETestCase(unittest.TestCase):
 
 
 def toml_value(value):
-    """A Python value as TOML: booleans, integers, strings and lists of strings (JSON's forms of
-    strings and arrays are valid TOML)."""
+    """A Python value as TOML: booleans, integers, strings, lists of strings (JSON's forms of
+    strings and arrays are valid TOML) and dicts (inline tables)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

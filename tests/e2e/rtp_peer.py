@@ -15,6 +15,7 @@ import time
 from collections import namedtuple
 
 PCMU = 0
+PCMA = 8
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
 FRAME_SECONDS = 0.020
 DTMF_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
@@ -45,6 +46,22 @@ def ulaw_decode(byte):
 
 
 ULAW_TABLE = [ulaw_decode(b) for b in range(256)]
+
+
+def alaw_decode(byte):
+    """ITU-T G.711 A-law to 16-bit linear."""
+    byte ^= 0x55
+    exponent = (byte >> 4) & 0x07
+    mantissa = byte & 0x0F
+    magnitude = (mantissa << 4) + 8 if exponent == 0 else ((mantissa << 4) + 0x108) << (exponent - 1)
+    return magnitude if byte & 0x80 else -magnitude
+
+
+ALAW_TABLE = [alaw_decode(b) for b in range(256)]
+
+
+def decode_pcma(payload):
+    return [ALAW_TABLE[b] for b in payload]
 
 
 def decode_pcmu(payload):

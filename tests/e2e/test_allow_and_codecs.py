@@ -15,7 +15,7 @@ import unittest
 from harness import (Agent, E2ETestCase, Gateway, dtmf_round_trip, sip_request, status_of, wait_for,
                      wait_tone)
 from raw_sip import header, responses_to, sdp_rtpmaps, sip_messages
-from rtp_peer import tone_ratio
+from rtp_peer import ALAW_TABLE, PCMA, tone_ratio
 from sipp_peer import Sipp, start_caller
 
 SCRIPT = """\
@@ -23,21 +23,6 @@ on start: tone 440 30000
 on dtmf 5: clear; tone 1000 30000
 """
 ALLOWED = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY"]
-PCMA = 8
-
-
-def alaw_decode(byte):
-    """ITU-T G.711 A-law to 16-bit linear."""
-    byte ^= 0x55
-    exponent = (byte >> 4) & 0x07
-    mantissa = byte & 0x0F
-    magnitude = (mantissa << 4) + 8 if exponent == 0 else ((mantissa << 4) + 0x108) << (exponent - 1)
-    return magnitude if byte & 0x80 else -magnitude
-
-
-ALAW_TABLE = [alaw_decode(b) for b in range(256)]
-
-
 def pcma_audio(rtp):
     return [ALAW_TABLE[b] for _, pt, payload in rtp.packets() if pt == PCMA for b in payload]
 

@@ -190,21 +190,19 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
       "5 server.cdr: not available in this build: writing call records to PostgreSQL is not implemented yet; "
       "use a SQLite file path",
       "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
-      "24 agent[0].protocol: 'twilio' is not available in this build: the Twilio dialect is not implemented "
-      "yet; use \"warmline\"",
   };
   std::vector<std::string> actual;
   for (const ConfigError& e : r.errors) actual.push_back(std::to_string(e.line) + " " + e.key_path + ": " + e.message);
   EXPECT_EQ(actual, expected) << all_errors(r);
 }
 
-TEST(ConfigTest, CheckConfigRefusesTwilioWithExit2) {
+TEST(ConfigTest, CheckConfigRefusesUnavailableValuesWithExit2) {
   const std::string path = kData + "unavailable.toml";
   std::ostringstream out, err;
   EXPECT_EQ(check_config_command(path, out, err), 2);
   EXPECT_EQ(out.str(), "");
-  EXPECT_THAT(err.str(), HasSubstr(path + ":24: agent[0].protocol: 'twilio' is not available in this build: "
-                                          "the Twilio dialect is not implemented yet; use \"warmline\"\n"));
+  EXPECT_THAT(err.str(), HasSubstr(path + ":23: agent[0].url: not available in this build: wss:// (TLS to the "
+                                          "agent) is not implemented yet; use ws://\n"));
 }
 
 // The same values at their defaults are accepted: only what the build cannot honour is refused.
@@ -388,7 +386,6 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"31 pbx[0].extension[0].number", "'1O1' is not an extension number"},
       {"33 pbx[0].extension[1].number", "missing (required)"},
       {"39 agent[0].url", "must start with ws:// or wss://"},
-      {"40 agent[0].protocol", "the Twilio dialect is not implemented yet"},
       {"41 agent[0].sample_rate", "protocol twilio is always 8000"},
       {"42 agent[0].allow_patterns", "numbers are dialled through trunk carrier, which has no address"},
       {"42 agent[0].allow_patterns[0]", "'*' is not '+' and digits"},
@@ -424,7 +421,7 @@ TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
   EXPECT_THAT(err.str(), HasSubstr(path + ":12: media.hold_music: cannot play '" + kData +
                                    "no-such-file.wav' as hold music: no such file\n"));
   const std::string text = err.str();
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 36);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 35);  // one line per mistake in the file
 }
 
 TEST(ConfigTest, SecretsComeFromTheEnvironment) {
@@ -586,10 +583,20 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"AgentUrlWithoutHost", "[[agent]]\nname = \"a\"\nurl = \"wss://\"", "URL host"},
         ValueCase{"AgentUrlWssNotAvailable", "[[agent]]\nname = \"a\"\nurl = \"wss://h/s\"", "use ws://"},
         ValueCase{"AgentUrlWithSpace", "[[agent]]\nname = \"a\"\nurl = \"ws://h/a b\"", "space or control character"},
-        ValueCase{"AgentTwilioNotAvailable", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"twilio\"",
-                  "'twilio' is not available in this build"},
-        ValueCase{"AgentUnknownProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"telnyx\"",
-                  "'telnyx' is not one of: warmline, twilio"},
+        ValueCase{"AgentAccountIdWithNativeProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\naccount_id = \"AC1\"",
+                  "only for a provider dialect"},
+        ValueCase{"AgentParametersWithNativeProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\n[agent.parameters]\nk = \"v\"",
+                  "only for a provider dialect"},
+        ValueCase{"AgentUnknownProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"signalwire\"",
+                  "'signalwire' is not one of: warmline, twilio, telnyx, plivo, exotel, vonage"},
+        ValueCase{"AgentVonageIs16k", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"vonage\"\nsample_rate = 8000",
+                  "protocol vonage is always 16000 Hz"},
+        ValueCase{"AgentTwilioApiKeyNeedsAccount", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"twilio\"\napi_key = \"k\"",
+                  "needs account_id"},
+        ValueCase{"AgentExotelHasNoRest", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"exotel\"\napi_key = \"k\"",
+                  "no REST call control"},
+        ValueCase{"AgentParameterNotAString", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nprotocol = \"twilio\"\n[agent.parameters]\nk = 1",
+                  "expected a string"},
         ValueCase{"AgentSampleRate44100", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nsample_rate = 44100", "44100 is not 8000, 16000 or 24000"},
         ValueCase{"AgentNumberWithSpace", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\nnumbers = [\"bad user\"]", "not a number or SIP user name"},
         ValueCase{"EnvNameStartsWithDigit", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\ntoken = \"${1X}\"", "not an environment variable name"},

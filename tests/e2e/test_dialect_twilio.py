@@ -1,0 +1,163 @@
+"""Twilio Media Streams on the agent socket (protocol = "twilio"), checked against what Twilio
+documents (https://www.twilio.com/docs/voice/media-streams/websocket-messages) with a bot written in
+this test from that page: SIPp as the caller with the test's RtpPeer as its media, warmline, and the
+bot (tests/e2e/dialect_bot.py).
+
+- `connected` then `start`, field by field: ids, customParameters (from, to and the configured ones),
+  mediaFormat audio/x-mulaw 8000 mono; counters as strings;
+- the caller's audio arrives as `media` frames whose payload is the caller's RTP payload itself
+  (PCMU passed through: no decode, no encode), chunk and timestamp counting up;
+- the bot's µ-law reaches the caller; a `mark` comes back only once the audio before it has been
+  played to the caller, never on arrival;
+- `clear` during playout: the queued audio stops and the pending mark comes back at once;
+- the caller's DTMF arrives as `dtmf`; the caller's hang-up ends the stream with `stop`;
+- the warmline extension: a `{"event":"transfer",...}` frame runs a native transfer and its outcome
+  comes back as `{"event":"transfer",...}`;
+- a malformed frame gets an `error` frame and the call goes on.
+"""
+import base64
+import math
+import time
+import unittest
+
+from dialect_bot import DialectBot
+from harness import E2ETestCase, Gateway, wait_for, wait_tone
+from rtp_peer import FRAME_SAMPLES, PCMA, RtpPeer, decode_pcma, decode_pcmu, tone_ratio, ulaw_encode
+from sipp_peer import start_caller
+
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+BOT_HZ = 1000
+CALLER_HZ = 300
+
+
+def mulaw_tone(hz, seconds, amplitude=6000):
+    """20 ms chunks of a tone as µ-law bytes (what a Twilio bot sends as media.payload)."""
+    n = int(8000 * seconds)
+    samples = [int(amplitude * math.sin(2 * math.pi * hz * i / 8000)) for i in range(n)]
+    return [bytes(ulaw_encode(s) for s in samples[i:i + FRAME_SAMPLES]) for i in range(0, n, FRAME_SAMPLES)]
+
+
+def media_frames(chunks, stream_sid):
+    return [{"event": "media", "streamSid": stream_sid, "media": {"payload": base64.b64encode(c).decode()}}
+            for c in chunks]
+
+
+class TwilioDialect(E2ETestCase):
+    def start_call(self, scenario="uac-call-until-trigger.xml", **gateway_args):
+        bot = DialectBot(self, path="/twilio")
+        agent_options = {"protocol": "twilio", "account_id": ACCOUNT, "parameters": {"tenant": "acme"}}
+        agent_options.update(gateway_args.pop("agent_options", {}))
+        gateway = Gateway(self, bot.url, sample_rate=8000, agent_options=agent_options, **gateway_args)
+        sipp, rtp = start_caller(self, gateway, scenario, tone_hz=CALLER_HZ)
+        bot.wait_connection()
+        start = bot.wait_event("start").json
+        return bot, gateway, sipp, rtp, start
+
+    def test_start_fields_media_passthrough_marks_clear_dtmf_and_stop(self):
+        bot, gateway, sipp, rtp, start = self.start_call()
+        frames = [f.json for f in bot.frames()]
+        # connected, then start (Twilio's order), nothing before them.
+        self.assertEqual(frames[0], {"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        self.assertEqual(frames[1]["event"], "start")
+        call_id = gateway.only_call()
+        sid = start["streamSid"]
+        self.assertTrue(sid.startswith("MZ") and len(sid) == 34, sid)
+        self.assertEqual(start["sequenceNumber"], "1")
+        s = start["start"]
+        self.assertEqual(s["accountSid"], ACCOUNT)
+        self.assertEqual(s["streamSid"], sid)
+        self.assertEqual(s["callSid"], call_id)
+        self.assertEqual(s["tracks"], ["inbound"])
+        self.assertEqual(s["mediaFormat"], {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1})
+        self.assertEqual(s["customParameters"]["tenant"], "acme")
+        self.assertIn("+15550001111", s["customParameters"]["from"])
+        self.assertIn("demo", s["customParameters"]["to"])
+
+        # The caller's audio: media frames, counters as strings counting up, payload = the RTP payload.
+        media = wait_for(lambda: (m := bot.events(event="media")) and len(m) >= 50 and m, 10,
+                         "50 media frames at the bot")
+        caller_frames = set(RtpPeer._tone_frames(CALLER_HZ))
+        seqs = [int(m.json["sequenceNumber"]) for m in media]
+        self.assertEqual(seqs, list(range(2, 2 + len(seqs))), "sequenceNumber counts every frame after start")
+        for i, m in enumerate(media):
+            self.assertEqual(m.json["streamSid"], sid)
+            body = m.json["media"]
+            self.assertEqual(body["track"], "inbound")
+            self.assertEqual(body["chunk"], str(i + 1))
+            self.assertIsInstance(body["timestamp"], str)
+            payload = base64.b64decode(body["payload"])
+            self.assertEqual(len(payload), 160)
+            self.assertIn(payload, caller_frames, "the PCMU payload is not the caller's own (transcoded?)")
+        stamps = [int(m.json["media"]["timestamp"]) for m in media]
+        self.assertEqual(stamps, [20 * i for i in range(len(stamps))])
+        heard = [s for m in media[-25:] for s in decode_pcmu(base64.b64decode(m.json["media"]["payload"]))]
+        self.assertGreater(tone_ratio(heard, CALLER_HZ), 0.8)
+
+        # The bot speaks: 2 s of its tone, then a mark. The mark comes back once the caller has had it.
+        before = rtp.count()
+        bot.send_many(media_frames(mulaw_tone(BOT_HZ, 2.0), sid) +
+                      [{"event": "mark", "streamSid": sid, "mark": {"name": "greeting"}}])
+        sent_at = time.monotonic()
+        wait_tone(rtp, BOT_HZ, since=before)
+        mark = bot.wait_event("mark", timeout=10)
+        self.assertEqual(mark.json["mark"], {"name": "greeting"})
+        self.assertEqual(mark.json["streamSid"], sid)
+        # Causality, not a timer: by the time the mark arrived the caller had received (nearly) all
+        # 2 s of the tone (100 packets; a packet or two may still be in flight on loopback).
+        at_mark = [p for p in rtp._received if p[0] <= mark.at]
+        tone_packets = sum(1 for _, _, payload in at_mark[before:]
+                           if tone_ratio(decode_pcmu(payload), BOT_HZ) > 0.8)
+        self.assertGreaterEqual(tone_packets, 95, f"the mark came back after {mark.at - sent_at:.2f}s, "
+                                                  f"with only {tone_packets} of 100 tone packets played")
+
+        # clear during playout: 10 s queued, a mark behind it; clear drops the rest and the mark
+        # comes back (Twilio reports cleared marks).
+        before = rtp.count()
+        bot.send_many(media_frames(mulaw_tone(BOT_HZ, 10.0), sid) +
+                      [{"event": "mark", "streamSid": sid, "mark": {"name": "long"}}])
+        wait_tone(rtp, BOT_HZ, since=before)
+        bot.send({"event": "clear", "streamSid": sid})
+        clear_sent = time.monotonic()
+        cleared = bot.wait_event("mark", timeout=3, mark={"name": "long"})
+        settled = rtp.count()
+        wait_for(lambda: rtp.count() >= settled + 50, 5, "a second of audio after the clear")
+        after = rtp.audio(settled + 5)
+        self.assertLess(tone_ratio(after, BOT_HZ), 0.2, "the bot's tone goes on after clear")
+        # It came with the clear, not after the ~9 s of audio still queued.
+        self.assertLess(cleared.at - clear_sent, 3, "the cleared mark waited for the audio to play")
+
+        # DTMF from the caller.
+        rtp.send_dtmf("7")
+        dtmf = bot.wait_event("dtmf")
+        self.assertEqual(dtmf.json["dtmf"], {"track": "inbound_track", "digit": "7"})
+        self.assertEqual(dtmf.json["streamSid"], sid)
+
+        # A malformed frame: an error frame, and the stream goes on.
+        bot.send('{"event":"media","media":{"payload":"not base64!"}}')
+        err = bot.wait_event("error")
+        self.assertEqual(err.json["error"]["code"], "invalid_field")
+        n = len(bot.events(event="media"))
+        wait_for(lambda: len(bot.events(event="media")) > n + 10, 5, "media after the error")
+
+        # The caller hangs up: stop, then the socket closes.
+        sipp.trigger()
+        sipp.assert_passed()
+        stop = bot.wait_event("stop")
+        self.assertEqual(stop.json["stop"], {"accountSid": ACCOUNT, "callSid": call_id})
+        self.assertEqual(stop.json["streamSid"], sid)
+        wait_for(lambda: bot.closed_at() is not None, 10, "warmline to close the socket")
+
+    def test_a_pcma_caller_hears_the_bots_mulaw_as_pcma(self):
+        bot, gateway, sipp, rtp, start = self.start_call(scenario="uac-call-pcma-first.xml")
+        sid = start["streamSid"]
+        before = rtp.count()
+        bot.send_many(media_frames(mulaw_tone(BOT_HZ, 2.0), sid))
+        wait_for(lambda: tone_ratio([s for _, pt, p in rtp.packets(before) if pt == PCMA
+                                     for s in decode_pcma(p)][-1600:], BOT_HZ) > 0.8, 10,
+                 "the bot's tone at the caller as PCMA")
+        self.assertEqual({pt for _, pt, _ in rtp.packets(before) if pt < 96}, {PCMA})
+        sipp.trigger()
+        sipp.assert_passed()
+
+if __name__ == "__main__":
+    unittest.main()
