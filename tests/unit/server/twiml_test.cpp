@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 namespace warmline::server::twiml {
@@ -25,6 +26,16 @@ Error refused(std::string_view doc) {
   if (auto* e = std::get_if<Error>(&r)) return *e;
   ADD_FAILURE() << "accepted: " << doc;
   return {};
+}
+
+// Every document is refused as a schema violation (well-formed, not runnable), its message holding
+// `says` when given.
+void expect_schema_violations(std::initializer_list<const char*> docs, std::string_view says = {}) {
+  for (const char* doc : docs) {
+    const Error e = refused(doc);
+    EXPECT_EQ(e.code, kSchemaViolation) << doc << ": " << e.message;
+    EXPECT_NE(e.message.find(says), std::string::npos) << doc << ": " << e.message;
+  }
 }
 
 TEST(TwimlTest, DialWithBareNumberAndAttributes) {
@@ -164,7 +175,7 @@ TEST(TwimlTest, OtherRootsVerbsAndNounsAreRefusedByName) {
 }
 
 TEST(TwimlTest, DialShapesWarmlineCannotHonour) {
-  for (const char* doc : {
+  expect_schema_violations({
            "<Response><Dial/></Response>",
            "<Response><Dial>   </Dial></Response>",
            "<Response><Dial><Number>+27115550142</Number><Number>+27115550143</Number></Dial></Response>",
@@ -181,14 +192,11 @@ TEST(TwimlTest, DialShapesWarmlineCannotHonour) {
            "<Response><Refer>sip:a@b</Refer></Response>",
            "<Response><Refer><Sip>sip:a@b</Sip><Sip>sip:c@d</Sip></Refer></Response>",
            "<Response><Refer><Number>+27115550142</Number></Refer></Response>",
-       }) {
-    const Error e = refused(doc);
-    EXPECT_EQ(e.code, kSchemaViolation) << doc << ": " << e.message;
-  }
+       });
 }
 
 TEST(TwimlTest, NumbersOutOfRangeAreRefused) {
-  for (const char* doc : {
+  expect_schema_violations({
            "<Response><Dial timeout=\"0\">+1</Dial></Response>",
            "<Response><Dial timeout=\"601\">+1</Dial></Response>",
            "<Response><Dial timeout=\"-5\">+1</Dial></Response>",
@@ -201,22 +209,15 @@ TEST(TwimlTest, NumbersOutOfRangeAreRefused) {
            "<Response><Pause length=\"0\"/></Response>",
            "<Response><Pause length=\"601\"/></Response>",
            "<Response><Pause length=\"1.5\"/></Response>",
-       }) {
-    const Error e = refused(doc);
-    EXPECT_EQ(e.code, kSchemaViolation) << doc << ": " << e.message;
-    EXPECT_NE(e.message.find("whole number"), std::string::npos) << e.message;
-  }
+       }, "whole number");
   EXPECT_EQ(std::get<Dial>(ok("<Response><Dial timeout=\"600\">+1</Dial></Response>")[0]).timeout_s, 600);
 }
 
 TEST(TwimlTest, EmptyOrMisplacedContentIsRefused) {
-  for (const char* doc : {"<Response><Say/></Response>", "<Response><Say>  </Say></Response>",
-                          "<Response><Play/></Response>", "<Response><Pause>3</Pause></Response>",
-                          "<Response><Hangup>now</Hangup></Response>", "<Response>hello<Hangup/></Response>",
-                          "<Response><Play><Say>x</Say></Play></Response>"}) {
-    const Error e = refused(doc);
-    EXPECT_EQ(e.code, kSchemaViolation) << doc << ": " << e.message;
-  }
+  expect_schema_violations({"<Response><Say/></Response>", "<Response><Say>  </Say></Response>",
+                            "<Response><Play/></Response>", "<Response><Pause>3</Pause></Response>",
+                            "<Response><Hangup>now</Hangup></Response>", "<Response>hello<Hangup/></Response>",
+                            "<Response><Play><Say>x</Say></Play></Response>"});
 }
 
 TEST(TwimlTest, ArbitraryBytesNeverCrash) {
