@@ -53,13 +53,7 @@ bool CallScript::run(ScriptStep& step) {
     actions_.say(say->text);
     return true;
   }
-  if (auto* transfer = std::get_if<ScriptTransfer>(&step)) {
-    ++next_;
-    auto refusal = actions_.transfer(std::move(transfer->request), !starting_);
-    if (refusal && starting_) start_refusal_ = std::move(refusal);
-    return true;
-  }
-  // A pause or a hang-up comes after the audio before it.
+  // Every other step comes after the audio before it.
   if (!quiet_) {
     if (actions_.audio_pending()) {
       wait_for_audio();
@@ -68,6 +62,11 @@ bool CallScript::run(ScriptStep& step) {
   }
   quiet_ = false;
   ++next_;
+  if (auto* transfer = std::get_if<ScriptTransfer>(&step)) {
+    auto refusal = actions_.transfer(std::move(transfer->request), !starting_);
+    if (refusal && starting_) start_refusal_ = std::move(refusal);
+    return true;
+  }
   if (auto* pause = std::get_if<ScriptPause>(&step)) {
     wait_ = Wait::kPause;
     schedule(pause->length, [this] {

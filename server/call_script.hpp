@@ -3,8 +3,9 @@
 // action. The steps are the ones warmline can perform exactly:
 //   say       speech (warmline's TTS), queued behind the audio already queued for the caller
 //   pause     silence for a while, once the audio before it has played
-//   transfer  a cold transfer (Call::request_transfer); always the last step, and it starts at once:
-//             the transfer itself waits for the queued audio before its REFER or INVITE goes out
+//   transfer  a cold transfer (Call::request_transfer), once the audio before it has played; always
+//             the last step. (A transfer waits for queued audio itself, but it cannot know how long
+//             speech still being synthesised will be: "Transferring you" would be cut off.)
 //   hangup    the end of the call, once the audio before it has played
 // "Has played" is the call's hook (Call::after_agent_audio: the caller's playout drained and no speech
 // is being synthesised); an agent that keeps streaming never lets it fire, so each wait is bounded by

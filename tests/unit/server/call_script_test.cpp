@@ -135,12 +135,24 @@ TEST_F(CallScriptTest, QueuedClipIsWaitedForEvenIfItNeverDrains) {
   EXPECT_EQ(call.log.back(), "hangup");
 }
 
-TEST_F(CallScriptTest, TransferStartsAtOnceAndReportsARefusalToTheRequest) {
+TEST_F(CallScriptTest, TransferStartsOnceTheSpeechBeforeItHasPlayed) {
   auto s = make({ScriptSay{"transferring you"}, ScriptTransfer{to("Support"), "", false}});
-  call.queued_ms = 2000;  // the transfer waits for it itself (Transfer::start_next), not the script
+  call.speaking = 1;
+  EXPECT_EQ(s->start(), std::nullopt);
+  EXPECT_EQ(call.log, (std::vector<std::string>{"say transferring you"}));
+  call.speaking = 0;
+  call.queued_ms = 1200;  // synthesised and queued: still not played
+  timers.advance(100ms);  // the first bound (measured while synthesising) is measured again
+  EXPECT_EQ(call.log.size(), 1u);
+  drained(*s);
+  EXPECT_EQ(call.log, (std::vector<std::string>{"say transferring you", "transfer Support (agent told)"}));
+}
+
+TEST_F(CallScriptTest, ATransferRefusedAtStartIsTheRequestsAnswer) {
+  auto s = make({ScriptTransfer{to("Support"), "", false}});
   call.refuse = TransferRefusal{TransferRefusal::Code::kUnknownTarget, "no such target"};
   auto refusal = s->start();
-  EXPECT_EQ(call.log, (std::vector<std::string>{"say transferring you", "transfer Support"}));
+  EXPECT_EQ(call.log, (std::vector<std::string>{"transfer Support"}));
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->code, TransferRefusal::Code::kUnknownTarget);
 }
