@@ -15,7 +15,7 @@ import re
 import socket
 
 from harness import SCENARIOS, free_port, free_port_range, wait_for
-from rtp_peer import RtpPeer
+from rtp_peer import PCMU, RtpPeer
 
 
 def sip_messages(log):
@@ -208,12 +208,13 @@ class SippUasScenario:
 
 
 def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=(),
-                 tone_hz=300.0):
+                 tone_hz=300.0, payload_type=PCMU):
     """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
     returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
     address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`); `tone_hz`:
-    the caller's "voice" (RtpPeer's tone)."""
-    rtp = RtpPeer(local_ip, tone_hz=tone_hz)
+    the caller's "voice" (RtpPeer's tone), sent as `payload_type` (PCMU, or PCMA where the scenario's
+    offer puts PCMA first)."""
+    rtp = RtpPeer(local_ip, tone_hz=tone_hz, payload_type=payload_type)
     case.addCleanup(rtp.stop)
     sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra)
     ip, port, te_pt = sipp.gateway_media()
