@@ -27,7 +27,8 @@ std::unique_ptr<DialectCodec> make_dialect_codec(Dialect dialect, DialectStart s
     case Dialect::kTwilio: return make_twilio_codec(std::move(start));
     case Dialect::kTelnyx: return make_telnyx_codec(std::move(start));
     case Dialect::kPlivo: return make_plivo_codec(std::move(start));
-    default: break;  // the other dialects land one by one
+    case Dialect::kExotel: return make_exotel_codec(std::move(start));
+    case Dialect::kVonage: return make_vonage_codec(std::move(start));
   }
   return nullptr;
 }

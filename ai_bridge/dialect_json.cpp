@@ -168,11 +168,20 @@ DialectCommand decode_mark_frame(dom::object obj) {
   return Command{Mark{std::string(name)}};
 }
 
-DialectCommand decode_media_mark_clear(dom::parser& parser, std::string_view text, std::vector<std::uint8_t>& audio) {
+DialectCommand decode_media_mark_clear(dom::parser& parser, std::string_view text, std::vector<std::uint8_t>& audio,
+                                       std::size_t sample_bytes) {
   auto parsed = parse_frame(parser, text);
   if (auto* e = std::get_if<ProtocolError>(&parsed)) return Command{std::move(*e)};
   const auto [obj, event] = std::get<Frame>(parsed);
-  if (event == "media") return decode_media_frame(obj, audio);
+  if (event == "media") {
+    auto media = decode_media_frame(obj, audio);
+    if (const auto* m = std::get_if<WireMedia>(&media); m && m->audio.size() % sample_bytes != 0) {
+      return Command{make_error(kErrorInvalidField, "media: \"media.payload\" holds " +
+                                                        std::to_string(m->audio.size()) + " bytes, not whole " +
+                                                        std::to_string(sample_bytes * 8) + "-bit samples")};
+    }
+    return media;
+  }
   if (event == "mark") return decode_mark_frame(obj);
   if (event == "clear") return Command{Clear{}};
   return extension_or_unknown(event, obj, text);

@@ -81,10 +81,11 @@ DialectCommand decode_mark_frame(simdjson::dom::object object);
 std::variant<std::string, ProtocolError> dtmf_digits(std::string_view digits, std::string_view field);
 
 // The agent frames of the dialects that took Twilio's shape (Twilio, Telnyx, Exotel): "media"
-// (decode_media_frame, into `audio`), "mark" (decode_mark_frame), "clear", the extension frames, and
-// Unknown for any other event.
+// (decode_media_frame, into `audio`; a payload that is not a whole number of `sample_bytes`-byte
+// samples is refused), "mark" (decode_mark_frame), "clear", the extension frames, and Unknown for any
+// other event.
 DialectCommand decode_media_mark_clear(simdjson::dom::parser& parser, std::string_view text,
-                                       std::vector<std::uint8_t>& audio);
+                                       std::vector<std::uint8_t>& audio, std::size_t sample_bytes = 1);
 // The extension frame `event` names (decode_extension), else Unknown.
 Command extension_or_unknown(std::string_view event, simdjson::dom::object object, std::string_view text);
 

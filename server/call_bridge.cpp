@@ -1,7 +1,8 @@
 // The call once a bridged dial has been answered (DESIGN.md "Transfers": cold without REFER, warm,
 // semi): caller and target hear each other through the bridge and either side's BYE ends the other.
 // The agent has left — or, as the transfer asked, is still there for an introduce three-way (until
-// its transfer.complete) or listening in (both parties as stereo, until the call ends). Nothing is
+// its transfer.complete) or listening in (both parties as stereo — mixed to mono for a provider
+// dialect — until the call ends). Nothing is
 // left half-open: finish() hangs up whichever leg is still up.
 #include <spdlog/spdlog.h>
 
@@ -46,9 +47,12 @@ void Call::after_bridge() {
   const bool listen = after_bridge_ == ai::AfterBridge::kListen && !agent_left_ && agent_connected();
   if (listen) {
     agent_after_bridge_ = AgentAfterBridge::kListening;
-    agent_hears_both(AgentMix::Layout::kStereo);
+    // The native protocol gets stereo (caller left, target right); a provider dialect's stream is
+    // mono by definition, so it gets both parties mixed.
+    const bool stereo = agent_config_.protocol == AgentProtocol::warmline;
+    agent_hears_both(stereo ? AgentMix::Layout::kStereo : AgentMix::Layout::kMono);
     bridge_.set(MixPlan::listening());
-    send_bridged(2);
+    send_bridged(stereo ? 2 : 1);
   } else {
     agent_after_bridge_ = AgentAfterBridge::kGone;
     bridge_.set(MixPlan::target());

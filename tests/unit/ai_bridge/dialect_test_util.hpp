@@ -116,4 +116,16 @@ void expect_oversized_audio_refused(DialectCodec& codec, MakeFrame frame_with_pa
   EXPECT_EQ(std::get<WireMedia>(c).audio.size(), fits.size() / 4 * 3);
 }
 
+// A text frame's bytes (a binary frame fails the test).
+inline std::string text_of(WireFrame frame) {
+  EXPECT_FALSE(frame.binary);
+  return std::string(frame.bytes);
+}
+
+inline std::string error_message_of(const DialectCommand& c) {
+  std::string message = "no error";
+  error_code_of(c, &message);
+  return message;
+}
+
 }  // namespace warmline::ai::test

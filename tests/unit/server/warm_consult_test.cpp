@@ -214,6 +214,22 @@ TEST_F(WarmConsultTest, AListeningAgentGetsBothPartiesAsStereoAndIsNotHeard) {
   EXPECT_EQ(c.agent->stop_reason(), "caller_hangup") << "the listener hears how the call ended";
 }
 
+TEST_F(WarmConsultTest, AListeningProviderDialectAgentGetsBothPartiesMixedToMono) {
+  // A Twilio/Telnyx/... stream is mono: stereo frames would be read as twice as much audio.
+  for (AgentConfig& a : config.agents) a.protocol = AgentProtocol::twilio;
+  Caller c = dialer_call();
+  ai::TransferRequest r = warm_request("", ai::Screening::kNone);
+  r.after_bridge = ai::AfterBridge::kListen;
+  Target t = answered(c, r);
+  EXPECT_EQ(c.agent->frame_index("transfer t1 bridged 1") + 1, c.agent->frame_index("transfer t1 ended"));
+  const size_t frames = c.agent->audio_frames;
+  t.media->incoming_audio(samples(frame(), -7));
+  c.media->incoming_audio(samples(frame(), 5));
+  ASSERT_EQ(c.agent->audio_frames, frames + 1);
+  ASSERT_EQ(c.agent->last_audio.size(), frame()) << "one mono frame";
+  EXPECT_EQ(c.agent->last_audio[0], -2) << "caller and target summed";
+}
+
 TEST_F(WarmConsultTest, IntroduceThenListenGoesFromMonoToStereoAtTransferComplete) {
   Caller c = dialer_call();
   Target t = answered(c, introduced(ai::AfterBridge::kListen));
