@@ -42,6 +42,7 @@ class DialectCase(E2ETestCase):
     def start_transfer_call(self):
         """A call whose agent has one target, "Support": a SIPp UAS that answers and echoes RTP."""
         self.target = SippUasScenario(self, "uas-answer.xml", name="support")
+        self.target.wait_listening()
         self.start_call(accepts_refer=False,
                         targets=[{"name": "Support", "uri": f"sip:support@{self.target.address}"}])
 
@@ -70,11 +71,22 @@ class DialectCase(E2ETestCase):
     def wait_bot_tone(self, since):
         wait_tone(self.rtp, BOT_HZ, since=since, what="the bot's tone at the caller")
 
+    def assert_stream_goes_on(self, caller_audio, bot_audio):
+        """After a frame warmline refused: the caller's audio keeps coming to the bot (`caller_audio()`:
+        the audio frames the bot has had so far) and the bot's next audio (`bot_audio`, frames to send)
+        still reaches the caller."""
+        n = len(caller_audio())
+        wait_for(lambda: len(caller_audio()) > n + 10, 5, "the caller's audio at the bot after the refused frame")
+        before = self.rtp.count()
+        self.bot.send_many(bot_audio)
+        self.wait_bot_tone(before)
+
     # -- the transfer extension --------------------------------------------------------------------
 
     def cold_transfer(self):
         """Sends the warmline extension frame for a cold transfer to "Support" and returns the
-        transfer frames warmline sent back, up to the one that ended it (which must be `completed`)."""
+        transfer frames warmline sent back, the last of which ended it `completed`, once warmline has
+        closed the bot's socket (the call goes on without the bot)."""
         self.bot.send({"event": "transfer", "id": "t1", "mode": "cold", "targets": ["Support"]})
         self.bot.wait_frame(lambda f: (f.json or {}).get("event") == "transfer"
                             and f.json.get("transfer", {}).get("state") == "ended", "the transfer to end", 20)
@@ -86,6 +98,7 @@ class DialectCase(E2ETestCase):
         self.assertEqual(states, sorted(states, key=order.index), f"transfer states out of order: {states}")
         ended = frames[-1]["transfer"]
         self.assertEqual((ended.get("result"), ended.get("target")), ("completed", "Support"), ended)
+        wait_for(lambda: self.bot.closed_at() is not None, 10, "warmline to close the socket after the transfer")
         return frames
 
     def assert_bridged_to_target_then_hang_up(self):

@@ -14,7 +14,7 @@ import random
 import re
 import socket
 
-from harness import SCENARIOS, free_port, free_port_range, wait_for
+from harness import SCENARIOS, _bindable, free_port, free_port_range, wait_for
 from rtp_peer import PCMU, RtpPeer
 
 
@@ -165,6 +165,12 @@ class SippUasScenario:
     @property
     def address(self):
         return f"127.0.0.1:{self.port}"
+
+    def wait_listening(self, timeout=15):
+        """Returns once SIPp has bound its SIP port: a test that has warmline dial it straight away must
+        not race SIPp's start-up (on a loaded machine it can take seconds)."""
+        wait_for(lambda: not _bindable(socket.SOCK_DGRAM, "127.0.0.1", self.port), timeout,
+                 f"{self.name} to listen on 127.0.0.1:{self.port}")
 
     def messages(self):
         return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""

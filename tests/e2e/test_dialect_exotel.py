@@ -130,12 +130,9 @@ class ExotelDialect(DialectCase):
         self.assertGreater(int(dtmf["dtmf"]["duration"]), 0)
 
         # A malformed media frame (an odd number of bytes is no PCM16): the stream goes on.
-        self.bot.send({"event": "media", "stream_sid": sid, "media": {"payload": base64.b64encode(b"\0" * 321).decode()}})
-        n = len(self.bot.events(event="media"))
-        wait_for(lambda: len(self.bot.events(event="media")) > n + 10, 5, "media after the malformed frame")
-        before = self.rtp.count()
-        self.bot.send_many(media_frames(pcm(1.0), sid))
-        self.wait_bot_tone(before)
+        odd = base64.b64encode(b"\0" * 321).decode()
+        self.bot.send({"event": "media", "stream_sid": sid, "media": {"payload": odd}})
+        self.assert_stream_goes_on(lambda: self.bot.events(event="media"), media_frames(pcm(1.0), sid))
 
         # The caller hangs up: stop (callended), then the socket closes.
         self.sipp.trigger()
@@ -154,7 +151,6 @@ class ExotelDialect(DialectCase):
             self.assertEqual(frame["stream_sid"], sid)
         stop = self.bot.wait_event("stop").json
         self.assertEqual(stop["stop"]["reason"], "stopped")
-        wait_for(lambda: self.bot.closed_at() is not None, 10, "warmline to close the socket")
         self.assert_counters()
         self.assert_bridged_to_target_then_hang_up()
 

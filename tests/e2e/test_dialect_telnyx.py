@@ -136,8 +136,8 @@ class TelnyxDialect(DialectCase):
         self.assertEqual(err["stream_id"], sid)
         self.assertEqual((err["payload"]["code"], err["payload"]["title"]), (100003, "malformed_frame"), err)
         self.assertIsInstance(err["payload"]["detail"], str)
-        n = len(self.bot.events(event="media"))
-        wait_for(lambda: len(self.bot.events(event="media")) > n + 10, 5, "media after the error")
+        self.assert_stream_goes_on(lambda: self.bot.events(event="media"),
+                                   media_frames(tone_chunks(BOT_HZ, 1.0, MULAW)))
 
         # The caller hangs up: stop, then the socket closes.
         self.sipp.trigger()
@@ -175,7 +175,6 @@ class TelnyxDialect(DialectCase):
             self.assertEqual(frame["stream_id"], sid)
         stop = self.bot.wait_event("stop").json
         self.assertEqual(stop["stop"]["call_control_id"], self.gateway.only_call())
-        wait_for(lambda: self.bot.closed_at() is not None, 10, "warmline to close the socket")
         self.assert_counters()
         self.assert_bridged_to_target_then_hang_up()
 

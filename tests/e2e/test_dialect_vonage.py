@@ -97,15 +97,11 @@ class VonageDialect(DialectCase):
 
         # A malformed text message: the stream goes on, and the bot's next audio still plays.
         self.bot.send('{"action":')
-        n = len(self.audio_frames())
-        wait_for(lambda: len(self.audio_frames()) > n + 10, 5, "audio after the malformed message")
-        before = self.rtp.count()
-        self.bot.send_many(pcm(1.0))
-        self.wait_bot_tone(before)
+        self.assert_stream_goes_on(self.audio_frames, pcm(1.0))
 
         # The notify behind the cleared audio was never played, so it never comes back.
-        self.assertEqual([f for f in self.bot.events(event="websocket:notify") if f.json["payload"] == {"name": "long"}],
-                         [])
+        notified = [f.json["payload"] for f in self.bot.events(event="websocket:notify")]
+        self.assertNotIn({"name": "long"}, notified)
 
         # The caller hangs up: the socket closes (Vonage sends no stop message).
         self.sipp.trigger()
@@ -117,7 +113,6 @@ class VonageDialect(DialectCase):
         self.start_transfer_call()
         self.opening()
         self.cold_transfer()
-        wait_for(lambda: self.bot.closed_at() is not None, 10, "warmline to close the socket")
         self.assert_events()
         self.assert_bridged_to_target_then_hang_up()
 
