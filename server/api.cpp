@@ -9,6 +9,7 @@
 
 #include "ai_bridge/native_protocol.hpp"
 #include "server/json_writer.hpp"
+#include "server/provider_api.hpp"
 
 namespace warmline::server {
 
@@ -295,6 +296,16 @@ HttpRouter make_api_router(ApiContext ctx) {
     with_call(ctx, req, std::move(respond), [](Call& call) {
       call.hangup("api_hangup");
       return HttpResponse::json(200, R"({"status":"hung_up"})");
+    });
+  });
+  // The providers' REST paths (provider_api.hpp). A call id that cannot be ours is answered at once.
+  add_provider_routes(r, [ctx](const std::string& id, std::function<void(Call*)> fn) {
+    auto shard = shard_of_call_id(id, ctx.shards.size());
+    if (!shard) return fn(nullptr);
+    ShardRuntime* rt = ctx.shards[*shard];
+    rt->shard().post([rt, id, fn = std::move(fn)] {
+      auto call = rt->find(id);
+      fn(call.get());
     });
   });
   r.post("/v1/drain", [ctx](const HttpRequest&, Responder respond) {

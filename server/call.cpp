@@ -190,6 +190,7 @@ uint32_t Call::agent_audio_queued_ms() const { return caller_->media().playout_q
 void Call::after_agent_audio() {
   if (state_ == CallState::kEnded || agent_audio_pending()) return;
   if (transfer_ && transfer_->waiting_for_playout()) return transfer_->on_agent_audio_done();
+  if (script_) script_->on_audio_done();
   if (after_playout_ != AfterPlayout::kNothing) hangup(agent_connected() ? "agent_hangup" : "agent_unreachable");
 }
 
@@ -361,6 +362,7 @@ void Call::hangup(std::string_view reason) {
 void Call::finish(std::string_view stop_reason) {
   if (state_ == CallState::kEnded) return;
   state_ = CallState::kEnded;
+  if (script_) script_->stop();
   const bool transfer_unfinished = transfer_running();
   if (transfer_) transfer_->abort();
   if (transfer_unfinished) transfer_records_.push_back(transfer_->record());

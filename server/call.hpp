@@ -28,6 +28,7 @@
 #include "server/bridge/agent_mix.hpp"
 #include "server/bridge/mix_plan.hpp"
 #include "server/call_context.hpp"
+#include "server/call_script.hpp"
 #include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
 #include "server/transfer/transfer.hpp"
@@ -93,6 +94,11 @@ class Call final : public std::enable_shared_from_this<Call>,
   TransferControlResult control_transfer(std::string_view id, TransferControl what, std::string& why);
   // Sends BYE (or 480 while ringing) and ends the call; `reason` is the stop reason the agent receives.
   void hangup(std::string_view reason);
+  // Runs `steps` in order (call_script.hpp), replacing a script still running. Refused as a whole —
+  // nothing runs — when the call cannot take it now (not answered, bridged, a transfer running), TTS is
+  // missing for a say, or a transfer's target, caller ID or REFER does not fit (call_script.cpp).
+  std::optional<TransferRefusal> run_script(std::vector<ScriptStep> steps);
+  const AgentConfig& agent() const { return agent_config_; }
 
  private:
   // LegObserver
@@ -140,6 +146,9 @@ class Call final : public std::enable_shared_from_this<Call>,
   bool transfer_running() const { return transfer_ && !transfer_->done(); }
   void report_transfer(const TransferUpdate& update);
   void assert_on_shard() const;
+
+  // call_script.cpp
+  std::optional<TransferRefusal> check_script(const std::vector<ScriptStep>& steps) const;
 
   // call_record.cpp — the call's record, handed to ctx_.records once, when the call ends
   void send_record(std::string_view end_reason);
@@ -196,6 +205,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   bool recorded_ = false;  // the call's record went to ctx_.records (or records are off)
   std::vector<TransferRecord> transfer_records_;  // every transfer that ended, in order
   uint64_t overflow_counted_ = 0;  // agent samples dropped so far (counted into the metric)
+  std::shared_ptr<CallScript> script_;  // the last script from the HTTP API (run_script)
 };
 
 }  // namespace warmline::server

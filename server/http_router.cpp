@@ -42,7 +42,8 @@ int hex_value(char c) {
   return -1;
 }
 
-// RFC 3986 §2.1; a malformed escape is kept as written.
+}  // namespace
+
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -55,12 +56,6 @@ std::string percent_decode(std::string_view s) {
   }
   return out;
 }
-
-bool is_param(std::string_view segment) {
-  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-}  // namespace
 
 std::string_view HttpRequest::param(std::string_view name) const {
   for (const auto& [k, v] : params)
@@ -111,11 +106,23 @@ bool Responder::answered() const { return core_->answered.load(); }
 HttpRouter& HttpRouter::add(std::string method, std::string_view pattern, HttpHandler handler) {
   if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument(fmt::format("route '{}' must start with '/'", pattern));
   Route route{std::move(method), {}, std::move(handler)};
-  for (std::string_view segment : split_path(pattern)) {
-    const bool braces = segment.find_first_of("{}") != std::string_view::npos;
-    if (segment.empty() || (braces && !is_param(segment)))
+  const std::vector<std::string_view> parts = split_path(pattern);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string_view segment = parts[i];
+    // A trailing '/' (Plivo's paths end in one) is an empty last segment, matched literally.
+    if (segment.empty() && i + 1 == parts.size() && i > 0) {
+      route.segments.push_back(Segment{});
+      continue;
+    }
+    // "literal", "{name}" or "{name}suffix": braces nowhere else, a name inside them.
+    const size_t close = segment.find('}');
+    const bool param = segment.starts_with('{') && close != std::string_view::npos && close > 1;
+    const std::string_view rest = param ? segment.substr(close + 1) : segment;
+    const std::string_view name = param ? segment.substr(1, close - 1) : std::string_view();
+    if (segment.empty() || rest.find_first_of("{}") != std::string_view::npos ||
+        name.find_first_of("{}") != std::string_view::npos)
       throw std::invalid_argument(fmt::format("route '{}': bad segment '{}'", pattern, segment));
-    route.segments.emplace_back(segment);
+    route.segments.push_back(Segment{std::string(rest), std::string(name)});
   }
   routes_.push_back(std::move(route));
   return *this;
@@ -126,13 +133,15 @@ bool HttpRouter::match(const Route& route, const std::vector<std::string_view>& 
   if (route.segments.size() != segments.size()) return false;
   params.clear();
   for (size_t i = 0; i < segments.size(); ++i) {
-    const std::string& want = route.segments[i];
-    if (is_param(want)) {
-      if (segments[i].empty()) return false;
-      params.emplace_back(want.substr(1, want.size() - 2), percent_decode(segments[i]));
-    } else if (want != segments[i]) {
-      return false;
+    const Segment& want = route.segments[i];
+    const std::string_view got = segments[i];
+    if (want.param.empty()) {
+      if (want.text != got) return false;
+      continue;
     }
+    // The suffix is matched as sent (before percent-decoding), the value is what precedes it.
+    if (got.size() <= want.text.size() || !got.ends_with(want.text)) return false;
+    params.emplace_back(want.param, percent_decode(got.substr(0, got.size() - want.text.size())));
   }
   return true;
 }

@@ -1,5 +1,6 @@
 // HTTP API plumbing without Beast: requests, responses, the Responder a handler answers through (now or
-// later), and the router that maps method + path pattern (`/v1/calls/{id}/transfer`) to handlers.
+// later), and the router that maps method + path pattern (`/v1/calls/{id}/transfer`,
+// `/2010-04-01/Accounts/{account}/Calls/{sid}.json`) to handlers.
 //
 // Errors are always JSON `{"error":{"code":"...","message":"..."}}` (DESIGN.md "HTTP API").
 #pragma once
@@ -71,12 +72,18 @@ class Responder {
   std::shared_ptr<Core> core_;
 };
 
+// RFC 3986 §2.1 percent-decoding (path parameters, form fields); a malformed escape is kept as written.
+std::string percent_decode(std::string_view s);
+
 // The request is valid only during the call: copy what a deferred answer needs.
 using HttpHandler = std::function<void(const HttpRequest& request, Responder responder)>;
 
 class HttpRouter {
  public:
-  // `pattern` is an absolute path whose segments are literals or `{name}` (one whole segment).
+  // `pattern` is an absolute path whose segments are literals, `{name}` (one whole segment) or
+  // `{name}suffix` (a parameter followed by a literal, `{sid}.json`: the segment must end with the
+  // suffix, and the parameter is what comes before it, never empty). A pattern may end in '/': then
+  // so must the path.
   // Registering an invalid pattern is a programming error (std::invalid_argument, at start-up).
   HttpRouter& add(std::string method, std::string_view pattern, HttpHandler handler);
   HttpRouter& get(std::string_view pattern, HttpHandler handler) { return add("GET", pattern, std::move(handler)); }
@@ -87,9 +94,13 @@ class HttpRouter {
   void dispatch(HttpRequest& request, Responder responder) const;
 
  private:
+  struct Segment {
+    std::string text;    // a literal segment, or a parameter's literal suffix ("" for `{id}`)
+    std::string param;   // the parameter's name; empty for a literal segment
+  };
   struct Route {
     std::string method;
-    std::vector<std::string> segments;  // "{id}" kept as written
+    std::vector<Segment> segments;
     HttpHandler handler;
   };
   static bool match(const Route& route, const std::vector<std::string_view>& segments,

@@ -169,7 +169,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_->version(11);
     response_->result(static_cast<unsigned>(r.status));
     response_->set(http::field::server, "warmline");
-    response_->set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) response_->set(http::field::content_type, r.content_type);  // none: a 204
     for (const HttpHeader& h : r.headers) response_->set(h.name, h.value);
     response_->body() = std::move(r.body);
     response_->keep_alive(keep_alive);

@@ -78,17 +78,19 @@ void Transfer::on_agent_audio_done() {
 }
 
 // An agent that keeps streaming (silence, comfort noise, an echo) never lets the queue drain, and the
-// transfer would wait for ever: it waits for what is queued when it starts (and for speech still being
-// synthesised, measured again once that is done), plus a margin for the media clock, and then goes.
+// transfer would wait for ever: it waits for what is queued when it starts, plus a margin for the
+// media clock, and then goes. Speech still being synthesised is not queued yet: a bound measured while
+// some was is measured again when it runs out (the speech may have been queued meanwhile).
 void Transfer::bound_playout_wait() {
   constexpr uint32_t kMarginMs = 100;
   std::weak_ptr<bool> alive = alive_;
+  const bool speaking = listener_.agent_speech_pending();
   const auto wait = std::chrono::milliseconds(listener_.agent_audio_queued_ms() + kMarginMs);
-  timeout_ = ctx_.timers.schedule(wait, [this, alive] {
+  timeout_ = ctx_.timers.schedule(wait, [this, alive, speaking] {
     if (alive.expired()) return;
     timeout_ = sip::kNoTimer;
     if (!waiting_playout_ || done_) return;
-    if (listener_.agent_speech_pending()) return bound_playout_wait();
+    if (speaking) return bound_playout_wait();
     spdlog::info("transfer {}: the agent's audio keeps coming; starting after what was queued", options_.id);
     begin_attempt();
   });

@@ -39,6 +39,18 @@ def ulaw_encode(sample):
     return ~(sign | (exponent << 4) | mantissa) & 0xFF
 
 
+def alaw_encode(sample):
+    """ITU-T G.711 A-law, 16-bit linear in (the inverse of alaw_decode)."""
+    sign = 0x80 if sample >= 0 else 0
+    magnitude = min(abs(sample), 32767) >> 3  # 13-bit magnitude
+    if magnitude < 32:
+        code = magnitude >> 1
+    else:
+        exponent = magnitude.bit_length() - 5  # 1..7
+        code = (exponent << 4) | ((magnitude >> exponent) & 0x0F)
+    return (sign | code) ^ 0x55
+
+
 def ulaw_decode(byte):
     byte = ~byte & 0xFF
     magnitude = (((byte & 0x0F) << 3) + 0x84) << ((byte >> 4) & 0x07)
@@ -96,12 +108,14 @@ def max_tone_ratio(samples, freq, rate=8000, window_s=0.2):
 
 
 class RtpPeer:
-    def __init__(self, ip="127.0.0.1", tone_hz=300.0):
+    def __init__(self, ip="127.0.0.1", tone_hz=300.0, payload_type=PCMU):
+        """`payload_type`: PCMU or PCMA, what it sends its tone in (the codec its call negotiated)."""
         self.ip = ip
+        self.payload_type = payload_type
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((ip, 0))
         self.port = self.sock.getsockname()[1]
-        self._frames = self._tone_frames(tone_hz)
+        self._frames = self._tone_frames(tone_hz, alaw_encode if payload_type == PCMA else ulaw_encode)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()  # held while a packet is sent (stop_sending)
         self._received = []  # (monotonic time, payload type, payload)
@@ -117,10 +131,10 @@ class RtpPeer:
         self._thread.start()
 
     @staticmethod
-    def _tone_frames(freq):
+    def _tone_frames(freq, encode=ulaw_encode):
         # One second of a quiet tone, cut into 20 ms frames: the caller's "voice".
         samples = [int(4000 * math.sin(2 * math.pi * freq * i / 8000)) for i in range(8000)]
-        return [bytes(ulaw_encode(s) for s in samples[i:i + FRAME_SAMPLES])
+        return [bytes(encode(s) for s in samples[i:i + FRAME_SAMPLES])
                 for i in range(0, 8000, FRAME_SAMPLES)]
 
     # -- control (test thread) ---------------------------------------------------------------------
@@ -219,7 +233,7 @@ class RtpPeer:
                 payload = struct.pack("!BBH", code, (0x80 if end else 0) | 10, duration)
                 self._send(remote, self._te_pt, first, event_ts, payload)
             else:
-                self._send(remote, PCMU, False, self._ts, self._frames[frame % len(self._frames)])
+                self._send(remote, self.payload_type, False, self._ts, self._frames[frame % len(self._frames)])
                 frame += 1
             self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
 

@@ -14,8 +14,8 @@ import random
 import re
 import socket
 
-from harness import SCENARIOS, free_port, free_port_range, wait_for
-from rtp_peer import RtpPeer
+from harness import SCENARIOS, _bindable, free_port, free_port_range, wait_for
+from rtp_peer import PCMU, RtpPeer
 
 
 def sip_messages(log):
@@ -166,6 +166,12 @@ class SippUasScenario:
     def address(self):
         return f"127.0.0.1:{self.port}"
 
+    def wait_listening(self, timeout=15):
+        """Returns once SIPp has bound its SIP port: a test that has warmline dial it straight away must
+        not race SIPp's start-up (on a loaded machine it can take seconds)."""
+        wait_for(lambda: not _bindable(socket.SOCK_DGRAM, "127.0.0.1", self.port), timeout,
+                 f"{self.name} to listen on 127.0.0.1:{self.port}")
+
     def messages(self):
         return self.messages_path.read_text(errors="replace") if self.messages_path.exists() else ""
 
@@ -208,12 +214,13 @@ class SippUasScenario:
 
 
 def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=(),
-                 tone_hz=300.0):
+                 tone_hz=300.0, payload_type=PCMU):
     """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
     returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
     address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`); `tone_hz`:
-    the caller's "voice" (RtpPeer's tone)."""
-    rtp = RtpPeer(local_ip, tone_hz=tone_hz)
+    the caller's "voice" (RtpPeer's tone), sent as `payload_type` (PCMU, or PCMA where the scenario's
+    offer puts PCMA first)."""
+    rtp = RtpPeer(local_ip, tone_hz=tone_hz, payload_type=payload_type)
     case.addCleanup(rtp.stop)
     sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra)
     ip, port, te_pt = sipp.gateway_media()

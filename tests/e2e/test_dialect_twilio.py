@@ -11,30 +11,26 @@ bot (tests/e2e/dialect_bot.py).
   played to the caller, never on arrival;
 - `clear` during playout: the queued audio stops and the pending mark comes back at once;
 - the caller's DTMF arrives as `dtmf`; the caller's hang-up ends the stream with `stop`;
-- the warmline extension: a `{"event":"transfer",...}` frame runs a native transfer and its outcome
-  comes back as `{"event":"transfer",...}`;
+- the warmline extension: a `{"event":"transfer","mode":"cold",...}` frame runs a cold transfer (a
+  bridged dial to a SIPp target) and its progress comes back as `{"event":"transfer",...}` frames, then
+  `stop`;
 - a malformed frame gets an `error` frame and the call goes on.
 """
 import base64
-import math
 import time
 import unittest
 
-from dialect_bot import DialectBot
-from harness import E2ETestCase, Gateway, wait_for, wait_tone
-from rtp_peer import FRAME_SAMPLES, PCMA, RtpPeer, decode_pcma, decode_pcmu, tone_ratio, ulaw_encode
-from sipp_peer import start_caller
+from dialect_audio import MULAW, tone_chunks
+from dialect_checks import BOT_HZ, CALLER_HZ, DialectCase
+from harness import wait_for, wait_tone
+from rtp_peer import PCMA, RtpPeer, decode_pcma, decode_pcmu, tone_ratio
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
-BOT_HZ = 1000
-CALLER_HZ = 300
 
 
-def mulaw_tone(hz, seconds, amplitude=6000):
+def mulaw_tone(hz, seconds):
     """20 ms chunks of a tone as µ-law bytes (what a Twilio bot sends as media.payload)."""
-    n = int(8000 * seconds)
-    samples = [int(amplitude * math.sin(2 * math.pi * hz * i / 8000)) for i in range(n)]
-    return [bytes(ulaw_encode(s) for s in samples[i:i + FRAME_SAMPLES]) for i in range(0, n, FRAME_SAMPLES)]
+    return tone_chunks(hz, seconds, MULAW)
 
 
 def media_frames(chunks, stream_sid):
@@ -42,16 +38,15 @@ def media_frames(chunks, stream_sid):
             for c in chunks]
 
 
-class TwilioDialect(E2ETestCase):
+class TwilioDialect(DialectCase):
+    PROTOCOL = "twilio"
+    PATH = "/twilio"
+    AGENT_OPTIONS = {"account_id": ACCOUNT, "parameters": {"tenant": "acme"}}
+
     def start_call(self, scenario="uac-call-until-trigger.xml", **gateway_args):
-        bot = DialectBot(self, path="/twilio")
-        agent_options = {"protocol": "twilio", "account_id": ACCOUNT, "parameters": {"tenant": "acme"}}
-        agent_options.update(gateway_args.pop("agent_options", {}))
-        gateway = Gateway(self, bot.url, sample_rate=8000, agent_options=agent_options, **gateway_args)
-        sipp, rtp = start_caller(self, gateway, scenario, tone_hz=CALLER_HZ)
-        bot.wait_connection()
-        start = bot.wait_event("start").json
-        return bot, gateway, sipp, rtp, start
+        super().start_call(scenario, **gateway_args)
+        start = self.bot.wait_event("start").json
+        return self.bot, self.gateway, self.sipp, self.rtp, start
 
     def test_start_fields_media_passthrough_marks_clear_dtmf_and_stop(self):
         bot, gateway, sipp, rtp, start = self.start_call()
@@ -103,12 +98,8 @@ class TwilioDialect(E2ETestCase):
         self.assertEqual(mark.json["mark"], {"name": "greeting"})
         self.assertEqual(mark.json["streamSid"], sid)
         # Causality, not a timer: by the time the mark arrived the caller had received (nearly) all
-        # 2 s of the tone (100 packets; a packet or two may still be in flight on loopback).
-        at_mark = [p for p in rtp._received if p[0] <= mark.at]
-        tone_packets = sum(1 for _, _, payload in at_mark[before:]
-                           if tone_ratio(decode_pcmu(payload), BOT_HZ) > 0.8)
-        self.assertGreaterEqual(tone_packets, 95, f"the mark came back after {mark.at - sent_at:.2f}s, "
-                                                  f"with only {tone_packets} of 100 tone packets played")
+        # 2 s of the tone (100 packets).
+        self.assert_played_before(before, mark, 100, f"the mark (after {mark.at - sent_at:.2f}s)")
 
         # clear during playout: 10 s queued, a mark behind it; clear drops the rest and the mark
         # comes back (Twilio reports cleared marks).
@@ -158,6 +149,21 @@ class TwilioDialect(E2ETestCase):
         self.assertEqual({pt for _, pt, _ in rtp.packets(before) if pt < 96}, {PCMA})
         sipp.trigger()
         sipp.assert_passed()
+
+    def test_cold_transfer_by_the_extension_frame(self):
+        self.start_transfer_call()
+        start = self.bot.wait_event("start").json
+        sid = start["streamSid"]
+        frames = self.cold_transfer()
+        for frame in frames:
+            self.assertEqual(frame["streamSid"], sid)
+            self.assertIsInstance(frame["sequenceNumber"], str)
+        stop = self.bot.wait_event("stop").json
+        self.assertEqual(stop["stop"], {"accountSid": ACCOUNT, "callSid": start["start"]["callSid"]})
+        numbers = [int(f.json["sequenceNumber"]) for f in self.bot.frames() if "sequenceNumber" in f.json]
+        self.assertEqual(numbers, list(range(1, len(numbers) + 1)))
+        self.assert_bridged_to_target_then_hang_up()
+
 
 if __name__ == "__main__":
     unittest.main()

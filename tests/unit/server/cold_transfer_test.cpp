@@ -384,8 +384,28 @@ TEST_F(ColdTransferTest, TheBoundWaitsForSpeechInSynthesisBeforeItCounts) {
   c.agent->audio(8000);    // and the agent streams on
   advance(std::chrono::milliseconds(100));
   EXPECT_FALSE(latest_refer(c)) << "the speech and what came with it have not played";
+  // The bound measured while the speech was pending (the 1 s streamed, +100 ms) is measured once
+  // more when it runs out, now with the speech queued (this fake never plays: 1.2 s, +100 ms).
   advance(std::chrono::milliseconds(1500));
-  EXPECT_TRUE(latest_refer(c));
+  EXPECT_FALSE(latest_refer(c)) << "the speech queued after the first measure has not had time to play";
+  advance(std::chrono::milliseconds(1000));
+  EXPECT_TRUE(latest_refer(c)) << "and the wait is still bounded";
+}
+
+TEST_F(ColdTransferTest, SpeechSynthesisedBetweenTwoMeasuresIsStillWaitedFor) {
+  // Found by the Twilio REST e2e test (<Say> then <Dial>): synthesis that finished between two
+  // checks of the bound let the REFER go the moment the clip was queued, cutting it off.
+  Caller c = active_call();
+  c.agent->command(ai::Say{"Transferring you to support now"});
+  EXPECT_FALSE(agent_transfers(c, {"Support"}));
+  advance(std::chrono::milliseconds(150));  // the bound has run out once, measured while synthesising
+  speech.finish(0, 16000);                  // 2 s of speech is queued between two checks
+  advance(std::chrono::milliseconds(100));
+  EXPECT_FALSE(latest_refer(c)) << "the bound measured during synthesis must measure the clip again";
+  advance(std::chrono::milliseconds(1900));
+  EXPECT_FALSE(latest_refer(c)) << "the clip has not had time to play";
+  advance(std::chrono::milliseconds(300));
+  EXPECT_TRUE(latest_refer(c)) << "still bounded: the clip plus the margin";
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -81,6 +81,37 @@ TEST_F(HttpRouterTest, InvalidPatternsAreRejectedAtRegistration) {
   EXPECT_THROW(router_.get("v1/calls", echo("x")), std::invalid_argument);
   EXPECT_THROW(router_.get("/v1/{id", echo("x")), std::invalid_argument);
   EXPECT_THROW(router_.get("/v1//calls", echo("x")), std::invalid_argument);
+  EXPECT_THROW(router_.get("/v1/{}", echo("x")), std::invalid_argument);           // no name
+  EXPECT_THROW(router_.get("/v1/{}.json", echo("x")), std::invalid_argument);
+  EXPECT_THROW(router_.get("/v1/x{id}", echo("x")), std::invalid_argument);        // a prefix is not a form
+  EXPECT_THROW(router_.get("/v1/{id}.{ext}", echo("x")), std::invalid_argument);   // one parameter a segment
+  EXPECT_THROW(router_.get("/v1/{id}}", echo("x")), std::invalid_argument);
+  EXPECT_THROW(router_.get("/v1/{i{d}", echo("x")), std::invalid_argument);
+}
+
+TEST_F(HttpRouterTest, ParameterWithLiteralSuffix) {
+  router_.post("/2010-04-01/Accounts/{account}/Calls/{sid}.json", echo("twilio"))
+      .get("/v1/files/{name}.tar.gz", echo("archive"));
+  EXPECT_EQ(dispatch("POST", "/2010-04-01/Accounts/AC1/Calls/c0-abc.json").body, "twilio account=AC1 sid=c0-abc");
+  // The value is percent-decoded after the suffix was matched as sent; a ".json" inside it stays.
+  EXPECT_EQ(dispatch("POST", "/2010-04-01/Accounts/AC1/Calls/a%2Eb.json.json").body,
+            "twilio account=AC1 sid=a.b.json");
+  EXPECT_EQ(dispatch("GET", "/v1/files/x.tar.gz").body, "archive name=x");
+  // The suffix alone (nothing before it), another suffix, none, or an encoded one: no such resource.
+  for (const char* path : {"/2010-04-01/Accounts/AC1/Calls/.json", "/2010-04-01/Accounts/AC1/Calls/c0-abc.xml",
+                           "/2010-04-01/Accounts/AC1/Calls/c0-abc", "/2010-04-01/Accounts/AC1/Calls/c0-abc%2Ejson",
+                           "/2010-04-01/Accounts/AC1/Calls/c0-abc.JSON", "/v1/files/x.gz"})
+    EXPECT_EQ(dispatch("POST", path).status, 404) << path;
+  // The path is known, the method is not.
+  EXPECT_EQ(dispatch("GET", "/2010-04-01/Accounts/AC1/Calls/c0-abc.json").status, 405);
+}
+
+TEST_F(HttpRouterTest, TrailingSlashIsAnEmptySegment) {
+  // Plivo's paths end in '/': "/Call/{uuid}/" and "/Call/{uuid}" are different resources.
+  router_.add("DELETE", "/v1/Account/{auth}/Call/{uuid}/", echo("plivo"));
+  EXPECT_EQ(dispatch("DELETE", "/v1/Account/MA1/Call/c0-x/").body, "plivo auth=MA1 uuid=c0-x");
+  EXPECT_EQ(dispatch("DELETE", "/v1/Account/MA1/Call/c0-x").status, 404);
+  EXPECT_EQ(dispatch("DELETE", "/v1/Account/MA1/Call//").status, 404);
 }
 
 TEST_F(HttpRouterTest, HandlerThatThrowsGets500) {

@@ -80,6 +80,11 @@ class HttpServerTest : public ::testing::Test {
     options.port = 0;
     HttpRouter router;
     router.get("/healthz", [](const HttpRequest&, Responder r) { r(HttpResponse::text(200, "ok\n")); });
+    router.add("DELETE", "/v1/things/{id}/", [](const HttpRequest&, Responder r) {
+      HttpResponse gone = HttpResponse::text(204, "");
+      gone.content_type.clear();  // as Plivo's DELETE answers: no body, no type
+      r(std::move(gone));
+    });
     router.get("/v1/calls/{id}", [](const HttpRequest& req, Responder r) {
       r(HttpResponse::json(200, fmt::format(R"({{"id":"{}","remote":"{}"}})", req.param("id"), req.remote_address)));
     });
@@ -159,6 +164,18 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnectionInOrder) {
   ASSERT_TRUE(run_until([&] { return c->done; }));
   EXPECT_EQ(c->response().body(), R"({"id":"b","remote":"127.0.0.1"})");
   EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(HttpServerTest, NoContentHasNoBodyNorTypeAndTheConnectionGoesOn) {
+  start();
+  auto c = connect();
+  exchange(*c, "DELETE /v1/things/x/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(c->response().result_int(), 204);
+  EXPECT_TRUE(c->response().body().empty());
+  EXPECT_EQ(c->response().count(http::field::content_type), 0u);
+  EXPECT_TRUE(c->response().keep_alive());
+  exchange(*c, get("/healthz"));
+  EXPECT_EQ(c->response().body(), "ok\n");
 }
 
 TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
