@@ -40,6 +40,12 @@ void add_string(std::string& out, std::string_view key, std::string_view value) 
   append_json_string(out, value);
 }
 
+std::string string_field(std::string_view key, std::string_view value) {
+  std::string out;
+  add_string(out, key, value);
+  return out;
+}
+
 void add_string_map(std::string& out, std::string_view key,
                     std::span<const std::pair<std::string, std::string>> values) {
   add_key(out, key);

@@ -25,6 +25,8 @@ void add_number_string(std::string& out, std::string_view key, std::uint64_t n);
 void add_number(std::string& out, std::string_view key, std::uint64_t n);
 // ,"key":"value"
 void add_string(std::string& out, std::string_view key, std::string_view value);
+// ,"key":"value" as a string of its own: a field every frame repeats (the stream id), escaped once.
+std::string string_field(std::string_view key, std::string_view value);
 // ,"key":{"k1":"v1",...}
 void add_string_map(std::string& out, std::string_view key,
                     std::span<const std::pair<std::string, std::string>> values);

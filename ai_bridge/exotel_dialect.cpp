@@ -39,7 +39,8 @@ using namespace dialect;
 
 class ExotelCodec final : public DialectCodec {
  public:
-  explicit ExotelCodec(DialectStart start) : start_(std::move(start)) {
+  explicit ExotelCodec(DialectStart start)
+      : start_(std::move(start)), stream_sid_field_(string_field("stream_sid", start_.stream_id)) {
     // 100 ms of 8 kHz L16 (the chunk Exotel itself sends) is ≈ 2.3 KB as a media frame; start above it so
     // steady-state frames never grow the buffer.
     frame_.reserve(4096);
@@ -130,7 +131,7 @@ class ExotelCodec final : public DialectCodec {
     frame_ += event;
     frame_ += '"';
     add_number_string(frame_, "sequence_number", ++sequence_);
-    add_string(frame_, "stream_sid", start_.stream_id);
+    frame_ += stream_sid_field_;
   }
   WireFrame finish() {
     frame_ += '}';
@@ -138,6 +139,7 @@ class ExotelCodec final : public DialectCodec {
   }
 
   DialectStart start_;
+  std::string stream_sid_field_;  // ,"stream_sid":"..." — in every frame, escaped once
   std::string frame_;
   std::uint64_t sequence_ = 0;  // every frame but "connected", from 1
   std::uint64_t chunk_ = 0;     // media frames, from 1

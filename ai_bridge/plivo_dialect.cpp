@@ -65,7 +65,10 @@ std::string extra_headers_json(const DialectStart& start) {
 class PlivoCodec final : public DialectCodec {
  public:
   explicit PlivoCodec(DialectStart start)
-      : start_(std::move(start)), extra_headers_(extra_headers_json(start_)), stream_start_ms_(unix_ms_now()) {
+      : start_(std::move(start)),
+        stream_id_field_(string_field("streamId", start_.stream_id)),
+        extra_headers_(extra_headers_json(start_)),
+        stream_start_ms_(unix_ms_now()) {
     // A 20 ms media frame is ≈ 330 bytes plus the stream id and extra_headers; start above it so
     // steady-state frames never grow the buffer.
     frame_.reserve(512 + start_.stream_id.size() + extra_headers_.size());
@@ -157,7 +160,7 @@ class PlivoCodec final : public DialectCodec {
     open_frame(frame_, event);
     add_number(frame_, "sequenceNumber", ++sequence_);
   }
-  void add_stream_id() { add_string(frame_, "streamId", start_.stream_id); }
+  void add_stream_id() { frame_ += stream_id_field_; }
   void add_extra_headers() {
     frame_ += R"(,"extra_headers":)";
     frame_ += extra_headers_;
@@ -219,6 +222,7 @@ class PlivoCodec final : public DialectCodec {
   }
 
   DialectStart start_;
+  std::string stream_id_field_;  // ,"streamId":"..." — in every frame, escaped once
   std::string extra_headers_;        // the JSON string, quotes included
   std::uint64_t stream_start_ms_;    // Unix ms when the stream opened: media timestamps count from it
   std::string frame_;

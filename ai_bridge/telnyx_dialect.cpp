@@ -67,6 +67,7 @@ class TelnyxCodec final : public DialectCodec {
  public:
   explicit TelnyxCodec(DialectStart start)
       : start_(std::move(start)),
+        stream_id_field_(string_field("stream_id", start_.stream_id)),
         encoding_(start_.encoding == WireEncoding::kAlaw ? WireEncoding::kAlaw : WireEncoding::kMulaw) {
     // A 20 ms media frame is ≈ 330 bytes plus the stream id; start above it so steady-state frames
     // never grow the buffer.
@@ -170,13 +171,14 @@ class TelnyxCodec final : public DialectCodec {
   // documented order with these pieces.
   void open(std::string_view event) { open_frame(frame_, event); }
   void add_sequence() { add_number_string(frame_, "sequence_number", ++sequence_); }
-  void add_stream_id() { add_string(frame_, "stream_id", start_.stream_id); }
+  void add_stream_id() { frame_ += stream_id_field_; }
   WireFrame finish() {
     frame_ += '}';
     return {frame_, false};
   }
 
   DialectStart start_;
+  std::string stream_id_field_;  // ,"stream_id":"..." — in every frame, escaped once
   WireEncoding encoding_;
   std::string frame_;
   std::uint64_t sequence_ = 0;  // every frame but "connected" and "error", from 1

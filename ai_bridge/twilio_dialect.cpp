@@ -31,7 +31,8 @@ using namespace dialect;
 
 class TwilioCodec final : public DialectCodec {
  public:
-  explicit TwilioCodec(DialectStart start) : start_(std::move(start)) {
+  explicit TwilioCodec(DialectStart start)
+      : start_(std::move(start)), stream_sid_field_(string_field("streamSid", start_.stream_id)) {
     // A 20 ms media frame is ≈ 330 bytes; start above it so steady-state frames never grow the buffer.
     frame_.reserve(512);
   }
@@ -120,13 +121,14 @@ class TwilioCodec final : public DialectCodec {
     open_frame(frame_, event);
     add_number_string(frame_, "sequenceNumber", ++sequence_);
   }
-  void add_stream_sid() { add_string(frame_, "streamSid", start_.stream_id); }
+  void add_stream_sid() { frame_ += stream_sid_field_; }
   WireFrame finish() {
     frame_ += '}';
     return {frame_, false};
   }
 
   DialectStart start_;
+  std::string stream_sid_field_;  // ,"streamSid":"MZ..." — in every frame, escaped once
   std::string frame_;
   std::uint64_t sequence_ = 0;  // every frame but "connected", from 1
   std::uint64_t chunk_ = 0;     // media frames, from 1
