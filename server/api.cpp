@@ -10,6 +10,7 @@
 #include "ai_bridge/native_protocol.hpp"
 #include "server/json_writer.hpp"
 #include "server/provider_api.hpp"
+#include "server/provider_http.hpp"
 
 namespace warmline::server {
 
@@ -230,8 +231,19 @@ std::optional<unsigned> shard_of_call_id(std::string_view id, size_t shard_count
   return n;
 }
 
+HttpRouter::Guard api_token_guard(std::string token) {
+  return [token = std::move(token)](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (!req.path.starts_with("/v1/") && req.path != "/v1") return std::nullopt;
+    if (provider::bearer_auth_matches(req.header("Authorization"), token)) return std::nullopt;
+    HttpResponse r = HttpResponse::error(401, "unauthorized", "this API needs Authorization: Bearer <[server] http_token>");
+    r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"warmline\""});
+    return r;
+  };
+}
+
 HttpRouter make_api_router(ApiContext ctx) {
   HttpRouter r;
+  if (!ctx.token.empty()) r.guard(api_token_guard(ctx.token));
   r.get("/healthz", [](const HttpRequest&, Responder respond) {
     respond(HttpResponse::json(200, R"({"status":"ok"})"));
   });

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "server/http_router.hpp"
@@ -23,7 +24,13 @@ struct ApiContext {
   std::function<void()> begin_drain;
   std::function<bool()> resume;  // false: the node is exiting and cannot resume
   const CdrMetrics* cdr = nullptr;  // the CDR writer's counters (zero when records are off)
+  std::string token{};  // [server] http_token: required as a Bearer token on /v1/* when not empty
 };
+
+// The guard make_api_router installs when `token` is set: /v1/* needs `Authorization: Bearer <token>`
+// (compared in constant time), else 401 with WWW-Authenticate. Other paths (health, metrics, the
+// provider REST paths with their own credentials) pass.
+HttpRouter::Guard api_token_guard(std::string token);
 
 HttpRouter make_api_router(ApiContext ctx);
 

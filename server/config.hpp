@@ -68,6 +68,10 @@ struct ServerConfig {
   std::vector<ListenAddress> sip_listen{ListenAddress{}};
   std::string public_address;  // empty: advertise the listen address
   HostPort http{"127.0.0.1", 8080};
+  // When set, every /v1/* request needs `Authorization: Bearer <http_token>` (docs/http-api.md), and
+  // the provider REST paths of an agent without its own api_key take it as that key. /healthz,
+  // /readyz and /metrics stay open.
+  std::string http_token;
   PortRange rtp_ports;
   unsigned shards = 0;  // 0 = one per core
   // Call records: a SQLite file, resolved against the config file's folder; "" = no records.
@@ -205,6 +209,9 @@ std::string format_config_error(const ConfigError& error);
 struct LoadResult {
   std::optional<Config> config;  // set only when errors is empty
   std::vector<ConfigError> errors;
+  // A valid file that is probably a mistake (e.g. the HTTP API listening beyond loopback without
+  // http_token): printed by check-config and logged at start, never fatal.
+  std::vector<ConfigError> warnings;
   bool ok() const { return config.has_value(); }
 };
 

@@ -65,5 +65,9 @@ std::string closest_key(std::string_view key, const std::vector<std::string_view
 // Cross-reference pass over a fully read Config (duplicate names, trunk references, numbers claimed
 // twice, caller IDs a trunk does not allow, default_forward that resolves to nothing).
 void validate_references(Config& config, Problems& problems);
+// [server] http_token: the REST key of provider agents that have none (config_http.cpp).
+void apply_http_token(Config& config, Problems& problems);
+// Valid settings that are probably mistakes (LoadResult::warnings).
+std::vector<ConfigError> warnings(const Config& config, const Problems& problems);
 
 }  // namespace warmline::server::config_detail

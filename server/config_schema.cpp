@@ -237,6 +237,7 @@ void read_server(Section& s, ServerConfig& out) {
       e = fmt::format("'{}' is not an IP address and port to listen on (e.g. 127.0.0.1:8080)", text);
     if (!e.empty()) s.problems().add_at(s.path("http"), e);
   }
+  s.string("http_token", out.http_token);
   if (s.string("rtp_ports", text)) {
     if (auto e = config_detail::parse_port_range(text, out.rtp_ports); !e.empty()) s.problems().add_at(s.path("rtp_ports"), e);
   }
@@ -447,7 +448,9 @@ LoadResult load_config_text(std::string_view text, const std::string& source_nam
   Section root(table, "", ctx);
   read_root(root, config);
   config_detail::validate_references(config, problems);
+  config_detail::apply_http_token(config, problems);
   if (problems.empty()) {
+    result.warnings = config_detail::warnings(config, problems);
     result.config = std::move(config);
   } else {
     result.errors = problems.take();

@@ -237,7 +237,7 @@ HttpRouter Gateway::make_router() {
   for (auto& rt : runtimes_) shards.push_back(rt.get());
   return make_api_router(ApiContext{control_, std::move(shards), draining_,
                                     [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
-                                    [this] { return resume(); }, &cdr_metrics_});
+                                    [this] { return resume(); }, &cdr_metrics_, config_.server.http_token});
 }
 
 }  // namespace warmline::server

@@ -147,6 +147,9 @@ bool HttpRouter::match(const Route& route, const std::vector<std::string_view>& 
 }
 
 void HttpRouter::dispatch(HttpRequest& request, Responder responder) const {
+  if (guard_) {
+    if (auto refused = guard_(request)) return (void)responder(std::move(*refused));
+  }
   const std::vector<std::string_view> segments = split_path(request.path);
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::string_view> allowed;  // methods of routes whose path matched

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,6 +90,13 @@ class HttpRouter {
   HttpRouter& get(std::string_view pattern, HttpHandler handler) { return add("GET", pattern, std::move(handler)); }
   HttpRouter& post(std::string_view pattern, HttpHandler handler) { return add("POST", pattern, std::move(handler)); }
 
+  // Checked before any route (matched or not): a response refuses the request, nullopt lets it on.
+  using Guard = std::function<std::optional<HttpResponse>(const HttpRequest& request)>;
+  HttpRouter& guard(Guard g) {
+    guard_ = std::move(g);
+    return *this;
+  }
+
   // Fills request.params and calls the matching handler; answers 404 (no such path) or 405 (path known,
   // method not: with `Allow`) itself. A handler that throws before answering gets a 500.
   void dispatch(HttpRequest& request, Responder responder) const;
@@ -107,6 +115,7 @@ class HttpRouter {
                     std::vector<std::pair<std::string, std::string>>& params);
 
   std::vector<Route> routes_;
+  Guard guard_;
 };
 
 }  // namespace warmline::server

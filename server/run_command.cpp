@@ -22,6 +22,7 @@ int run_command(const std::string& config_path) {
   logger->set_level(spdlog::level::from_str(loaded.config->server.log_level));
   spdlog::set_default_logger(logger);
   spdlog::flush_on(spdlog::level::info);
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", format_config_error(w));
   Gateway gateway(std::move(*loaded.config));
   return gateway.run();
 }

@@ -256,11 +256,13 @@ def header_of(response, name):
     return None
 
 
-def http(method, url, body=None, timeout=5.0):
-    """(status, parsed JSON or text). HTTP errors are returned, not raised."""
+def http(method, url, body=None, timeout=5.0, headers=None):
+    """(status, parsed JSON or text). HTTP errors are returned, not raised. `headers`: more request
+    headers (e.g. Authorization)."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"} if data else {})
+    all_headers = {"Content-Type": "application/json"} if data else {}
+    all_headers.update(headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             status, raw = r.status, r.read()
@@ -398,7 +400,7 @@ class Gateway:
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
                  name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, trunks=(),
-                 agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None):
+                 agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None, http_token=None):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
         for the [server] section (e.g. "max_calls = 1").
@@ -413,6 +415,10 @@ class Gateway:
         ("127.0.0.1:PORT" of a DnsServer), for `sip:` targets found by RFC 3263."""
         self.case = case
         self.name = name
+        # `http_token`: [server] http_token; the test's own API calls (self.http) then carry it.
+        self.http_token = http_token
+        if http_token:
+            server_extra += f'\nhttp_token = "{http_token}"\n'
         self.sip_port = free_port(kinds=(socket.SOCK_DGRAM,))
         self.http_port = free_port(kinds=(socket.SOCK_STREAM,))
         rtp_first, rtp_last = free_port_range(rtp_ports)
@@ -447,9 +453,12 @@ class Gateway:
         return sip_request("OPTIONS", "127.0.0.1", self.sip_port, f"sip:127.0.0.1:{self.sip_port}",
                            timeout=timeout)
 
-    def http(self, method, path, body=None):
+    def http(self, method, path, body=None, headers=None):
+        """`headers`: instead of the Authorization with the gateway's http_token (when it has one)."""
+        if headers is None:
+            headers = {"Authorization": f"Bearer {self.http_token}"} if self.http_token else {}
         try:
-            return http(method, f"http://127.0.0.1:{self.http_port}{path}", body)
+            return http(method, f"http://127.0.0.1:{self.http_port}{path}", body, headers=headers)
         except OSError as e:  # not listening (yet, or any more)
             return None, str(e)
 
