@@ -125,7 +125,7 @@ std::string label_value(std::string_view v) {
 }
 
 std::string metrics_text(const ApiContext& ctx) {
-  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0,
+  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0, unknown_source = 0,
            agent_dropped = 0;
   int64_t active = 0, worst_lag = 0;
   std::array<uint64_t, kTransferResults> by_result{};
@@ -148,6 +148,7 @@ std::string metrics_text(const ApiContext& ctx) {
     agent_fail += m.agent_failures.load(std::memory_order_relaxed);
     transfers += m.transfers_started.load(std::memory_order_relaxed);
     dialog_rejected += m.sip_dialog_rejected.load(std::memory_order_relaxed);
+    unknown_source += m.sip_unknown_source.load(std::memory_order_relaxed);
     agent_dropped += m.agent_audio_dropped.load(std::memory_order_relaxed);
     ticks += m.media_ticks.load(std::memory_order_relaxed);
     overruns += m.media_overruns.load(std::memory_order_relaxed);
@@ -170,6 +171,8 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_agent_failures_total", "counter", "Agent WebSockets that could not connect or dropped.", agent_fail);
   metric("warmline_agent_audio_dropped_samples_total", "counter",
          "Agent audio samples dropped because they went beyond the playout capacity.", agent_dropped);
+  metric("warmline_sip_unknown_source_total", "counter",
+         "New SIP requests from sources no trunk lists, answered 403 statelessly.", unknown_source);
   metric("warmline_sip_dialog_rejected_total", "counter",
          "In-dialog SIP requests refused: no such dialog (481) or not from the dialog's trunk (403).", dialog_rejected);
   metric("warmline_transfers_started_total", "counter", "Transfers started.", transfers);

@@ -46,6 +46,7 @@ struct ShardMetrics {
   LatencyHistogram transfer_setup;                 // transfer requested -> target answered (completed ones)
   LatencyHistogram post_dial_delay;                // our INVITE to a target -> its first 18x
   std::atomic<uint64_t> sip_requests{0};
+  std::atomic<uint64_t> sip_unknown_source{0};      // new requests from sources no trunk lists (stateless 403)
   std::atomic<uint64_t> sip_dialog_rejected{0};     // in-dialog requests refused: no such dialog, wrong source
   std::atomic<uint64_t> agent_audio_dropped{0};     // agent samples beyond the playout capacity
   std::atomic<uint64_t> media_ticks{0};

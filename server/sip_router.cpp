@@ -32,6 +32,15 @@ SipRouter::~SipRouter() { clear(); }
 sip::TransactionHandlers SipRouter::handlers() {
   sip::TransactionHandlers h;
   h.on_request = [this](sip::ServerTransaction& tx, const sip::Message& m) { on_request(tx, m); };
+  // DESIGN.md toll-fraud rules: a new (out-of-dialog) request from a source no trunk lists gets a
+  // stateless 403 — no transaction, no timers, no log line: scanners and floods cost next to nothing —
+  // and is counted (warmline_sip_unknown_source_total).
+  h.screen = [this](const sip::Message&, const sip::Endpoint& from) {
+    auto ip = parse_ip_address(from.host);
+    if (ip && find_trunk_by_source(ctx_.config, *ip)) return 0;
+    ctx_.metrics.sip_unknown_source.fetch_add(1, std::memory_order_relaxed);
+    return 403;
+  };
   h.on_ack = [this](const sip::Message& ack, const sip::Endpoint& from) {
     if (auto* usage = ctx_.dialogs.find(sip::DialogId::of_incoming(ack))) return usage->on_ack(ack, from);
     // No dialog owns it (made-up tags, or one that has ended): nothing of ours to keep retransmitting

@@ -1,6 +1,8 @@
 #include "sip/transaction_layer.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 
 #include "sip/transaction/invite_client.hpp"
 #include "sip/transaction/invite_server.hpp"
@@ -44,6 +46,15 @@ std::string ack_key(const Message& m) {
   return m.call_id + '\n' + std::to_string(m.cseq.number) + '\n' + std::string(m.from.tag());
 }
 
+// A stateless answer's To tag: the same for every retransmission of the request (RFC 3261 §8.2.6.2),
+// so it is derived from it, not drawn.
+std::string stateless_tag(const Message& request) {
+  const size_t h = std::hash<std::string>{}(request.call_id + '\n' + std::string(request.vias.front().branch()));
+  char out[17];
+  std::snprintf(out, sizeof out, "%016zx", h);
+  return std::string("sl") + out;
+}
+
 }  // namespace
 
 TransactionLayer::TransactionLayer(Transport& transport, TimerService& timers, Handlers handlers,
@@ -71,6 +82,7 @@ TransactionHandlers TransactionHandlers::forwarding_to(const TransactionHandlers
   h.on_cancel = [&t](ServerTransaction& tx, const Message& m, const Endpoint& from) { t.on_cancel(tx, m, from); };
   h.on_stray_response = [&t](const Message& r, const Endpoint& from) { t.on_stray_response(r, from); };
   h.on_ack_timeout = [&t](const Message& i, const Message& r) { t.on_ack_timeout(i, r); };
+  h.screen = [&t](const Message& m, const Endpoint& from) { return t.screen ? t.screen(m, from) : 0; };
   return h;
 }
 
@@ -78,6 +90,16 @@ void TransactionLayer::receive(Message&& message, const Endpoint& from) {
   Guard guard(*this);
   if (message.vias.empty()) return;  // unmatchable and unanswerable (§8.2.6.2 needs the Via)
   if (!message.is_request) return receive_response(message, from);
+  if (handlers_.screen && message.to.tag().empty() && message.method != "ACK") {
+    if (const int status = handlers_.screen(message, from); status != 0) {
+      if (status > 0) {
+        Message r = make_response(message, status, {});
+        r.to.set_tag(stateless_tag(message));
+        (void)env_.transport.send(r, response_destination(r.vias.front()));
+      }
+      return;
+    }
+  }
   if (message.method == "ACK") return receive_ack(message, from);
   if (message.method == "CANCEL") return receive_cancel(std::move(message), from);
 

@@ -54,6 +54,11 @@ class ServerTransaction {
 };
 
 struct TransactionHandlers {
+  // Asked first about every new out-of-dialog request (no To tag), before any transaction exists:
+  // 0 lets it in; a status (e.g. 403) is answered statelessly — no transaction, no timers, nothing kept
+  // (RFC 3261 §8.2: a UAS may answer without one) — and a negative value drops it unanswered. Cheap
+  // refusal of traffic that no configuration lets in (scanners, floods from unknown sources).
+  std::function<int(const Message& request, const Endpoint& from)> screen{};
   // A new request (never ACK, never a retransmission). CANCEL matching no INVITE is answered 481 by
   // the layer and does not come here either.
   std::function<void(ServerTransaction& tx, const Message& request)> on_request{};

@@ -60,6 +60,9 @@ class BasicCall(E2ETestCase):
         sipp.assert_passed()
         self.assertEqual(gateway.calls(), [])
         self.assertEqual(agent.log_lines(), [], "a refused call must never reach the agent")
+        # Answered statelessly before any call or transaction was made, and counted.
+        self.assertGreaterEqual(gateway.metric("warmline_sip_unknown_source_total"), 1)
+        self.assertEqual(gateway.metric("warmline_calls_rejected_total"), 0)
 
     def test_cancel_before_answer_gets_487(self):
         # The agent accepts the TCP connection but never answers the WebSocket upgrade, so the call

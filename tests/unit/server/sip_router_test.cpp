@@ -17,11 +17,33 @@ struct SipRouterTest : CallFixture {};
 TEST_F(SipRouterTest, InviteFromOutsideEveryTrunkIs403AndStartsNothing) {
   Caller c = make_caller(kDemoNumber, kStranger);
   invite(c);
-  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(403));
+  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(403)) << "no 100 Trying: answered without a transaction";
   EXPECT_FALSE(c.agent);
   EXPECT_FALSE(c.media);
   EXPECT_EQ(router->active_calls(), 0u);
-  EXPECT_EQ(metrics.calls_rejected.load(), 1u);
+  EXPECT_EQ(metrics.sip_unknown_source.load(), 1u);
+  EXPECT_EQ(metrics.calls_rejected.load(), 0u) << "it never got as far as a call";
+}
+
+TEST_F(SipRouterTest, AnyNewRequestFromAnUnknownSourceIsAStateless403WithAStableTag) {
+  // A scanner's OPTIONS, retransmitted: each copy gets the same answer (RFC 3261 §8.2.6.2), and the
+  // layer keeps nothing for it (no transaction that would absorb the retransmission).
+  Caller probe = make_caller(kDemoNumber, kStranger);
+  const sip::Message options = in_dialog(probe, "OPTIONS", InDialog().our_tag(""));
+  deliver(options, kStranger);
+  deliver(options, kStranger);
+  std::vector<sip::Message> answers;
+  for (const auto& sent : transport.sent())
+    if (!sent.message.is_request && sent.message.call_id == probe.call_id) answers.push_back(sent.message);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].status_code, 403);
+  EXPECT_EQ(answers[1].status_code, 403);
+  EXPECT_FALSE(answers[0].to.tag().empty());
+  EXPECT_EQ(answers[0].to.tag(), answers[1].to.tag());
+  EXPECT_EQ(metrics.sip_unknown_source.load(), 2u);
+  // The same OPTIONS from the trunk is let in (200).
+  deliver(in_dialog(probe, "OPTIONS", InDialog().our_tag("")), kTrunkPeer);
+  EXPECT_EQ(last_response(probe, "OPTIONS")->status_code, 200);
 }
 
 TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
