@@ -11,47 +11,18 @@ import socket
 import unittest
 
 from harness import SCENARIOS, E2ETestCase, Gateway, free_port, unreachable_agent_url, wait_for
+from sipp_peer import header, sip_messages
 
 
-def sipp_requests(path, method):
-    """The requests of `method` SIPp logged (-trace_msg), in order: dicts of the request line ("line")
-    and the headers, names lower-cased."""
+def pings_received(path):
+    """The OPTIONS SIPp logged (-trace_msg), in order, one per Call-ID (retransmissions left out)."""
     text = path.read_text(errors="replace") if path.exists() else ""
-    out = []
-    for block in text.split("\n----"):
-        if "message received" not in block:
-            continue
-        lines = [line.rstrip("\r") for line in block.splitlines()]
-        start = next((i for i, line in enumerate(lines) if line.startswith(method + " ")), None)
-        if start is None:
-            continue
-        request = {"line": lines[start]}
-        for line in lines[start + 1:]:
-            if not line.strip():
-                break
-            name, _, value = line.partition(":")
-            request[name.strip().lower()] = value.strip()
-        out.append(request)
+    out, seen = [], set()
+    for m in sip_messages(text):
+        if m.startswith("OPTIONS ") and header(m, "Call-ID", "i") not in seen:
+            seen.add(header(m, "Call-ID", "i"))
+            out.append(m)
     return out
-
-
-def trunk(gateway, name):
-    status, body = gateway.http("GET", "/v1/trunks")
-    if status != 200:
-        raise AssertionError(f"GET /v1/trunks answered {status}: {body}")
-    return next(t for t in body["trunks"] if t["name"] == name)
-
-
-def labelled_metric(gateway, name):
-    """The value of one labelled sample of GET /metrics, e.g. 'warmline_trunk_up{trunk="x"}'."""
-    status, body = gateway.http("GET", "/metrics")
-    if status != 200 or not isinstance(body, str):
-        raise AssertionError(f"GET /metrics answered {status}: {body}")
-    for line in body.splitlines():
-        words = line.split()
-        if len(words) == 2 and words[0] == name:
-            return float(words[1])
-    raise AssertionError(f"GET /metrics has no {name}")
 
 
 class TrunkOptionsPing(E2ETestCase):
@@ -66,36 +37,34 @@ class TrunkOptionsPing(E2ETestCase):
         gateway = Gateway(self, unreachable_agent_url(), extra_trunks=trunks)
 
         def up():
-            options = trunk(gateway, "carrier")["options"]
+            options = gateway.trunk("carrier")["options"]
             return options if options["state"] == "up" else None
         options = wait_for(up, 10, "the trunk to answer a ping")
         self.assertEqual(options["status"], 200, options)
         self.assertEqual(options["reason"], "OK", options)
         self.assertRegex(options["changed_at"] or "", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", options)
         self.assertEqual(options["servers"], [{"address": f"127.0.0.1:{port}", "state": "up", "status": 200}])
-        self.assertIsNone(trunk(gateway, "local")["options"])  # the callers' trunk has no pings
-        self.assertEqual(labelled_metric(gateway, 'warmline_trunk_up{trunk="carrier"}'), 1)
+        self.assertIsNone(gateway.trunk("local")["options"])  # the callers' trunk has no pings
+        self.assertEqual(gateway.metric('warmline_trunk_up{trunk="carrier"}'), 1)
 
         # The next round, 5 s later: a second OPTIONS with its own Call-ID.
-        pings = wait_for(lambda: len(sipp_requests(messages, "OPTIONS")) >= 2 and sipp_requests(messages, "OPTIONS"),
-                         9, "a second ping")
-        self.assertNotEqual(pings[0]["call-id"], pings[1]["call-id"])
+        pings = wait_for(lambda: len(pings_received(messages)) >= 2 and pings_received(messages), 9, "a second ping")
         for p in pings:
-            self.assertEqual(p["line"], f"OPTIONS sip:127.0.0.1:{port} SIP/2.0")
-            self.assertEqual(p["max-forwards"], "70")
-            self.assertEqual(p["cseq"], "1 OPTIONS")
-            self.assertNotIn("tag=", p["to"])
+            self.assertEqual(p.split("\n", 1)[0], f"OPTIONS sip:127.0.0.1:{port} SIP/2.0")
+            self.assertEqual(header(p, "Max-Forwards"), "70")
+            self.assertEqual(header(p, "CSeq"), "1 OPTIONS")
+            self.assertNotIn("tag=", header(p, "To", "t"))
 
         peer.stop()
         def down():
-            options = trunk(gateway, "carrier")["options"]
+            options = gateway.trunk("carrier")["options"]
             return options if options["state"] == "down" else None
         options = wait_for(down, 45, "the trunk to be down after its server stopped (next ping + Timer F)",
                            interval=0.5)
         self.assertEqual(options["status"], 408, options)
         self.assertEqual(options["reason"], "no answer", options)
         self.assertEqual(options["servers"][0]["state"], "down", options)
-        self.assertEqual(labelled_metric(gateway, 'warmline_trunk_up{trunk="carrier"}'), 0)
+        self.assertEqual(gateway.metric('warmline_trunk_up{trunk="carrier"}'), 0)
         self.assertIn("trunk carrier: down", gateway.proc.stderr_path.read_text(errors="replace")
                       + gateway.proc.stdout_path.read_text(errors="replace"))
 

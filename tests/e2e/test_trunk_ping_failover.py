@@ -56,8 +56,7 @@ class TrunkPingFailover(E2ETestCase):
         bob_at = f"127.0.0.1:{bob.sip_port}"
 
         def sorted_out():
-            status, body = gateway.http("GET", "/v1/trunks")
-            options = next(t for t in body["trunks"] if t["name"] == "carrier")["options"] if status == 200 else None
+            options = gateway.trunk("carrier")["options"]
             states = {s["address"]: s["state"] for s in (options or {}).get("servers", [])}
             return options if states == {silent_at: "down", bob_at: "up"} else None
         options = wait_for(sorted_out, 45, "the pings to find the silent server down and baresip up", interval=0.5)
