@@ -79,14 +79,35 @@ void list_calls(const ApiContext& ctx, Responder respond) {
   }
 }
 
-// GET /v1/trunks: every configured trunk; its registration as shard 0 (the owner of all of them) sees
-// it. Answered from shard 0's thread.
+// A trunk's OPTIONS state (trunk_pings.hpp), or null when it is not pinged.
+void write_pings(JsonWriter& w, const TrunkPingView& p) {
+  if (!p.pings) return (void)w.null();
+  w.begin_object().field("state", p.state).key("changed_at");
+  if (p.changed_at) w.value(utc(*p.changed_at));
+  else w.null();
+  w.key("status");
+  if (p.status) w.value(p.status);
+  else w.null();
+  w.field("reason", p.reason).key("servers").begin_array();
+  for (const PingServerView& s : p.servers) {
+    w.begin_object().field("address", s.address).field("state", s.state).key("status");
+    if (s.status) w.value(s.status);
+    else w.null();
+    w.end_object();
+  }
+  w.end_array().end_object();
+}
+
+// GET /v1/trunks: every configured trunk; its registration and OPTIONS state as shard 0 (the owner of
+// all of them) sees them. Answered from shard 0's thread.
 void list_trunks(const ApiContext& ctx, Responder respond) {
   ShardRuntime* rt = ctx.shards.empty() ? nullptr : ctx.shards.front();
   if (!rt || !rt->registrations()) return (void)respond(HttpResponse::json(200, R"({"trunks":[]})"));
   rt->shard().post([rt, respond] {
     JsonWriter w;
     w.begin_object().key("trunks").begin_array();
+    const std::vector<TrunkPingView> pings = rt->pings() ? rt->pings()->snapshot() : std::vector<TrunkPingView>{};
+    size_t i = 0;
     for (const TrunkView& t : rt->registrations()->snapshot()) {
       w.begin_object().field("name", t.name).key("address");
       if (t.address.empty()) w.null();
@@ -106,6 +127,9 @@ void list_trunks(const ApiContext& ctx, Responder respond) {
         else w.null();
         w.end_object();
       }
+      w.key("options");
+      write_pings(w, i < pings.size() ? pings[i] : TrunkPingView{});
+      ++i;
       w.end_object();
     }
     w.end_array().end_object();
@@ -214,6 +238,13 @@ std::string metrics_text(const ApiContext& ctx) {
     for (const auto& g : regs->gauges())
       out += fmt::format("warmline_trunk_registered{{trunk=\"{}\"}} {}\n", label_value(g->trunk),
                          g->registered.load(std::memory_order_relaxed));
+  }
+  if (const TrunkPings* pings = ctx.shards.empty() ? nullptr : ctx.shards.front()->pings();
+      pings && !pings->health().gauges().empty()) {
+    out += "# HELP warmline_trunk_up 1 while a server of the trunk answers OPTIONS (trunks with "
+           "ping_interval_s).\n# TYPE warmline_trunk_up gauge\n";
+    for (const auto& g : pings->health().gauges())
+      out += fmt::format("warmline_trunk_up{{trunk=\"{}\"}} {}\n", label_value(g->trunk), g->up.load(std::memory_order_relaxed));
   }
   metric("warmline_cdr_written_total", "counter", "Call records committed to the CDR database.",
          ctx.cdr ? ctx.cdr->written.load(std::memory_order_relaxed) : 0);

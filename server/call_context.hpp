@@ -18,6 +18,7 @@
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
 #include "server/speech.hpp"
+#include "server/trunk_health.hpp"
 #include "sip/builders.hpp"
 #include "sip/resolve/resolver.hpp"
 #include "sip/timer.hpp"
@@ -61,6 +62,9 @@ struct CallContext {
   // What callers on hold hear with hold = "music": loaded once for the process before the shards
   // start, shared read-only. Null: none (a held caller hears the ringback).
   const HoldMusic* hold_music = nullptr;
+  // The trunks' servers the OPTIONS pings found down (trunk_health.hpp): dials through a trunk try its
+  // other servers first. Shared by every shard; null: no pings.
+  const TrunkHealth* trunk_health = nullptr;
 };
 
 }  // namespace warmline::server

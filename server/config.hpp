@@ -124,6 +124,9 @@ struct TrunkConfig {
   // needs address, username and password. register_expires_s is the expiry asked for (60..86400).
   bool register_ = false;
   unsigned register_expires_s = 3600;
+  // OPTIONS to each server of `address` every ping_interval_s seconds (5..3600), for the trunk's up/down
+  // state (trunk_pings.hpp); 0: no pings. Needs address.
+  unsigned ping_interval_s = 0;
 };
 
 enum class ExtensionKind { extension, queue, ring_group };

@@ -323,6 +323,12 @@ void read_trunk(Section& s, TrunkConfig& out) {
     s.problems().add_at(s.path("register"), "register = true needs username and password (the account to register)");
   else if (auto e = out.register_ ? config_detail::check_user_part(out.username) : ""; !e.empty())
     s.problems().add_at(s.path("username"), e + " (register = true puts it in the SIP URI sip:<username>@<address>)");
+  if (s.integer("ping_interval_s", out.ping_interval_s, 0, 3600) && out.ping_interval_s != 0) {
+    if (out.ping_interval_s < 5)
+      s.problems().add_at(s.path("ping_interval_s"), fmt::format("must be 0 (off) or from 5 to 3600, got {}", out.ping_interval_s));
+    else if (s.node("address") == nullptr)
+      s.problems().add_at(s.path("ping_interval_s"), "ping_interval_s needs the trunk's address (where the OPTIONS go)");
+  }
 }
 
 void read_extension(Section& s, ExtensionConfig& out) {

@@ -32,6 +32,7 @@ Gateway::Gateway(Config config)
       grace_timer_(control_),
       shards_(shard_count(config_)) {
   speech_ = make_speech_service(config_);
+  trunk_health_ = std::make_unique<TrunkHealth>(config_);
   auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_.size());
   for (unsigned i = 0; i < shards_.size(); ++i) {
     ShardRuntimeOptions o;
@@ -41,6 +42,7 @@ Gateway::Gateway(Config config)
     o.draining = &draining_;
     o.node_calls = &node_calls_;
     o.shard_count = static_cast<unsigned>(shards_.size());
+    o.trunk_health = trunk_health_.get();
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });

@@ -51,6 +51,7 @@ class Gateway {
 
   Config config_;
   std::unique_ptr<HoldMusic> hold_music_;  // read by every shard's calls: outlives the runtimes
+  std::unique_ptr<TrunkHealth> trunk_health_;  // written by shard 0's pings, read by every shard: outlives the runtimes
   CdrMetrics cdr_metrics_;
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
   boost::asio::io_context control_;

@@ -25,6 +25,7 @@ ShardRuntime::ShardRuntime(Shard& shard, ShardRuntimeOptions options)
       clock_(media::MediaClock::Clock::now()),
       tick_timer_(shard.io()) {
   if (shard_.index() == 0) registrations_ = std::make_unique<TrunkRegistrations>(config_);
+  if (shard_.index() == 0 && options_.trunk_health) pings_ = std::make_unique<TrunkPings>(config_, *options_.trunk_health);
 }
 
 ShardRuntime::~ShardRuntime() = default;
@@ -69,12 +70,14 @@ bool ShardRuntime::start() {
       .shard_count = options_.shard_count,
       .resolver = resolver_.get(),
       .hold_music = options_.hold_music,
+      .trunk_health = options_.trunk_health,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,
                                                                 .on_calls_changed = options_.on_calls_changed});
   routed_ = router_->handlers();
   if (registrations_) registrations_->start(*ctx_);
+  if (pings_) pings_->start(*ctx_);
   schedule_tick();
   return true;
 }
@@ -88,6 +91,7 @@ void ShardRuntime::stop() {
   tick_timer_.cancel();
   if (router_) router_->clear();
   if (registrations_) registrations_->stop();  // their transactions and timers go with the layer
+  if (pings_) pings_->stop();
   layer_.reset();
   resolver_.reset();  // its sockets and timers go while the io_context still runs their cancellations
   if (transport_) transport_->stop();

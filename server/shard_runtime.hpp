@@ -23,6 +23,7 @@
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
+#include "server/trunk_pings.hpp"
 #include "server/trunk_registrations.hpp"
 #include "sip/timer.hpp"
 #include "sip/resolve/resolver.hpp"
@@ -43,6 +44,7 @@ struct ShardRuntimeOptions {
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
   const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
   unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
+  TrunkHealth* trunk_health = nullptr;  // the gateway's; shard 0 pings the trunks into it. Null: no pings
 };
 
 class ShardRuntime {
@@ -75,6 +77,10 @@ class ShardRuntime {
   // object lives as long as the runtime, so its gauges may be read from any thread at any time.
   TrunkRegistrations* registrations() { return registrations_.get(); }
   const TrunkRegistrations* registrations() const { return registrations_.get(); }
+  // Shard 0 pings the trunks with ping_interval_s (trunk_pings.hpp); null on the other shards, and
+  // without a TrunkHealth. Lives as long as the runtime.
+  TrunkPings* pings() { return pings_.get(); }
+  const TrunkPings* pings() const { return pings_.get(); }
   // Shutdown, on this shard's thread: REGISTER with Expires: 0 for every bound trunk.
   void unregister_trunks();
 
@@ -98,6 +104,7 @@ class ShardRuntime {
   std::unique_ptr<CallContext> ctx_;
   std::unique_ptr<SipRouter> router_;
   std::unique_ptr<TrunkRegistrations> registrations_;  // shard 0 only
+  std::unique_ptr<TrunkPings> pings_;  // shard 0 only
   sip::TransactionHandlers routed_;  // the router's handlers, which the layer's forward to
   bool stopped_ = false;
 };

@@ -7,21 +7,12 @@
 
 #include "server/call_context.hpp"
 #include "server/leg/outbound_leg.hpp"
+#include "server/trunk_health.hpp"
 #include "sip/usage/invite_client_messages.hpp"
 
 namespace warmline::server {
 
 namespace {
-
-// A host as it goes into a SIP URI: IPv6 in brackets (config and listen addresses keep them bare).
-std::string uri_host(const std::string& host) {
-  return host.find(':') != std::string::npos && !host.starts_with('[') ? "[" + host + "]" : host;
-}
-
-std::string address_text(const HostPort& a) {
-  if (a.host.empty()) return "";
-  return a.port ? uri_host(a.host) + ":" + std::to_string(a.port) : uri_host(a.host);
-}
 
 std::optional<int64_t> seconds_until(const std::optional<std::chrono::steady_clock::time_point>& at,
                                      std::chrono::steady_clock::time_point now) {

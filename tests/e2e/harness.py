@@ -474,8 +474,16 @@ class Gateway:
         self.case.assertEqual(len(calls), 1, calls)
         return calls[0]["id"]
 
+    def trunk(self, name):
+        """The entry of trunk `name` in GET /v1/trunks (its registration and OPTIONS state)."""
+        status, body = self.http("GET", "/v1/trunks")
+        if status != 200:
+            raise AssertionError(f"GET /v1/trunks answered {status}: {body}")
+        return next(t for t in body["trunks"] if t["name"] == name)
+
     def metric(self, name):
-        """The value of an unlabelled metric of GET /metrics (Prometheus text)."""
+        """The value of a metric of GET /metrics (Prometheus text): a name, or a name with its labels
+        as exported (`warmline_trunk_up{trunk="carrier"}`)."""
         status, body = self.http("GET", "/metrics")
         if status != 200 or not isinstance(body, str):
             raise AssertionError(f"GET /metrics answered {status}: {body}")

@@ -54,13 +54,6 @@ class Registrar:
         return out
 
 
-def registration(gateway, trunk):
-    status, body = gateway.http("GET", "/v1/trunks")
-    if status != 200:
-        raise AssertionError(f"GET /v1/trunks answered {status}: {body}")
-    return next(t for t in body["trunks"] if t["name"] == trunk)
-
-
 class TrunkRegister(E2ETestCase):
     def test_registers_with_digest_refreshes_and_unregisters_at_shutdown(self):
         registrar = Registrar(self)
@@ -70,7 +63,7 @@ class TrunkRegister(E2ETestCase):
 
         # Registered after the refresh: the 3600 s of the second 200 (the first granted 2 s).
         def refreshed():
-            reg = registration(gateway, "carrier")["register"]
+            reg = gateway.trunk("carrier")["register"]
             return reg if reg["state"] == "registered" and (reg["expires_in_s"] or 0) > 100 else None
         reg = wait_for(refreshed, 20, "the registration and its refresh to be accepted")
         self.assertEqual(reg["status"], 200, reg)
@@ -78,10 +71,10 @@ class TrunkRegister(E2ETestCase):
         self.assertEqual(reg["failures"], 0, reg)
         self.assertGreater(reg["expires_in_s"], 3500, reg)
         self.assertTrue(1700 <= reg["next_attempt_in_s"] <= 1800, reg)  # the next refresh at half of 3600
-        local = registration(gateway, "local")
+        local = gateway.trunk("local")
         self.assertIsNone(local["register"], local)
         self.assertIsNone(local["address"], local)
-        self.assertEqual(registration(gateway, "carrier")["address"], f"127.0.0.1:{registrar.port}")
+        self.assertEqual(gateway.trunk("carrier")["address"], f"127.0.0.1:{registrar.port}")
         self.assertEqual(gateway.metric('warmline_trunk_registered{trunk="carrier"}'), 1)
 
         # Shutdown removes the binding: SIPp's last step is the de-REGISTER, checked like the others.

@@ -279,10 +279,13 @@ username = "acct-7"
 password = "s3cret"
 register = true
 register_expires_s = 600
+ping_interval_s = 30
 [[trunk]]
 name = "pbx"
 )");
   ASSERT_TRUE(ok.ok()) << all_errors(ok);
+  EXPECT_EQ(ok.config->trunks[0].ping_interval_s, 30u);
+  EXPECT_EQ(ok.config->trunks[1].ping_interval_s, 0u);  // the default: no pings
   EXPECT_TRUE(ok.config->trunks[0].register_);
   EXPECT_EQ(ok.config->trunks[0].register_expires_s, 600u);
   EXPECT_FALSE(ok.config->trunks[1].register_);
@@ -562,6 +565,19 @@ INSTANTIATE_TEST_SUITE_P(
                   "password = \"p\"\nregister = true", "'a b' is not a number or SIP user name"},
         ValueCase{"TrunkRegisterExpiresTooShort", "[[trunk]]\nname = \"t\"\nregister_expires_s = 59", "must be from 60 to 86400, got 59"},
         ValueCase{"TrunkRegisterExpiresTooLong", "[[trunk]]\nname = \"t\"\nregister_expires_s = 86401", "must be from 60 to 86400"},
+        ValueCase{"TrunkPingOff", "[[trunk]]\nname = \"t\"\nping_interval_s = 0", ""},
+        ValueCase{"TrunkPingLowest", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = 5", ""},
+        ValueCase{"TrunkPingHighest", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = 3600", ""},
+        ValueCase{"TrunkPingTooOften", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = 4",
+                  "must be 0 (off) or from 5 to 3600, got 4"},
+        ValueCase{"TrunkPingTooRare", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = 3601",
+                  "must be from 0 to 3600, got 3601"},
+        ValueCase{"TrunkPingNegative", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = -5",
+                  "must be from 0 to 3600, got -5"},
+        ValueCase{"TrunkPingNotInteger", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nping_interval_s = \"30\"",
+                  "expected an integer, got a string"},
+        ValueCase{"TrunkPingWithoutAddress", "[[trunk]]\nname = \"t\"\nping_interval_s = 30",
+                  "ping_interval_s needs the trunk's address"},
         ValueCase{"TrunkCredentials", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"", ""},
         ValueCase{"TrunkUsernameWithoutPassword", "[[trunk]]\nname = \"t\"\nusername = \"u\"",
                   "username and password go together"},
