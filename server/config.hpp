@@ -104,6 +104,11 @@ enum class Provisional { ringing, session_progress, none };
 // How a trunk wants numbers in the Request-URI: "+27115550100" (e164) or "27115550100" (no_plus).
 enum class NumberFormat { e164, no_plus };
 
+// SRTP (RFC 3711, keyed by SDES RFC 4568) on the calls of a trunk: off = plain RTP only; optional =
+// SRTP when the peer offers it (RTP/SAVP), plain otherwise; required = SRTP or 488. Until call legs
+// run SRTP the loader refuses optional and required ("not available in this build").
+enum class SrtpPolicy { off, optional, required };
+
 struct TrunkConfig {
   std::string name;
   HostPort address;  // host empty: inbound only
@@ -120,6 +125,7 @@ struct TrunkConfig {
   // needs address, username and password. register_expires_s is the expiry asked for (60..86400).
   bool register_ = false;
   unsigned register_expires_s = 3600;
+  SrtpPolicy srtp = SrtpPolicy::off;  // TOML `srtp`: "off" | "optional" | "required"
 };
 
 enum class ExtensionKind { extension, queue, ring_group };
