@@ -149,50 +149,52 @@ std::unique_ptr<SrtpSession> SrtpSession::create(const SrtpKeys& outbound, const
 SrtpSession::SrtpSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SrtpSession::~SrtpSession() = default;
 
-SrtpResult SrtpSession::protect(std::span<uint8_t> buffer, size_t& length) {
-  if (length < kRtpHeader || length > buffer.size() || length > INT_MAX - kMaxOverhead) return SrtpResult::kMalformed;
-  if (buffer.size() - length < kMaxOverhead) return SrtpResult::kBufferTooSmall;
-  if (impl_->sent.spent(impl_->sent.rtp)) return SrtpResult::kKeyExpired;
+namespace {
+
+// The checks and bookkeeping every direction shares: length bounds, room for the trailer (`room`),
+// the key's lifetime; `call` runs libsrtp on an int length.
+template <typename Call>
+SrtpResult process(std::span<uint8_t> buffer, size_t& length, size_t min_length, size_t room, const KeyUse& use,
+                   uint64_t& count, Call call) {
+  if (length < min_length || length > buffer.size() || length > INT_MAX - room) return SrtpResult::kMalformed;
+  if (buffer.size() - length < room) return SrtpResult::kBufferTooSmall;
+  if (use.spent(count)) return SrtpResult::kKeyExpired;
   int len = static_cast<int>(length);
-  auto r = map_status(srtp_protect_mki(impl_->outbound, buffer.data(), &len, impl_->outbound_mki, 0));
+  SrtpResult r = map_status(call(buffer.data(), &len));
   if (r != SrtpResult::kOk) return r;
-  ++impl_->sent.rtp;
+  ++count;
   length = static_cast<size_t>(len);
   return r;
+}
+
+}  // namespace
+
+SrtpResult SrtpSession::protect(std::span<uint8_t> buffer, size_t& length) {
+  Impl& m = *impl_;
+  return process(buffer, length, kRtpHeader, kMaxOverhead, m.sent, m.sent.rtp, [&m](void* data, int* len) {
+    return srtp_protect_mki(m.outbound, data, len, m.outbound_mki, 0);
+  });
 }
 
 SrtpResult SrtpSession::protect_rtcp(std::span<uint8_t> buffer, size_t& length) {
-  if (length < kRtcpHeader || length > buffer.size() || length > INT_MAX - kMaxOverhead) return SrtpResult::kMalformed;
-  if (buffer.size() - length < kMaxOverhead) return SrtpResult::kBufferTooSmall;
-  if (impl_->sent.spent(impl_->sent.rtcp)) return SrtpResult::kKeyExpired;
-  int len = static_cast<int>(length);
-  auto r = map_status(srtp_protect_rtcp_mki(impl_->outbound, buffer.data(), &len, impl_->outbound_mki, 0));
-  if (r != SrtpResult::kOk) return r;
-  ++impl_->sent.rtcp;
-  length = static_cast<size_t>(len);
-  return r;
+  Impl& m = *impl_;
+  return process(buffer, length, kRtcpHeader, kMaxOverhead, m.sent, m.sent.rtcp, [&m](void* data, int* len) {
+    return srtp_protect_rtcp_mki(m.outbound, data, len, m.outbound_mki, 0);
+  });
 }
 
 SrtpResult SrtpSession::unprotect(std::span<uint8_t> buffer, size_t& length) {
-  if (length < kRtpHeader || length > buffer.size() || length > INT_MAX) return SrtpResult::kMalformed;
-  if (impl_->received.spent(impl_->received.rtp)) return SrtpResult::kKeyExpired;
-  int len = static_cast<int>(length);
-  auto r = map_status(srtp_unprotect_mki(impl_->inbound, buffer.data(), &len, impl_->inbound_mki));
-  if (r != SrtpResult::kOk) return r;
-  ++impl_->received.rtp;
-  length = static_cast<size_t>(len);
-  return r;
+  Impl& m = *impl_;
+  return process(buffer, length, kRtpHeader, 0, m.received, m.received.rtp, [&m](void* data, int* len) {
+    return srtp_unprotect_mki(m.inbound, data, len, m.inbound_mki);
+  });
 }
 
 SrtpResult SrtpSession::unprotect_rtcp(std::span<uint8_t> buffer, size_t& length) {
-  if (length < kRtcpHeader || length > buffer.size() || length > INT_MAX) return SrtpResult::kMalformed;
-  if (impl_->received.spent(impl_->received.rtcp)) return SrtpResult::kKeyExpired;
-  int len = static_cast<int>(length);
-  auto r = map_status(srtp_unprotect_rtcp_mki(impl_->inbound, buffer.data(), &len, impl_->inbound_mki));
-  if (r != SrtpResult::kOk) return r;
-  ++impl_->received.rtcp;
-  length = static_cast<size_t>(len);
-  return r;
+  Impl& m = *impl_;
+  return process(buffer, length, kRtcpHeader, 0, m.received, m.received.rtcp, [&m](void* data, int* len) {
+    return srtp_unprotect_rtcp_mki(m.inbound, data, len, m.inbound_mki);
+  });
 }
 
 }  // namespace warmline::rtp
