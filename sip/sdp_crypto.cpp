@@ -241,13 +241,16 @@ std::optional<std::string> unusable_reason(const SdesCrypto& crypto) {
     uint32_t window = 0;
     if (p.starts_with("WSH=") && parse_number(std::string_view(p).substr(4), window) && window >= kMinReplayWindow)
       continue;
-    return "session parameter " + p.substr(0, 64) + " is not supported";
+    // The name only: FEC_KEY=inline:<key> carries key material.
+    return "session parameter " + p.substr(0, std::min<size_t>(p.find('='), 32)) + " is not supported";
   }
   return std::nullopt;
 }
 
 SdesSelection select_crypto(std::span<const std::string> crypto_values, std::span<const SrtpSuite> supported) {
+  constexpr size_t kMaxReasons = 4;  // a hostile offer's hundred lines make no hundred-part reason
   SdesSelection s;
+  size_t refused = 0;
   for (const auto& value : crypto_values) {
     SdesParseResult parsed = parse_crypto(value);
     std::optional<std::string> why;
@@ -260,7 +263,8 @@ SdesSelection select_crypto(std::span<const std::string> crypto_values, std::spa
     }
     if (why) {
       if (s.error.empty()) s.error = "no usable a=crypto line:";
-      s.error += " [" + *why + "]";
+      if (++refused <= kMaxReasons) s.error += " [" + *why + "]";
+      else if (refused == kMaxReasons + 1) s.error += " ...";
       continue;
     }
     auto key = SdesKey::random(key_salt_length(parsed.crypto->suite));

@@ -162,6 +162,11 @@ TEST(SdesCrypto, LifetimeAndParametersWeCannotHonourAreUnusable) {
   EXPECT_FALSE(usable(" UNENCRYPTED_SRTP"));
   EXPECT_FALSE(usable(" UNAUTHENTICATED_SRTP"));
   EXPECT_FALSE(usable(" FEC_KEY=inline:" + key));
+  auto fec = parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " FEC_KEY=inline:" + key);
+  ASSERT_TRUE(fec.crypto);
+  EXPECT_EQ(unusable_reason(*fec.crypto), "session parameter FEC_KEY is not supported");
+  EXPECT_EQ(unusable_reason(*parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " KDR=1").crypto),
+            "session parameter KDR is not supported");
 }
 
 const std::vector<SrtpSuite> kAll = {SrtpSuite::kAesCm128HmacSha1_80, SrtpSuite::kAesCm128HmacSha1_32,
@@ -204,6 +209,12 @@ TEST(SdesSelection, SkipsSuitesNotEnabledAndLinesWeCannotUse) {
   s = select_crypto(std::vector<std::string>{v[5]}, kAll);
   EXPECT_FALSE(s.answer);
   EXPECT_NE(s.error.find("UNENCRYPTED_SRTCP"), std::string::npos) << s.error;
+
+  std::vector<std::string> many(50, v[5]);
+  s = select_crypto(many, kAll);
+  EXPECT_FALSE(s.answer);
+  EXPECT_LT(s.error.size(), 300u) << s.error;
+  EXPECT_TRUE(s.error.ends_with(" ...")) << s.error;
 
   s = select_crypto(std::vector<std::string>{}, kAll);
   EXPECT_FALSE(s.answer);
