@@ -108,6 +108,11 @@ enum class Provisional { ringing, session_progress, none };
 // How a trunk wants numbers in the Request-URI: "+27115550100" (e164) or "27115550100" (no_plus).
 enum class NumberFormat { e164, no_plus };
 
+// SRTP (RFC 3711, keyed by SDES RFC 4568) on the calls of a trunk: off = plain RTP only; optional =
+// SRTP when the peer offers it (RTP/SAVP), plain otherwise; required = SRTP or 488. Until call legs
+// run SRTP the loader refuses optional and required ("not available in this build").
+enum class SrtpPolicy { off, optional, required };
+
 struct TrunkConfig {
   std::string name;
   HostPort address;  // host empty: inbound only
@@ -127,6 +132,7 @@ struct TrunkConfig {
   // OPTIONS to each server of `address` every ping_interval_s seconds (5..3600), for the trunk's up/down
   // state (trunk_pings.hpp); 0: no pings. Needs address.
   unsigned ping_interval_s = 0;
+  SrtpPolicy srtp = SrtpPolicy::off;  // TOML `srtp`: "off" | "optional" | "required"
 };
 
 enum class ExtensionKind { extension, queue, ring_group };

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sip/sdp_crypto.hpp"
+
 namespace warmline::sip {
 
 // RFC 4566 §6 / RFC 3264 §5.1. From the point of view of the side that wrote the description.
@@ -110,6 +112,11 @@ std::optional<RtpMap> static_payload_type(uint8_t payload_type);
 
 // ---- Offer/answer (RFC 3264) -------------------------------------------------------------------
 
+// SRTP per trunk: off = plain RTP/AVP only (an RTP/SAVP-only offer gets 488); optional = an RTP/SAVP
+// stream with a usable a=crypto line is taken as SRTP, an RTP/AVP one as plain RTP, whichever the offer
+// lists first; required = only RTP/SAVP with a usable a=crypto line (plain-only offers get 488).
+enum class SrtpMode { kOff, kOptional, kRequired };
+
 struct LocalMediaCaps {
   std::vector<std::string> codecs = {"PCMU", "PCMA"};  // preference order, names case-insensitive
   bool telephone_event = true;     // offer/accept RFC 4733 telephone-event/8000 (events 0-16)
@@ -121,6 +128,21 @@ struct LocalMediaCaps {
   std::string username = "-";
   std::string session_name = "warmline";
   uint32_t ptime = 20;
+  // SRTP (RFC 4568 SDES). Our own offers are RTP/SAVP with one a=crypto line per suite only when
+  // srtp == kRequired (a plain offer for kOptional: an RTP/SAVP offer would fail against plain peers).
+  SrtpMode srtp = SrtpMode::kOff;
+  std::vector<SrtpSuite> srtp_suites = {SrtpSuite::kAesCm128HmacSha1_80, SrtpSuite::kAesCm128HmacSha1_32,
+                                        SrtpSuite::kAeadAes128Gcm};  // accepted, and offered in this order
+};
+
+// The SDES keys of an SRTP stream, both directions. Secret: never log.
+struct SrtpKeying {
+  uint32_t tag = 0;                // the a=crypto tag both sides agreed on
+  SrtpSuite suite = SrtpSuite::kAesCm128HmacSha1_80;
+  SdesKey local;                   // protects what we send (the key our SDP carries)
+  SdesKey remote;                  // unprotects what the peer sends (the key its SDP carries)
+  std::optional<uint64_t> remote_lifetime;  // in packets, when the peer limited its key
+  std::optional<SdesMki> remote_mki;        // the MKI the peer puts into its packets
 };
 
 struct NegotiatedCodec {
@@ -140,28 +162,34 @@ struct AnswerResult {
   uint16_t remote_port = 0;
   MediaDirection direction = MediaDirection::kSendRecv;  // our direction, as written in the answer
   size_t media_index = 0;          // which m= line carries the call's audio
+  std::optional<SrtpKeying> srtp;  // set when the stream is RTP/SAVP; absent for plain RTP/AVP
   // On failure: the SIP response to send (488 Not Acceptable Here, RFC 3261 §21.4.26) and why.
   int status_code = 0;
   std::string reason_phrase;
   std::string failure_reason;      // for logs and the Warning header
 };
 
-// Answers an offer: the first usable RTP/AVP audio stream gets the first codec in the offerer's order
-// that we also support at its RFC 3551 clock rate (RFC 3264 §6.1) (and telephone-event when both sides support it); every other m= line is refused
-// with port 0, as RFC 3264 §6 requires (the answer has as many m= lines as the offer, same order).
+// Answers an offer: the first usable audio stream (RTP/AVP or RTP/SAVP as caps.srtp allows; an SAVP one
+// needs an a=crypto line we can use, RFC 4568 §7.1.2) gets the first codec in the offerer's order that
+// we also support at its RFC 3551 clock rate (RFC 3264 §6.1) (and telephone-event when both sides
+// support it); every other m= line is refused with port 0, as RFC 3264 §6 requires (the answer has as
+// many m= lines as the offer, same order). An SRTP answer carries our own fresh key for the tag taken.
 AnswerResult negotiate_answer(const SessionDescription& offer, const LocalMediaCaps& caps);
 
-// Our own offer (outbound legs): one RTP/AVP audio stream with the local codecs that have a static
-// payload type, plus telephone-event on caps.telephone_event_pt.
+// Our own offer (outbound legs): one audio stream with the local codecs that have a static payload
+// type, plus telephone-event on caps.telephone_event_pt; RTP/SAVP with fresh keys when caps.srtp is
+// kRequired, else RTP/AVP.
 SessionDescription make_offer(const LocalMediaCaps& caps);
 // An offer of the media we already run (RFC 3264 §8, RFC 6337 §5.3): when a peer asks for our offer
 // in a session that exists (a re-INVITE or UPDATE without SDP, e.g. to take a call off hold), we offer
-// the negotiated codec (and telephone-event) and always sendrecv, so the peer can resume.
+// the negotiated codec (and telephone-event) and always sendrecv, so the peer can resume. With
+// caps.srtp == kRequired it is RTP/SAVP with fresh keys (a rekey, RFC 4568 §7.1.4).
 SessionDescription make_offer(const LocalMediaCaps& caps, const NegotiatedCodec& codec,
                               std::optional<uint8_t> telephone_event_pt);
 
 // Takes the answer to an offer we made (`offer`): the codec the answerer chose among ours, where to
-// send RTP and in which direction. `answer` in the result is the peer's description as given. Fails
+// send RTP and in which direction, and for an RTP/SAVP offer the SRTP keys (the answer's a=crypto must
+// name a tag and suite of our offer). `answer` in the result is the peer's description as given. Fails
 // (488 semantics) when the answer refuses our audio stream or picks nothing we offered.
 AnswerResult accept_answer(const SessionDescription& offer, const SessionDescription& answer,
                            const LocalMediaCaps& caps);

@@ -1,4 +1,6 @@
-// Offer/answer for audio (RFC 3264 §5, §6, §8.4) on top of the SDP model in sdp.cpp.
+// Offer/answer for audio (RFC 3264 §5, §6, §8.4) on top of the SDP model in sdp.cpp; SDES-SRTP
+// (RFC 4568 §7) on top of sdp_crypto.cpp.
+#include <algorithm>
 #include <charconv>
 
 #include "sip/message.hpp"
@@ -10,6 +12,9 @@ namespace {
 constexpr std::string_view kTelephoneEvent = "telephone-event";
 constexpr std::string_view kTelephoneEventRange = "0-16";  // DTMF 0-9 * # A-D and flash (RFC 4733 §3.2)
 constexpr uint32_t kTelephoneEventClock = 8000;
+constexpr std::string_view kAvp = "RTP/AVP";
+constexpr std::string_view kSavp = "RTP/SAVP";
+constexpr std::string_view kCrypto = "crypto";
 
 std::optional<uint8_t> format_payload_type(std::string_view format) {
   unsigned pt = 0;
@@ -82,10 +87,31 @@ MediaDescription audio_stream(const LocalMediaCaps& caps, MediaDirection directi
   MediaDescription m;
   m.media = "audio";
   m.port = caps.local_rtp_port;
-  m.proto = "RTP/AVP";
+  m.proto = kAvp;
   m.ptime = caps.ptime;
   m.direction = direction;
   return m;
+}
+
+void add_crypto(MediaDescription& m, const SdesCrypto& crypto) {
+  m.attributes.push_back(SdpAttribute{std::string(kCrypto), format_crypto(crypto), true});
+}
+
+std::vector<std::string> crypto_values(const MediaDescription& m) {
+  std::vector<std::string> values;
+  for (const auto& a : m.attributes) {
+    if (a.has_value && a.name == kCrypto) values.push_back(a.value);
+  }
+  return values;
+}
+
+// Our offer's stream as RTP/SAVP with one fresh key per suite when SRTP is required.
+void secure_offer(MediaDescription& m, const LocalMediaCaps& caps) {
+  if (caps.srtp != SrtpMode::kRequired) return;
+  m.proto = kSavp;
+  if (auto lines = make_crypto_offer(caps.srtp_suites)) {
+    for (const auto& c : *lines) add_crypto(m, c);
+  }  // else no randomness: an SAVP offer without keys, which any answerer refuses
 }
 
 void add_format(MediaDescription& m, const RtpMap& map, std::string_view fmtp = {}) {
@@ -113,13 +139,28 @@ AnswerResult not_acceptable(std::string why) {
   return r;
 }
 
-bool is_audio_rtp_avp(const MediaDescription& m) {
-  return iequals(m.media, "audio") && m.port != 0 && iequals(m.proto, "RTP/AVP");
+bool is_active_audio(const MediaDescription& m) { return iequals(m.media, "audio") && m.port != 0; }
+
+// Why an offered audio stream cannot carry the call under caps.srtp, or nullopt; for RTP/SAVP the
+// crypto line we take goes into `keying`.
+std::optional<std::string> stream_refusal(const MediaDescription& m, const LocalMediaCaps& caps,
+                                          std::optional<SdesSelection>& keying) {
+  if (iequals(m.proto, kAvp)) {
+    if (caps.srtp == SrtpMode::kRequired) return "SRTP is required but the offer has plain RTP/AVP audio";
+    return std::nullopt;
+  }
+  if (!iequals(m.proto, kSavp)) return "audio over " + m.proto.substr(0, 32) + " is not supported";
+  if (caps.srtp == SrtpMode::kOff) return "SRTP (RTP/SAVP) audio is not supported";
+  SdesSelection selection = select_crypto(crypto_values(m), caps.srtp_suites);
+  if (!selection.answer) return std::move(selection.error);
+  keying = std::move(selection);
+  return std::nullopt;
 }
 
 // Fills the accepted stream into `r` (codec already chosen) and returns the answer's m= line.
 MediaDescription accept_stream(const SessionDescription& offer, size_t index, const NegotiatedCodec& codec,
-                               const LocalMediaCaps& caps, AnswerResult& r) {
+                               const LocalMediaCaps& caps, const std::optional<SdesSelection>& keying,
+                               AnswerResult& r) {
   const MediaDescription& offered = offer.media[index];
   r.ok = true;
   r.codec = codec;
@@ -128,6 +169,13 @@ MediaDescription accept_stream(const SessionDescription& offer, size_t index, co
   r.remote_address = offer.effective_connection(offered)->address;
   r.remote_port = offered.port;
   MediaDescription m = audio_stream(caps, r.direction);
+  if (keying) {
+    const SdesCrypto& theirs = *keying->offered;
+    const SdesCrypto& ours = *keying->answer;
+    m.proto = kSavp;
+    add_crypto(m, ours);
+    r.srtp = SrtpKeying{ours.tag, ours.suite, ours.key_salt, theirs.key_salt, theirs.lifetime, theirs.mki};
+  }
   add_format(m, RtpMap{codec.payload_type, codec.name, codec.clock_rate, codec.channels});
   if (caps.telephone_event) r.telephone_event_pt = pick_telephone_event(offered, codec.clock_rate);
   if (r.telephone_event_pt) {
@@ -138,31 +186,57 @@ MediaDescription accept_stream(const SessionDescription& offer, size_t index, co
   return m;
 }
 
+// RFC 4568 §7.1.3: the answer's a=crypto names the tag of one of our lines, with the same suite, and
+// carries the answerer's key.
+std::optional<SrtpKeying> answered_keys(const MediaDescription& ours, const MediaDescription& theirs,
+                                        const LocalMediaCaps& caps, std::string& why) {
+  auto answered = crypto_values(theirs);
+  if (answered.size() != 1) return why = "the SRTP answer must have exactly one a=crypto line", std::nullopt;
+  SdesParseResult parsed = parse_crypto(answered.front());
+  if (!parsed.crypto) return why = "the answer's a=crypto: " + parsed.error, std::nullopt;
+  if (auto bad = unusable_reason(*parsed.crypto)) return why = "the answer's a=crypto: " + *bad, std::nullopt;
+  const SdesCrypto& t = *parsed.crypto;
+  for (const auto& value : crypto_values(ours)) {
+    SdesParseResult mine = parse_crypto(value);
+    if (!mine.crypto || mine.crypto->tag != t.tag) continue;
+    bool enabled = std::find(caps.srtp_suites.begin(), caps.srtp_suites.end(), t.suite) != caps.srtp_suites.end();
+    if (mine.crypto->suite != t.suite || !enabled) break;
+    return SrtpKeying{t.tag, t.suite, mine.crypto->key_salt, t.key_salt, t.lifetime, t.mki};
+  }
+  why = "the answer's a=crypto tag " + std::to_string(t.tag) + " does not match a line of our offer";
+  return std::nullopt;
+}
+
 }  // namespace
 
 AnswerResult negotiate_answer(const SessionDescription& offer, const LocalMediaCaps& caps) {
   std::optional<size_t> chosen;
   std::optional<NegotiatedCodec> codec;
+  std::optional<SdesSelection> keying;
   bool saw_audio = false;
-  bool saw_srtp = false;
+  std::string refusal;  // why the first refused audio stream was refused
   for (size_t i = 0; i < offer.media.size() && !chosen; ++i) {
     const MediaDescription& m = offer.media[i];
-    if (iequals(m.media, "audio") && m.port != 0) saw_srtp |= iequals(m.proto, "RTP/SAVP");
-    if (!is_audio_rtp_avp(m) || !offer.effective_connection(m)) continue;
+    if (!is_active_audio(m) || !offer.effective_connection(m)) continue;
+    keying.reset();
+    if (auto why = stream_refusal(m, caps, keying)) {
+      if (refusal.empty()) refusal = std::move(*why);
+      continue;
+    }
     saw_audio = true;
     codec = pick_codec(m, caps);
     if (codec) chosen = i;
   }
   if (!chosen) {
     if (saw_audio) return not_acceptable("no common audio codec");
-    if (saw_srtp) return not_acceptable("SRTP (RTP/SAVP) audio is not supported");
+    if (!refusal.empty()) return not_acceptable(std::move(refusal));
     return not_acceptable("no RTP/AVP audio stream with a connection address offered");
   }
   AnswerResult r;
   r.answer = answer_skeleton(caps);
   for (size_t i = 0; i < offer.media.size(); ++i) {
     const MediaDescription& m = offer.media[i];
-    r.answer.media.push_back(i == *chosen ? accept_stream(offer, i, *codec, caps, r) : refused(m));
+    r.answer.media.push_back(i == *chosen ? accept_stream(offer, i, *codec, caps, keying, r) : refused(m));
   }
   return r;
 }
@@ -180,6 +254,7 @@ SessionDescription make_offer(const LocalMediaCaps& caps) {
     add_format(m, RtpMap{caps.telephone_event_pt, std::string(kTelephoneEvent), kTelephoneEventClock, 1},
                kTelephoneEventRange);
   }
+  secure_offer(m, caps);
   sdp.media.push_back(std::move(m));
   return sdp;
 }
@@ -193,6 +268,7 @@ SessionDescription make_offer(const LocalMediaCaps& caps, const NegotiatedCodec&
     add_format(m, RtpMap{*telephone_event_pt, std::string(kTelephoneEvent), codec.clock_rate, 1},
                kTelephoneEventRange);
   }
+  secure_offer(m, caps);
   sdp.media.push_back(std::move(m));
   return sdp;
 }
@@ -204,8 +280,14 @@ AnswerResult accept_answer(const SessionDescription& offer, const SessionDescrip
   if (offer.media.empty() || answer.media.empty()) return not_acceptable("the answer has no media stream");
   const MediaDescription& ours = offer.media.front();
   const MediaDescription& theirs = answer.media.front();
-  if (!is_audio_rtp_avp(theirs) || !answer.effective_connection(theirs))
+  if (!is_active_audio(theirs) || !iequals(theirs.proto, ours.proto) || !answer.effective_connection(theirs))
     return not_acceptable("the answer refused or changed our audio stream");
+  std::optional<SrtpKeying> keying;
+  if (iequals(ours.proto, kSavp)) {
+    std::string why;
+    keying = answered_keys(ours, theirs, caps, why);
+    if (!keying) return not_acceptable(std::move(why));
+  }
   std::optional<NegotiatedCodec> codec;
   for (const auto& format : theirs.formats) {
     auto pt = format_payload_type(format);
@@ -226,6 +308,7 @@ AnswerResult accept_answer(const SessionDescription& offer, const SessionDescrip
   r.codec = *codec;
   r.media_index = 0;
   r.answer = answer;
+  r.srtp = std::move(keying);
   // The answerer's direction seen from our side: their sendonly means we only receive.
   r.direction = mirror(offered_direction(answer, theirs));
   r.remote_address = answer.effective_connection(theirs)->address;

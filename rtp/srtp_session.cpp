@@ -1,0 +1,200 @@
+// SrtpSession on libsrtp2 (srtp2/srtp.h, https://github.com/cisco/libsrtp, API of 2.5).
+#include "rtp/srtp_session.hpp"
+
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+#include <array>
+#include <climits>
+#include <mutex>
+
+namespace warmline::rtp {
+namespace {
+
+constexpr size_t kRtpHeader = 12;
+constexpr size_t kRtcpHeader = 8;
+constexpr size_t kMaxKeySalt = 46;
+constexpr unsigned long kReplayWindow = 128;  // libsrtp's default; RFC 3711 §3.3.2 asks for >= 64
+
+static_assert(SrtpSession::kMaxOverhead >= SRTP_MAX_TRAILER_LEN + 4);
+
+srtp_err_status_t init_once() {
+  static std::once_flag once;
+  static srtp_err_status_t status = srtp_err_status_ok;
+  std::call_once(once, [] { status = srtp_init(); });
+  return status;
+}
+
+size_t key_salt_length(SrtpProfile profile) { return profile == SrtpProfile::kAeadAes128Gcm ? 28 : 30; }
+
+void set_crypto(srtp_policy_t& p, SrtpProfile profile) {
+  switch (profile) {
+    case SrtpProfile::kAesCm128HmacSha1_80:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+      break;
+    case SrtpProfile::kAesCm128HmacSha1_32:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);  // SRTCP keeps the 80-bit tag
+      break;
+    case SrtpProfile::kAeadAes128Gcm:
+      srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+      srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+      break;
+  }
+}
+
+// One libsrtp context for one direction. Its key buffers live only during srtp_create and are wiped.
+srtp_t make_context(const SrtpKeys& keys, bool outbound, std::string& error) {
+  if (keys.key_salt.size() != key_salt_length(keys.profile)) return error = "SRTP key has the wrong length", nullptr;
+  if (keys.mki.size() > SRTP_MAX_MKI_LEN) return error = "SRTP MKI longer than 128 bytes", nullptr;
+  std::array<unsigned char, kMaxKeySalt> key{};
+  std::array<unsigned char, SRTP_MAX_MKI_LEN> mki{};
+  std::copy(keys.key_salt.begin(), keys.key_salt.end(), key.begin());
+  std::copy(keys.mki.begin(), keys.mki.end(), mki.begin());
+  srtp_master_key_t master{key.data(), mki.data(), static_cast<unsigned>(keys.mki.size())};
+  srtp_master_key_t* masters[1] = {&master};
+
+  srtp_policy_t policy{};
+  set_crypto(policy, keys.profile);
+  policy.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+  if (keys.mki.empty()) {
+    policy.key = key.data();
+  } else {
+    policy.keys = masters;
+    policy.num_master_keys = 1;
+  }
+  policy.window_size = kReplayWindow;
+  policy.allow_repeat_tx = 0;
+  policy.next = nullptr;
+
+  srtp_t ctx = nullptr;
+  srtp_err_status_t status = srtp_create(&ctx, &policy);
+  OPENSSL_cleanse(key.data(), key.size());
+  OPENSSL_cleanse(&policy, sizeof policy);
+  if (status != srtp_err_status_ok) {
+    error = "libsrtp refused the SRTP policy (status " + std::to_string(static_cast<int>(status)) + ")";
+    return nullptr;
+  }
+  return ctx;
+}
+
+SrtpResult map_status(srtp_err_status_t status) {
+  switch (status) {
+    case srtp_err_status_ok: return SrtpResult::kOk;
+    case srtp_err_status_auth_fail: return SrtpResult::kAuthFailed;
+    case srtp_err_status_replay_fail:
+    case srtp_err_status_replay_old: return SrtpResult::kReplayed;
+    case srtp_err_status_bad_mki: return SrtpResult::kBadMki;
+    case srtp_err_status_key_expired: return SrtpResult::kKeyExpired;
+    case srtp_err_status_bad_param:
+    case srtp_err_status_parse_err: return SrtpResult::kMalformed;
+    default: return SrtpResult::kError;
+  }
+}
+
+// Packets through one key in one direction, RTP and RTCP apart (RFC 3711 §9.2 counts them apart too).
+struct KeyUse {
+  uint64_t lifetime = 0;  // 0 = no limit of ours
+  uint64_t rtp = 0;
+  uint64_t rtcp = 0;
+  bool spent(uint64_t count) const { return lifetime != 0 && count >= lifetime; }
+};
+
+}  // namespace
+
+struct SrtpSession::Impl {
+  srtp_t outbound = nullptr;
+  srtp_t inbound = nullptr;
+  bool outbound_mki = false;
+  bool inbound_mki = false;
+  KeyUse sent;
+  KeyUse received;
+
+  ~Impl() {
+    if (outbound) srtp_dealloc(outbound);
+    if (inbound) srtp_dealloc(inbound);
+  }
+};
+
+std::string_view to_string(SrtpResult result) {
+  switch (result) {
+    case SrtpResult::kOk: return "ok";
+    case SrtpResult::kBufferTooSmall: return "buffer too small";
+    case SrtpResult::kMalformed: return "malformed packet";
+    case SrtpResult::kAuthFailed: return "authentication failed";
+    case SrtpResult::kReplayed: return "replayed packet";
+    case SrtpResult::kBadMki: return "unknown MKI";
+    case SrtpResult::kKeyExpired: return "key lifetime used up";
+    case SrtpResult::kError: return "SRTP error";
+  }
+  return "SRTP error";
+}
+
+std::unique_ptr<SrtpSession> SrtpSession::create(const SrtpKeys& outbound, const SrtpKeys& inbound,
+                                                 std::string& error) {
+  if (init_once() != srtp_err_status_ok) return error = "libsrtp failed to initialise", nullptr;
+  auto impl = std::make_unique<Impl>();
+  impl->outbound = make_context(outbound, true, error);
+  if (!impl->outbound) return nullptr;
+  impl->inbound = make_context(inbound, false, error);
+  if (!impl->inbound) return nullptr;
+  impl->outbound_mki = !outbound.mki.empty();
+  impl->inbound_mki = !inbound.mki.empty();
+  impl->sent.lifetime = outbound.lifetime;
+  impl->received.lifetime = inbound.lifetime;
+  return std::unique_ptr<SrtpSession>(new SrtpSession(std::move(impl)));
+}
+
+SrtpSession::SrtpSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SrtpSession::~SrtpSession() = default;
+
+namespace {
+
+// The checks and bookkeeping every direction shares: length bounds, room for the trailer (`room`),
+// the key's lifetime; `call` runs libsrtp on an int length.
+template <typename Call>
+SrtpResult process(std::span<uint8_t> buffer, size_t& length, size_t min_length, size_t room, const KeyUse& use,
+                   uint64_t& count, Call call) {
+  if (length < min_length || length > buffer.size() || length > INT_MAX - room) return SrtpResult::kMalformed;
+  if (buffer.size() - length < room) return SrtpResult::kBufferTooSmall;
+  if (use.spent(count)) return SrtpResult::kKeyExpired;
+  int len = static_cast<int>(length);
+  SrtpResult r = map_status(call(buffer.data(), &len));
+  if (r != SrtpResult::kOk) return r;
+  ++count;
+  length = static_cast<size_t>(len);
+  return r;
+}
+
+}  // namespace
+
+SrtpResult SrtpSession::protect(std::span<uint8_t> buffer, size_t& length) {
+  Impl& m = *impl_;
+  return process(buffer, length, kRtpHeader, kMaxOverhead, m.sent, m.sent.rtp, [&m](void* data, int* len) {
+    return srtp_protect_mki(m.outbound, data, len, m.outbound_mki, 0);
+  });
+}
+
+SrtpResult SrtpSession::protect_rtcp(std::span<uint8_t> buffer, size_t& length) {
+  Impl& m = *impl_;
+  return process(buffer, length, kRtcpHeader, kMaxOverhead, m.sent, m.sent.rtcp, [&m](void* data, int* len) {
+    return srtp_protect_rtcp_mki(m.outbound, data, len, m.outbound_mki, 0);
+  });
+}
+
+SrtpResult SrtpSession::unprotect(std::span<uint8_t> buffer, size_t& length) {
+  Impl& m = *impl_;
+  return process(buffer, length, kRtpHeader, 0, m.received, m.received.rtp, [&m](void* data, int* len) {
+    return srtp_unprotect_mki(m.inbound, data, len, m.inbound_mki);
+  });
+}
+
+SrtpResult SrtpSession::unprotect_rtcp(std::span<uint8_t> buffer, size_t& length) {
+  Impl& m = *impl_;
+  return process(buffer, length, kRtcpHeader, 0, m.received, m.received.rtcp, [&m](void* data, int* len) {
+    return srtp_unprotect_rtcp_mki(m.inbound, data, len, m.inbound_mki);
+  });
+}
+
+}  // namespace warmline::rtp
