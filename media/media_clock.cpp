@@ -34,6 +34,7 @@ MediaClock::TimePoint MediaClock::tick(TimePoint now) {
   if (lag >= period_) {
     const auto missed = static_cast<uint64_t>(lag / period_);
     ++stats_.overruns;
+    stats_.last_overrun = now;
     stats_.skipped_ticks += missed;
     deadline_ += period_ * missed;
   }

@@ -31,6 +31,12 @@ class MediaClock {
     std::chrono::nanoseconds worst_lag{0};  // the latest a tick started after its deadline
     std::chrono::nanoseconds last_lag{0};
     size_t participants = 0;
+    TimePoint last_overrun{};           // when the latest overrun was seen (the `now` of that tick)
+    // Whether a tick overran within `window` before `now`: the shard is behind and should not take
+    // more calls (SipRouter answers new INVITEs 503 meanwhile).
+    bool overran_within(TimePoint now, std::chrono::nanoseconds window) const {
+      return overruns > 0 && now - last_overrun < window;
+    }
   };
 
   explicit MediaClock(TimePoint start, std::chrono::milliseconds period = std::chrono::milliseconds(20));

@@ -10,6 +10,10 @@
 #include "sip/uri.hpp"
 
 namespace warmline::server {
+namespace {
+// How long after a media clock overrun the shard refuses new calls (docs/operations.md "Overload").
+constexpr std::chrono::seconds kMediaOverloadWindow{5};
+}  // namespace
 
 const sip::UasCapabilities& SipRouter::capabilities() {
   static const sip::UasCapabilities caps = [] {
@@ -132,6 +136,12 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
   if (max_calls && options_.node_calls &&
       options_.node_calls->load(std::memory_order_relaxed) >= static_cast<int64_t>(max_calls))
     return refuse(503, "Service Unavailable - call limit reached");
+  // A shard whose media clock has just overrun and is still late is behind on the calls it has: more
+  // would make every one of them worse. 503 + Retry-After sends the caller (or the proxy in front)
+  // elsewhere. One late tick alone (a hiccup at start-up) is not overload: the latest must be late too.
+  if (const auto& st = ctx_.clock.stats();
+      st.overran_within(media::MediaClock::Clock::now(), kMediaOverloadWindow) && st.last_lag >= ctx_.clock.period() / 2)
+    return refuse(503, "Service Unavailable - media overloaded");
   if (ctx_.dialogs.find_by_remote_tag(invite.call_id, invite.from.tag())) return refuse(482, "Loop Detected");
 
   const AgentConfig* agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.request_uri.user));

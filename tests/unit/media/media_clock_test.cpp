@@ -60,6 +60,17 @@ TEST(MediaClock, LateTickIsCountedAndMissedTicksSkipped) {
   EXPECT_EQ(clock.stats().worst_lag, 65ms);
 }
 
+TEST(MediaClock, AnOverrunIsRecentForTheWindowAfterIt) {
+  MediaClock clock(kStart);
+  clock.tick(kStart);
+  EXPECT_FALSE(clock.stats().overran_within(kStart + 1s, 5s)) << "no overrun yet";
+  clock.tick(kStart + 85ms);  // late: an overrun at 85 ms
+  EXPECT_EQ(clock.stats().last_overrun, kStart + 85ms);
+  EXPECT_TRUE(clock.stats().overran_within(kStart + 85ms, 5s));
+  EXPECT_TRUE(clock.stats().overran_within(kStart + 5s, 5s));
+  EXPECT_FALSE(clock.stats().overran_within(kStart + 85ms + 5s, 5s)) << "the window has passed";
+}
+
 TEST(MediaClock, RemovalDuringAPassIsSafe) {
   MediaClock clock(kStart);
   Counter a, b, c;

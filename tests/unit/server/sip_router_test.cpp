@@ -46,6 +46,31 @@ TEST_F(SipRouterTest, AnyNewRequestFromAnUnknownSourceIsAStateless403WithAStable
   EXPECT_EQ(last_response(probe, "OPTIONS")->status_code, 200);
 }
 
+TEST_F(SipRouterTest, AShardWhoseMediaClockJustOverranAnswers503WithRetryAfter) {
+  // The clock's pass started half a second late: the shard is behind on the calls it has.
+  clock.tick(media::MediaClock::Clock::now() + std::chrono::milliseconds(500));
+  ASSERT_EQ(clock.stats().overruns, 1u);
+  Caller c = make_caller();
+  invite(c);
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->reason, "Service Unavailable - media overloaded");
+  EXPECT_EQ(r->header("Retry-After"), "7");
+  EXPECT_FALSE(c.agent);
+  EXPECT_EQ(metrics.calls_rejected.load(), 1u);
+}
+
+TEST_F(SipRouterTest, OneLateTickFollowedByOnTimeOnesIsNotOverload) {
+  const auto late = media::MediaClock::Clock::now() + std::chrono::milliseconds(500);
+  clock.tick(late);                   // overran (a hiccup)...
+  clock.tick(clock.next_deadline());  // ...and the next pass is on time again
+  ASSERT_EQ(clock.stats().overruns, 1u);
+  Caller c = make_caller();
+  invite(c);
+  EXPECT_TRUE(c.agent) << "the call is taken";
+}
+
 TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
   Caller c = make_caller("+27115550999");
   invite(c);
