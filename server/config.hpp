@@ -82,6 +82,9 @@ struct ServerConfig {
   // node drains, is answered 503 with `Retry-After: retry_after_s`; OPTIONS answers 503 the same way
   // while draining, so a dispatcher (Kamailio) stops sending calls here.
   unsigned max_calls = 0;  // 0 = unlimited
+  // New INVITEs a second from one source address (a token bucket, bursts up to the same number);
+  // beyond it 503 + Retry-After. 0 = no limit.
+  unsigned invite_rate_per_source = 0;
   bool drain_exit = false;  // after a drain requested by the API: exit 0 once idle (true) or stay up not ready
   unsigned retry_after_s = 5;  // 1..3600
   // DNS servers for RFC 3263 resolution of sip:/sips: targets (sip/resolve/): "ip", "ip:port" or

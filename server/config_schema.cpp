@@ -258,6 +258,7 @@ void read_server(Section& s, ServerConfig& out) {
   }
   // The upper bound only catches typos: RTP ports limit a node to about 32,000 calls anyway.
   s.integer("max_calls", out.max_calls, 0, 1000000);
+  s.integer("invite_rate_per_source", out.invite_rate_per_source, 0, 100000);
   s.boolean("drain_exit", out.drain_exit);
   s.integer("retry_after_s", out.retry_after_s, 1, 3600);
   s.string_list("dns_servers", out.dns_servers, config_detail::check_dns_server);

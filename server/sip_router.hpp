@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/call.hpp"
+#include "server/invite_rate.hpp"
 #include "server/call_context.hpp"
 #include "sip/parse_check.hpp"
 #include "sip/transaction_layer.hpp"
@@ -55,6 +56,7 @@ class SipRouter {
   void call_released(Call& call);
 
   CallContext& ctx_;
+  InviteRateLimiter invite_rate_;
   SipRouterOptions options_;
   std::unordered_map<std::string, std::shared_ptr<Call>> by_id_;  // API id -> call
   std::vector<std::shared_ptr<Call>> lingering_;  // ended, waiting for the agent socket to close

@@ -71,6 +71,25 @@ TEST_F(SipRouterTest, OneLateTickFollowedByOnTimeOnesIsNotOverload) {
   EXPECT_TRUE(c.agent) << "the call is taken";
 }
 
+TEST_F(SipRouterTest, InvitesBeyondTheSourcesRateAre503UntilItsBucketRefills) {
+  config.server.invite_rate_per_source = 2;
+  std::vector<Caller> callers;
+  for (int i = 0; i < 3; ++i) {
+    callers.push_back(make_caller());
+    invite(callers.back());
+  }
+  EXPECT_TRUE(callers[0].agent && callers[1].agent) << "a burst up to the rate is taken";
+  const sip::Message* r = last_response(callers[2], "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->reason, "Service Unavailable - call rate limit");
+  EXPECT_EQ(r->header("Retry-After"), "7");
+  advance(std::chrono::milliseconds(500));  // one token back
+  Caller later = make_caller();
+  invite(later);
+  EXPECT_TRUE(later.agent);
+}
+
 TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
   Caller c = make_caller("+27115550999");
   invite(c);
