@@ -7,6 +7,8 @@
   test needs CAP_NET_RAW) takes every UDP datagram to or from the gateway's RTP ports: each carries an
   SRTP authentication tag after its 160-byte PCMU payload, and those payloads read as PCMU hold
   neither tone — the audio on the wire is not plain RTP.
+- The same SRTP caller bridged by a cold transfer (the trunk takes no REFER) to a plain-RTP baresip:
+  each hears the other's tone, so the bridge decrypts on one leg and sends plain on the other.
 - SIPp offering plain RTP/AVP to the same trunk gets 488 and no call starts.
 """
 import socket
@@ -119,6 +121,27 @@ class SrtpCaller(E2ETestCase):
 
         phone.hangup()
         phone.wait_event(type="CALL_CLOSED")
+        wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
+
+    def test_srtp_caller_bridged_to_a_plain_target_hears_it_both_ways(self):
+        # The caller's trunk takes no REFER, so the agent's cold transfer makes the gateway dial Bob
+        # (plain RTP, no trunk) and bridge: each leg protects with its own keys, or not at all.
+        bob = Baresip(self, name="bob", user="bob", tone_hz=AGENT_HZ)
+        agent = Agent(self, "on start: transfer cold Bob\n")
+        gateway = Gateway(self, agent.url, accepts_refer=False, caller_trunk_options={"srtp": "required"},
+                          targets=[{"name": "Bob", "uri": f"sip:bob@127.0.0.1:{bob.sip_port}"}])
+        phone = Baresip(self, name="caller", user="alice", tone_hz=CALLER_HZ, mediaenc="srtp-mand")
+        phone.dial(gateway.uri)
+        phone.wait_event(type="CALL_ESTABLISHED")
+        bob.wait_event(type="CALL_ESTABLISHED")
+        ended = agent.wait_event(20, type="transfer", state="ended")
+        self.assertEqual(ended.get("result"), "completed", ended)
+        self.assertIn("RTP/SAVP", phone.proc.output())
+        self.assertNotIn("RTP/SAVP", bob.proc.output(), "Bob's leg is plain RTP")
+        wait_for(lambda: phone.hears_tone(AGENT_HZ), 15, "Bob's 1 kHz tone at the SRTP caller")
+        wait_for(lambda: bob.hears_tone(CALLER_HZ), 15, "the SRTP caller's 440 Hz at Bob")
+        phone.hangup()
+        bob.wait_event(type="CALL_CLOSED")
         wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
 
     def test_plain_rtp_offer_to_a_required_trunk_gets_488(self):
