@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "run_until.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
-#include <chrono>
-#include <functional>
 #include <vector>
 
 namespace warmline::rtp {
@@ -18,17 +18,8 @@ namespace {
 
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
-using namespace std::chrono_literals;
 
-// Runs the loop until `done` or a 5 s deadline; every wait is on a real event.
-bool run_until(asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    if (io.stopped()) io.restart();
-    io.run_one_for(50ms);
-  }
-  return done();
-}
+using test::run_until;
 
 std::vector<uint8_t> key_of(uint8_t seed) {
   std::vector<uint8_t> k(30);

@@ -44,15 +44,6 @@ struct LegSrtpTest : CallFixture {
     ack(c);
     return c;
   }
-
-  const sip::Message* reinvite(Caller& c, std::string body, std::string_view ack_sdp = {}) {
-    InDialog o;
-    if (!body.empty()) o.with_sdp(std::move(body));
-    send(c, "INVITE", std::move(o));
-    const sip::Message* r = last_response(c, "INVITE");
-    if (r && r->status_code >= 200 && r->status_code < 300) ack(c, ack_sdp, std::nullopt, c.cseq);
-    return last_response(c, "INVITE");
-  }
 };
 
 TEST_F(LegSrtpTest, PlainOfferToARequiredTrunkIs488) {
