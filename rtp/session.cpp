@@ -97,8 +97,18 @@ void RtpSession::receive() {
 }
 
 void RtpSession::on_datagram(size_t size) {
+  const bool rtcp = is_rtcp(std::span<const uint8_t>(recv_buf_.data(), size));
+  if (options_.srtp) {
+    // In place: on success the first `size` bytes are the plain packet. Nothing that fails here has
+    // authenticated, so it neither reaches a handler nor latches the source.
+    const SrtpResult r = rtcp ? options_.srtp->unprotect_rtcp(recv_buf_, size) : options_.srtp->unprotect(recv_buf_, size);
+    if (r != SrtpResult::kOk) {
+      ++stats_.srtp_failed;
+      return;
+    }
+  }
   const std::span<const uint8_t> datagram(recv_buf_.data(), size);
-  if (is_rtcp(datagram)) {
+  if (rtcp) {
     ++stats_.rtcp_received;  // RTCP (RFC 5761 mux): not used yet
     return;
   }
@@ -172,10 +182,16 @@ bool RtpSession::send_packet(uint8_t payload_type, bool marker, uint32_t timesta
   if (!open_ || remote_.port() == 0 || remote_.address().is_unspecified()) return false;
   const size_t header = write_rtp_header(
       send_buf_, {.payload_type = payload_type, .marker = marker, .sequence = send_seq_, .timestamp = timestamp, .ssrc = ssrc_});
-  if (header == 0 || payload.size() > send_buf_.size() - header) return false;
+  if (header == 0 || payload.size() > kMaxDatagram - header) return false;
   std::memcpy(send_buf_.data() + header, payload.data(), payload.size());
+  size_t length = header + payload.size();
+  // The buffer has kMaxOverhead bytes beyond kMaxDatagram, so protect always has room for its trailer.
+  if (options_.srtp && options_.srtp->protect(send_buf_, length) != SrtpResult::kOk) {
+    ++stats_.srtp_protect_failed;
+    return false;
+  }
   boost::system::error_code ec;
-  socket_.send_to(asio::buffer(send_buf_.data(), header + payload.size()), remote_, 0, ec);
+  socket_.send_to(asio::buffer(send_buf_.data(), length), remote_, 0, ec);
   if (ec) {
     ++stats_.send_dropped;
     return false;

@@ -10,6 +10,10 @@
 // stream; set_remote() (after a re-INVITE) re-arms the latch.
 // Send: header + payload written into one reusable buffer and sent with a non-blocking send_to; a full
 // socket buffer drops the packet (counted) rather than blocking the shard.
+// SRTP (options.srtp or set_srtp()): each datagram is unprotected in place in the receive buffer before
+// it is parsed (SRTCP likewise, then counted); one that does not authenticate is dropped and counted in
+// srtp_failed and never latches the source. What we send is protected in place in the send buffer,
+// which has SrtpSession::kMaxOverhead bytes of room beyond kMaxDatagram for the tag.
 //
 // Thread: the session lives on one io_context thread (its shard); every method must be called there.
 // Handlers run on that thread; the packet view they get is valid only during the call.
@@ -31,6 +35,7 @@
 #include "rtp/dtmf.hpp"
 #include "rtp/packet.hpp"
 #include "rtp/port_allocator.hpp"
+#include "rtp/srtp_session.hpp"
 
 namespace warmline::rtp {
 
@@ -44,6 +49,8 @@ struct RtpStats {
   uint64_t rtcp_received = 0;
   uint64_t invalid_received = 0;    // not RTP (parse failed)
   uint64_t foreign_dropped = 0;     // from a source other than the latched one
+  uint64_t srtp_failed = 0;         // SRTP/SRTCP packets that did not unprotect (auth, replay, plain RTP)
+  uint64_t srtp_protect_failed = 0;  // packets not sent because protect failed (e.g. key lifetime spent)
   std::chrono::steady_clock::time_point last_receive{};  // for RTP timeouts; epoch = nothing yet
 };
 
@@ -56,6 +63,7 @@ struct RtpSessionOptions {
   uint32_t clock_rate = 8000;        // of the codec, for DTMF durations
   bool symmetric = true;             // latch to the source of received packets
   uint64_t random_seed = 0;          // seeds SSRC/sequence/timestamp; 0 = read std::random_device
+  std::shared_ptr<SrtpSession> srtp{};  // SRTP contexts of this stream; null = plain RTP
   std::function<void(const RtpPacketView&)> on_packet{};
   std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
 };
@@ -101,6 +109,9 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   // The payload types of a renegotiated codec at the same clock rate (an answer that picked another
   // of our offered codecs): the stream's SSRC, sequence and timestamp continue.
   void set_payload_types(uint8_t payload_type, std::optional<uint8_t> telephone_event_pt);
+  // New SRTP contexts (fresh keys after a re-INVITE; RFC 4568 §7.1.4); null = plain RTP from now on.
+  void set_srtp(std::shared_ptr<SrtpSession> srtp) { options_.srtp = std::move(srtp); }
+  bool srtp() const { return options_.srtp != nullptr; }
 
   uint16_t local_port() const { return port_; }
   boost::asio::ip::udp::endpoint local_endpoint() const;
@@ -135,8 +146,9 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   boost::asio::ip::udp::endpoint previous_;
   bool has_previous_ = false;
   uint32_t previous_hits_ = 0;
-  std::array<uint8_t, kMaxDatagram> recv_buf_{};
-  std::array<uint8_t, kMaxDatagram> send_buf_{};
+  // Room for an SRTP packet whose plain form fills kMaxDatagram (the peer may send that much).
+  std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> recv_buf_{};
+  std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> send_buf_{};
   uint32_t ssrc_ = 0;
   uint16_t send_seq_ = 0;
   uint32_t send_ts_ = 0;

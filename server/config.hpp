@@ -112,8 +112,8 @@ enum class Provisional { ringing, session_progress, none };
 enum class NumberFormat { e164, no_plus };
 
 // SRTP (RFC 3711, keyed by SDES RFC 4568) on the calls of a trunk: off = plain RTP only; optional =
-// SRTP when the peer offers it (RTP/SAVP), plain otherwise; required = SRTP or 488. Until call legs
-// run SRTP the loader refuses optional and required ("not available in this build").
+// SRTP when the peer offers it (RTP/SAVP), plain otherwise; required = SRTP or 488 (our own offers
+// are RTP/SAVP). Applies to the caller's leg from this trunk and to legs we place through it.
 enum class SrtpPolicy { off, optional, required };
 
 struct TrunkConfig {

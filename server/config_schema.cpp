@@ -316,8 +316,6 @@ void read_trunk(Section& s, TrunkConfig& out) {
   s.choice("number_format", out.number_format, {{"e164", NumberFormat::e164}, {"no_plus", NumberFormat::no_plus}});
   s.string("tech_prefix", out.tech_prefix, config_detail::check_tech_prefix);
   s.choice("srtp", out.srtp, {{"off", SrtpPolicy::off}, {"optional", SrtpPolicy::optional}, {"required", SrtpPolicy::required}});
-  if (out.srtp != SrtpPolicy::off)
-    s.problems().add_at(s.path("srtp"), unavailable("SRTP on call legs", "use srtp = \"off\""));
   s.boolean("register", out.register_);
   s.integer("register_expires_s", out.register_expires_s, 60, 86400);
   // The registrar is the trunk's address and the binding is for its username (To: sip:<username>@<host>).

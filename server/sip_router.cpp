@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "server/leg/leg_srtp.hpp"
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/parse_check.hpp"
@@ -155,6 +156,7 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
   caps.local_rtp_port = 1;  // replaced by the bound port once the leg has one
   caps.session_id = ctx_.random.next() >> 1;
   caps.session_version = caps.session_id;
+  caps.srtp = srtp_mode(trunk);
 
   std::string id = "c" + std::to_string(ctx_.shard.index()) + "-" + ctx_.random.token(12);
   auto call = std::make_shared<Call>(ctx_, *agent, id);

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "server/leg/leg_codecs.hpp"
+#include "server/leg/leg_srtp.hpp"
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/info_dtmf.hpp"
@@ -93,6 +94,12 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
     if (!leg->open_media(answer->codec, answer->telephone_event_pt, answer->remote_address, answer->remote_port, ec)) {
       status = ec == std::errc::protocol_not_supported ? 488 : 500;
       reason = status == 488 ? "Not Acceptable Here" : "Server Internal Error";
+      return nullptr;
+    }
+    if (std::string error; !apply_srtp(*leg->media_, answer->srtp, error)) {
+      spdlog::info("leg {}: SRTP keys refused: {}", leg->dialog_.call_id, error);
+      status = 488;
+      reason = "Not Acceptable Here";
       return nullptr;
     }
     for (auto& m : answer->answer.media)
@@ -276,6 +283,18 @@ bool Leg::take_answer(const sip::Message& ack) {
     spdlog::info("leg {}: unusable answer in the ACK: {}", dialog_.call_id, accepted.failure_reason);
     return false;
   }
+  if (media_->srtp() && !accepted.srtp) {
+    spdlog::info("leg {}: the answer in the ACK drops SRTP; keeping the running session", dialog_.call_id);
+    return false;
+  }
+  std::shared_ptr<rtp::SrtpSession> srtp;
+  if (accepted.srtp) {
+    std::string error;
+    if (!(srtp = make_srtp_session(*accepted.srtp, error))) {
+      spdlog::info("leg {}: SRTP keys in the ACK refused: {}", dialog_.call_id, error);
+      return false;
+    }
+  }
   if (accepted.codec.payload_type != codec_.payload_type || accepted.telephone_event_pt != telephone_event_pt_) {
     if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
                            accepted.telephone_event_pt))
@@ -283,6 +302,7 @@ bool Leg::take_answer(const sip::Message& ack) {
     codec_ = accepted.codec;
     telephone_event_pt_ = accepted.telephone_event_pt;
   }
+  media_->set_srtp(std::move(srtp));
   follow_remote(accepted.remote_address, accepted.remote_port);
   return true;
 }
@@ -390,11 +410,16 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
     sip::LocalMediaCaps caps = options_.caps;
     caps.codecs = {codec_.name};
     caps.telephone_event = telephone_event_pt_.has_value();
+    caps.srtp = renegotiation_mode(*media_);  // no downgrade from SRTP, no upgrade to it mid-call
     auto answer = sip::negotiate_answer(*parsed.sdp, caps);
-    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate) {
+    std::shared_ptr<rtp::SrtpSession> srtp;
+    std::string srtp_error;
+    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate ||
+        (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error)))) {
       tx.respond(dialog_response(req, 488, "Not Acceptable Here"));
       return;
     }
+    if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
     if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
       // The same codec under another payload type number: follow it.
       media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
@@ -422,6 +447,7 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
   sip::LocalMediaCaps caps = options_.caps;
   caps.session_version = ++options_.caps.session_version;
   caps.local_rtp_port = media_->local_port();
+  caps.srtp = renegotiation_mode(*media_);
   sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
   local_sdp_ = offer.serialize();
   pending_offer_ = std::move(offer);

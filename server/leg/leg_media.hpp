@@ -115,6 +115,10 @@ class MediaSession : public media::MediaClock::Participant {
   virtual bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
                          std::optional<uint8_t> telephone_event_pt) = 0;
   virtual uint64_t agent_samples_dropped() const = 0;
+  // The SRTP contexts of the stream (keys an offer/answer agreed on; replaced on each one that carries
+  // new keys); null = plain RTP.
+  virtual void set_srtp(std::shared_ptr<rtp::SrtpSession> srtp) = 0;
+  virtual bool srtp() const = 0;
   // Bridges this leg's media with another leg's (both ways; nullptr ends the bridge, both ways). While
   // bridged, each leg's incoming audio goes to the other leg instead of the agent: relayed packet for
   // packet when both use the same codec and clock rate (no decoding: the common case), else decoded,
@@ -163,6 +167,8 @@ class LegMedia final : public MediaSession {
   void set_remote(const boost::asio::ip::udp::endpoint& remote) override;
   bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
                  std::optional<uint8_t> telephone_event_pt) override;
+  void set_srtp(std::shared_ptr<rtp::SrtpSession> srtp) override { rtp_->set_srtp(std::move(srtp)); }
+  bool srtp() const override { return rtp_->srtp(); }
 
   void bridge_to(MediaSession* peer) override;
   void set_tap(bool on) override { tap_ = on; }

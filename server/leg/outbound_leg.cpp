@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "server/leg/leg_codecs.hpp"
+#include "server/leg/leg_srtp.hpp"
 #include "server/shard.hpp"
 #include "server/targets.hpp"
 #include "sip/usage/digest_retry.hpp"
@@ -61,6 +62,7 @@ bool OutboundLeg::open_media(std::string& error) {
   caps_.session_id = ctx_.random.next() >> 1;
   caps_.session_version = caps_.session_id;
   caps_.local_rtp_port = 1;  // replaced by the bound port below
+  caps_.srtp = srtp_mode(options_.trunk);
   // The caller's codec leads (the bridge relays it untouched); when it cannot be offered (Opus has no
   // static payload type), the configured codecs in order, one PCM rate per offer (the bridge transcodes).
   std::vector<std::string> leads{options_.first_codec};
@@ -192,6 +194,10 @@ bool OutboundLeg::take_answer(std::string_view sdp) {
   if (!parsed.sdp) return false;
   auto accepted = sip::accept_answer(offer_, *parsed.sdp, caps_);
   if (!accepted.ok) return false;
+  if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) {
+    spdlog::warn("outbound leg {}: SRTP keys of the answer refused: {}", call_id_, error);
+    return false;
+  }
   if (!sip::iequals(accepted.codec.name, codec_.name) || accepted.codec.payload_type != codec_.payload_type) {
     if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
                            accepted.telephone_event_pt))
@@ -291,11 +297,18 @@ std::optional<std::string> OutboundLeg::on_offer(sip::InviteClientSession&, cons
   sip::LocalMediaCaps caps = caps_;
   caps.codecs = {codec_.name};
   caps.session_version = ++caps_.session_version;
-  if (request.body.empty()) return sip::make_offer(caps, codec_, std::nullopt).serialize();
+  caps.srtp = renegotiation_mode(*media_);  // SRTP stays SRTP (fresh keys), plain stays plain
+  // An offer of ours here gets its answer in the ACK, which this leg does not see: an SRTP session is
+  // not rekeyed that way, so such a re-INVITE is refused.
+  if (request.body.empty()) {
+    if (media_->srtp()) return std::nullopt;
+    return sip::make_offer(caps, codec_, std::nullopt).serialize();
+  }
   auto parsed = sip::parse_sdp(request.body);
   if (!parsed.sdp) return std::nullopt;
   auto answer = sip::negotiate_answer(*parsed.sdp, caps);
   if (!answer.ok) return std::nullopt;
+  if (std::string error; !apply_srtp(*media_, answer.srtp, error)) return std::nullopt;
   boost::system::error_code ec;
   auto ip = boost::asio::ip::make_address(answer.remote_address, ec);
   if (!ec && answer.remote_port != 0) media_->set_remote(boost::asio::ip::udp::endpoint(ip, answer.remote_port));

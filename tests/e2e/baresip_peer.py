@@ -62,10 +62,13 @@ def _sip_port():
 
 
 class Baresip:
-    def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU", tone_hz=440):
+    def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU", tone_hz=440,
+                 mediaenc=None):
         """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU);
         `tone_hz`: the sine it sends (its `ausine` source, 10-20000 Hz), so a test can tell it from
-        another party's tone or from ringback (the US ringback has 440 Hz in it)."""
+        another party's tone or from ringback (the US ringback has 440 Hz in it); `mediaenc`: the
+        account's media encryption (e.g. "srtp-mand": SDES-SRTP, RTP/SAVP, nothing else), which
+        loads baresip's srtp module."""
         self.case = case
         self.name = name
         self.sip_port = _sip_port()  # UDP and TCP, and TLS on the next port
@@ -80,9 +83,12 @@ class Baresip:
         lines = [ln for ln in (PEERS_DIR / "baresip" / "config").read_text().splitlines()
                  if (ln.split() or [""])[0] not in _REPLACED]
         lines += [f"{k}\t\t{v}" for k, v in settings.items()]
+        if mediaenc:
+            lines.append("module\t\tsrtp.so")
         (self.dir / "config").write_text("\n".join(lines) + "\n")
         (self.dir / "accounts").write_text(
-            f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs={audio_codecs}\n")
+            f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs={audio_codecs}"
+            + (f";mediaenc={mediaenc}" if mediaenc else "") + "\n")
         self.uri = f"sip:{user}@127.0.0.1:{self.sip_port}"
         # -t: baresip quits by itself at the latest after lifetime_s (a bound if cleanup never runs).
         # -s: SIP trace on stdout, printed when the test fails.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "run_until.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 
@@ -16,15 +18,7 @@ namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using namespace std::chrono_literals;
 
-// Runs the loop until `done` or a 5 s deadline; every wait is on a real event, never a sleep.
-bool run_until(asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    if (io.stopped()) io.restart();
-    io.run_one_for(50ms);
-  }
-  return done();
-}
+using test::run_until;
 
 struct Received {
   uint8_t pt;

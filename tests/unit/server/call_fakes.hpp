@@ -43,6 +43,7 @@ struct MediaLog {
   std::optional<HoldAudio> hold;  // on hold (warm transfer): music, ringback or silence; nullopt: not held
   std::vector<boost::asio::ip::udp::endpoint> remotes;  // every set_remote, in order
   std::vector<std::string> codec_switches;              // every accepted set_codec: "PCMA/8000 pt 8"
+  std::vector<bool> srtp_sets;                          // every set_srtp: whether it carried contexts
   size_t queued_samples = 0;     // agent audio waiting to be played to the caller
   size_t clears = 0;
   std::string dtmf_sent;         // digits the agent had sent to the caller (RFC 4733)
@@ -88,6 +89,8 @@ class FakeMediaSession final : public MediaSession {
     return true;
   }
   void set_remote(const boost::asio::ip::udp::endpoint& remote) override { log_->remotes.push_back(remote); }
+  void set_srtp(std::shared_ptr<rtp::SrtpSession> srtp) override { log_->srtp_sets.push_back(srtp != nullptr); }
+  bool srtp() const override { return !log_->srtp_sets.empty() && log_->srtp_sets.back(); }
   bool set_codec(const std::string& name, uint32_t clock_rate, uint8_t payload_type,
                  std::optional<uint8_t> telephone_event_pt) override {
     // Like LegMedia: only a codec of the same clock rate fits the running session.

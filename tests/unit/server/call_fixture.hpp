@@ -271,6 +271,15 @@ class CallFixture : public ::testing::Test {
   void notify(Caller& c, uint32_t refer_cseq, int status, std::string_view reason, bool terminated);
   // INVITE, agent connects (200), ACK: a call in kActive.
   Caller active_call(std::string_view number = kDemoNumber);
+  // The re-INVITE with `body` (empty: none) from the caller; ACKs its 2xx (with `ack_sdp` as answer).
+  const sip::Message* reinvite(Caller& c, std::string body, std::string_view ack_sdp = {}) {
+    InDialog o;
+    if (!body.empty()) o.with_sdp(std::move(body));
+    send(c, "INVITE", std::move(o));
+    const sip::Message* r = last_response(c, "INVITE");
+    if (r && r->status_code >= 200 && r->status_code < 300) ack(c, ack_sdp, std::nullopt, c.cseq);
+    return last_response(c, "INVITE");
+  }
 
   // --- the target's side (leg b) -------------------------------------------------------------------
   // INVITEs warmline sent to `at`, one per transaction (retransmissions left out), in order.

@@ -12,16 +12,6 @@ using ::testing::HasSubstr;
 using ::testing::Optional;
 
 struct LegTest : CallFixture {
-  // The re-INVITE with `body` (empty: none) from the caller; ACKs its 2xx (with `ack_sdp` as answer).
-  const sip::Message* reinvite(Caller& c, std::string body, std::string_view ack_sdp = {}) {
-    InDialog o;
-    if (!body.empty()) o.with_sdp(std::move(body));
-    send(c, "INVITE", std::move(o));
-    const sip::Message* r = last_response(c, "INVITE");
-    if (r && r->status_code >= 200 && r->status_code < 300) ack(c, ack_sdp, std::nullopt, c.cseq);
-    return last_response(c, "INVITE");
-  }
-
   static uint64_t version_of(const sip::Message& m) {
     auto parsed = sip::parse_sdp(m.body);
     return parsed.sdp ? parsed.sdp->origin.session_version : 0;

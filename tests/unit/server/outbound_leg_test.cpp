@@ -188,3 +188,46 @@ TEST_F(OutboundLegTest, AnAgentLostWhileTheTargetRingsStillGetsTheCallerBridged)
 
 }  // namespace
 }  // namespace warmline::server
+
+namespace warmline::server {
+namespace {
+
+// SRTP through a trunk with srtp = "required": leg b offers RTP/SAVP with a fresh key per suite and
+// runs SRTP on the key the answer names; a plain answer to that offer is unusable.
+struct OutboundLegSrtpTest : BridgedDialTest {
+  OutboundLegSrtpTest() {
+    for (auto& trunk : config.trunks)
+      if (trunk.name == "provider") trunk.srtp = SrtpPolicy::required;
+  }
+  static std::string savp_answer(const Target& t) {
+    std::string s = target_sdp(t);
+    s.replace(s.find("RTP/AVP"), 7, "RTP/SAVP");
+    return s + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB\r\n";
+  }
+};
+
+TEST_F(OutboundLegSrtpTest, OffersSavpAndRunsSrtpOnTheAnsweredKey) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(audio_of(t->invite).proto, "RTP/SAVP");
+  EXPECT_NE(t->invite.body.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"), std::string::npos);
+  respond(*t, 200, TargetReply().with_sdp(savp_answer(*t)));
+  EXPECT_THAT(t->media->srtp_sets, ElementsAre(true));
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_TRUE(c.media->srtp_sets.empty() || !c.media->srtp_sets.back()) << "the caller's leg stays plain";
+}
+
+TEST_F(OutboundLegSrtpTest, APlainAnswerToTheSavpOfferIsNotBridged) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  pick_up(*t);  // RTP/AVP
+  EXPECT_TRUE(t->media->srtp_sets.empty());
+  EXPECT_NE(call(c)->state(), CallState::kBridged);
+}
+
+}  // namespace
+}  // namespace warmline::server

@@ -1,0 +1,56 @@
+// SRTP on call legs: see leg_srtp.hpp.
+#include "server/leg/leg_srtp.hpp"
+
+#include <vector>
+
+namespace warmline::server {
+
+sip::SrtpMode srtp_mode(SrtpPolicy policy) {
+  switch (policy) {
+    case SrtpPolicy::off: return sip::SrtpMode::kOff;
+    case SrtpPolicy::optional: return sip::SrtpMode::kOptional;
+    case SrtpPolicy::required: return sip::SrtpMode::kRequired;
+  }
+  return sip::SrtpMode::kOff;
+}
+
+sip::SrtpMode srtp_mode(const TrunkConfig* trunk) { return trunk ? srtp_mode(trunk->srtp) : sip::SrtpMode::kOff; }
+
+namespace {
+
+rtp::SrtpProfile profile_of(sip::SrtpSuite suite) {
+  switch (suite) {
+    case sip::SrtpSuite::kAesCm128HmacSha1_80: return rtp::SrtpProfile::kAesCm128HmacSha1_80;
+    case sip::SrtpSuite::kAesCm128HmacSha1_32: return rtp::SrtpProfile::kAesCm128HmacSha1_32;
+    case sip::SrtpSuite::kAeadAes128Gcm: return rtp::SrtpProfile::kAeadAes128Gcm;
+  }
+  return rtp::SrtpProfile::kAesCm128HmacSha1_80;
+}
+
+}  // namespace
+
+std::shared_ptr<rtp::SrtpSession> make_srtp_session(const sip::SrtpKeying& keying, std::string& error) {
+  const std::vector<uint8_t> mki = keying.remote_mki ? keying.remote_mki->bytes() : std::vector<uint8_t>{};
+  rtp::SrtpKeys outbound;
+  outbound.profile = profile_of(keying.suite);
+  outbound.key_salt = keying.local.bytes();
+  rtp::SrtpKeys inbound;
+  inbound.profile = outbound.profile;
+  inbound.key_salt = keying.remote.bytes();
+  inbound.mki = mki;
+  inbound.lifetime = keying.remote_lifetime.value_or(0);
+  return std::shared_ptr<rtp::SrtpSession>(rtp::SrtpSession::create(outbound, inbound, error));
+}
+
+bool apply_srtp(MediaSession& media, const std::optional<sip::SrtpKeying>& keying, std::string& error) {
+  if (!keying) {
+    media.set_srtp(nullptr);
+    return true;
+  }
+  auto session = make_srtp_session(*keying, error);
+  if (!session) return false;
+  media.set_srtp(std::move(session));
+  return true;
+}
+
+}  // namespace warmline::server
