@@ -249,8 +249,17 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_cdr_written_total", "counter", "Call records committed to the CDR database.",
          ctx.cdr ? ctx.cdr->written.load(std::memory_order_relaxed) : 0);
   metric("warmline_cdr_dropped_total", "counter",
-         "Call records lost: the writer's queue was full, or the database refused the write.",
+         "Call records lost: the writer's queue was full, the database refused a record, or it was "
+         "unreachable at exit.",
          ctx.cdr ? ctx.cdr->dropped.load(std::memory_order_relaxed) : 0);
+  metric("warmline_cdr_pending", "gauge",
+         "Call records waiting to be written (queued, or held while the database is unreachable).",
+         ctx.cdr ? ctx.cdr->pending.load(std::memory_order_relaxed) : 0);
+  metric("warmline_cdr_write_retries_total", "counter",
+         "Writes of a batch of call records that the database could not take (retried with backoff).",
+         ctx.cdr ? ctx.cdr->retries.load(std::memory_order_relaxed) : 0);
+  metric("warmline_cdr_store_up", "gauge", "1 while the call record database takes writes, 0 while it is failing.",
+         ctx.cdr ? ctx.cdr->store_up.load(std::memory_order_relaxed) : 1);
   return out;
 }
 

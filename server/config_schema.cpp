@@ -1,6 +1,7 @@
 // First pass of the config loader: walks the TOML tree with toml++, fills the structs and checks each
 // value where it is read, so every problem carries the line of the node that caused it. Keys that no
 // reader asked for are reported as unknown, at every level.
+#include "server/cdr/postgres_cdr_store.hpp"
 #include "server/config_internal.hpp"
 #include "server/leg/hold_music.hpp"
 
@@ -203,6 +204,13 @@ class Section {
 // silently ignored (an operator who sets `protocol = "twilio"` must not get calls that speak something
 // else). `missing` says what is not implemented, `instead` what to write; the issue that builds the
 // feature deletes its check. docs/configuration.md lists these values.
+// "" when libpq can parse `url`, else its message ("invalid URI query parameter ...").
+std::string check_database_url(const std::string& url) {
+  std::string error;
+  if (PostgresCdrStore::open(url, error, /*connect_now=*/false)) return "";
+  return fmt::format("not a PostgreSQL connection URL: {}", error);
+}
+
 std::string unavailable(std::string_view missing, std::string_view instead) {
   return fmt::format("not available in this build: {} is not implemented yet; {}", missing, instead);
 }
@@ -242,11 +250,11 @@ void read_server(Section& s, ServerConfig& out) {
     if (auto e = config_detail::parse_port_range(text, out.rtp_ports); !e.empty()) s.problems().add_at(s.path("rtp_ports"), e);
   }
   s.integer("shards", out.shards, 0, 1024);
-  // A SQLite file (relative to the config file's folder, resolved in read_root), or "" for no records.
-  // DESIGN.md names PostgreSQL URLs too; this build has no PostgreSQL writer, so one is refused
-  // rather than taken for a file name.
-  if (s.string("cdr", out.cdr) && (out.cdr.starts_with("postgresql://") || out.cdr.starts_with("postgres://")))
-    s.problems().add_at(s.path("cdr"), unavailable("writing call records to PostgreSQL", "use a SQLite file path"));
+  // A SQLite file (relative to the config file's folder, resolved in read_root), a PostgreSQL URL
+  // (libpq's connection URI; checked here for syntax only, the database may be down), or "" for none.
+  if (s.string("cdr", out.cdr) && is_postgres_url(out.cdr)) {
+    if (auto e = check_database_url(out.cdr); !e.empty()) s.problems().add_at(s.path("cdr"), e);
+  }
   s.integer("drain_timeout_s", out.drain_timeout_s, 0, 86400);
   std::string level;
   if (s.string("log_level", level)) {
@@ -426,7 +434,8 @@ void read_root(Section& root, Config& config) {
     read_server(s, config.server);
     s.finish();
   }
-  config.server.cdr = resolve_path(root.context(), config.server.cdr);  // the default too
+  if (!is_postgres_url(config.server.cdr))
+    config.server.cdr = resolve_path(root.context(), config.server.cdr);  // the default too
   if (const toml::table* t = root.subtable("media")) {
     Section s(*t, "media", root.context());
     read_media(s, config.media);

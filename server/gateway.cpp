@@ -10,6 +10,7 @@
 
 #include "media/prompts.hpp"
 #include "server/api.hpp"
+#include "server/cdr/postgres_cdr_store.hpp"
 #include "server/cdr/sqlite_cdr_store.hpp"
 #include "server/run_command.hpp"
 
@@ -79,14 +80,22 @@ bool Gateway::open_records() {
     return true;
   }
   std::string error;
-  auto store = SqliteCdrStore::open(config_.server.cdr, error);
+  std::unique_ptr<CdrStore> store;
+  if (is_postgres_url(config_.server.cdr)) {
+    // A database that is down does not stop the start (its records wait); one that is not warmline's does.
+    store = PostgresCdrStore::open(config_.server.cdr, error);
+  } else {
+    store = SqliteCdrStore::open(config_.server.cdr, error);
+  }
+  const std::string shown =
+      is_postgres_url(config_.server.cdr) ? redact_database_url(config_.server.cdr) : config_.server.cdr;
   if (!store) {
-    spdlog::critical("cannot use the call record database {}: {}", config_.server.cdr, error);
+    spdlog::critical("cannot use the call record database {}: {}", shown, error);
     return false;
   }
   cdr_ = std::make_unique<CdrWriter>(std::move(store), cdr_metrics_);
   for (auto& rt : runtimes_) rt->set_record_sink(cdr_.get());
-  spdlog::info("call records: {}", config_.server.cdr);
+  spdlog::info("call records: {}", shown);
   return true;
 }
 

@@ -58,7 +58,10 @@ struct ShardMetrics {
 // writer thread and by shards whose record was dropped, read by GET /metrics.
 struct CdrMetrics {
   std::atomic<uint64_t> written{0};  // call records committed
-  std::atomic<uint64_t> dropped{0};  // call records lost: queue full, or a failed write
+  std::atomic<uint64_t> dropped{0};  // call records lost: queue full, refused by the database, or unwritable at exit
+  std::atomic<uint64_t> pending{0};  // call records waiting: queued, or in a batch waiting for a retry
+  std::atomic<uint64_t> retries{0};  // writes the store could not take (each retried later)
+  std::atomic<int> store_up{1};      // 0 while the last write failed and waits for a retry
 };
 
 }  // namespace warmline::server

@@ -7,9 +7,16 @@
 // `queue_capacity` waiting records is dropped, counted (warmline_cdr_dropped_total) and logged once
 // per overflow, instead of growing memory without limit while the disk is stuck.
 //
-// stop() (and the destructor) writes everything still queued, then ends the thread.
+// When the store cannot take a batch at all (the database is down, the disk is full), the writer keeps
+// the batch and tries again after 1 s, 2 s, 4 s ... up to 30 s, adding what was queued meanwhile; calls
+// go on, records wait (warmline_cdr_pending, warmline_cdr_store_up = 0), and the queue bound applies
+// to everything waiting.
+//
+// stop() (and the destructor) writes everything still queued, then ends the thread; if the store is
+// failing it keeps trying for `stop_retry` and then drops (and counts) what could not be written.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -25,6 +32,9 @@ namespace warmline::server {
 
 struct CdrWriterOptions {
   size_t queue_capacity = 10000;  // records waiting to be written; beyond it they are dropped
+  std::chrono::milliseconds first_retry{1000};  // after a failed write; doubles each time
+  std::chrono::milliseconds max_retry{30000};
+  std::chrono::milliseconds stop_retry{5000};  // how long stop() keeps retrying a failing store
 };
 
 class CdrWriter final : public RecordSink {
@@ -42,15 +52,19 @@ class CdrWriter final : public RecordSink {
 
  private:
   void run();
+  // Counts a write's outcome; false when `batch` must be kept for a retry. Called with the lock held.
+  bool settle(const StoreResult& result, std::vector<CallRecord>& batch);
 
   std::unique_ptr<CdrStore> store_;
   CdrMetrics& metrics_;
-  const size_t capacity_;
+  const CdrWriterOptions options_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<CallRecord> queue_;  // guarded by mutex_
   bool stopping_ = false;          // guarded by mutex_
   bool overflowing_ = false;       // guarded by mutex_: a drop was logged since the queue last emptied
+  size_t held_ = 0;                // guarded by mutex_: records in the batch that waits for a retry
+  std::chrono::steady_clock::time_point give_up_{};  // guarded by mutex_: set by stop()
   std::thread thread_;
 };
 

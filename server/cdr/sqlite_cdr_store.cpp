@@ -206,21 +206,25 @@ void SqliteCdrStore::report_failure(std::string_view what) {
   failing_ = true;
 }
 
-size_t SqliteCdrStore::write(const std::vector<CallRecord>& batch) {
-  if (batch.empty()) return 0;
+StoreResult SqliteCdrStore::write(const std::vector<CallRecord>& batch) {
+  StoreResult result;
+  if (batch.empty()) return result;
+  // BEGIN or COMMIT failing is the file's trouble (disk full, I/O error, locked past busy_timeout), not
+  // the records': the writer keeps the batch and tries it again later.
   if (!run(begin_)) {
     report_failure(fmt::format("cannot begin a transaction for {} record(s)", batch.size()));
-    return 0;
+    result.retry = true;
+    return result;
   }
-  size_t written = 0;
   for (const CallRecord& r : batch) {
     // One savepoint per call: a call whose rows cannot be written (say, a duplicate id) leaves no
     // partial rows and does not cost the other calls of the batch.
     run(savepoint_);
     if (write_record(r)) {
-      ++written;
+      ++result.written;
     } else {
       spdlog::error("call records: call {} not written: {}", r.id, last_error_);
+      ++result.rejected;
       run(rollback_to_);
     }
     run(release_);
@@ -228,11 +232,11 @@ size_t SqliteCdrStore::write(const std::vector<CallRecord>& batch) {
   if (!run(commit_)) {
     report_failure(fmt::format("commit of {} record(s) failed", batch.size()));
     run(rollback_);
-    return 0;
+    return StoreResult{0, 0, true};
   }
   if (failing_) spdlog::info("call records: writing again");
   failing_ = false;
-  return written;
+  return result;
 }
 
 bool SqliteCdrStore::write_record(const CallRecord& r) {

@@ -36,7 +36,7 @@ class SqliteCdrStore final : public CdrStore {
   SqliteCdrStore(const SqliteCdrStore&) = delete;
   SqliteCdrStore& operator=(const SqliteCdrStore&) = delete;
 
-  size_t write(const std::vector<CallRecord>& batch) override;
+  StoreResult write(const std::vector<CallRecord>& batch) override;
 
  private:
   struct StatementDeleter {

@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -26,13 +27,14 @@ using ::testing::ElementsAre;
 constexpr auto kWait = std::chrono::seconds(10);  // a bound on every wait, far above what any step takes
 
 // Stands in front of a store (or of nothing: every record counts as written, or none when `fail`).
-// Each write() notes its batch and the thread it ran on, and waits while the gate is closed.
+// Each write() notes its batch and the thread it ran on, and waits while the gate is closed. The next
+// `unavailable` writes answer "retry" (the database is down) without reaching the store behind.
 class GatedStore final : public CdrStore {
  public:
   explicit GatedStore(std::unique_ptr<CdrStore> inner = nullptr, bool open = true)
       : inner_(std::move(inner)), open_(open) {}
 
-  size_t write(const std::vector<CallRecord>& batch) override {
+  StoreResult write(const std::vector<CallRecord>& batch) override {
     {
       std::unique_lock lock(mutex_);
       batches_.push_back(batch.size());
@@ -40,8 +42,12 @@ class GatedStore final : public CdrStore {
       changed_.notify_all();
       if (!changed_.wait_for(lock, kWait, [this] { return open_; })) ADD_FAILURE() << "the gate was never opened";
     }
+    if (unavailable_ > 0) {
+      --unavailable_;
+      return StoreResult{0, 0, true};
+    }
     if (inner_) return inner_->write(batch);
-    return fail_ ? 0 : batch.size();
+    return fail_ ? StoreResult{0, batch.size(), false} : StoreResult{batch.size(), 0, false};
   }
 
   // Waits until `n` writes have started (false after kWait).
@@ -55,6 +61,7 @@ class GatedStore final : public CdrStore {
     changed_.notify_all();
   }
   void fail_writes() { fail_ = true; }
+  void unavailable_for(int writes) { unavailable_ = writes; }
   // Read after the writer stopped (its thread has been joined).
   const std::vector<size_t>& batches() const { return batches_; }
   const std::vector<std::thread::id>& threads() const { return threads_; }
@@ -65,6 +72,7 @@ class GatedStore final : public CdrStore {
   std::condition_variable changed_;
   bool open_;
   bool fail_ = false;
+  std::atomic<int> unavailable_{0};
   std::vector<size_t> batches_;
   std::vector<std::thread::id> threads_;
 };
@@ -163,6 +171,53 @@ TEST(CdrWriterTest, RecordsOfAFailedWriteAreCountedAsDropped) {
   writer.stop();
   EXPECT_EQ(metrics.written.load(), 0u);
   EXPECT_EQ(metrics.dropped.load(), 2u);
+}
+
+TEST(CdrWriterTest, AnUnavailableStoreKeepsTheBatchAndRetriesItWithWhatQueuedMeanwhile) {
+  TempDir dir;
+  const std::string path = dir.file("cdr.sqlite");
+  CdrMetrics metrics;
+  auto gate = std::make_unique<GatedStore>(sqlite_store(path), /*open=*/false);
+  GatedStore* g = gate.get();
+  g->unavailable_for(2);
+  CdrWriter writer(std::move(gate), metrics, CdrWriterOptions{.first_retry = std::chrono::milliseconds(1)});
+
+  writer.submit(sample_record("c0-a"));
+  ASSERT_TRUE(g->wait_for_writes(1));
+  writer.submit(sample_record("c0-b"));
+  writer.submit(sample_record("c0-c"));
+  EXPECT_EQ(metrics.pending.load(), 3u);
+  g->open();
+  ASSERT_TRUE(g->wait_for_writes(3)) << "the held batch was not retried";
+  writer.stop();
+
+  // Down twice (the first try of [a], then [a, b, c]), then [a, b, c] is committed once.
+  EXPECT_THAT(g->batches(), ElementsAre(1u, 3u, 3u));
+  EXPECT_EQ(metrics.written.load(), 3u);
+  EXPECT_EQ(metrics.dropped.load(), 0u);
+  EXPECT_EQ(metrics.retries.load(), 2u);
+  EXPECT_EQ(metrics.pending.load(), 0u);
+  EXPECT_EQ(metrics.store_up.load(), 1);
+  Db db(path);
+  EXPECT_EQ(db.value("SELECT count(DISTINCT id) FROM calls"), "3");
+}
+
+TEST(CdrWriterTest, StopGivesUpOnAStoreThatStaysDownAndCountsTheLoss) {
+  CdrMetrics metrics;
+  auto gate = std::make_unique<GatedStore>();
+  GatedStore* g = gate.get();
+  g->unavailable_for(1000000);
+  CdrWriter writer(std::move(gate), metrics,
+                   CdrWriterOptions{.first_retry = std::chrono::milliseconds(1),
+                                    .stop_retry = std::chrono::milliseconds(20)});
+  writer.submit(sample_record("c0-a"));
+  writer.submit(sample_record("c0-b"));
+  ASSERT_TRUE(g->wait_for_writes(2));
+  EXPECT_EQ(metrics.store_up.load(), 0);
+  writer.stop();  // returns: the store stays down past stop_retry
+  EXPECT_EQ(metrics.written.load(), 0u);
+  EXPECT_EQ(metrics.dropped.load(), 2u);
+  EXPECT_EQ(metrics.pending.load(), 0u);
 }
 
 TEST(CdrWriterTest, ARecordAfterStopIsDroppedAndCounted) {

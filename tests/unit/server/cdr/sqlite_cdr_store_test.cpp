@@ -60,7 +60,7 @@ TEST(SqliteCdrStoreTest, WritesEveryColumnAndReadsBackAfterReopening) {
   {
     auto store = open_ok(path);
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->write({sample_record("c0-abc", true)}), 1u);
+    EXPECT_EQ(store->write({sample_record("c0-abc", true)}).written, 1u);
   }
   Db db(path);
   EXPECT_THAT(db.rows("SELECT id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason FROM calls"),
@@ -107,7 +107,7 @@ TEST(SqliteCdrStoreTest, WhatNeverHappenedIsNull) {
   {
     auto store = open_ok(path);
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->write({r}), 1u);
+    EXPECT_EQ(store->write({r}).written, 1u);
   }
   Db db(path);
   EXPECT_EQ(db.rows("SELECT answered_at FROM calls"), std::vector<Row>{Row{std::nullopt}});
@@ -123,12 +123,12 @@ TEST(SqliteCdrStoreTest, ReopeningKeepsTheRowsAndAppends) {
   {
     auto store = open_ok(path);
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->write({sample_record("c0-a"), sample_record("c0-b")}), 2u);
+    EXPECT_EQ(store->write({sample_record("c0-a"), sample_record("c0-b")}).written, 2u);
   }
   {
     auto store = open_ok(path);
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->write({sample_record("c0-c")}), 1u);
+    EXPECT_EQ(store->write({sample_record("c0-c")}).written, 1u);
   }
   Db db(path);
   EXPECT_THAT(db.rows("SELECT id FROM calls ORDER BY id"), ElementsAre(Row{"c0-a"}, Row{"c0-b"}, Row{"c0-c"}));
@@ -140,9 +140,9 @@ TEST(SqliteCdrStoreTest, ACallThatCannotBeWrittenLeavesNoRowsAndCostsNoOtherCall
   const std::string path = dir.file("cdr.sqlite");
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  ASSERT_EQ(store->write({sample_record("c0-dup")}), 1u);
+  ASSERT_EQ(store->write({sample_record("c0-dup")}).written, 1u);
   // The same id again (PRIMARY KEY): that call is skipped whole, the others of the batch are written.
-  EXPECT_EQ(store->write({sample_record("c0-x"), sample_record("c0-dup", true), sample_record("c0-y")}), 2u);
+  EXPECT_EQ(store->write({sample_record("c0-x"), sample_record("c0-dup", true), sample_record("c0-y")}).written, 2u);
   Db db(path);
   EXPECT_EQ(db.value("SELECT count(*) FROM calls"), "3");
   EXPECT_EQ(db.value("SELECT count(*) FROM legs"), "3") << "no leg of the refused call";
