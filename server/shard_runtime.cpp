@@ -24,14 +24,18 @@ bool stream_needed(const Config& c, Transport t) {
   return false;
 }
 
-// The certificate checks of a TLS connection we open: those of the trunk at that address (an IP
-// literal in its `address`), else the defaults (verify against the system's CAs).
+// The certificate checks of a TLS connection we open: those of the trunk whose address (its host name,
+// carried as the endpoint's tls_name, or its IP literal) it is, else the defaults: the system's CAs and
+// the name we were asked to reach.
 sip::TlsClientOptions tls_client_for(const Config& c, const sip::Endpoint& to) {
   for (const TrunkConfig& trunk : c.trunks) {
-    if (trunk.transport != Transport::tls || trunk.address.host != to.host) continue;
+    if (trunk.transport != Transport::tls) continue;
+    if (trunk.address.host != to.host && trunk.address.host != to.tls_name) continue;
     return sip::TlsClientOptions{.verify = trunk.tls_verify, .ca_file = trunk.tls_ca, .server_name = trunk.address.host};
   }
-  return {};
+  sip::TlsClientOptions defaults;
+  defaults.server_name = to.tls_name;
+  return defaults;
 }
 
 std::string advertised_host(const Config& c) {

@@ -192,7 +192,10 @@ void TrunkPings::locate_default(const TrunkConfig& trunk, PingLocateDone done) {
                           [done = std::move(done), host, transport](sip::ResolveResult r) {
                             std::vector<sip::Endpoint> servers;
                             for (const sip::Target& t : r.targets)
-                              if (t.transport == transport) servers.push_back(t.endpoint());
+                              if (t.transport == transport) {
+                                servers.push_back(t.endpoint());
+                                servers.back().tls_name = host;  // RFC 5922 §7.3
+                              }
                             if (servers.empty())
                               return done({}, host + ": " + (r.error ? r.error.message() : "no servers for the trunk's transport"));
                             done(std::move(servers), "");

@@ -75,7 +75,9 @@ sip::RegisterClientOptions TrunkRegistrations::options_for(CallContext& ctx, Ent
                           [done = std::move(done), host](sip::ResolveResult r) {
                             if (!r.ok() || r.targets.empty())
                               return done(std::nullopt, host + ": " + (r.error ? r.error.message() : "no servers"));
-                            done(r.targets.front().endpoint(), "");
+                            sip::Endpoint to = r.targets.front().endpoint();
+                            to.tls_name = host;  // RFC 5922 §7.3
+                            done(to, "");
                           });
   };
   const size_t index = static_cast<size_t>(&entry - entries_.data());

@@ -382,7 +382,7 @@ std::error_code StreamTransport::send_bytes(std::string bytes, const Endpoint& t
       ++m.stats.send_errors;
       return std::make_error_code(std::errc::invalid_argument);
     }
-    Endpoint peer{std::string(strip_brackets(to.host)), to.port, m.options.protocol};
+    Endpoint peer{std::string(strip_brackets(to.host)), to.port, m.options.protocol, to.tls_name};
     TlsClientOptions tls = m.options.tls_client ? m.options.tls_client(peer) : TlsClientOptions{};
     auto c = std::make_shared<Connection>(impl_, peer, tls);
     it = m.by_peer.emplace(key, c).first;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <string>
 #include <system_error>
 
@@ -22,11 +23,19 @@ inline bool is_stream(Protocol protocol) { return protocol != Protocol::udp; }
 // transport; name resolution (RFC 3263) happens above. Over TCP/TLS, host:port names the connection
 // (for one the peer opened: its source address and port).
 struct Endpoint {
+  Endpoint() = default;
+  Endpoint(std::string h, uint16_t p, Protocol proto = Protocol::udp, std::string name = {})
+      : host(std::move(h)), port(p), protocol(proto), tls_name(std::move(name)) {}
+
   std::string host;
   uint16_t port = 0;
   Protocol protocol = Protocol::udp;
+  // TLS we open: the name the peer's certificate must carry (RFC 5922 §7.3: the domain we were asked
+  // to reach, e.g. a trunk's address, not the address it resolved to). "" = the address itself. Not
+  // part of the endpoint's identity.
+  std::string tls_name;
 
-  bool operator==(const Endpoint&) const = default;
+  bool operator==(const Endpoint& o) const { return host == o.host && port == o.port && protocol == o.protocol; }
   std::string to_string() const {
     bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

@@ -153,6 +153,7 @@ void BridgedDial::start() {
 
 void BridgedDial::resolve(const sip::ResolveRequest& where) {
   const std::string host = where.host;
+  target_host_ = host;
   if (!ctx_.resolver) {  // unit tests of calls: numeric hosts only
     if (!is_ip_literal(host)) return end(TransferResult::kUnreachable, 0, "cannot resolve " + host);
     const sip::TargetTransport transport = where.transport.value_or(sip::TargetTransport::kUdp);
@@ -175,6 +176,8 @@ void BridgedDial::dial_current() {
   const sip::Target* server = servers_.current();
   if (!server) return end(TransferResult::kUnreachable, 503, "every server of " + request_.target.name + " failed");
   leg_options_.next_hop = server->endpoint();
+  // RFC 5922 §7.3: over TLS the certificate must name the host we were asked to reach.
+  leg_options_.next_hop.tls_name = target_host_;
   std::string error;
   auto leg = OutboundLeg::dial(ctx_, *this, leg_options_, error);
   if (!leg) return end(TransferResult::kFailed, 0, error);

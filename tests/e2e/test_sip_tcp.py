@@ -162,23 +162,22 @@ class SipOverTcp(E2ETestCase):
         conn.send("\r\n\r\n")
         self.assertEqual(conn.read_until(lambda d: len(d) >= 2, 5, "the second pong"), b"\r\n")
 
-    def test_missing_content_length_gets_400_and_closes(self):
+    def assert_answered_and_closed(self, body_headers, status_line):
+        """A message with `body_headers` gets `status_line`, the connection closes, the gateway stays up."""
         gateway = Gateway(self, unreachable_agent_url(), tcp=True)
         conn = Conn(self, gateway.tcp_port)
-        conn.send(options_text(gateway.tcp_port, conn.lport, body_headers=""))
+        conn.send(options_text(gateway.tcp_port, conn.lport, body_headers=body_headers))
         response = conn.response()
-        self.assertTrue(response.startswith("SIP/2.0 400 Bad Request - Missing Content-Length\n"), response)
+        self.assertTrue(response.startswith(status_line + "\n"), response)
         conn.wait_closed(5)
         self.assert_still_up(gateway)
 
+    def test_missing_content_length_gets_400_and_closes(self):
+        self.assert_answered_and_closed("", "SIP/2.0 400 Bad Request - Missing Content-Length")
+
     def test_oversize_message_gets_513_and_closes(self):
-        gateway = Gateway(self, unreachable_agent_url(), tcp=True)
-        conn = Conn(self, gateway.tcp_port)
-        conn.send(options_text(gateway.tcp_port, conn.lport, body_headers="Content-Type: text/plain\r\nContent-Length: 70000\r\n"))
-        response = conn.response()
-        self.assertTrue(response.startswith("SIP/2.0 513 Message Too Large\n"), response)
-        conn.wait_closed(5)
-        self.assert_still_up(gateway)
+        self.assert_answered_and_closed("Content-Type: text/plain\r\nContent-Length: 70000\r\n",
+                                        "SIP/2.0 513 Message Too Large")
 
     def test_idle_connection_is_closed(self):
         gateway = Gateway(self, unreachable_agent_url(), tcp=True, server_extra="sip_idle_timeout_s = 1\n")
