@@ -13,10 +13,12 @@ default_packages=(
   # libraries (see README "Dependencies" for what each is for)
   libboost1.81-dev liburing-dev libssl-dev libsrtp2-dev libopus-dev libspeexdsp-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libsqlite3-dev libespeak-ng-dev libsndfile1-dev
-  libc-ares-dev libspandsp-dev libpugixml-dev
+  libc-ares-dev libspandsp-dev libpugixml-dev libsystemd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-websockets sip-tester baresip-core
   kamailio sox espeak-ng
+  # systemd-analyze checks the shipped unit (deploy/systemd) in the e2e tests
+  systemd
   # test peer for DNS: the RFC 3263 resolver tests (tests/unit/sip/resolve) serve NAPTR/SRV/A from it
   dnsmasq-base
   # the e2e tests' Node.js clients (tests/e2e/node: Twilio's helper library against the REST paths)

@@ -30,7 +30,8 @@ Gateway::Gateway(Config config)
       signals_(control_, SIGTERM, SIGINT),
       drain_timer_(control_),
       grace_timer_(control_),
-      shards_(shard_count(config_)) {
+      shards_(shard_count(config_)),
+      notifier_(control_, shards_, [this] { return active_calls(); }) {
   speech_ = make_speech_service(config_);
   trunk_health_ = std::make_unique<TrunkHealth>(config_);
   auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_.size());
@@ -140,6 +141,7 @@ bool Gateway::start() {
     sip += fmt::format("{}{}:{}:{}", sip.empty() ? "" : " ", to_string(a.transport), a.host, a.port);
   spdlog::info("warmline listening: SIP {}, HTTP {}:{}, {} shard(s), RTP {}-{}", sip, ho.address, http_->port(),
                shards_.size(), config_.server.rtp_ports.first, config_.server.rtp_ports.last);
+  notifier_.ready("taking calls");
   return true;
 }
 
@@ -172,6 +174,10 @@ void Gateway::begin_drain(std::string_view why, bool exit_when_drained) {
   if (!was_draining)
     spdlog::info("draining ({}): no new calls; {} live call(s) may finish{}", why, active_calls(),
                  exit_when_drained ? "" : "; the node then stays up, not ready, until POST /v1/resume");
+  if (exit_when_drained)
+    notifier_.stopping("draining, then exiting");
+  else if (!was_draining)
+    notifier_.status("draining, staying up");
   if (exit_when_drained) {
     // Exiting (a signal, or drain_exit): live calls get drain_timeout_s, then they are hung up. A
     // signal during an API drain turns it into this.
@@ -195,6 +201,7 @@ bool Gateway::resume() {
   if (exit_when_drained_ || finishing_) return false;
   if (draining_.exchange(false)) {
     spdlog::info("resumed (POST /v1/resume): taking calls again");
+    notifier_.status("taking calls");
   }
   return true;
 }
@@ -203,6 +210,7 @@ void Gateway::check_drained() {
   if (finishing_ || !draining_.load() || active_calls() > 0) return;
   if (!exit_when_drained_) {
     spdlog::info("drained: no live calls; staying up, not ready, until POST /v1/resume");
+    notifier_.status("drained, not ready until POST /v1/resume");
     return;
   }
   finishing_ = true;
@@ -216,6 +224,7 @@ void Gateway::check_drained() {
 }
 
 void Gateway::finish() {
+  notifier_.stop();
   signals_.cancel();
   drain_timer_.cancel();
   if (http_) http_->stop();

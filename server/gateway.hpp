@@ -21,6 +21,7 @@
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/leg/hold_music.hpp"
+#include "server/service_notify.hpp"
 #include "server/shard.hpp"
 #include "server/shard_runtime.hpp"
 #include "server/speech.hpp"
@@ -62,6 +63,7 @@ class Gateway {
   std::vector<std::unique_ptr<ShardRuntime>> runtimes_;
   std::unique_ptr<SpeechService> speech_;
   std::unique_ptr<HttpServer> http_;
+  ServiceNotifier notifier_;  // systemd readiness, status and watchdog (sd_notify)
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> node_calls_{0};  // live calls over all shards ([server] max_calls)
   bool exit_when_drained_ = false;

@@ -400,7 +400,7 @@ class Gateway:
                  fallback_message="Sorry, our assistant is not available. Please call again later.",
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
                  name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, trunks=(),
-                 agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None, http_token=None,
+                 agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None, http_token=None, env=None,
                  tcp=False, stream_listen=()):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
@@ -441,7 +441,8 @@ class Gateway:
         }
         self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))
-        self.proc = case.start(name, [gateway_binary(), "--config", self.config_path])
+        # `env`: the gateway's whole environment (None: this process's), e.g. with NOTIFY_SOCKET.
+        self.proc = case.start(name, [gateway_binary(), "--config", self.config_path], env=env)
         wait_for(self._ready, 30, "the gateway to answer OPTIONS and /healthz")
 
     def _ready(self):
