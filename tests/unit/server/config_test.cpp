@@ -545,8 +545,10 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"ListenUdpAndTcp", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\"]", ""},
         ValueCase{"ListenTwoUdp", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"udp:127.0.0.1:5062\"]",
                   "a second udp address is not implemented yet; keep one per transport"},
-        ValueCase{"ListenTlsWithoutCert", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]",
-                  "a tls: address needs [server] tls_cert"},
+        ValueCase{"ListenTlsWithoutCert", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
+                  "tls_key = \"/nonexistent/key.pem\"", "a tls: address needs [server] tls_cert"},
+        ValueCase{"ListenTlsWithoutKey", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
+                  "tls_cert = \"/nonexistent/cert.pem\"", "a tls: address needs [server] tls_key"},
         ValueCase{"ListenTlsCertNotAFile", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
                   "tls_cert = \"/nonexistent/cert.pem\"\ntls_key = \"/nonexistent/key.pem\"",
                   "tls_cert: cannot use '/nonexistent/cert.pem' as a PEM certificate chain"},
