@@ -74,7 +74,8 @@ bool ShardRuntime::start() {
   if (!start_streams()) return false;
   // The layer delivers to the router, which needs the context, which needs the layer: the layer's
   // handlers forward to the router's, filled in below (nothing arrives before start() returns).
-  sip::ResolverOptions ro{.servers = config_.server.dns_servers};
+  sip::ResolverOptions ro;
+  ro.servers = config_.server.dns_servers;
   if (mux_.has(sip::Protocol::tcp)) ro.transports.push_back(sip::TargetTransport::kTcp);
   if (mux_.has(sip::Protocol::tls)) ro.transports.push_back(sip::TargetTransport::kTls);
   resolver_ = std::make_unique<sip::Resolver>(shard_.io(), std::move(ro));

@@ -1,6 +1,8 @@
 // One Transport over several: what a shard's transaction layer sends through. Each message goes to the
 // transport of its destination's protocol (Endpoint::protocol), and the Via of a request names that
-// transport and its sent-by (RFC 3261 §18.1.1).
+// transport and its sent-by (RFC 3261 §18.1.1). A protocol the node does not run (no tcp:/tls: address
+// and no trunk using it) falls back to UDP, as before TCP existed: a Contact with ;transport=tcp from a
+// caller on UDP still gets its BYE.
 //
 // Threading: one per shard, on the shard's thread, like the transports it holds.
 #pragma once
@@ -21,17 +23,21 @@ class TransportMux final : public Transport {
   bool has(Protocol protocol) const { return slots_[index(protocol)].transport != nullptr; }
 
   std::error_code send(const Message& message, const Endpoint& to) override {
-    Transport* t = slots_[index(to.protocol)].transport;
+    const Protocol p = effective(to.protocol);
+    Transport* t = slots_[index(p)].transport;
     if (!t) return std::make_error_code(std::errc::protocol_not_supported);
-    return t->send(message, to);
+    if (p == to.protocol) return t->send(message, to);
+    Endpoint udp = to;
+    udp.protocol = p;
+    return t->send(message, udp);
   }
   Endpoint local() const override { return local_for(Endpoint{}); }
   Endpoint local_for(const Endpoint& to) const override {
-    const Slot& s = slots_[index(to.protocol)];
+    const Slot& s = slots_[index(effective(to.protocol))];
     if (s.sent_by) return *s.sent_by;
     return s.transport ? s.transport->local() : Endpoint{};
   }
-  std::string_view via_transport_for(const Endpoint& to) const override { return via_token(to.protocol); }
+  std::string_view via_transport_for(const Endpoint& to) const override { return via_token(effective(to.protocol)); }
 
  private:
   struct Slot {
@@ -39,6 +45,7 @@ class TransportMux final : public Transport {
     std::optional<Endpoint> sent_by;
   };
   static size_t index(Protocol p) { return static_cast<size_t>(p); }
+  Protocol effective(Protocol p) const { return has(p) ? p : Protocol::udp; }
   std::array<Slot, 3> slots_{};
 };
 
