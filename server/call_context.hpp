@@ -51,6 +51,8 @@ struct CallContext {
   SpeechService* speech;            // null when text-to-speech is unavailable
   std::string sip_host;             // the address we advertise in Contact/Via/SDP
   uint16_t sip_port = 5060;
+  uint16_t sip_port_tcp = 0;        // the TCP and TLS ports we advertise in Contact (0: not listening)
+  uint16_t sip_port_tls = 0;
   std::string media_ip;             // address RTP sockets bind to and SDP advertises
   MediaFactory open_media;          // LegMedia::open on a real shard; an in-memory session in tests
   AgentChannelFactory open_agent;   // the agent's dialect (native today)
@@ -66,5 +68,12 @@ struct CallContext {
   // other servers first. Shared by every shard; null: no pings.
   const TrunkHealth* trunk_health = nullptr;
 };
+
+// The protocol and the resolver's transport of a configured transport.
+sip::Protocol to_protocol(Transport transport);
+sip::TargetTransport to_target_transport(Transport transport);
+// Our Contact URI for a dialog over `protocol` (RFC 3261 §8.1.1.8, §18): the port we listen on for it
+// and, over TCP/TLS, ;transport=tcp|tls so that the peer's requests come back over the same transport.
+sip::Uri contact_uri(const CallContext& ctx, sip::Protocol protocol);
 
 }  // namespace warmline::server

@@ -46,8 +46,8 @@ struct Cidr {
   std::string text;  // as written in the file, for messages
 };
 
-// `udp:127.0.0.1:5060`, `udp:[::1]:5060`. Only UDP is accepted by the loader for now, and only one
-// address (the gateway listens on the first).
+// `udp:127.0.0.1:5060`, `udp:[::1]:5060`, `tcp:127.0.0.1:5060`, `tls:127.0.0.1:5061`. The loader
+// takes one address per transport, and a UDP one is required (docs/configuration.md).
 struct ListenAddress {
   Transport transport = Transport::udp;
   std::string host = "127.0.0.1";  // IPv6 without brackets
@@ -67,6 +67,11 @@ struct PortRange {
 struct ServerConfig {
   std::vector<ListenAddress> sip_listen{ListenAddress{}};
   std::string public_address;  // empty: advertise the listen address
+  // A tls: listener's certificate chain and private key (PEM files, relative to the config file).
+  std::string tls_cert;
+  std::string tls_key;
+  // A TCP or TLS connection that carries no bytes either way for this long is closed (1..86400).
+  unsigned sip_idle_timeout_s = 300;
   HostPort http{"127.0.0.1", 8080};
   // When set, every /v1/* request needs `Authorization: Bearer <http_token>` (docs/http-api.md), and
   // the provider REST paths of an agent without its own api_key take it as that key. /healthz,
@@ -136,7 +141,14 @@ struct TrunkConfig {
   // state (trunk_pings.hpp); 0: no pings. Needs address.
   unsigned ping_interval_s = 0;
   SrtpPolicy srtp = SrtpPolicy::off;  // TOML `srtp`: "off" | "optional" | "required"
+  // transport = "tls": check the trunk's certificate (against tls_ca, else the system's CAs, and its
+  // name against the address's host). tls_verify = false skips it (labs only).
+  bool tls_verify = true;
+  std::string tls_ca;  // PEM file of the CA(s) to trust for this trunk; "" = the system's
 };
+
+// The listen address for this transport, or null.
+const ListenAddress* find_listen(const ServerConfig& server, Transport transport);
 
 enum class ExtensionKind { extension, queue, ring_group };
 

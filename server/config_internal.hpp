@@ -48,6 +48,11 @@ std::string check_host(std::string_view text);
 // A DNS server: an IP address with an optional port ("192.0.2.53", "192.0.2.53:5353", "::1",
 // "[2001:db8::53]:53"). Names are refused: the resolver would need a resolver to find it.
 std::string check_dns_server(std::string_view text);
+// The TLS certificate chain and private key load and belong together ("" when so); the message
+// starts with "tls_key" when the key is at fault (config_tls.cpp).
+std::string check_tls_pair(const std::string& cert_file, const std::string& key_file);
+// A CA bundle to trust loads ("" when so).
+std::string check_tls_ca(const std::string& ca_file);
 // Inbound number/user part: E.164 or a SIP user token (RFC 3261 §25.1 `user`, without escapes).
 std::string check_user_part(std::string_view text);
 // PBX extension number: digits, '*' and '#'.

@@ -229,12 +229,33 @@ void read_server(Section& s, ServerConfig& out) {
     for (size_t i = 0; i < listen.size(); ++i) {
       ListenAddress a;
       const std::string where = fmt::format("{}[{}]", s.path("sip_listen"), i);
-      if (auto e = config_detail::parse_listen_address(listen[i], a); !e.empty()) s.problems().add_at(where, e);
-      else if (i > 0) s.problems().add_at(where, unavailable("listening on more than one address", "keep one"));
-      out.sip_listen.push_back(a);
+      if (auto e = config_detail::parse_listen_address(listen[i], a); !e.empty()) {
+        s.problems().add_at(where, e);
+        continue;
+      }
+      if (find_listen(out, a.transport))
+        s.problems().add_at(where, unavailable(fmt::format("a second {} address", to_string(a.transport)), "keep one per transport"));
+      else out.sip_listen.push_back(a);
     }
     if (listen.empty()) s.problems().add_at(s.path("sip_listen"), "needs at least one address");
+    else if (!find_listen(out, Transport::udp) && !out.sip_listen.empty())
+      s.problems().add_at(s.path("sip_listen"), "needs a udp: address (TCP and TLS listen beside UDP, not instead of it)");
   }
+  // A tls: listener needs its certificate and key; both must load (check-config reports a bad file here).
+  const bool tls_listen = find_listen(out, Transport::tls) != nullptr;
+  const bool has_cert = s.string("tls_cert", out.tls_cert);
+  const bool has_key = s.string("tls_key", out.tls_key);
+  if (has_cert) out.tls_cert = resolve_path(s.context(), out.tls_cert);
+  if (has_key) out.tls_key = resolve_path(s.context(), out.tls_key);
+  if (tls_listen && out.tls_cert.empty())
+    s.problems().add_at(s.path("sip_listen"), "a tls: address needs [server] tls_cert (the certificate chain, PEM)");
+  if (tls_listen && out.tls_key.empty())
+    s.problems().add_at(s.path("sip_listen"), "a tls: address needs [server] tls_key (the private key, PEM)");
+  if (!out.tls_cert.empty() && !out.tls_key.empty()) {
+    if (auto e = config_detail::check_tls_pair(out.tls_cert, out.tls_key); !e.empty())
+      s.problems().add_at(s.path(e.starts_with("tls_key") ? "tls_key" : "tls_cert"), e);
+  }
+  s.integer("sip_idle_timeout_s", out.sip_idle_timeout_s, 1, 86400);
   s.string("public_address", out.public_address, [](std::string_view text) {
     return text.empty() ? std::string() : config_detail::check_host(text);  // empty: the listen address
   });
@@ -302,8 +323,13 @@ void read_trunk(Section& s, TrunkConfig& out) {
     if (auto e = config_detail::parse_host_port(text, out.address); !e.empty()) s.problems().add_at(s.path("address"), e);
   }
   s.choice("transport", out.transport, {{"udp", Transport::udp}, {"tcp", Transport::tcp}, {"tls", Transport::tls}});
-  if (out.transport != Transport::udp)
-    s.problems().add_at(s.path("transport"), fmt::format("transport '{}' is not supported yet (only udp)", to_string(out.transport)));
+  s.boolean("tls_verify", out.tls_verify);
+  if (s.string("tls_ca", out.tls_ca) && !out.tls_ca.empty()) {
+    out.tls_ca = resolve_path(s.context(), out.tls_ca);
+    if (auto e = config_detail::check_tls_ca(out.tls_ca); !e.empty()) s.problems().add_at(s.path("tls_ca"), e);
+  }
+  if (out.transport != Transport::tls && (s.node("tls_ca") || s.node("tls_verify")))
+    s.problems().add_at(s.path(s.node("tls_ca") ? "tls_ca" : "tls_verify"), "only for transport = \"tls\"");
   std::vector<std::string> cidrs;
   if (s.string_list("source_cidrs", cidrs)) {
     for (size_t i = 0; i < cidrs.size(); ++i) {

@@ -12,6 +12,12 @@
 
 namespace warmline::server {
 
+const ListenAddress* find_listen(const ServerConfig& server, Transport transport) {
+  for (const ListenAddress& a : server.sip_listen)
+    if (a.transport == transport) return &a;
+  return nullptr;
+}
+
 std::string_view to_string(Transport transport) {
   switch (transport) {
     case Transport::udp: return "udp";
@@ -182,8 +188,10 @@ std::string parse_listen_address(std::string_view text, ListenAddress& out) {
   const std::string_view transport = text.substr(0, colon);
   if (iequals(transport, "udp")) {
     out.transport = Transport::udp;
-  } else if (iequals(transport, "tcp") || iequals(transport, "tls")) {
-    return fmt::format("transport '{}' is not supported yet (only udp)", transport);
+  } else if (iequals(transport, "tcp")) {
+    out.transport = Transport::tcp;
+  } else if (iequals(transport, "tls")) {
+    out.transport = Transport::tls;
   } else {
     return fmt::format("unknown transport '{}' (udp, tcp or tls)", transport);
   }
@@ -191,7 +199,7 @@ std::string parse_listen_address(std::string_view text, ListenAddress& out) {
   if (auto e = parse_host_port(text.substr(colon + 1), hp); !e.empty()) return e;
   if (!parse_ip_address(hp.host)) return fmt::format("'{}' is not an IP address to listen on", hp.host);
   out.host = hp.host;
-  out.port = hp.port == 0 ? 5060 : hp.port;
+  out.port = hp.port != 0 ? hp.port : out.transport == Transport::tls ? 5061 : 5060;
   return "";
 }
 

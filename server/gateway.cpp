@@ -46,6 +46,10 @@ Gateway::Gateway(Config config)
     o.shard_count = static_cast<unsigned>(shards_.size());
     o.trunk_health = trunk_health_.get();
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
+    o.post_stream = [this](std::string bytes, const sip::Endpoint& to) {
+      ShardRuntime* stream_shard = runtimes_[0].get();
+      shards_.at(0).post([stream_shard, b = std::move(bytes), to]() mutable { stream_shard->send_stream(std::move(b), to); });
+    };
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });
     };
@@ -141,10 +145,11 @@ bool Gateway::start() {
     spdlog::critical("cannot listen for HTTP on {}:{}: {}", ho.address, ho.port, ec.message());
     return false;
   }
-  const auto& sip = config_.server.sip_listen.front();
-  spdlog::info("warmline listening: SIP udp:{}:{}, HTTP {}:{}, {} shard(s), RTP {}-{}", sip.host, sip.port,
-               ho.address, http_->port(), shards_.size(), config_.server.rtp_ports.first,
-               config_.server.rtp_ports.last);
+  std::string sip;
+  for (const ListenAddress& a : config_.server.sip_listen)
+    sip += fmt::format("{}{}:{}:{}", sip.empty() ? "" : " ", to_string(a.transport), a.host, a.port);
+  spdlog::info("warmline listening: SIP {}, HTTP {}:{}, {} shard(s), RTP {}-{}", sip, ho.address, http_->port(),
+               shards_.size(), config_.server.rtp_ports.first, config_.server.rtp_ports.last);
   notifier_.ready("taking calls");
   return true;
 }

@@ -3,12 +3,40 @@
 #include <spdlog/spdlog.h>
 
 #include "server/agent/dialect_agent_channel.hpp"
+#include "server/stream_relay.hpp"
 
 namespace warmline::server {
 
 namespace {
 
-const ListenAddress& sip_listen(const Config& c) { return c.server.sip_listen.front(); }
+const ListenAddress& sip_listen(const Config& c) {
+  const ListenAddress* udp = find_listen(c.server, Transport::udp);
+  return udp ? *udp : c.server.sip_listen.front();
+}
+
+constexpr Transport kStreamTransports[] = {Transport::tcp, Transport::tls};
+
+// A stream transport runs when the node listens on it or a trunk uses it.
+bool stream_needed(const Config& c, Transport t) {
+  if (find_listen(c.server, t)) return true;
+  for (const TrunkConfig& trunk : c.trunks)
+    if (trunk.transport == t) return true;
+  return false;
+}
+
+// The certificate checks of a TLS connection we open: those of the trunk whose address (its host name,
+// carried as the endpoint's tls_name, or its IP literal) it is, else the defaults: the system's CAs and
+// the name we were asked to reach.
+sip::TlsClientOptions tls_client_for(const Config& c, const sip::Endpoint& to) {
+  for (const TrunkConfig& trunk : c.trunks) {
+    if (trunk.transport != Transport::tls) continue;
+    if (trunk.address.host != to.host && trunk.address.host != to.tls_name) continue;
+    return sip::TlsClientOptions{.verify = trunk.tls_verify, .ca_file = trunk.tls_ca, .server_name = trunk.address.host};
+  }
+  sip::TlsClientOptions defaults;
+  defaults.server_name = to.tls_name;
+  return defaults;
+}
 
 std::string advertised_host(const Config& c) {
   return c.server.public_address.empty() ? sip_listen(c).host : c.server.public_address;
@@ -42,14 +70,20 @@ bool ShardRuntime::start() {
     spdlog::critical("shard {}: cannot bind SIP udp:{}:{}: {}", shard_.index(), listen.host, listen.port, ec.message());
     return false;
   }
+  mux_.set(sip::Protocol::udp, transport_.get());
+  if (!start_streams()) return false;
   // The layer delivers to the router, which needs the context, which needs the layer: the layer's
   // handlers forward to the router's, filled in below (nothing arrives before start() returns).
-  resolver_ = std::make_unique<sip::Resolver>(shard_.io(), sip::ResolverOptions{.servers = config_.server.dns_servers});
+  sip::ResolverOptions ro;
+  ro.servers = config_.server.dns_servers;
+  if (mux_.has(sip::Protocol::tcp)) ro.transports.push_back(sip::TargetTransport::kTcp);
+  if (mux_.has(sip::Protocol::tls)) ro.transports.push_back(sip::TargetTransport::kTls);
+  resolver_ = std::make_unique<sip::Resolver>(shard_.io(), std::move(ro));
   if (auto ec = resolver_->start()) {  // check-config validated the entries: this is the system's resolv.conf
     spdlog::critical("shard {}: cannot start the DNS resolver: {}", shard_.index(), ec.message());
     return false;
   }
-  layer_ = std::make_unique<sip::TransactionLayer>(*transport_, timers_,
+  layer_ = std::make_unique<sip::TransactionLayer>(mux_, timers_,
                                                    sip::TransactionHandlers::forwarding_to(routed_));
 
   boost::asio::io_context& io = shard_.io();
@@ -57,6 +91,8 @@ bool ShardRuntime::start() {
       .shard = shard_, .config = config_, .sip = *layer_, .dialogs = dialogs_, .timers = timers_, .clock = clock_,
       .ports = ports_, .random = random_, .metrics = metrics_, .media_scratch = *media_scratch_, .speech = options_.speech,
       .sip_host = advertised_host(config_), .sip_port = listen.port,
+      .sip_port_tcp = find_listen(config_.server, Transport::tcp) ? find_listen(config_.server, Transport::tcp)->port : uint16_t(0),
+      .sip_port_tls = find_listen(config_.server, Transport::tls) ? find_listen(config_.server, Transport::tls)->port : uint16_t(0),
       .media_ip = advertised_host(config_),
       .open_media = [&io](LegMediaOptions o, LegMediaHandlers h, std::error_code& ec) -> std::unique_ptr<MediaSession> {
         return LegMedia::open(io, std::move(o), std::move(h), ec);
@@ -95,6 +131,8 @@ void ShardRuntime::stop() {
   layer_.reset();
   resolver_.reset();  // its sockets and timers go while the io_context still runs their cancellations
   if (transport_) transport_->stop();
+  for (auto& s : streams_)
+    if (s) s->stop();
   timers_.cancel_all();
 }
 
@@ -112,6 +150,48 @@ void ShardRuntime::schedule_tick() {
                                       std::memory_order_relaxed);
     schedule_tick();
   });
+}
+
+// Every TCP/TLS connection lives on shard 0 (docs/sip.md "TCP and TLS"): shard 0 runs the listeners
+// and opens the outbound connections; the other shards send through a relay that posts to it. Vias
+// name the listener's address and port (the UDP one when the node only dials out over the protocol).
+bool ShardRuntime::start_streams() {
+  const ListenAddress& udp = sip_listen(config_);
+  for (size_t i = 0; i < 2; ++i) {
+    const Transport t = kStreamTransports[i];
+    if (!stream_needed(config_, t)) continue;
+    const ListenAddress* listen = find_listen(config_.server, t);
+    const sip::Endpoint sent_by{listen ? listen->host : udp.host, listen ? listen->port : udp.port, to_protocol(t)};
+    if (shard_.index() != 0) {
+      relays_[i] = std::make_unique<StreamRelay>(sent_by, options_.post_stream);
+      mux_.set(sent_by.protocol, relays_[i].get(), sent_by);
+      continue;
+    }
+    sip::StreamTransportOptions so;
+    so.protocol = sent_by.protocol;
+    so.address = listen ? listen->host : "";
+    so.port = listen ? listen->port : 0;
+    so.idle_timeout = std::chrono::seconds(config_.server.sip_idle_timeout_s);
+    so.tls_cert = config_.server.tls_cert;
+    so.tls_key = config_.server.tls_key;
+    so.tls_client = [this](const sip::Endpoint& to) { return tls_client_for(config_, to); };
+    streams_[i] = std::make_unique<sip::StreamTransport>(
+        shard_.io(), std::move(so), [this](sip::Message&& m, const sip::Endpoint& from) { options_.route(std::move(m), from); });
+    if (auto ec = streams_[i]->start()) {
+      spdlog::critical("cannot start SIP {}{}: {}", to_string(t),
+                       listen ? fmt::format(" on {}:{}", listen->host, listen->port) : std::string(), ec.message());
+      return false;
+    }
+    mux_.set(sent_by.protocol, streams_[i].get(), sent_by);
+  }
+  return true;
+}
+
+void ShardRuntime::send_stream(std::string bytes, const sip::Endpoint& to) {
+  auto& stream = streams_[to.protocol == sip::Protocol::tls ? 1 : 0];
+  if (!stream || stopped_ || !sip::is_stream(to.protocol)) return;
+  if (auto ec = stream->send_bytes(std::move(bytes), to))
+    spdlog::debug("sip {}: cannot send to {}: {}", sip::via_token(to.protocol), to.to_string(), ec.message());
 }
 
 void ShardRuntime::receive(sip::Message&& message, const sip::Endpoint& from) {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -28,6 +29,8 @@
 #include "sip/timer.hpp"
 #include "sip/resolve/resolver.hpp"
 #include "sip/transaction_layer.hpp"
+#include "sip/stream_transport.hpp"
+#include "sip/transport_mux.hpp"
 #include "sip/udp_transport.hpp"
 
 namespace warmline::server {
@@ -40,6 +43,8 @@ struct ShardRuntimeOptions {
   std::atomic<int64_t>* node_calls = nullptr;  // live calls over all shards ([server] max_calls)
   // Delivers a message this shard's socket received to the shard that owns its Call-ID.
   std::function<void(sip::Message&&, const sip::Endpoint&)> route;
+  // Hands a serialized message for a TCP/TLS peer to shard 0, which holds every connection (send_stream).
+  std::function<void(std::string bytes, const sip::Endpoint& to)> post_stream;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
   const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
@@ -64,6 +69,8 @@ class ShardRuntime {
 
   // A message whose Call-ID this shard owns.
   void receive(sip::Message&& message, const sip::Endpoint& from);
+  // Shard 0: sends bytes another shard serialized over the TCP/TLS connection to `to`.
+  void send_stream(std::string bytes, const sip::Endpoint& to);
 
   Shard& shard() { return shard_; }
   ShardMetrics& metrics() { return metrics_; }
@@ -93,7 +100,13 @@ class ShardRuntime {
   ShardMetrics metrics_;
   sip::RandomSource random_;
   sip::AsioTimerService timers_;
+  bool start_streams();
+
   std::unique_ptr<sip::UdpTransport> transport_;
+  // TCP and TLS (index 0, 1): the transports on shard 0, relays to them on the others.
+  std::array<std::unique_ptr<sip::StreamTransport>, 2> streams_;
+  std::array<std::unique_ptr<sip::Transport>, 2> relays_;
+  sip::TransportMux mux_;  // what the layer sends through: UDP, TCP, TLS by destination
   std::unique_ptr<sip::TransactionLayer> layer_;
   std::unique_ptr<sip::Resolver> resolver_;  // RFC 3263 for the targets warmline dials ([server] dns_servers)
   sip::DialogRegistry dialogs_;

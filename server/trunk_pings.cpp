@@ -183,15 +183,21 @@ void TrunkPings::update_trunk(Entry& e) {
 void TrunkPings::locate_default(const TrunkConfig& trunk, PingLocateDone done) {
   const std::string& host = trunk.address.host;
   const uint16_t port = trunk.address.port;
-  if (sip::is_ip_literal(host)) return done({sip::Endpoint{host, port ? port : uint16_t(5060)}}, "");
+  const sip::TargetTransport transport = to_target_transport(trunk.transport);
+  if (sip::is_ip_literal(host))
+    return done({sip::Endpoint{host, port ? port : sip::default_port(transport), to_protocol(trunk.transport)}}, "");
   if (!ctx_->resolver) return done({}, "no resolver for " + host);
-  ctx_->resolver->resolve(sip::ResolveRequest{.host = host, .port = port, .transport = std::nullopt, .secure = false},
-                          [done = std::move(done), host](sip::ResolveResult r) {
+  ctx_->resolver->resolve(sip::ResolveRequest{.host = host, .port = port, .transport = transport,
+                                              .secure = trunk.transport == Transport::tls},
+                          [done = std::move(done), host, transport](sip::ResolveResult r) {
                             std::vector<sip::Endpoint> servers;
                             for (const sip::Target& t : r.targets)
-                              if (t.transport == sip::TargetTransport::kUdp) servers.push_back(t.endpoint());
+                              if (t.transport == transport) {
+                                servers.push_back(t.endpoint());
+                                servers.back().tls_name = host;  // RFC 5922 §7.3
+                              }
                             if (servers.empty())
-                              return done({}, host + ": " + (r.error ? r.error.message() : "no UDP servers"));
+                              return done({}, host + ": " + (r.error ? r.error.message() : "no servers for the trunk's transport"));
                             done(std::move(servers), "");
                           });
 }

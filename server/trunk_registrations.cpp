@@ -59,22 +59,25 @@ sip::RegisterClientOptions TrunkRegistrations::options_for(CallContext& ctx, Ent
   o.aor.uri.scheme = "sip";
   o.aor.uri.user = t.username;
   o.aor.uri.host = o.registrar.host;
-  o.contact.uri.scheme = "sip";
+  o.contact.uri = contact_uri(ctx, to_protocol(t.transport));
   o.contact.uri.user = t.username;  // a carrier that sends calls to the Contact as is names the account
-  o.contact.uri.host = uri_host(ctx.sip_host);
-  o.contact.uri.port = ctx.sip_port;
   o.expires = t.register_expires_s;
   o.credentials = sip::auth::DigestCredentials{t.username, t.password};
   // RFC 3263 for a name, before every attempt (the resolver caches within the records' TTL). The first
   // target is used; the next attempt asks again.
-  o.locate = [&ctx, host = t.address.host, port = t.address.port](sip::NextHopDone done) {
-    if (sip::is_ip_literal(host)) return done(sip::Endpoint{host, port ? port : uint16_t(5060)}, "");
+  o.locate = [&ctx, host = t.address.host, port = t.address.port, transport = t.transport](sip::NextHopDone done) {
+    const uint16_t default_port = sip::default_port(to_target_transport(transport));
+    if (sip::is_ip_literal(host))
+      return done(sip::Endpoint{host, port ? port : default_port, to_protocol(transport)}, "");
     if (!ctx.resolver) return done(std::nullopt, "no resolver for " + host);
-    ctx.resolver->resolve(sip::ResolveRequest{.host = host, .port = port, .transport = std::nullopt, .secure = false},
+    ctx.resolver->resolve(sip::ResolveRequest{.host = host, .port = port, .transport = to_target_transport(transport),
+                                              .secure = transport == Transport::tls},
                           [done = std::move(done), host](sip::ResolveResult r) {
                             if (!r.ok() || r.targets.empty())
                               return done(std::nullopt, host + ": " + (r.error ? r.error.message() : "no servers"));
-                            done(r.targets.front().endpoint(), "");
+                            sip::Endpoint to = r.targets.front().endpoint();
+                            to.tls_name = host;  // RFC 5922 §7.3
+                            done(to, "");
                           });
   };
   const size_t index = static_cast<size_t>(&entry - entries_.data());

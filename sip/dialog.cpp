@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "sip/uri.hpp"
+
 namespace warmline::sip {
 
 DialogId DialogId::of_incoming(const Message& m) {
@@ -126,6 +128,7 @@ bool Dialog::accept_remote_cseq(uint32_t cseq) {
 }
 
 Endpoint Dialog::next_hop() const {
+  if (flow) return *flow;
   const Uri& uri = route_set.empty() ? remote_target : route_set.front().uri;
   Endpoint hop;
   hop.host = uri.host;
@@ -134,6 +137,7 @@ Endpoint Dialog::next_hop() const {
   // §19.1.2 / RFC 3263: a maddr parameter overrides the host; no port means the scheme's default.
   if (const Param* maddr = find_param(uri.params, "maddr"); maddr && !maddr->value.empty()) hop.host = maddr->value;
   hop.port = uri.port ? uri.port : (uri.scheme == "sips" ? 5061 : 5060);
+  hop.protocol = uri_protocol(uri);
   return hop;
 }
 

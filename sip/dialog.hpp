@@ -46,6 +46,9 @@ struct Dialog {
   std::optional<uint32_t> local_cseq;  // empty until we send a request (§12.1.1)
   std::optional<uint32_t> remote_cseq; // empty until the peer sends one (§12.1.2)
   bool secure = false;                 // sips Request-URI over TLS (§12.1.1)
+  // Over TCP/TLS: the connection the peer's requests came over; our requests in the dialog reuse it
+  // (§18.2.2's connection reuse, RFC 5923's idea) rather than open one to the remote target.
+  std::optional<Endpoint> flow;
 
   DialogId id() const { return {call_id, local_tag, remote_tag}; }
 
@@ -68,8 +71,10 @@ struct Dialog {
   // (lower than the last one) and the UAS must answer 500.
   bool accept_remote_cseq(uint32_t cseq);
 
-  // §12.2.1.1 + §8.1.2: where to send an in-dialog request: the first Route (loose or strict routing
-  // alike) or, without a route set, the remote target. The host may still need RFC 3263 resolution.
+  // §12.2.1.1 + §8.1.2: where to send an in-dialog request: the flow when there is one, else the first
+  // Route (loose or strict routing alike) or, without a route set, the remote target, over the
+  // protocol its URI names (sips: or ;transport=tls: TLS; ;transport=tcp: TCP). The host may still
+  // need RFC 3263 resolution.
   Endpoint next_hop() const;
 
   // §12.2 target refresh: a re-INVITE/UPDATE (or its 2xx) with a Contact replaces the remote target.

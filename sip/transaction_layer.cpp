@@ -21,6 +21,7 @@ using transaction::TxId;
 struct TransactionLayer::Pending2xx {
   Message invite;
   Message response;
+  Endpoint to;  // where the 2xx goes: the INVITE's connection over a stream (§18.2.2)
   std::chrono::milliseconds interval{0};
   TimerId retransmit = kNoTimer;
   TimerId give_up = kNoTimer;
@@ -95,7 +96,7 @@ void TransactionLayer::receive(Message&& message, const Endpoint& from) {
       if (status > 0) {
         Message r = make_response(message, status, {});
         r.to.set_tag(stateless_tag(message));
-        (void)env_.transport.send(r, response_destination(r.vias.front()));
+        (void)env_.transport.send(r, reply_destination(r.vias.front(), from));
       }
       return;
     }
@@ -212,7 +213,7 @@ ClientTransactionId TransactionLayer::send_request(Message request, const Endpoi
     return 0;
   }
   Guard guard(*this);
-  prepare_outgoing(request);
+  prepare_outgoing(request, to);
   std::string key = transaction::client_key(request);
   while (client_index_.contains(key)) {  // a reused branch would cross-match responses
     set_param(request.vias.front().params, "branch", new_branch(random_));
@@ -232,11 +233,11 @@ ClientTransactionId TransactionLayer::send_request(Message request, const Endpoi
   return id;
 }
 
-void TransactionLayer::prepare_outgoing(Message& request) {
+void TransactionLayer::prepare_outgoing(Message& request, const Endpoint& to) {
   if (request.vias.empty()) {
-    Endpoint local = env_.transport.local();
+    Endpoint local = env_.transport.local_for(to);
     Via via;
-    via.transport = std::string(env_.transport.via_transport());
+    via.transport = std::string(env_.transport.via_transport_for(to));
     via.host = local.host.find(':') != std::string::npos ? "[" + local.host + "]" : local.host;
     via.port = local.port;
     request.vias.push_back(std::move(via));
@@ -252,7 +253,7 @@ void TransactionLayer::prepare_outgoing(Message& request) {
 }
 
 std::error_code TransactionLayer::send_ack(Message ack, const Endpoint& to) {
-  prepare_outgoing(ack);
+  prepare_outgoing(ack, to);
   return env_.transport.send(ack, to);
 }
 
@@ -320,16 +321,18 @@ bool TransactionLayer::server_respond(uint64_t id, Message response) {
   bool start_2xx = it->second.is_invite && transaction::is_success(response.status_code) &&
                    it->second.tx->awaiting_final();
   if (!it->second.tx->respond(response)) return false;
-  if (start_2xx) start_2xx_retransmission(it->second.tx->request(), response);
+  if (start_2xx) start_2xx_retransmission(it->second.tx->request(), response, it->second.tx->source());
   reap_server(id);
   return true;
 }
 
-void TransactionLayer::start_2xx_retransmission(const Message& invite, const Message& response) {
+void TransactionLayer::start_2xx_retransmission(const Message& invite, const Message& response,
+                                                const Endpoint& source) {
   std::string key = ack_key(invite);
   auto p = std::make_unique<Pending2xx>();
   p->invite = invite;
   p->response = response;
+  p->to = reply_destination(response.vias.front(), source);
   p->interval = env_.config.t1;
   p->retransmit = env_.timers.schedule(p->interval, [this, key] { retransmit_2xx(key); });
   p->give_up = env_.timers.schedule(env_.config.timeout(), [this, key] { give_up_2xx(key); });
@@ -346,7 +349,7 @@ void TransactionLayer::retransmit_2xx(const std::string& key) {
   Pending2xx& p = *it->second;
   p.interval = std::min(2 * p.interval, env_.config.t2);
   p.retransmit = env_.timers.schedule(p.interval, [this, key] { retransmit_2xx(key); });
-  (void)env_.transport.send(p.response, response_destination(p.response.vias.front()));
+  (void)env_.transport.send(p.response, p.to);
 }
 
 void TransactionLayer::give_up_2xx(const std::string& key) {

@@ -105,7 +105,8 @@ class TransactionLayer {
   // Adds what send_request/send_ack would (top Via with a fresh branch and rport, Max-Forwards, the
   // CSeq method) to a request the TU keeps: an ACK for a 2xx that it re-sends, identical, for every
   // retransmission of that 2xx (RFC 3261 §13.2.2.4, RFC 6026 §8.4). Sending it later adds nothing.
-  void prepare(Message& request) { prepare_outgoing(request); }
+  // `to` is where it will go (its protocol picks the Via's transport and sent-by).
+  void prepare(Message& request, const Endpoint& to) { prepare_outgoing(request, to); }
 
   size_t client_transactions() const { return clients_.size(); }
   size_t server_transactions() const { return servers_.size(); }
@@ -136,14 +137,14 @@ class TransactionLayer {
   void receive_cancel(Message&& cancel, const Endpoint& from);
   Server* find_server(const std::string& key, transaction::TxId* id);
   transaction::TxId add_server(Message&& request, const Endpoint& from);
-  void prepare_outgoing(Message& request);
+  void prepare_outgoing(Message& request, const Endpoint& to);
   void send_cancel(Client& invite);
   void reap_client(transaction::TxId id) { dead_clients_.push_back(id); }
   void reap_server(transaction::TxId id) { dead_servers_.push_back(id); }
   void collect_garbage();
 
   bool server_respond(uint64_t id, Message response);
-  void start_2xx_retransmission(const Message& invite, const Message& response);
+  void start_2xx_retransmission(const Message& invite, const Message& response, const Endpoint& source);
   void retransmit_2xx(const std::string& key);
   void give_up_2xx(const std::string& key);
 

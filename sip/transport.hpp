@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <system_error>
 
@@ -12,13 +14,28 @@
 
 namespace warmline::sip {
 
+// Which transport a message travels over (RFC 3261 §18): the Via token UDP, TCP or TLS.
+enum class Protocol : uint8_t { udp, tcp, tls };
+// True for TCP and TLS: responses go back over the connection the request came on (§18.2.2).
+inline bool is_stream(Protocol protocol) { return protocol != Protocol::udp; }
+
 // A resolved peer address: `host` is an IP literal (IPv6 without brackets) by the time it reaches a
-// transport; name resolution (RFC 3263) happens above.
+// transport; name resolution (RFC 3263) happens above. Over TCP/TLS, host:port names the connection
+// (for one the peer opened: its source address and port).
 struct Endpoint {
+  Endpoint() = default;
+  Endpoint(std::string h, uint16_t p, Protocol proto = Protocol::udp, std::string name = {})
+      : host(std::move(h)), port(p), protocol(proto), tls_name(std::move(name)) {}
+
   std::string host;
   uint16_t port = 0;
+  Protocol protocol = Protocol::udp;
+  // TLS we open: the name the peer's certificate must carry (RFC 5922 §7.3: the domain we were asked
+  // to reach, e.g. a trunk's address, not the address it resolved to). "" = the address itself. Not
+  // part of the endpoint's identity.
+  std::string tls_name;
 
-  bool operator==(const Endpoint&) const = default;
+  bool operator==(const Endpoint& o) const { return host == o.host && port == o.port && protocol == o.protocol; }
   std::string to_string() const {
     bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -35,7 +52,26 @@ class Transport {
   virtual Endpoint local() const = 0;
   // "UDP", "TCP", "TLS": the Via transport token.
   virtual std::string_view via_transport() const { return "UDP"; }
+  // The sent-by and Via token of a request sent to `to`: a transport that carries several protocols
+  // (TransportMux) answers for the one `to` uses.
+  virtual Endpoint local_for(const Endpoint& to) const {
+    (void)to;
+    return local();
+  }
+  virtual std::string_view via_transport_for(const Endpoint& to) const {
+    (void)to;
+    return via_transport();
+  }
 };
+
+inline std::string_view via_token(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::tcp: return "TCP";
+    case Protocol::tls: return "TLS";
+    case Protocol::udp: break;
+  }
+  return "UDP";
+}
 
 // Where a response to a request with this top Via goes over an unreliable transport: RFC 3261 §18.2.2
 // (the `received` address, else the sent-by host; the sent-by port, else 5060) and RFC 3581 §4 (the
@@ -58,6 +94,12 @@ inline Endpoint response_destination(const Via& via) {
     if (digits && value > 0 && value <= 65535) to.port = static_cast<uint16_t>(value);
   }
   return to;
+}
+
+// Where the responses of a server transaction go (§18.2.2): over a stream, back over the connection the
+// request came on (its source); over UDP, the Via's address (response_destination).
+inline Endpoint reply_destination(const Via& via, const Endpoint& source) {
+  return is_stream(source.protocol) ? source : response_destination(via);
 }
 
 }  // namespace warmline::sip

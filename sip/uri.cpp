@@ -232,4 +232,15 @@ std::string Uri::to_string() const {
   return out;
 }
 
+Protocol uri_protocol(const Uri& uri) {
+  if (uri.scheme == "sips") return Protocol::tls;
+  const Param* transport = find_param(uri.params, "transport");
+  if (!transport) return Protocol::udp;
+  std::string value = transport->value;
+  for (char& c : value) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (value == "tls") return Protocol::tls;
+  if (value == "tcp") return Protocol::tcp;
+  return Protocol::udp;
+}
+
 }  // namespace warmline::sip

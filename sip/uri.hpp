@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sip/message.hpp"
+#include "sip/transport.hpp"
 
 namespace warmline::sip {
 
@@ -38,6 +39,10 @@ std::string uri_unescape(std::string_view text);
 // method, maddr and transport params must match when either URI has them, other params only when
 // both have them; URI headers must all match. Non-SIP URIs compare scheme and unescaped opaque part.
 bool uri_equal(const Uri& a, const Uri& b);
+
+// The transport a request to this URI uses (RFC 3261 §19.1.2, RFC 3263 §4.1 without NAPTR): sips: or
+// ;transport=tls is TLS, ;transport=tcp TCP, anything else UDP.
+Protocol uri_protocol(const Uri& uri);
 
 // Append the wire form to `out` (what to_string() returns), without a temporary string.
 void append_uri(std::string& out, const Uri& uri);

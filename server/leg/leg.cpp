@@ -62,11 +62,13 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   leg->invite_tx_ = tx;
   leg->history_.asserted_identity = std::string(invite.header("P-Asserted-Identity"));
   leg->history_.privacy = std::string(invite.header("Privacy"));
+  const sip::Endpoint* source = tx.source();
+  const sip::Protocol protocol = source ? source->protocol : sip::Protocol::udp;
   sip::NameAddr contact;
-  contact.uri.scheme = "sip";
-  contact.uri.host = ctx.sip_host;
-  contact.uri.port = ctx.sip_port;
+  contact.uri = contact_uri(ctx, protocol);
   leg->dialog_ = sip::Dialog::from_uas(invite, sip::new_tag(ctx.random), contact);
+  // Over TCP/TLS our requests in the call (BYE, REFER, re-INVITE) go back over the caller's connection.
+  if (source && sip::is_stream(protocol)) leg->dialog_.flow = *source;
 
   sip::LocalMediaCaps& caps = leg->options_.caps;
   std::optional<sip::AnswerResult> answer;

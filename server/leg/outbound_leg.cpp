@@ -118,9 +118,7 @@ bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::Authoriz
   o.from = options_.from;
   o.from.set_tag(from_tag_);
   o.to = options_.to;
-  o.contact.uri.scheme = "sip";
-  o.contact.uri.host = ctx_.sip_host;
-  o.contact.uri.port = ctx_.sip_port;
+  o.contact.uri = contact_uri(ctx_, options_.next_hop.protocol);
   o.extra_headers = options_.extra_headers;
   o.next_hop = options_.next_hop;
   o.sdp_offer = offer_.serialize();

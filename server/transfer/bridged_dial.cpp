@@ -113,7 +113,9 @@ void BridgedDial::start() {
     if (t.caller_id.empty() && t.uri.starts_with("tel:"))
       return end(TransferResult::kRejected, 0,
                  "no caller ID to present through trunk " + trunk->name + " (set caller_id or the trunk's caller_ids)");
-    where = sip::ResolveRequest{.host = trunk->address.host, .port = trunk->address.port};
+    where = sip::ResolveRequest{.host = trunk->address.host, .port = trunk->address.port,
+                                .transport = to_target_transport(trunk->transport),
+                                .secure = trunk->transport == Transport::tls};
     if (t.uri.starts_with("tel:")) {
       o.request_uri.scheme = "sip";
       o.request_uri.user = uri_user(dial_string(*trunk, tel_number(t.uri)));
@@ -151,9 +153,11 @@ void BridgedDial::start() {
 
 void BridgedDial::resolve(const sip::ResolveRequest& where) {
   const std::string host = where.host;
+  target_host_ = host;
   if (!ctx_.resolver) {  // unit tests of calls: numeric hosts only
     if (!is_ip_literal(host)) return end(TransferResult::kUnreachable, 0, "cannot resolve " + host);
-    servers_ = sip::TargetList({sip::Target{host, where.port ? where.port : uint16_t(5060), sip::TargetTransport::kUdp}});
+    const sip::TargetTransport transport = where.transport.value_or(sip::TargetTransport::kUdp);
+    servers_ = sip::TargetList({sip::Target{host, where.port ? where.port : sip::default_port(transport), transport}});
     return dial_current();
   }
   std::weak_ptr<bool> alive = alive_;
@@ -172,6 +176,8 @@ void BridgedDial::dial_current() {
   const sip::Target* server = servers_.current();
   if (!server) return end(TransferResult::kUnreachable, 503, "every server of " + request_.target.name + " failed");
   leg_options_.next_hop = server->endpoint();
+  // RFC 5922 §7.3: over TLS the certificate must name the host we were asked to reach.
+  leg_options_.next_hop.tls_name = target_host_;
   std::string error;
   auto leg = OutboundLeg::dial(ctx_, *this, leg_options_, error);
   if (!leg) return end(TransferResult::kFailed, 0, error);

@@ -93,6 +93,7 @@ class BridgedDial final : public OutboundLegObserver {
   DialRequest request_;
   OutboundLegOptions leg_options_;
   sip::TargetList servers_;
+  std::string target_host_;  // the host resolved (a trunk's address or the URI's): a TLS peer's certificate names it
   std::unique_ptr<OutboundLeg> leg_;
   std::unique_ptr<OutboundLeg> failed_leg_;  // the one that just failed: kept to its callback's end
   sip::TimerId ring_timer_ = sip::kNoTimer;

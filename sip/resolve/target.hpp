@@ -24,7 +24,12 @@ struct Target {
   uint16_t port = 0;
   TargetTransport transport = TargetTransport::kUdp;
 
-  Endpoint endpoint() const { return Endpoint{ip, port}; }
+  Endpoint endpoint() const {
+    return Endpoint{ip, port,
+                    transport == TargetTransport::kTcp   ? Protocol::tcp
+                    : transport == TargetTransport::kTls ? Protocol::tls
+                                                         : Protocol::udp};
+  }
   std::string to_string() const;  // "udp:1.2.3.4:5060", "udp:[::1]:5060"
   bool operator==(const Target&) const = default;
 };

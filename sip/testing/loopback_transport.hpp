@@ -36,6 +36,8 @@ class LoopbackTransport final : public Transport {
     return {};
   }
   Endpoint local() const override { return local_; }
+  // The Via names the destination's protocol, as TransportMux does on a shard.
+  std::string_view via_transport_for(const Endpoint& to) const override { return via_token(to.protocol); }
 
   // Called for every message recorded (not for dropped or failed ones): tests stamp send times here.
   std::function<void(const Sent&)> on_send;

@@ -83,7 +83,7 @@ class ServerTx {
   ServerTx(Message request, Endpoint source) : request_(std::move(request)), source_(std::move(source)) {}
   // §18.2.2: responses follow the top Via (received/rport filled by the transport).
   Endpoint reply_to() const {
-    return request_.vias.empty() ? source_ : response_destination(request_.vias.front());
+    return request_.vias.empty() ? source_ : reply_destination(request_.vias.front(), source_);
   }
 
   Message request_;

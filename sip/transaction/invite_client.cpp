@@ -73,8 +73,9 @@ InviteClientTx::InviteClientTx(Env& env, TxId id, Message invite, Endpoint desti
       interval_a_(env.config.t1) {}
 
 void InviteClientTx::start() {
-  // §17.1.1.2: timer A at T1 (unreliable transport) and timer B at 64*T1.
-  timers_.arm(kTimerA, interval_a_);
+  // §17.1.1.2: timer A at T1 (unreliable transport only: a stream does not lose the INVITE) and timer
+  // B at 64*T1.
+  if (!is_stream(destination_.protocol)) timers_.arm(kTimerA, interval_a_);
   timers_.arm(kTimerB, env_.config.timeout());
   send_invite();
 }

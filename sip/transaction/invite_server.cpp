@@ -106,7 +106,8 @@ unsigned InviteServerTx::apply(Event event, const Message* response) {
     timers_.cancel(kTimerH);
   }
   if (a & kStartGH) {
-    timers_.arm(kTimerG, interval_g_);
+    // §17.2.1: timer G retransmits the final response over an unreliable transport only.
+    if (!is_stream(source_.protocol)) timers_.arm(kTimerG, interval_g_);
     timers_.arm(kTimerH, env_.config.timeout());
   }
   if (a & kDoubleG) {

@@ -56,8 +56,8 @@ NonInviteClientTx::NonInviteClientTx(Env& env, TxId id, Message request, Endpoin
       interval_e_(env.config.t1) {}
 
 void NonInviteClientTx::start() {
-  // §17.1.2.2: timer F at 64*T1, timer E at T1 (unreliable transport).
-  timers_.arm(kTimerE, interval_e_);
+  // §17.1.2.2: timer F at 64*T1, timer E at T1 (unreliable transport only).
+  if (!is_stream(destination_.protocol)) timers_.arm(kTimerE, interval_e_);
   timers_.arm(kTimerF, env_.config.timeout());
   send_request();
 }

@@ -25,9 +25,9 @@ SentAck ack_and_bye(TransactionLayer& layer, const Message& invite, const Messag
   Dialog dialog = Dialog::from_uac(invite, response);
   if (dialog.remote_target.scheme.empty()) dialog.remote_target = invite.request_uri;
   Endpoint hop = dialog.next_hop();
-  if (!is_ip_literal(hop.host)) hop = fallback;
+  if (!is_ip_literal(hop.host) || is_stream(fallback.protocol)) hop = fallback;
   Message ack = make_2xx_ack(dialog, invite);
-  layer.prepare(ack);
+  layer.prepare(ack, hop);
   (void)layer.send_ack(ack, hop);
   Message bye = dialog.make_request("BYE");
   if (prepare && *prepare) (*prepare)(bye);
@@ -176,7 +176,7 @@ void InviteClientSession::accept(const Message& r) {
   dialog_ = std::move(d);
   state_ = State::kConfirmed;
   ack_ = make_2xx_ack(*dialog_, invite_);
-  layer_.prepare(ack_);  // the Via (and its branch) is fixed now, so every re-sent ACK is identical
+  layer_.prepare(ack_, hop_for(*dialog_));  // the Via (and its branch) is fixed now, so every re-sent ACK is identical
   (void)layer_.send_ack(ack_, hop_for(*dialog_));
   std::string_view sdp = has_sdp(r) ? std::string_view(r.body) : std::string_view();
   (void)notify([&] { observer_.on_answered(*this, r, sdp); });
@@ -319,6 +319,8 @@ Dialog* InviteClientSession::dialog_for(const Message& request) {
 }
 
 Endpoint InviteClientSession::hop_for(const Dialog& dialog) const {
+  // Over TCP/TLS the dialog's requests reuse the connection to the server we sent the INVITE to.
+  if (is_stream(destination_.protocol)) return destination_;
   Endpoint hop = dialog.next_hop();
   return is_ip_literal(hop.host) ? hop : destination_;
 }

@@ -63,12 +63,13 @@ def _sip_port():
 
 class Baresip:
     def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU", tone_hz=440,
-                 mediaenc=None):
+                 mediaenc=None, tls_cert=None, tls_ca=None):
         """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU);
         `tone_hz`: the sine it sends (its `ausine` source, 10-20000 Hz), so a test can tell it from
         another party's tone or from ringback (the US ringback has 440 Hz in it); `mediaenc`: the
         account's media encryption (e.g. "srtp-mand": SDES-SRTP, RTP/SAVP, nothing else), which
-        loads baresip's srtp module."""
+        loads baresip's srtp module; `tls_cert`: a PEM file with its certificate and key, for its SIP/TLS
+        listener on `tls_port` (sip_port + 1); `tls_ca`: the CA file it trusts for TLS it opens."""
         self.case = case
         self.name = name
         self.sip_port = _sip_port()  # UDP and TCP, and TLS on the next port
@@ -85,6 +86,12 @@ class Baresip:
         lines += [f"{k}\t\t{v}" for k, v in settings.items()]
         if mediaenc:
             lines.append("module\t\tsrtp.so")
+        if tls_cert:
+            lines.append(f"sip_certificate\t{tls_cert}")
+        if tls_ca:
+            lines.append(f"sip_cafile\t{tls_ca}")
+        self.tls_port = self.sip_port + 1
+        self.rtp_ports = (rtp_first, rtp_last)
         (self.dir / "config").write_text("\n".join(lines) + "\n")
         (self.dir / "accounts").write_text(
             f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs={audio_codecs}"

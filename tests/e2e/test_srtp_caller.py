@@ -80,6 +80,33 @@ class LoopbackCapture:
             return [d for d in self.datagrams if len(d[2]) >= 12 and d[2][0] >> 6 == 2 and not 192 <= d[2][1] <= 223]
 
 
+def assert_srtp_on_wire(case, capture, gateway, peer_hz, gateway_hz, peer_ports=None):
+    """The RTP between the gateway and a peer (`peer_ports`: its RTP port range, else any) is SRTP both
+    ways: each packet has an SRTP tag after its 160-byte PCMU payload, and the payloads read as PCMU
+    hold neither the peer's tone (`peer_hz`) nor the one the gateway sends it (`gateway_hz`)."""
+    first, last = gateway.config["rtp_first"], gateway.config["rtp_last"]
+    lo, hi = peer_ports or (0, 65535)
+
+    def leg(packets):
+        return [(s, d, p) for s, d, p in packets if (first <= s <= last and lo <= d <= hi) or
+                (first <= d <= last and lo <= s <= hi)]
+    packets = wait_for(lambda: (lambda p: p if len(p) >= 100 else None)(leg(capture.rtp())), 10,
+                       "RTP datagrams both ways in the capture")
+    to_gateway = [p for s, d, p in packets if first <= d <= last]
+    from_gateway = [p for s, d, p in packets if first <= s <= last]
+    case.assertGreater(len(to_gateway), 20, "the peer's packets to the gateway")
+    case.assertGreater(len(from_gateway), 20, "the gateway's packets to the peer")
+    for direction, payloads, hz in (("to the gateway", to_gateway, peer_hz),
+                                    ("from the gateway", from_gateway, gateway_hz)):
+        # 12-byte header (no CSRC, no extension) + 160 bytes of PCMU + an SRTP tag.
+        trailers = {len(p) - 12 - 160 for p in payloads}
+        case.assertTrue(trailers <= set(SRTP_TAGS), f"packets {direction}: trailers {trailers}")
+        as_pcmu = []
+        for p in payloads[-50:]:
+            as_pcmu.extend(decode_pcmu(p[12:172]))
+        case.assertLess(tone_ratio(as_pcmu, hz), 0.1, f"plain {hz} Hz PCMU on the wire {direction}")
+
+
 class SrtpCaller(E2ETestCase):
     def test_baresip_with_mandatory_srtp_is_answered_with_srtp_and_audio_flows_encrypted(self):
         agent = Agent(self, SCRIPT, record=True)
@@ -102,22 +129,7 @@ class SrtpCaller(E2ETestCase):
             return len(samples) >= 3200 and tone_ratio(samples[-3200:], CALLER_HZ, 16000) > 0.5
         wait_for(agent_hears_caller, 15, "baresip's 440 Hz in the audio the agent received")
 
-        first, last = gateway.config["rtp_first"], gateway.config["rtp_last"]
-        packets = wait_for(lambda: (lambda p: p if len(p) >= 100 else None)(capture.rtp()), 10,
-                           "RTP datagrams both ways in the capture")
-        to_gateway = [p for s, d, p in packets if first <= d <= last]
-        from_gateway = [p for s, d, p in packets if first <= s <= last]
-        self.assertGreater(len(to_gateway), 20, "baresip's packets to the gateway")
-        self.assertGreater(len(from_gateway), 20, "the gateway's packets to baresip")
-        for direction, payloads, hz in (("to the gateway", to_gateway, CALLER_HZ),
-                                        ("from the gateway", from_gateway, AGENT_HZ)):
-            # 12-byte header (no CSRC, no extension) + 160 bytes of PCMU + an SRTP tag.
-            trailers = {len(p) - 12 - 160 for p in payloads}
-            self.assertTrue(trailers <= set(SRTP_TAGS), f"packets {direction}: trailers {trailers}")
-            as_pcmu = []
-            for p in payloads[-50:]:
-                as_pcmu.extend(decode_pcmu(p[12:172]))
-            self.assertLess(tone_ratio(as_pcmu, hz), 0.1, f"plain {hz} Hz PCMU on the wire {direction}")
+        assert_srtp_on_wire(self, capture, gateway, CALLER_HZ, AGENT_HZ)
 
         phone.hangup()
         phone.wait_event(type="CALL_CLOSED")

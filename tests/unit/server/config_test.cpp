@@ -185,8 +185,8 @@ TEST(ConfigTest, UnavailableValuesAreRefused) {
   LoadResult r = load_config(path, no_env());
   ASSERT_FALSE(r.ok());
   const std::vector<std::string> expected = {
-      "4 server.sip_listen[1]: not available in this build: listening on more than one address is not "
-      "implemented yet; keep one",
+      "4 server.sip_listen[1]: not available in this build: a second udp address is not implemented yet; keep one "
+      "per transport",
       "23 agent[0].url: not available in this build: wss:// (TLS to the agent) is not implemented yet; use ws://",
   };
   std::vector<std::string> actual;
@@ -370,7 +370,7 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
   LoadResult r = load_config(path, no_env());
   ASSERT_FALSE(r.ok());
   const std::multimap<std::string, std::string> expected = {
-      {"3 server.sip_listen[0]", "'tcp' is not supported yet"},
+      {"3 server.sip_listen", "needs a udp: address (TCP and TLS listen beside UDP, not instead of it)"},
       {"3 server.sip_listen[1]", "'localhost' is not an IP address"},
       {"4 server.http", "is not an IP address and port"},
       {"5 server.rtp_ports", "first port is above the last"},
@@ -388,7 +388,7 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"18 trunk[0].caller_ids[1]", "not an E.164 number"},
       {"19 trunk[0].password", "username and password go together"},
       {"22 trunk[1].name", "'Carrier' is already used by trunk[0].name"},
-      {"23 trunk[1].transport", "'tls' is not supported yet"},
+      {"23 trunk[1].transport", "'sctp' is not one of"},
       {"28 pbx[0].trunk", "'nowhere' is not a configured trunk"},
       {"31 pbx[0].extension[0].number", "'1O1' is not an extension number"},
       {"33 pbx[0].extension[1].number", "missing (required)"},
@@ -423,7 +423,8 @@ TEST(ConfigTest, CheckConfigPrintsEachProblemAndExits2) {
   std::ostringstream out, err;
   EXPECT_EQ(check_config_command(path, out, err), 2);
   EXPECT_EQ(out.str(), "");
-  EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen[0]: transport 'tcp' is not supported yet (only udp)\n"));
+  EXPECT_THAT(err.str(), HasSubstr(path + ":3: server.sip_listen: needs a udp: address (TCP and TLS listen beside UDP, "
+                                   "not instead of it)\n"));
   EXPECT_THAT(err.str(), HasSubstr(path + ":61: agent[1].tragets: unknown key (did you mean 'target'?)\n"));
   EXPECT_THAT(err.str(), HasSubstr(path + ":12: media.hold_music: cannot play '" + kData +
                                    "no-such-file.wav' as hold music: no such file\n"));
@@ -544,7 +545,17 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"ListenUnknownTransport", "[server]\nsip_listen = [\"sctp:127.0.0.1:5060\"]", "unknown transport 'sctp'"},
         ValueCase{"ListenPortTooHigh", "[server]\nsip_listen = [\"udp:127.0.0.1:70000\"]", "port '70000'"},
         ValueCase{"ListenEmpty", "[server]\nsip_listen = []", "needs at least one address"},
-        ValueCase{"ListenTcpNotAvailable", "[server]\nsip_listen = [\"tcp:127.0.0.1:5060\"]", "'tcp' is not supported yet"},
+        ValueCase{"ListenTcpWithoutUdp", "[server]\nsip_listen = [\"tcp:127.0.0.1:5060\"]", "needs a udp: address"},
+        ValueCase{"ListenUdpAndTcp", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\"]", ""},
+        ValueCase{"ListenTwoUdp", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"udp:127.0.0.1:5062\"]",
+                  "a second udp address is not implemented yet; keep one per transport"},
+        ValueCase{"ListenTlsWithoutCert", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
+                  "tls_key = \"/nonexistent/key.pem\"", "a tls: address needs [server] tls_cert"},
+        ValueCase{"ListenTlsWithoutKey", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
+                  "tls_cert = \"/nonexistent/cert.pem\"", "a tls: address needs [server] tls_key"},
+        ValueCase{"ListenTlsCertNotAFile", "[server]\nsip_listen = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1\"]\n"
+                  "tls_cert = \"/nonexistent/cert.pem\"\ntls_key = \"/nonexistent/key.pem\"",
+                  "tls_cert: cannot use '/nonexistent/cert.pem' as a PEM certificate chain"},
         ValueCase{"RtpPortsSinglePort", "[server]\nrtp_ports = \"20000-20000\"", "fewer than 2 ports"},
         ValueCase{"RtpPortsNotARange", "[server]\nrtp_ports = \"20000\"", "is not a range"},
         ValueCase{"ShardsFloat", "[server]\nshards = 1.5", "expected an integer, got a float"},
@@ -597,7 +608,11 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"AgentReferFallbackUnknown", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"x\"", "is not one of"},
         ValueCase{"AgentRingTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nring_timeout_s = 0", "must be from 1 to 600"},
         ValueCase{"AgentDeclineIsFinalFalse", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\ndecline_is_final = false", ""},
-        ValueCase{"TrunkTlsNotAvailable", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"", "'tls' is not supported yet"},
+        ValueCase{"TrunkTls", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"\ntls_verify = false", ""},
+        ValueCase{"TrunkTcp", "[[trunk]]\nname = \"t\"\ntransport = \"tcp\"", ""},
+        ValueCase{"TrunkTlsVerifyOnUdp", "[[trunk]]\nname = \"t\"\ntls_verify = false", "only for transport = \"tls\""},
+        ValueCase{"TrunkTlsCaNotAFile", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"\ntls_ca = \"/nonexistent/ca.pem\"",
+                  "cannot use '/nonexistent/ca.pem' as PEM CA certificates"},
         ValueCase{"TrunkAcceptsReferString", "[[trunk]]\nname = \"t\"\naccepts_refer = \"yes\"", "expected true or false, got a string"},
         ValueCase{"TrunkWithoutName", "[[trunk]]\naddress = \"h\"", "missing (required)"},
         ValueCase{"CallerId15Digits", "[[trunk]]\nname = \"t\"\ncaller_ids = [\"+123456789012345\"]", ""},

@@ -121,7 +121,18 @@ TEST(DialogTest, NextHopWithoutRoutesIsTheRemoteTarget) {
   EXPECT_EQ(d.next_hop(), (Endpoint{"198.51.100.7", 5060}));
   d.remote_target.scheme = "sips";
   d.remote_target.host = "[2001:db8::1]";
-  EXPECT_EQ(d.next_hop(), (Endpoint{"2001:db8::1", 5061}));
+  EXPECT_EQ(d.next_hop(), (Endpoint{"2001:db8::1", 5061, Protocol::tls}));  // sips: is TLS (§26.2)
+  d.remote_target.scheme = "sip";
+  d.remote_target.params.push_back(Param{"transport", "TCP", true});
+  EXPECT_EQ(d.next_hop(), (Endpoint{"2001:db8::1", 5060, Protocol::tcp}));
+}
+
+// Over a stream the dialog's requests go back over the peer's connection, whatever the Contact says.
+TEST(DialogTest, NextHopIsTheFlowWhenThereIsOne) {
+  Message invite = incoming_invite();
+  Dialog d = Dialog::from_uas(invite, "t", {});
+  d.flow = Endpoint{"203.0.113.9", 40123, Protocol::tcp};
+  EXPECT_EQ(d.next_hop(), (Endpoint{"203.0.113.9", 40123, Protocol::tcp}));
 }
 
 TEST(DialogTest, AckReusesTheInviteCSeq) {

@@ -48,6 +48,20 @@ TEST_F(InviteClientTest, TimerADoublesUntilTimerBReports408) {
   EXPECT_EQ(transport.sent().size(), 7u);  // nothing after the timeout
 }
 
+// §17.1.1.2: timer A only over an unreliable transport; over TCP the INVITE is sent once, the Via says
+// TCP, and timer B still ends the transaction.
+TEST_F(InviteClientTest, OverTcpTheInviteIsNotRetransmitted) {
+  Endpoint tcp_peer{peer.host, peer.port, Protocol::tcp};
+  layer.send_request(our_request("INVITE"), tcp_peer, [this](const Message& r) { responses.push_back(r); });
+  timers.advance(31'999ms);
+  EXPECT_EQ(send_times, (std::vector<long>{0}));
+  EXPECT_EQ(transport.last().to, tcp_peer);
+  EXPECT_EQ(sent_invite().vias.at(0).transport, "TCP");
+  timers.advance(1ms);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status_code, 408);
+}
+
 TEST_F(InviteClientTest, LostInvitesAreRetransmittedUntilAProvisionalArrives) {
   transport.drop_next(3);  // the first three copies are lost on the way
   send_invite();
