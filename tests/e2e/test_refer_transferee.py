@@ -39,14 +39,17 @@ def cseq_responses(messages, cseq):
 
 
 class ReferTransferee(E2ETestCase):
+    def setUp(self):
+        super().setUp()
+        self.carrier = RawSip(self, name="carrier")  # the agent's trunk: numbers would be dialled here
+
     def start_call(self, scenario, flag, refer_ok_to, extra_keys=()):
         """The caller bridged to the bot through the trunk "aiplatform" (accepts_refer_from_peer =
         `flag`); the bot runs `scenario` with `-key refer_ok <refer_ok_to>` and `extra_keys`."""
-        self.carrier = RawSip(self, name="carrier")  # the agent's trunk: numbers would be dialled here
         self.bot_rtp = RtpPeer(tone_hz=BOT_HZ)
         self.addCleanup(self.bot_rtp.stop)
         self.bot = SippUasScenario(self, scenario, name="bot", rtp=self.bot_rtp,
-                                   extra=("-key", "refer_ok", refer_ok_to(), *extra_keys))
+                                   extra=("-key", "refer_ok", refer_ok_to, *extra_keys))
         self.bot.wait_listening()
         self.agent = Agent(self, SCRIPT)
         self.gateway = Gateway(
@@ -84,7 +87,7 @@ class ReferTransferee(E2ETestCase):
         self.support = SippUasScenario(self, "uas-answer.xml", name="support")
         self.support.wait_listening()
         self.support_uri = f"sip:support@{self.support.address}"
-        self.start_call("uas-bot-refers-on-trigger.xml", True, lambda: f"<{self.support_uri}>",
+        self.start_call("uas-bot-refers-on-trigger.xml", True, f"<{self.support_uri}>",
                         ("-key", "refer_bad", "<sip:support@127.0.0.1",
                          "-key", "refer_unconfigured", f"<sip:+442079460000@127.0.0.1:{self.carrier.port}>"))
 
@@ -138,7 +141,7 @@ class ReferTransferee(E2ETestCase):
     def test_refer_through_a_trunk_without_the_flag_is_refused_and_dials_nothing(self):
         self.would_be = RawSip(self, name="would-be-target")
         self.support_uri = f"sip:support@127.0.0.1:{self.would_be.port}"
-        self.start_call("uas-bot-refer-refused.xml", False, lambda: f"<{self.support_uri}>")
+        self.start_call("uas-bot-refer-refused.xml", False, f"<{self.support_uri}>")
         self.bot.trigger()
         self.assertEqual(self.wait_bot_response("1 REFER"), "SIP/2.0 403 Forbidden - REFER not accepted")
         self.assert_still_with_the_bot("a REFER from a trunk without accepts_refer_from_peer")
