@@ -38,13 +38,16 @@ void Call::on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const s
 void Call::start_refer_in(const ReferCheck& check, uint32_t refer_cseq) {
   spdlog::info("call {}: the transfer target REFERs the caller to {} ({})", id_, check.target->name, check.target->uri);
   referrer_ = std::move(target_);  // the bridge keeps its media until the dial's plan parts them
+  // The NOTIFYs go to the referrer's dialog whether it is kept aside (referrer_) or has the caller
+  // back after a failure (target_); a leg the call no longer holds gets none.
+  OutboundLeg* referrer = referrer_.get();
   refer_notifier_ = std::make_unique<ReferNotifier>(
-      refer_cseq, check.subscription, [this](const ReferNotify& content, std::function<void(int)> answered) {
-        if (!referrer_) return false;
-        auto notify = referrer_->new_request("NOTIFY");
+      refer_cseq, check.subscription, [this, referrer](const ReferNotify& content, std::function<void(int)> answered) {
+        if (referrer != referrer_.get() && referrer != target_.get()) return false;
+        auto notify = referrer->new_request("NOTIFY");
         if (!notify) return false;
         fill_notify(*notify, content);
-        return referrer_->send_request(std::move(*notify), [answered = std::move(answered)](const sip::Message& r) {
+        return referrer->send_request(std::move(*notify), [answered = std::move(answered)](const sip::Message& r) {
           if (r.status_code >= 200) answered(r.status_code);
         });
       });
