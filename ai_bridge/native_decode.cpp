@@ -345,7 +345,9 @@ std::variant<TransferRequest, ProtocolError> parse_transfer_request(std::string_
   return decode_transfer(r);
 }
 
-std::string_view to_string(TransferMode mode) { return name_of(kModes, mode); }
+std::string_view to_string(TransferMode mode) {
+  return mode == TransferMode::kReferIn ? std::string_view("refer_in") : name_of(kModes, mode);
+}
 std::string_view to_string(Screening screening) { return name_of(kScreenings, screening); }
 std::string_view to_string(HoldAudio hold) { return name_of(kHolds, hold); }
 std::string_view to_string(AfterBridge after) { return name_of(kAfterBridges, after); }

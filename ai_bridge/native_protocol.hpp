@@ -82,7 +82,9 @@ struct Say { std::string text; };
 // Digits to send to the active party as RFC 4733 events: 0-9 * # A-D (lower-case a-d is upper-cased).
 struct SendDtmf { std::string digits; };
 
-enum class TransferMode { kCold, kWarm, kSemi, kReplaces };
+// kReferIn ("refer_in") is warmline's own: a transfer a REFER from a peer asked for (server/transfer/
+// refer_in.hpp). It shows in records and the API; an agent cannot request it (not in the decode table).
+enum class TransferMode { kCold, kWarm, kSemi, kReplaces, kReferIn };
 enum class Screening { kNone, kDtmf, kAgent };
 enum class HoldAudio { kMusic, kRingback, kSilence };
 // What the agent does once caller and target are bridged: leave (its stream ends, stop "transferred"),

@@ -294,7 +294,10 @@ void Call::report_transfer(const TransferUpdate& update) {
                                           .reason = update.reason});
 }
 
-void Call::on_transfer_progress(const TransferUpdate& update) { report_transfer(update); }
+void Call::on_transfer_progress(const TransferUpdate& update) {
+  if (refer_in() && refer_notifier_ && update.state == "ringing") refer_notifier_->progress(update.sip_status);
+  report_transfer(update);
+}
 
 // Semi-attended: the agent's part ends as the target rings; for it the transfer is complete. The call
 // goes on: the caller is put through when the target answers, and if it does not, the agent's
@@ -319,6 +322,7 @@ void Call::on_transfer_finished(const TransferUpdate& update) {
   if (update.result == TransferResult::kCompleted)
     ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now() - tr.requested_at));
+  if (refer_in()) return refer_in_finished(update);
   const bool caller_gone = state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated;
   // A bridged target: bridge_target tells the agent (after a three-way, only at its transfer.complete).
   if (update.result == TransferResult::kCompleted && !caller_gone) {
@@ -333,6 +337,12 @@ void Call::on_transfer_finished(const TransferUpdate& update) {
     finish("transferred");
     return;
   }
+  after_failed_transfer();
+}
+
+// The caller is still here after a failed transfer: back with the AI, forwarded, or the fallback
+// message (DESIGN.md: a caller is never left in silence).
+void Call::after_failed_transfer() {
   switch (after_failure(agent_config_, agent_connected(), transfer_->id() == "default_forward")) {
     case AfterFailure::kBackToAgent: return;  // the conversation with the AI simply goes on
     case AfterFailure::kFallbackAndHangUp: return play_fallback_and_hang_up();
@@ -369,6 +379,7 @@ void Call::finish(std::string_view stop_reason) {
   bridge_.set(MixPlan::ended());  // also parts caller and target
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();
   if (target_) target_->hang_up();
+  if (referrer_) referrer_->hang_up();
   spdlog::info("call {}: ended ({})", id_, stop_reason);
   send_record(stop_reason);
   ctx_.on_call_ended(*this);

@@ -31,6 +31,7 @@
 #include "server/call_script.hpp"
 #include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
+#include "server/transfer/refer_in.hpp"
 #include "server/transfer/transfer.hpp"
 
 namespace warmline::server {
@@ -132,14 +133,23 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) override;
   void on_target_bye(OutboundLeg& leg) override;
   void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
+  void on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const sip::Message& refer) override;
   void bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate& update);
   void complete_introduce();
   void after_bridge();  // the agent leaves, or listens
   void send_bridged(int channels);
   void agent_hears_both(AgentMix::Layout layout);
 
+  // call_refer.cpp — a REFER from the bridged target (warmline as the transferee)
+  bool refer_in() const { return transfer_ && transfer_->record().mode == ai::TransferMode::kReferIn; }
+  void start_refer_in(const ReferCheck& check, uint32_t refer_cseq);
+  void refer_in_finished(const TransferUpdate& update);
+  void referrer_left();
+  void release_referrer();
+
   // call.cpp
   void answer();
+  void after_failed_transfer();
   void finish(std::string_view stop_reason);
   void maybe_release();
   void after_agent_audio();
@@ -185,6 +195,10 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::vector<LegRecord> leg_b_records_;  // rows of the legs this call dialled (before the legs: they write here)
   std::unique_ptr<Leg> caller_;
   std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered
+  // The bridged leg b that REFERred the caller elsewhere: it hears the NOTIFYs, gets the caller back
+  // if the transfer fails, and our BYE once the final NOTIFY is answered (call_refer.cpp).
+  std::unique_ptr<OutboundLeg> referrer_;
+  std::unique_ptr<ReferNotifier> refer_notifier_;
   Bridge bridge_;
   std::unique_ptr<AgentChannel> agent_;
   std::unique_ptr<Transfer> transfer_;  // the current or last transfer

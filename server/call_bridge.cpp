@@ -82,9 +82,10 @@ void Call::on_target_audio(OutboundLeg&, std::span<const int16_t> pcm) {
   if (agent_mix_) agent_mix_->push(AgentMix::Side::kTarget, pcm);
 }
 
-void Call::on_target_bye(OutboundLeg&) {
+void Call::on_target_bye(OutboundLeg& leg) {
   assert_on_shard();
   if (state_ == CallState::kEnded) return;
+  if (&leg == referrer_.get()) return referrer_left();  // it REFERred the caller elsewhere (call_refer.cpp)
   caller_->hang_up();
   finish("target_hangup");
 }

@@ -127,6 +127,9 @@ struct TrunkConfig {
   Transport transport = Transport::udp;
   std::vector<Cidr> source_cidrs;
   bool accepts_refer = false;
+  // We act on a REFER this peer sends inside a call (RFC 3515, warmline as the transferee): a leg we
+  // placed through it may transfer the caller to a configured target (server/transfer/refer_in.hpp).
+  bool accepts_refer_from_peer = false;
   Provisional provisional = Provisional::ringing;  // TOML `provisional`: "180" | "183" | "none"
   std::string username;  // digest credentials for the calls we place through it (401/407 answered)
   std::string password;

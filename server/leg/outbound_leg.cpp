@@ -317,4 +317,29 @@ std::optional<std::string> OutboundLeg::on_offer(sip::InviteClientSession&, cons
 
 void OutboundLeg::on_terminated(sip::InviteClientSession&, sip::InviteEnd) {}
 
+void OutboundLegObserver::on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const sip::Message& refer) {
+  leg.answer(tx, refer, 403, "Forbidden - REFER not accepted");
+}
+
+void OutboundLeg::on_refer(sip::InviteClientSession&, sip::ServerTransaction& tx, const sip::Message& refer) {
+  assert_on_shard();
+  if (done_ || !answered_) return answer(tx, refer, 403, "Forbidden - REFER not accepted");
+  observer_->on_target_refer(*this, tx, refer);
+}
+
+void OutboundLeg::answer(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,
+                         const std::vector<sip::Header>& extra_headers) {
+  if (session_) session_->answer(tx, request, status, reason, extra_headers);
+}
+
+std::optional<sip::Message> OutboundLeg::new_request(std::string_view method) {
+  if (done_ || !session_) return std::nullopt;
+  return session_->new_request(method);
+}
+
+bool OutboundLeg::send_request(sip::Message request, sip::ResponseHandler handler) {
+  if (done_ || !session_) return false;
+  return session_->send_request(std::move(request), std::move(handler)) != 0;
+}
+
 }  // namespace warmline::server

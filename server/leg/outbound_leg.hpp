@@ -56,6 +56,9 @@ class OutboundLegObserver {
   virtual void on_target_audio(OutboundLeg&, std::span<const int16_t> /*pcm*/) {}
   // A mark the agent set in what it says to the target (a consult) has played or was cleared.
   virtual void on_target_mark(OutboundLeg&, std::string_view /*name*/, ai::MarkEvent /*event*/) {}
+  // A REFER from the answered target (its source and dialog checked): answer it with leg.answer().
+  // Default: 403 (only the call that bridged the leg acts on one, server/call_refer.cpp).
+  virtual void on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const sip::Message& refer);
 };
 
 struct OutboundLegOptions {
@@ -93,6 +96,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   // The answered leg changes hands: the call that bridges it hears its BYE from now on.
   void set_observer(OutboundLegObserver& observer) { observer_ = &observer; }
   bool answered() const { return answered_; }
+  bool ended() const { return done_; }  // failed, hung up or ended by the far end
   // Anything came back for our INVITE (a 100 Trying counts).
   bool responded() const {
     return session_ && session_->state() != sip::InviteClientSession::State::kCalling &&
@@ -103,6 +107,14 @@ class OutboundLeg final : public sip::InviteClientObserver {
   const std::string& codec_name() const { return codec_.name; }
   const sip::Message& invite() const { return session_->invite(); }
   const std::string& call_id() const { return call_id_; }
+  const TrunkConfig* trunk() const { return options_.trunk; }
+
+  // In the answered leg's dialog: our answer to one of its requests, and a request of ours (a NOTIFY
+  // for the REFER it sent). send_request: false when there is no dialog (nothing was sent).
+  void answer(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,
+              const std::vector<sip::Header>& extra_headers = {});
+  std::optional<sip::Message> new_request(std::string_view method);
+  bool send_request(sip::Message request, sip::ResponseHandler handler);
 
   // sip::InviteClientObserver
   void on_progress(sip::InviteClientSession& s, const sip::InviteProgress& progress) override;
@@ -111,6 +123,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   void on_bye(sip::InviteClientSession& s, const sip::Message& bye) override;
   std::optional<std::string> on_offer(sip::InviteClientSession& s, const sip::Message& request) override;
   void on_terminated(sip::InviteClientSession& s, sip::InviteEnd end) override;
+  void on_refer(sip::InviteClientSession& s, sip::ServerTransaction& tx, const sip::Message& refer) override;
 
  private:
   OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, OutboundLegOptions options);

@@ -61,7 +61,7 @@ std::optional<TransferRefusal> Transfer::start_next() {
   refer_ = ColdRefer{};
   // The caller's side performs a REFER only when its trunk accepts one; otherwise we dial.
   // Warm and semi transfers always dial: warmline keeps the caller until the target takes the call.
-  strategy_ = !warm() && !semi() && (!options_.caller_trunk || options_.caller_trunk->accepts_refer) ? TransferStrategy::kRefer
+  strategy_ = !warm() && !semi() && !refer_in() && (!options_.caller_trunk || options_.caller_trunk->accepts_refer) ? TransferStrategy::kRefer
                                                                                          : TransferStrategy::kDial;
   if (listener_.agent_audio_pending()) {
     waiting_playout_ = true;  // on_agent_audio_done starts it as soon as the audio has played: no fixed delay

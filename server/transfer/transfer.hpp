@@ -17,6 +17,7 @@
 //
 //   semi: a bridged dial as above (ringback, then the target's early media), but the agent is handed
 //      over as soon as the target rings (on_transfer_handed_over): it leaves then, and the call goes on.
+//   refer_in: a bridged dial, asked for by a REFER that the bridged target sent us (call_refer.cpp).
 //   warm (transfer_warm.cpp): always a bridged dial, the caller on hold (MixPlan::holding) from the
 //      start; once the target answers, the WarmGate runs on the answered leg (the briefing spoken to the
 //      target — or a consult: the agent's stream re-pointed to the target, MixPlan::consulting — then
@@ -159,6 +160,8 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void bound_playout_wait();
   bool warm() const { return options_.mode == ai::TransferMode::kWarm; }
   bool semi() const { return options_.mode == ai::TransferMode::kSemi; }
+  // A REFER received asked for it (refer_in.hpp): always a bridged dial, never a REFER of the caller.
+  bool refer_in() const { return options_.mode == ai::TransferMode::kReferIn; }
   MixPlan waiting_plan() const;           // what the caller hears while an attempt runs
   void start_gate();                      // warm: the target answered
   void act(const WarmGateAction& action);

@@ -12,6 +12,13 @@ void InviteClientSession::respond(ServerTransaction& tx, const Message& request,
   tx.respond(make_dialog_response(request, status, reason, options_.contact));
 }
 
+void InviteClientSession::answer(ServerTransaction& tx, const Message& request, int status, std::string_view reason,
+                                 const std::vector<Header>& extra_headers) {
+  Message r = make_dialog_response(request, status, reason, options_.contact);
+  for (const auto& h : extra_headers) r.add_header(h.name, h.value);
+  tx.respond(std::move(r));
+}
+
 void InviteClientSession::on_request(ServerTransaction& tx, const Message& req) {
   if (!peer_ok(tx.source())) return respond(tx, req, 403, "Forbidden");
   Dialog* dialog = dialog_for(req);
@@ -42,8 +49,12 @@ void InviteClientSession::on_request(ServerTransaction& tx, const Message& req) 
     tx.respond(std::move(r));
     return;
   }
-  // DESIGN.md toll-fraud rules: a REFER from the far end is never acted on.
-  if (req.method == "REFER") return respond(tx, req, 403, "Forbidden - REFER not accepted");
+  if (req.method == "REFER") {
+    // Only in the confirmed dialog: an early one has no call to transfer yet.
+    if (early) return respond(tx, req, 403, "Forbidden - REFER not accepted");
+    (void)notify([&] { observer_.on_refer(*this, tx, req); });
+    return;
+  }
   Message r = make_dialog_response(req, 405, "Method Not Allowed", options_.contact);
   if (!options_.allow.empty()) r.add_header("Allow", options_.allow);
   tx.respond(std::move(r));

@@ -41,6 +41,11 @@ void InviteClientObserver::on_notify(InviteClientSession&, ServerTransaction& tx
   tx.respond(481, "Subscription Does Not Exist");
 }
 
+void InviteClientObserver::on_refer(InviteClientSession& session, ServerTransaction& tx, const Message& refer) {
+  // DESIGN.md toll-fraud rules: a REFER is acted on only where the owner says so.
+  session.answer(tx, refer, 403, "Forbidden - REFER not accepted");
+}
+
 InviteClientSession::InviteClientSession(TransactionLayer& layer, DialogRegistry& registry, RandomSource& random,
                                          InviteClientObserver& observer, InviteClientOptions options)
     : layer_(layer), registry_(registry), observer_(observer), options_(std::move(options)) {

@@ -94,6 +94,9 @@ class InviteClientObserver {
   virtual void on_dtmf(InviteClientSession& /*session*/, char /*digit*/, uint32_t /*duration_ms*/) {}
   // A NOTIFY inside the dialog (a REFER's progress); the observer answers `tx`. Default: 481.
   virtual void on_notify(InviteClientSession& session, ServerTransaction& tx, const Message& notify);
+  // A REFER inside the confirmed dialog (RFC 3515), already screened (source, dialog, CSeq): the
+  // observer answers it with answer(). Default: 403 (DESIGN.md toll-fraud rules).
+  virtual void on_refer(InviteClientSession& session, ServerTransaction& tx, const Message& refer);
   // The last callback: nothing more will be reported and the session holds no dialog any more.
   virtual void on_terminated(InviteClientSession& session, InviteEnd end) = 0;
 };
@@ -160,6 +163,10 @@ class InviteClientSession final : public DialogUsage {
   // Sends a request built by new_request() (after the prepare_request hook) to the dialog's next hop.
   // The handler is not called once the session is destroyed. 0 when the dialog is not confirmed.
   ClientTransactionId send_request(Message request, ResponseHandler handler);
+
+  // Answers a request of the far end inside our dialog (To tag, Contact), e.g. the 202 to a REFER.
+  void answer(ServerTransaction& tx, const Message& request, int status, std::string_view reason,
+              const std::vector<Header>& extra_headers = {});
 
   State state() const { return state_; }
   bool cancel_requested() const { return cancel_requested_; }

@@ -309,8 +309,9 @@ class CallFixture : public ::testing::Test {
   void answer_cancel(Target& t);
   // A request from the target inside leg b's dialog (BYE, a re-INVITE with `sdp`, ...), from `from`
   // (default: where the INVITE went). An ACK takes the CSeq number of the target's last request.
+  // `headers`: more header lines ("Name: value"), e.g. a REFER's Refer-To.
   void target_request(Target& t, std::string_view method, std::string_view sdp = {},
-                      std::optional<sip::Endpoint> from = std::nullopt);
+                      std::optional<sip::Endpoint> from = std::nullopt, std::vector<std::string> headers = {});
   // The answered target hangs up.
   void target_bye(Target& t) { target_request(t, "BYE"); }
   // Requests warmline sent in the target's leg (its Call-ID), one per transaction, in order.

@@ -105,7 +105,7 @@ void CallFixture::answer_cancel(Target& t) {
 }
 
 void CallFixture::target_request(Target& t, std::string_view method, std::string_view sdp,
-                                 std::optional<sip::Endpoint> from) {
+                                 std::optional<sip::Endpoint> from, std::vector<std::string> headers) {
   ASSERT_FALSE(t.invite.contacts.empty()) << "the INVITE has no Contact";
   const sip::Endpoint src = from.value_or(t.at);
   sip::Message m;
@@ -132,6 +132,10 @@ void CallFixture::target_request(Target& t, std::string_view method, std::string
   if (!sdp.empty()) {
     m.content_type = "application/sdp";
     m.body = std::string(sdp);
+  }
+  for (const auto& h : headers) {
+    const auto colon = h.find(':');
+    m.add_header(h.substr(0, colon), colon == std::string::npos ? "" : std::string_view(h).substr(colon + 2));
   }
   deliver(std::move(m), src);
 }

@@ -574,6 +574,11 @@ INSTANTIATE_TEST_SUITE_P(
                   "register = true\nregister_expires_s = 600", ""},
         ValueCase{"TrunkRegisterWithoutAddress", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"\nregister = true",
                   "register = true needs the trunk's address"},
+        ValueCase{"TrunkAcceptsReferFromPeer", "[[trunk]]\nname = \"t\"\naddress = \"h\"\naccepts_refer_from_peer = true", ""},
+        ValueCase{"TrunkAcceptsReferFromPeerWithoutAddress", "[[trunk]]\nname = \"t\"\naccepts_refer_from_peer = true",
+                  "accepts_refer_from_peer = true needs the trunk's address"},
+        ValueCase{"TrunkAcceptsReferFromPeerString", "[[trunk]]\nname = \"t\"\naddress = \"h\"\naccepts_refer_from_peer = \"yes\"",
+                  "expected true or false, got a string"},
         ValueCase{"TrunkRegisterWithoutCredentials", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nregister = true",
                   "register = true needs username and password"},
         ValueCase{"TrunkRegisterUsernameNotAUser", "[[trunk]]\nname = \"t\"\naddress = \"h\"\nusername = \"a b\"\n"

@@ -1,5 +1,7 @@
 #include "server/targets.hpp"
 
+#include "server/transfer/refer_in.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +16,7 @@ name = "carrier"
 address = "sip.carrier.example"
 source_cidrs = ["198.51.100.0/24", "2001:db8:10::/48"]
 caller_ids = ["+27115550100", "+27115550101"]
+accepts_refer_from_peer = true
 
 [[trunk]]
 name = "office-pbx"
@@ -71,6 +74,8 @@ class TargetsTest : public ::testing::Test {
   TargetResult resolve(std::string_view requested, size_t agent = 0) {
     return resolve_target(config_.agents.at(agent), config_, requested);
   }
+  // check_refer of a REFER from `trunk` with these Refer-To values (and Refer-Sub) for agent demo.
+  ReferCheck refer(std::vector<std::string> refer_to, std::string_view trunk = "carrier", std::string_view refer_sub = "");
   Config config_;
 };
 
@@ -219,6 +224,89 @@ TEST_F(TargetsTest, AgentForNumber) {
   EXPECT_EQ(find_agent_for_number(config_, "demo"), &config_.agents[0]);
   EXPECT_EQ(find_agent_for_number(config_, "+27115550100"), &config_.agents[1]);
   EXPECT_EQ(find_agent_for_number(config_, "Demo"), nullptr);  // RFC 3261 §19.1.4: user is case-sensitive
+}
+
+// A REFER received (transfer/refer_in.hpp): its Refer-To resolves by the same rules, and only a trunk
+// with accepts_refer_from_peer may make us dial.
+
+ReferCheck TargetsTest::refer(std::vector<std::string> refer_to, std::string_view trunk, std::string_view refer_sub) {
+  sip::Message m;
+  m.method = "REFER";
+  for (const auto& value : refer_to) m.add_header("Refer-To", value);
+  if (!refer_sub.empty()) m.add_header("Refer-Sub", refer_sub);
+  return check_refer(config_.agents.at(0), config_, find_trunk(config_, trunk), m);
+}
+
+TEST_F(TargetsTest, ReferToAConfiguredTargetByItsExactUri) {
+  ReferCheck c = refer({"<sip:support@127.0.0.1:5062>"});
+  ASSERT_TRUE(c.ok()) << c.reason << " " << c.detail;
+  EXPECT_EQ(c.target->name, "Support");
+  EXPECT_EQ(c.target->uri, "sip:support@127.0.0.1:5062");
+  EXPECT_TRUE(c.subscription);
+}
+
+TEST_F(TargetsTest, ReferToAUserPartThatNamesATargetDialsTheConfiguredUriNotTheHostGiven) {
+  ReferCheck c = refer({"\"Help\" <sip:Human@elsewhere.example:5099;transport=udp>"});
+  ASSERT_TRUE(c.ok()) << c.reason << " " << c.detail;
+  EXPECT_EQ(c.requested, "Human");
+  EXPECT_EQ(c.target->uri, "sip:support@127.0.0.1:5062");
+}
+
+TEST_F(TargetsTest, ReferToAnExtensionOrAnAllowedNumberResolvesAsForAnyTransfer) {
+  ReferCheck ext = refer({"sip:600@pbx.example.com"});  // an addr-spec without <> is fine too
+  ASSERT_TRUE(ext.ok()) << ext.detail;
+  EXPECT_EQ(ext.target->uri, "sip:600@pbx.example.com");
+  EXPECT_EQ(ext.target->via_trunk, "office-pbx");
+  ReferCheck tel = refer({"<tel:+27115550142>"});
+  ASSERT_TRUE(tel.ok()) << tel.detail;
+  EXPECT_EQ(tel.target->uri, "tel:+27115550142");
+  ReferCheck user = refer({"<sip:+27119990000@carrier.example;user=phone>"});
+  ASSERT_TRUE(user.ok()) << user.detail;
+  EXPECT_EQ(user.target->uri, "tel:+27119990000");
+  EXPECT_EQ(user.target->via_trunk, "carrier");
+}
+
+TEST_F(TargetsTest, ReferToAnythingUnconfiguredIs403) {
+  for (std::string_view to : {"<sip:+44207946000@carrier.example>", "<tel:+44207946000>", "<sip:nobody@127.0.0.1:5062>",
+                              "<sip:127.0.0.1:5099>", "<mailto:a@b.example>"}) {
+    ReferCheck c = refer({std::string(to)});
+    EXPECT_EQ(c.status, 403) << to;
+    EXPECT_EQ(c.reason, "Forbidden - Refer-To Not Configured") << to;
+    EXPECT_FALSE(c.target) << to;
+  }
+  EXPECT_THAT(refer({"<tel:+44207946000>"}).detail, HasSubstr("allow_patterns"));
+}
+
+TEST_F(TargetsTest, ReferThroughATrunkWithoutTheFlagOrNoTrunkIs403WhateverTheReferTo) {
+  EXPECT_FALSE(find_trunk(config_, "office-pbx")->accepts_refer_from_peer) << "off by default";
+  ReferCheck c = refer({"<sip:support@127.0.0.1:5062>"}, "office-pbx");
+  EXPECT_EQ(c.status, 403);
+  EXPECT_EQ(c.reason, "Forbidden - REFER not accepted");
+  EXPECT_THAT(c.detail, HasSubstr("accepts_refer_from_peer"));
+  EXPECT_EQ(refer({"<sip:support@127.0.0.1:5062>"}, "no such trunk").status, 403);
+}
+
+TEST_F(TargetsTest, ReferWithAMissingDuplicatedOrMalformedReferToIs400) {
+  EXPECT_EQ(refer({}).status, 400);
+  EXPECT_EQ(refer({"<sip:support@127.0.0.1:5062>", "<sip:support@127.0.0.1:5062>"}).status, 400);
+  EXPECT_EQ(refer({"<sip:support@127.0.0.1:5062>, <sip:600@pbx.example.com>"}).status, 400);
+  for (std::string_view bad : {"", "<sip:support@127.0.0.1:5062", "sip:", "<>", "\"unterminated <sip:a@b>"}) {
+    ReferCheck c = refer({std::string(bad)});
+    EXPECT_EQ(c.status, 400) << bad;
+    EXPECT_EQ(c.reason, "Bad Request - Malformed Refer-To") << bad;
+  }
+}
+
+TEST_F(TargetsTest, ReferToWithEmbeddedHeadersIsNeverTakenReplacesIs501) {
+  EXPECT_EQ(refer({"<sip:support@127.0.0.1:5062?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>"}).status, 501);
+  ReferCheck other = refer({"<sip:support@127.0.0.1:5062?X-Evil=1>"});
+  EXPECT_EQ(other.status, 403);
+  EXPECT_FALSE(other.target);
+}
+
+TEST_F(TargetsTest, ReferSubFalseDropsTheSubscription) {
+  EXPECT_FALSE(refer({"<sip:support@127.0.0.1:5062>"}, "carrier", "false").subscription);
+  EXPECT_TRUE(refer({"<sip:support@127.0.0.1:5062>"}, "carrier", "true").subscription);
 }
 
 }  // namespace

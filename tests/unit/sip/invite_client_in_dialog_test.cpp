@@ -167,6 +167,36 @@ TEST_F(InviteClientInDialogTest, InfoOptionsReferNotifyAndOthersAreAnsweredLikeT
   EXPECT_EQ(session->state(), State::kConfirmed);
 }
 
+// An owner that acts on REFER (server/call_refer.cpp) gets it once the dialog has screened it, and
+// answers it in the dialog with answer(); an early dialog's REFER never reaches it.
+struct ReferTakingTest : InviteClientFixture {
+  void on_refer(InviteClientSession& s, ServerTransaction& tx, const Message& refer) override {
+    refers.push_back(refer);
+    s.answer(tx, refer, 202, "Accepted", {{"Refer-Sub", "false"}});
+  }
+  std::vector<Message> refers;
+};
+
+TEST_F(ReferTakingTest, AReferInTheConfirmedDialogReachesTheOwnerWhichAnswersIt) {
+  start();
+  deliver(response(180, "fork-a"));
+  deliver(far_request("REFER", 1, "fork-a"));
+  EXPECT_THAT(statuses("REFER"), ElementsAre(403)) << "an early dialog has no call to transfer";
+  EXPECT_TRUE(refers.empty());
+  deliver(response(200, "fork-a", kAnswer));
+  Message refer = far_request("REFER", 2, "fork-a");
+  refer.add_header("Refer-To", "<sip:desk@192.0.2.77>");
+  deliver(refer);
+  ASSERT_EQ(refers.size(), 1u);
+  EXPECT_EQ(refers[0].header("Refer-To"), "<sip:desk@192.0.2.77>");
+  const Message* r = last_response("REFER");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 202);
+  EXPECT_EQ(r->header("Refer-Sub"), "false");
+  EXPECT_EQ(r->to.tag(), "our-tag");
+  EXPECT_FALSE(r->contacts.empty());
+}
+
 TEST_F(InviteClientInDialogTest, EarlyDialogRequestsAreServedAndAByeEndsOnlyThatFork) {
   start();
   deliver(response(180, "fork-a"));

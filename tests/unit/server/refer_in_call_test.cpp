@@ -1,0 +1,235 @@
+// A REFER from the bridged target (server/call_refer.cpp): the caller of agent `dialer` is bridged to
+// Craig, a number behind trunk `provider` (leg b); Craig's side then REFERs the caller to Desk, a
+// configured SIP target (sip:desk@203.0.113.60:5080).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "bridged_dial_fixture.hpp"
+#include "server/targets.hpp"
+
+namespace warmline::server {
+namespace {
+
+constexpr std::string_view kDeskUri = "<sip:desk@203.0.113.60:5080>";
+
+struct ReferInCallTest : BridgedDialTest {
+  ReferInCallTest() { provider().accepts_refer_from_peer = true; }
+
+  TrunkConfig& provider() {
+    for (auto& t : config.trunks)
+      if (t.name == "provider") return t;
+    throw std::runtime_error("no trunk provider in the test config");
+  }
+  // A dialer call bridged to Craig through `provider`.
+  Target bridged(Caller& c) {
+    agent_transfers(c, {"Craig"});
+    auto t = dialled(kProvider);
+    EXPECT_TRUE(t);
+    if (!t) return Target{};
+    ring(*t);
+    pick_up(*t);
+    EXPECT_EQ(call(c)->state(), CallState::kBridged);
+    return *t;
+  }
+  void refer(Target& t, std::string_view refer_to, std::vector<std::string> more = {}) {
+    more.insert(more.begin(), "Refer-To: " + std::string(refer_to));
+    target_request(t, "REFER", {}, std::nullopt, std::move(more));
+  }
+  // warmline's last answer to the target's request with CSeq `cseq`.
+  const sip::Message* answer_to(const Target& t, uint32_t cseq) const {
+    const sip::Message* found = nullptr;
+    for (const auto& s : transport.sent())
+      if (!s.message.is_request && s.message.call_id == t.call_id() && s.message.cseq.number == cseq &&
+          s.message.cseq.method == "REFER")
+        found = &s.message;
+    return found;
+  }
+  int status_of(const Target& t, uint32_t cseq) const {
+    const sip::Message* r = answer_to(t, cseq);
+    return r ? r->status_code : 0;
+  }
+  std::vector<std::string> notify_bodies(const Target& t) const {
+    std::vector<std::string> out;
+    for (const auto* n : requests(t, "NOTIFY")) out.push_back(n->body);
+    return out;
+  }
+};
+
+TEST_F(ReferInCallTest, AnAcceptedReferDialsTheTargetNotifiesInOrderThenReleasesTheReferrer) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri);
+  const uint32_t refer_cseq = t.cseq;
+  ASSERT_EQ(status_of(t, refer_cseq), 202);
+  EXPECT_EQ(answer_to(t, refer_cseq)->to.tag(), t.invite.from.tag()) << "in leg b's dialog";
+
+  auto notifies = requests(t, "NOTIFY");
+  ASSERT_EQ(notifies.size(), 1u);
+  EXPECT_EQ(notifies[0]->header("Event"), "refer;id=" + std::to_string(refer_cseq));
+  EXPECT_EQ(notifies[0]->header("Subscription-State"), "active;expires=60");
+  EXPECT_EQ(notifies[0]->content_type, "message/sipfrag;version=2.0");
+  EXPECT_EQ(notifies[0]->body, "SIP/2.0 100 Trying\r\n");
+  EXPECT_TRUE(c.media->ringback) << "the caller hears ringback while the new target is dialled";
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->invite.request_uri.to_string(), "sip:desk@203.0.113.60:5080");
+  EXPECT_FALSE(d->invite.header("P-Asserted-Identity").empty()) << "the original caller, as for any dial";
+  ring(*d);
+  EXPECT_EQ(requests(t, "NOTIFY").size(), 1u) << "the next NOTIFY waits for the answer to the first";
+  reply(t, *notifies[0], 200);
+  EXPECT_THAT(notify_bodies(t), ::testing::ElementsAre("SIP/2.0 100 Trying\r\n", "SIP/2.0 180 Ringing\r\n"));
+  reply(t, *requests(t, "NOTIFY")[1], 200);
+
+  pick_up(*d);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  ASSERT_TRUE(d->media);
+  EXPECT_EQ(c.media->bridged_to, d->media->session) << "the caller now talks to Desk";
+  notifies = requests(t, "NOTIFY");
+  ASSERT_EQ(notifies.size(), 3u);
+  EXPECT_EQ(notifies[2]->body, "SIP/2.0 200 OK\r\n");
+  EXPECT_EQ(notifies[2]->header("Subscription-State"), "terminated;reason=noresource");
+  EXPECT_TRUE(requests(t, "BYE").empty()) << "the referrer hears the final NOTIFY first";
+  reply(t, *notifies[2], 200);
+  EXPECT_EQ(requests(t, "BYE").size(), 1u);
+  EXPECT_TRUE(requests(c, "BYE").empty()) << "the caller stays";
+
+  auto snap = call(c)->snapshot();
+  ASSERT_TRUE(snap.transfer);
+  EXPECT_EQ(snap.transfer->mode, "refer_in");
+  EXPECT_EQ(snap.transfer->target, "Desk");
+  EXPECT_EQ(snap.transfer->result, "completed");
+
+  send(c, "BYE");  // the caller hangs up: Desk gets BYE
+  EXPECT_EQ(requests(*d, "BYE").size(), 1u);
+}
+
+TEST_F(ReferInCallTest, AFailedTransferBringsTheCallerBackToTheReferrerWithTheFailureInTheFinalNotify) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, "<sip:Desk@somewhere.example>");  // the user part names the configured target
+  ASSERT_EQ(status_of(t, t.cseq), 202);
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d) << "Desk's configured URI is dialled, not the host the Refer-To gave";
+  respond(*d, 486);
+  reply(t, *requests(t, "NOTIFY")[0], 200);
+  auto notifies = requests(t, "NOTIFY");
+  ASSERT_EQ(notifies.size(), 2u);
+  EXPECT_EQ(notifies[1]->body, "SIP/2.0 486 Busy Here\r\n");
+  EXPECT_EQ(notifies[1]->header("Subscription-State"), "terminated;reason=noresource");
+  reply(t, *notifies[1], 200);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  ASSERT_TRUE(t.media);
+  EXPECT_EQ(c.media->bridged_to, t.media->session) << "back with the referrer";
+  EXPECT_TRUE(requests(t, "BYE").empty());
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  EXPECT_EQ(call(c)->snapshot().transfer->result, "busy");
+
+  // It may try again: the next REFER is acted on the same way.
+  refer(t, kDeskUri);
+  EXPECT_EQ(status_of(t, t.cseq), 202);
+  EXPECT_EQ(invites_to(kDeskServer).size(), 2u);
+}
+
+TEST_F(ReferInCallTest, TheReferrerMayHangUpBeforeTheTargetAnswers) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri);
+  target_bye(t);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged) << "the caller is not dropped";
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  pick_up(*d);
+  ASSERT_TRUE(d->media);
+  EXPECT_EQ(c.media->bridged_to, d->media->session);
+  EXPECT_TRUE(requests(t, "BYE").empty()) << "its own BYE ended leg b";
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  send(c, "BYE");
+  EXPECT_EQ(requests(*d, "BYE").size(), 1u);
+}
+
+TEST_F(ReferInCallTest, TheCallerHangingUpEndsTheNewDialAndTheReferrer) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri);
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  ring(*d);
+  send(c, "BYE");
+  EXPECT_EQ(requests(*d, "CANCEL").size(), 1u);
+  EXPECT_EQ(requests(t, "BYE").size(), 1u);
+  EXPECT_EQ(call(c), nullptr);
+}
+
+TEST_F(ReferInCallTest, ReferSubFalseGets202WithoutNotifiesAndTheReferrerIsReleasedOnAnswer) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"Refer-Sub: false"});
+  const sip::Message* accepted = answer_to(t, t.cseq);
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status_code, 202);
+  EXPECT_EQ(accepted->header("Refer-Sub"), "false");
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  ring(*d);
+  pick_up(*d);
+  EXPECT_TRUE(requests(t, "NOTIFY").empty());
+  EXPECT_EQ(requests(t, "BYE").size(), 1u);
+}
+
+TEST_F(ReferInCallTest, RefusedRefersDialNothingAndTheCallGoesOn) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, "<sip:desk@203.0.113.60:5080");  // malformed
+  EXPECT_EQ(status_of(t, t.cseq), 400);
+  refer(t, "<sip:+442079460000@203.0.113.60:5080>");  // a number outside dialer's rules
+  EXPECT_EQ(status_of(t, t.cseq), 403);
+  refer(t, "<sip:intruder@203.0.113.60:5080>");
+  EXPECT_EQ(status_of(t, t.cseq), 403);
+  refer(t, "<sip:desk@203.0.113.60:5080?Replaces=x%40y%3Bto-tag%3D1%3Bfrom-tag%3D2>");
+  EXPECT_EQ(status_of(t, t.cseq), 501);
+  target_request(t, "REFER");  // no Refer-To
+  EXPECT_EQ(status_of(t, t.cseq), 400);
+  EXPECT_TRUE(invites_to(kDeskServer).empty());
+  EXPECT_EQ(invites_to(kProvider).size(), 1u) << "only Craig's";
+  EXPECT_TRUE(requests(t, "NOTIFY").empty());
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  ASSERT_TRUE(t.media);
+  EXPECT_EQ(c.media->bridged_to, t.media->session);
+}
+
+TEST_F(ReferInCallTest, ATrunkWithoutTheFlagGets403AndNothingIsDialled) {
+  provider().accepts_refer_from_peer = false;
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri);
+  const sip::Message* r = answer_to(t, t.cseq);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 403);
+  EXPECT_EQ(r->reason, "Forbidden - REFER not accepted");
+  EXPECT_TRUE(invites_to(kDeskServer).empty());
+  EXPECT_EQ(c.media->bridged_to, t.media->session);
+}
+
+TEST_F(ReferInCallTest, AReferFromElsewhereThanTheTargetIs403) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  target_request(t, "REFER", {}, kStranger, {"Refer-To: " + std::string(kDeskUri)});
+  EXPECT_EQ(status_of(t, t.cseq), 403);
+  EXPECT_TRUE(invites_to(kDeskServer).empty());
+}
+
+TEST_F(ReferInCallTest, AReferOnTheCallersOwnDialogIsStillRefusedEvenWithTheFlag) {
+  for (auto& t : config.trunks)
+    if (t.name == "carrier") t.accepts_refer_from_peer = true;
+  Caller c = active_call();  // from the carrier, to agent demo
+  send(c, "REFER", InDialog().header("Refer-To: <sip:support@pbx.example.com>"));
+  EXPECT_THAT(statuses(c, "REFER"), ::testing::ElementsAre(403));
+  EXPECT_EQ(transport.count_requests("INVITE"), 0) << "nothing is dialled";
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+}
+
+}  // namespace
+}  // namespace warmline::server
