@@ -32,8 +32,12 @@ class Call;
 // Every method the gateway handles, and nothing else: the UAS capability check answers 405 for the
 // rest, and the Allow header of every response that carries one (OPTIONS, 2xx to INVITE/UPDATE, 405)
 // is this list, joined. REFER is handled (by policy: 403 unless a trunk may refer), so it is listed.
-inline constexpr std::array<std::string_view, 9> kHandledMethods = {
-    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY"};
+inline constexpr std::array<std::string_view, 10> kHandledMethods = {
+    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY", "PRACK"};
+// The option tags we implement: the Supported header of our INVITEs, 2xx/18x answers and OPTIONS, and
+// the Require tags a request may carry without a 420 (100rel: RFC 3262 reliable provisionals, both
+// ways; norefersub: RFC 4488).
+inline constexpr std::string_view kSupportedOptionTags = "100rel, norefersub";
 // "INVITE, ACK, BYE, ..." built once from kHandledMethods.
 const std::string& allow_header_value();
 

@@ -8,6 +8,7 @@
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/parse_check.hpp"
+#include "sip/usage/reliable_provisional.hpp"
 #include "sip/uri.hpp"
 
 namespace warmline::server {
@@ -20,6 +21,7 @@ const sip::UasCapabilities& SipRouter::capabilities() {
   static const sip::UasCapabilities caps = [] {
     sip::UasCapabilities c;
     c.methods.assign(kHandledMethods.begin(), kHandledMethods.end());
+    c.option_tags = {"replaces", "norefersub", std::string(sip::k100rel)};  // see kSupportedOptionTags
     // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), DTMF bodies of INFO.
     c.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay", "application/dtmf"};
     return c;
@@ -115,7 +117,7 @@ void SipRouter::on_options(sip::ServerTransaction& tx, const sip::Message& req) 
   r.to.set_tag(sip::new_tag(ctx_.random));
   r.add_header("Allow", allow_header_value());
   r.add_header("Accept", "application/sdp");
-  r.add_header("Supported", "norefersub");
+  r.add_header("Supported", kSupportedOptionTags);
   if (busy) r.add_header("Retry-After", std::to_string(ctx_.config.server.retry_after_s));
   tx.respond(std::move(r));
 }

@@ -8,18 +8,12 @@
 #include "server/leg/leg_srtp.hpp"
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
-#include "sip/info_dtmf.hpp"
 #include "sip/usage/digest_retry.hpp"
+#include "sip/usage/invite_client_messages.hpp"
 
 namespace warmline::server {
 
-namespace {
-
-bool has_sdp(const sip::Message& m) {
-  return !m.body.empty() && m.content_type.find("application/sdp") != std::string::npos;
-}
-
-}  // namespace
+using sip::has_sdp;
 
 std::string_view to_string(Leg::State state) {
   switch (state) {
@@ -69,6 +63,15 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   leg->dialog_ = sip::Dialog::from_uas(invite, sip::new_tag(ctx.random), contact);
   // Over TCP/TLS our requests in the call (BYE, REFER, re-INVITE) go back over the caller's connection.
   if (source && sip::is_stream(protocol)) leg->dialog_.flow = *source;
+  leg->reliable_mode_ = sip::reliable_mode(invite);
+  if (leg->reliable_mode_ != sip::ReliableMode::kNever) {
+    Leg* self = leg.get();  // the leg owns reliable_, whose destructor cancels its timers
+    // RFC 3262 §3: the first RSeq is drawn "uniformly between 1 and 2**31 - 1".
+    const auto first_rseq = static_cast<uint32_t>(ctx.random.next() % 0x7FFFFFFFu) + 1;
+    leg->reliable_ = std::make_unique<sip::ReliableProvisionals>(
+        ctx.timers, ctx.sip.config(), first_rseq,
+        [self](const sip::Message& r) { return self->invite_tx_.respond(r); }, [self] { self->on_no_prack(); });
+  }
 
   sip::LocalMediaCaps& caps = leg->options_.caps;
   std::optional<sip::AnswerResult> answer;
@@ -213,7 +216,7 @@ sip::Message Leg::dialog_response(const sip::Message& request, int status, std::
 
 sip::Message Leg::with_sdp(sip::Message response) const {
   response.add_header("Allow", allow_header_value());
-  response.add_header("Supported", "norefersub");
+  response.add_header("Supported", kSupportedOptionTags);
   response.content_type = "application/sdp";
   response.body = local_sdp_;
   return response;
@@ -226,23 +229,63 @@ void Leg::ring(Provisional kind) {
   if (!invite) return;
   // An offer may not ride in an unreliable 18x (RFC 3261 §13.3.1.1 + RFC 3262): late offer rings.
   if (kind == Provisional::ringing || late_offer_) {
-    invite_tx_.respond(dialog_response(*invite, 180, "Ringing"));
+    // RFC 3262 §3: with Require: 100rel every 18x is reliable, and for a late offer the first reliable
+    // one would have to carry our offer (RFC 3261 §13.2.1): such a call hears only 100 Trying.
+    if (late_offer_ && reliable_mode_ == sip::ReliableMode::kRequired) return;
+    (void)send_provisional(dialog_response(*invite, 180, "Ringing"));
     return;
   }
-  if (!invite_tx_.respond(with_sdp(dialog_response(*invite, 183, "Session Progress")))) return;
+  if (!send_provisional(with_sdp(dialog_response(*invite, 183, "Session Progress")))) return;
   start_media();
+}
+
+bool Leg::send_provisional(sip::Message response) {
+  // RFC 3262 §3: a 183 with our SDP goes reliably whenever the INVITE lists 100rel (early media whose
+  // answer is lost leaves the caller in silence); a 180 without a body only when it was required.
+  const bool reliable = reliable_ && (reliable_mode_ == sip::ReliableMode::kRequired || !response.body.empty());
+  if (!reliable) return invite_tx_.respond(std::move(response));
+  response.set_header("Supported", kSupportedOptionTags);
+  return reliable_->send(std::move(response));
 }
 
 bool Leg::answer() {
   assert_on_shard();
   if (state_ != State::kEarly) return state_ != State::kTerminated;
+  if (answer_held_) return true;
+  if (!invite_tx_.request()) return false;
+  // RFC 3262 §3: "If the UAS ... sends a final response ... unless the final response is 2xx and any
+  // of the unacknowledged reliable provisional responses contained a session description. In that
+  // case, it MUST NOT send a final response until those provisional responses are acknowledged."
+  if (reliable_ && reliable_->unacknowledged_with_body()) {
+    answer_held_ = true;
+    return true;
+  }
+  return send_answer();
+}
+
+bool Leg::send_answer() {
   const sip::Message* invite = invite_tx_.request();
   if (!invite || !invite_tx_.respond(with_sdp(dialog_response(*invite, 200, "OK")))) return false;
+  if (reliable_) reliable_->stop();  // §3: no more retransmissions once final (a 180 not yet PRACKed)
   state_ = State::kAnswered;
   history_.answered_at = std::chrono::system_clock::now();
   history_.final_status = 200;
   if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
   return true;
+}
+
+void Leg::on_no_prack() {
+  // RFC 3262 §3: "If a reliable provisional response is retransmitted for 64*T1 seconds without
+  // reception of a corresponding PRACK, the UAS SHOULD reject the original request with a 5xx".
+  if (state_ != State::kEarly) return;
+  spdlog::warn("leg {}: no PRACK for our reliable provisional response", dialog_.call_id);
+  if (const sip::Message* invite = invite_tx_.request()) {
+    invite_tx_.respond(dialog_response(*invite, 500, "Server Internal Error - No PRACK"));
+    history_.final_status = 500;
+  }
+  answer_held_ = false;
+  terminate();
+  observer_.on_leg_failed(*this, "no_prack");
 }
 
 bool Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
@@ -355,6 +398,7 @@ void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
   if (req.method == "BYE") return on_bye(tx);
   if (req.method == "INVITE" || req.method == "UPDATE") return on_session_request(tx, req);
   if (req.method == "INFO") return on_info(tx, req);
+  if (req.method == "PRACK") return on_prack(tx, req);
   if (req.method == "NOTIFY") return observer_.on_leg_notify(*this, tx, req);
   if (req.method == "OPTIONS") {
     sip::Message r = dialog_response(req, 200, "OK");
@@ -388,93 +432,6 @@ void Leg::on_bye(sip::ServerTransaction& tx) {
   history_.ended_by_peer = true;
   terminate();
   observer_.on_leg_bye(*this);
-}
-
-// A re-INVITE or UPDATE (RFC 3311) from the peer: hold, resume, a new media address, or a session
-// refresh. The codec stays what was negotiated; an offer without it is 488 and changes nothing.
-void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req) {
-  const bool is_update = req.method == "UPDATE";
-  if (state_ == State::kEarly || (!is_update && pending_offer_)) {
-    // RFC 3261 §14.2: a re-INVITE while our own offer/answer is still open: 500 + Retry-After.
-    sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
-    r.add_header("Retry-After", "1");
-    tx.respond(std::move(r));
-    return;
-  }
-  sip::Message ok = dialog_response(req, 200, "OK");
-  dialog_.refresh_target(req);
-  if (has_sdp(req)) {
-    auto parsed = sip::parse_sdp(req.body);
-    if (!parsed.sdp) {
-      tx.respond(dialog_response(req, 400, "Bad Request - Malformed SDP"));
-      return;
-    }
-    sip::LocalMediaCaps caps = options_.caps;
-    caps.codecs = {codec_.name};
-    caps.telephone_event = telephone_event_pt_.has_value();
-    caps.srtp = renegotiation_mode(*media_);  // no downgrade from SRTP, no upgrade to it mid-call
-    auto answer = sip::negotiate_answer(*parsed.sdp, caps);
-    std::shared_ptr<rtp::SrtpSession> srtp;
-    std::string srtp_error;
-    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate ||
-        (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error)))) {
-      tx.respond(dialog_response(req, 488, "Not Acceptable Here"));
-      return;
-    }
-    if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
-    if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
-      // The same codec under another payload type number: follow it.
-      media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
-                        answer.telephone_event_pt);
-      codec_ = answer.codec;
-      telephone_event_pt_ = answer.telephone_event_pt;
-    }
-    follow_remote(answer.remote_address, answer.remote_port);
-    for (auto& m : answer.answer.media)
-      if (m.port != 0) m.port = media_->local_port();
-    answer.answer.origin.session_version = ++options_.caps.session_version;
-    local_sdp_ = answer.answer.serialize();
-    tx.respond(with_sdp(std::move(ok)));
-    return;
-  }
-  if (is_update) {
-    // An UPDATE without a body refreshes the session (and the target) and carries no offer.
-    ok.add_header("Allow", allow_header_value());
-    tx.respond(std::move(ok));
-    return;
-  }
-  // A re-INVITE without SDP asks for our offer (§14.2): the media we run, sendrecv, whatever the
-  // direction was before (RFC 6337 §5.3) — so a caller who held the call can resume. The answer comes
-  // in the ACK.
-  sip::LocalMediaCaps caps = options_.caps;
-  caps.session_version = ++options_.caps.session_version;
-  caps.local_rtp_port = media_->local_port();
-  caps.srtp = renegotiation_mode(*media_);
-  sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
-  local_sdp_ = offer.serialize();
-  pending_offer_ = std::move(offer);
-  tx.respond(with_sdp(std::move(ok)));
-}
-
-void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
-  // RFC 6086: INFO without a body is a keep-alive; DTMF bodies reach the agent like RFC 4733 digits.
-  if (req.body.empty()) {
-    tx.respond(dialog_response(req, 200, "OK"));
-    return;
-  }
-  if (!sip::is_info_dtmf_type(req.content_type)) {
-    sip::Message r = dialog_response(req, 415, "Unsupported Media Type");
-    r.add_header("Accept", "application/dtmf-relay, application/dtmf");
-    tx.respond(std::move(r));
-    return;
-  }
-  auto dtmf = sip::parse_info_dtmf(req.content_type, req.body);
-  if (!dtmf) {
-    tx.respond(dialog_response(req, 400, "Bad Request - Not a DTMF Digit"));
-    return;
-  }
-  tx.respond(dialog_response(req, 200, "OK"));
-  observer_.on_leg_dtmf(*this, dtmf->digit, dtmf->duration_ms);
 }
 
 sip::Message Leg::new_request(std::string_view method) {
@@ -541,6 +498,7 @@ std::optional<sip::Message> Leg::answer_challenge(const sip::Message& sent, cons
 
 void Leg::terminate() {
   state_ = State::kTerminated;
+  if (reliable_) reliable_->stop();
   if (!history_.ended_at) history_.ended_at = std::chrono::system_clock::now();
   if (media_ && media_started_) {
     ctx_.clock.remove(media_.get());

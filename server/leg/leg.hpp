@@ -27,6 +27,7 @@
 #include "sip/sdp.hpp"
 #include "sip/transaction_layer.hpp"
 #include "sip/usage/dialog_usage.hpp"
+#include "sip/usage/reliable_provisional.hpp"
 
 namespace warmline::server {
 
@@ -101,9 +102,16 @@ class Leg final : public sip::DialogUsage {
   bool late_offer() const { return late_offer_; }
 
   // 180, or 183 with our SDP and early media (an early-offer call only; late offer rings with 180).
+  // RFC 3262: when the INVITE lists 100rel the 183 goes reliably (Require: 100rel, RSeq, resent until
+  // its PRACK); with Require: 100rel the 180 too, and a late offer then rings not at all (its offer
+  // would have to ride in that 180, §13.3.1.1 — it rides in the 200 instead).
   void ring(Provisional kind);
   // 200 OK with our answer (or, late offer, our offer). False when the INVITE is gone (cancelled).
+  // While our reliable 183 with SDP awaits its PRACK the 200 is held (RFC 3262 §3) and goes out with
+  // the PRACK's 200; answer_held() until then. No PRACK within 64*T1: the INVITE gets 500 and the
+  // observer on_leg_failed("no_prack").
   bool answer();
+  bool answer_held() const { return answer_held_; }
   // Ends the dialog from our side: BYE when confirmed, 480 to the INVITE while early. Idempotent. When
   // our 2xx is not yet ACKed the media stops now and the BYE waits for the ACK or the ACK timeout
   // (RFC 3261 §15: the callee must not send BYE before either); bye_pending() until then.
@@ -136,6 +144,10 @@ class Leg final : public sip::DialogUsage {
   sip::Message with_sdp(sip::Message response) const;
   void on_session_request(sip::ServerTransaction& tx, const sip::Message& request);  // re-INVITE, UPDATE
   void on_info(sip::ServerTransaction& tx, const sip::Message& request);
+  void on_prack(sip::ServerTransaction& tx, const sip::Message& request);
+  bool send_provisional(sip::Message response);  // reliably when the INVITE allows it (RFC 3262)
+  bool send_answer();
+  void on_no_prack();
   void on_bye(sip::ServerTransaction& tx);
   bool take_answer(const sip::Message& ack);
   void terminate();
@@ -159,6 +171,9 @@ class Leg final : public sip::DialogUsage {
   bool late_offer_ = false;       // the INVITE had no SDP: its answer comes in the ACK
   bool bye_on_ack_ = false;       // hung up before the ACK of our 2xx: the BYE goes when it comes
   std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer in an ACK
+  sip::ReliableMode reliable_mode_ = sip::ReliableMode::kNever;  // what the INVITE said of 100rel
+  std::unique_ptr<sip::ReliableProvisionals> reliable_;  // our reliable 18x (RFC 3262), null: none
+  bool answer_held_ = false;      // answer() came while the reliable 183 awaited its PRACK
   std::string remote_ip_;         // the peer's RTP address from its latest SDP
   uint16_t remote_port_ = 0;
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a

@@ -123,6 +123,7 @@ bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::Authoriz
   o.next_hop = options_.next_hop;
   o.sdp_offer = offer_.serialize();
   o.allow = allow_header_value();
+  o.supported = std::string(kSupportedOptionTags);  // 100rel: the target may send its 18x reliably
   o.cseq = cseq;
   o.from_peer = [this](const sip::Endpoint& source) { return from_peer(source); };
   o.digest = digest_;

@@ -4,6 +4,7 @@
 
 #include "sip/usage/digest_retry.hpp"
 #include "sip/usage/invite_client_messages.hpp"
+#include "sip/usage/reliable_provisional.hpp"
 
 namespace warmline::sip {
 
@@ -130,12 +131,21 @@ void InviteClientSession::on_provisional(const Message& r) {
     // §12.1.2: a 1xx with a To tag creates an early dialog, one per fork; a later 1xx of the same fork
     // may name a new target.
     EarlyDialog* early = early_dialog(r.to.tag());
+    const std::optional<uint32_t> rseq = reliable_rseq(r);
+    // RFC 3262 §4: a reliable provisional whose RSeq is not one higher than the last one of this
+    // dialog (a retransmission, or one out of order) "MUST NOT be acknowledged with a PRACK, and MUST
+    // NOT be processed further". Our PRACK for the first copy has its own retransmissions.
+    if (rseq && early && early->last_rseq && *rseq != *early->last_rseq + 1) return;
     if (!early) {
       early_.push_back(EarlyDialog{Dialog::from_uac(invite_, r)});
       early = &early_.back();
       add_registration(early->dialog.id());
     } else {
       early->dialog.refresh_target(r);
+    }
+    if (rseq) {
+      early->last_rseq = rseq;
+      send_prack(early->dialog, r, *rseq);
     }
     if (has_sdp(r) && !early->sdp_reported) {
       early->sdp_reported = true;
@@ -173,6 +183,11 @@ void InviteClientSession::on_success(const Message& r) {
 void InviteClientSession::accept(const Message& r) {
   Dialog d = Dialog::from_uac(invite_, r);
   if (d.remote_target.scheme.empty()) d.remote_target = invite_.request_uri;  // a 2xx without Contact
+  // The early dialog this 2xx confirms may have sent requests already (PRACK, RFC 3262 §4): our CSeq
+  // goes on from there (§12.2.1.1: it only grows within a dialog).
+  for (const auto& early : early_)
+    if (early.dialog.remote_tag == d.remote_tag && early.dialog.local_cseq > d.local_cseq)
+      d.local_cseq = early.dialog.local_cseq;
   // The fork that answers wins; the others' early dialogs are dropped (their late 2xx are ended).
   for (const auto& early : early_)
     if (early.dialog.remote_tag != d.remote_tag) remove_registration(early.dialog.id());
@@ -185,6 +200,16 @@ void InviteClientSession::accept(const Message& r) {
   (void)layer_.send_ack(ack_, hop_for(*dialog_));
   std::string_view sdp = has_sdp(r) ? std::string_view(r.body) : std::string_view();
   (void)notify([&] { observer_.on_answered(*this, r, sdp); });
+}
+
+void InviteClientSession::send_prack(Dialog& early, const Message& response, uint32_t rseq) {
+  // RFC 3262 §4: "the UAC MUST create a new request with method PRACK ... sent within the dialog
+  // associated with the provisional response"; §7.2: RAck = its RSeq, then the CSeq number and method
+  // of the response. Its final response changes nothing here: the 2xx or failure of the INVITE does.
+  Message prack = early.make_request("PRACK");
+  prack.add_header("RAck", to_string(RAck{rseq, response.cseq.number, response.cseq.method}));
+  if (options_.prepare_request) options_.prepare_request(prack);
+  (void)layer_.send_request(std::move(prack), hop_for(early), nullptr);
 }
 
 void InviteClientSession::end_fork(const Message& r) {

@@ -1,7 +1,8 @@
 // The UAC side of an INVITE session (RFC 3261 §13.2, §12.1.2, §9.1, §15; RFC 6026): a call that we
 // place. It sends the INVITE with the caller's SDP offer, follows its provisional responses (early
-// dialogs per fork, early media reported once per dialog), ACKs the 2xx it keeps and re-ACKs every
-// retransmission of it, ends every other fork's 2xx at once (ACK + BYE), CANCELs on request (never
+// dialogs per fork, early media reported once per dialog, a PRACK for each reliable one in RSeq order,
+// RFC 3262 §4), ACKs the 2xx it keeps and re-ACKs every retransmission of it, ends every other fork's
+// 2xx at once (ACK + BYE), CANCELs on request (never
 // before a provisional, §9.1) and handles a 2xx that crosses its CANCEL, and then serves the far end's
 // requests inside the dialog the way the UAS leg does (BYE, re-INVITE/UPDATE, INFO, OPTIONS, NOTIFY),
 // with the same source check and CSeq rules.
@@ -188,6 +189,7 @@ class InviteClientSession final : public DialogUsage {
   struct EarlyDialog {
     Dialog dialog;
     bool sdp_reported = false;
+    std::optional<uint32_t> last_rseq{};  // RFC 3262 §4: the last in-order reliable 1xx we PRACKed
   };
   struct EndedFork {  // a 2xx we ACKed and BYEd at once: its retransmissions get the same ACK
     std::string remote_tag;
@@ -208,6 +210,7 @@ class InviteClientSession final : public DialogUsage {
   void on_failure(const Message& response);
   void accept(const Message& response);
   void end_fork(const Message& response);
+  void send_prack(Dialog& early, const Message& response, uint32_t rseq);
   void fail(InviteFailure failure);
   void finish(InviteEnd end);
   void send_bye(InviteEnd end);

@@ -3,7 +3,7 @@ caller, the test's RtpPeer as its media and the reference agent:
 
 - the Allow header is the same text in the 200 to INVITE, the 200 to OPTIONS and the 405 to an
   in-dialog MESSAGE (a method we do not handle; the call goes on), and it lists exactly INVITE, ACK,
-  BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY; no listed method is answered 405, while an
+  BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK; no listed method is answered 405, while an
   unlisted one (MESSAGE) is, with that same Allow;
 - a carrier offering `8 0 101` (PCMA first) gets PCMA, and the agent's audio reaches it as PCMA
   (RFC 3264 §6.1: among the codecs both sides have, the offerer's order wins);
@@ -22,7 +22,7 @@ SCRIPT = """\
 on start: tone 440 30000
 on dtmf 5: clear; tone 1000 30000
 """
-ALLOWED = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY"]
+ALLOWED = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "REFER", "NOTIFY", "PRACK"]
 def pcma_audio(rtp):
     return [ALAW_TABLE[b] for _, pt, payload in rtp.packets() if pt == PCMA for b in payload]
 

@@ -116,6 +116,24 @@ TEST_F(OutboundLegTest, AnEarlyAnswerCarriesOverToA2xxWithoutSdp) {
   EXPECT_TRUE(requests(*t, "BYE").empty());
 }
 
+TEST_F(OutboundLegTest, TheInviteSupports100relAndAReliable183IsPrackedThenBridged) {
+  Caller c = dialer_call();
+  agent_transfers(c, {"Craig"});
+  auto t = dialled(kProvider);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->invite.header("Supported"), "100rel, norefersub");
+  respond(*t, 183, TargetReply().with_sdp(target_sdp(*t)).header("Require: 100rel").header("RSeq: 4"));
+  auto pracks = requests(*t, "PRACK");
+  ASSERT_EQ(pracks.size(), 1u);
+  EXPECT_EQ(pracks[0]->header("RAck"), "4 " + std::to_string(t->invite.cseq.number) + " INVITE");
+  EXPECT_EQ(pracks[0]->to.tag(), t->tag);
+  EXPECT_EQ(*destination_of(pracks[0]), kProvider);
+  EXPECT_TRUE(t->media->started) << "the reliable 183's SDP is early media as before";
+  reply(*t, *pracks[0], 200);
+  pick_up(*t);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+}
+
 TEST_F(OutboundLegTest, TheTargetsReInviteIsAnsweredFromLegBsMedia) {
   Caller c = dialer_call();
   Target t = bridged(c);

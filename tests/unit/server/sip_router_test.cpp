@@ -115,13 +115,15 @@ TEST_F(SipRouterTest, DrainingAnswersInvitesAndOptions503WithRetryAfter) {
   EXPECT_EQ(r->header("Retry-After"), "7");
 }
 
-TEST_F(SipRouterTest, OptionsOutsideACallIs200WithAllow) {
+TEST_F(SipRouterTest, OptionsOutsideACallIs200WithAllowAndSupported) {
   Caller probe = make_caller();
   deliver(in_dialog(probe, "OPTIONS", InDialog().our_tag("")), kTrunkPeer);
   const sip::Message* r = last_response(probe, "OPTIONS");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status_code, 200);
   EXPECT_EQ(r->header("Allow"), allow_header_value());
+  EXPECT_EQ(allow_header_value(), "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK");
+  EXPECT_EQ(r->header("Supported"), "100rel, norefersub");
 }
 
 TEST_F(SipRouterTest, MaxCallsAnswers503WithRetryAfterUntilACallEnds) {

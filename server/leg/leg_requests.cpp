@@ -1,0 +1,125 @@
+// Leg: the requests the peer sends inside the dialog that change or carry something — re-INVITE and
+// UPDATE (hold, resume, a new media address, a session refresh), INFO (DTMF) and PRACK (RFC 3262: the
+// acknowledgement of our reliable 18x, which may release a 2xx held for it). Split from leg.cpp, which
+// keeps the INVITE's own answer, ACK, CANCEL and BYE.
+//
+// Thread: the call's shard (Leg::on_request asserts it before dispatching here).
+#include "server/leg/leg.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/leg/leg_srtp.hpp"
+#include "sip/info_dtmf.hpp"
+#include "sip/usage/invite_client_messages.hpp"
+
+namespace warmline::server {
+
+using sip::has_sdp;
+
+// A re-INVITE or UPDATE (RFC 3311) from the peer: hold, resume, a new media address, or a session
+// refresh. The codec stays what was negotiated; an offer without it is 488 and changes nothing.
+void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req) {
+  const bool is_update = req.method == "UPDATE";
+  if (state_ == State::kEarly || (!is_update && pending_offer_)) {
+    // RFC 3261 §14.2: a re-INVITE while our own offer/answer is still open: 500 + Retry-After.
+    sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
+    r.add_header("Retry-After", "1");
+    tx.respond(std::move(r));
+    return;
+  }
+  sip::Message ok = dialog_response(req, 200, "OK");
+  dialog_.refresh_target(req);
+  if (has_sdp(req)) {
+    auto parsed = sip::parse_sdp(req.body);
+    if (!parsed.sdp) {
+      tx.respond(dialog_response(req, 400, "Bad Request - Malformed SDP"));
+      return;
+    }
+    sip::LocalMediaCaps caps = options_.caps;
+    caps.codecs = {codec_.name};
+    caps.telephone_event = telephone_event_pt_.has_value();
+    caps.srtp = renegotiation_mode(*media_);  // no downgrade from SRTP, no upgrade to it mid-call
+    auto answer = sip::negotiate_answer(*parsed.sdp, caps);
+    std::shared_ptr<rtp::SrtpSession> srtp;
+    std::string srtp_error;
+    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate ||
+        (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error)))) {
+      tx.respond(dialog_response(req, 488, "Not Acceptable Here"));
+      return;
+    }
+    if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
+    if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
+      // The same codec under another payload type number: follow it.
+      media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
+                        answer.telephone_event_pt);
+      codec_ = answer.codec;
+      telephone_event_pt_ = answer.telephone_event_pt;
+    }
+    follow_remote(answer.remote_address, answer.remote_port);
+    for (auto& m : answer.answer.media)
+      if (m.port != 0) m.port = media_->local_port();
+    answer.answer.origin.session_version = ++options_.caps.session_version;
+    local_sdp_ = answer.answer.serialize();
+    tx.respond(with_sdp(std::move(ok)));
+    return;
+  }
+  if (is_update) {
+    // An UPDATE without a body refreshes the session (and the target) and carries no offer.
+    ok.add_header("Allow", allow_header_value());
+    tx.respond(std::move(ok));
+    return;
+  }
+  // A re-INVITE without SDP asks for our offer (§14.2): the media we run, sendrecv, whatever the
+  // direction was before (RFC 6337 §5.3) — so a caller who held the call can resume. The answer comes
+  // in the ACK.
+  sip::LocalMediaCaps caps = options_.caps;
+  caps.session_version = ++options_.caps.session_version;
+  caps.local_rtp_port = media_->local_port();
+  caps.srtp = renegotiation_mode(*media_);
+  sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
+  local_sdp_ = offer.serialize();
+  pending_offer_ = std::move(offer);
+  tx.respond(with_sdp(std::move(ok)));
+}
+
+void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
+  // RFC 6086: INFO without a body is a keep-alive; DTMF bodies reach the agent like RFC 4733 digits.
+  if (req.body.empty()) {
+    tx.respond(dialog_response(req, 200, "OK"));
+    return;
+  }
+  if (!sip::is_info_dtmf_type(req.content_type)) {
+    sip::Message r = dialog_response(req, 415, "Unsupported Media Type");
+    r.add_header("Accept", "application/dtmf-relay, application/dtmf");
+    tx.respond(std::move(r));
+    return;
+  }
+  auto dtmf = sip::parse_info_dtmf(req.content_type, req.body);
+  if (!dtmf) {
+    tx.respond(dialog_response(req, 400, "Bad Request - Not a DTMF Digit"));
+    return;
+  }
+  tx.respond(dialog_response(req, 200, "OK"));
+  observer_.on_leg_dtmf(*this, dtmf->digit, dtmf->duration_ms);
+}
+
+// RFC 3262 §3: a PRACK acknowledges our reliable 18x when its RAck names it (RSeq, and the INVITE's
+// CSeq number and method): 200, and a 2xx held for it goes out now. Anything else: 481 ("does not match
+// any unacknowledged reliable provisional response"); no RAck at all: 400.
+void Leg::on_prack(sip::ServerTransaction& tx, const sip::Message& req) {
+  auto rack = sip::parse_rack(req);
+  if (!rack) {
+    tx.respond(dialog_response(req, 400, "Bad Request - Missing or Malformed RAck"));
+    return;
+  }
+  if (!reliable_ || !reliable_->acknowledge(*rack)) {
+    tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
+    return;
+  }
+  tx.respond(dialog_response(req, 200, "OK"));
+  if (!answer_held_) return;
+  answer_held_ = false;
+  if (!send_answer()) spdlog::info("leg {}: the INVITE was gone when its PRACK came", dialog_.call_id);
+}
+
+}  // namespace warmline::server
