@@ -136,6 +136,10 @@ struct TrunkConfig {
   // state (trunk_pings.hpp); 0: no pings. Needs address.
   unsigned ping_interval_s = 0;
   SrtpPolicy srtp = SrtpPolicy::off;  // TOML `srtp`: "off" | "optional" | "required"
+  // RFC 4028 session timer of the dialogs through this trunk (the caller's leg of a call it sends us, a
+  // leg we place through it): the Session-Expires we ask for, seconds; 0 = none asked for (a peer's own
+  // request is still honoured). 90 (the RFC's Min-SE floor) to 86400.
+  unsigned session_timer_s = 1800;
 };
 
 enum class ExtensionKind { extension, queue, ring_group };
