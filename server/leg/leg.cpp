@@ -41,6 +41,7 @@ Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
 }
 
 Leg::~Leg() {
+  alive_.reset();  // our refresh's response handler, if one is still out, now does nothing
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   // Only when the shard shuts down with the ACK still out: a BYE now beats a call the carrier keeps
   // billing until its own timers end it.
@@ -67,6 +68,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   contact.uri.host = ctx.sip_host;
   contact.uri.port = ctx.sip_port;
   leg->dialog_ = sip::Dialog::from_uas(invite, sip::new_tag(ctx.random), contact);
+  leg->negotiate_session_timer(invite);
 
   sip::LocalMediaCaps& caps = leg->options_.caps;
   std::optional<sip::AnswerResult> answer;
@@ -211,7 +213,7 @@ sip::Message Leg::dialog_response(const sip::Message& request, int status, std::
 
 sip::Message Leg::with_sdp(sip::Message response) const {
   response.add_header("Allow", allow_header_value());
-  response.add_header("Supported", "norefersub");
+  response.add_header("Supported", "norefersub, timer");
   response.content_type = "application/sdp";
   response.body = local_sdp_;
   return response;
@@ -235,8 +237,12 @@ bool Leg::answer() {
   assert_on_shard();
   if (state_ != State::kEarly) return state_ != State::kTerminated;
   const sip::Message* invite = invite_tx_.request();
-  if (!invite || !invite_tx_.respond(with_sdp(dialog_response(*invite, 200, "OK")))) return false;
+  if (!invite) return false;
+  sip::Message ok = with_sdp(dialog_response(*invite, 200, "OK"));
+  if (timer_terms_) sip::add_uas_timer_headers(ok, *timer_terms_);
+  if (!invite_tx_.respond(std::move(ok))) return false;
   state_ = State::kAnswered;
+  arm_session_timer();
   history_.answered_at = std::chrono::system_clock::now();
   history_.final_status = 200;
   if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
@@ -329,8 +335,11 @@ void Leg::on_ack_timeout() {
   observer_.on_leg_failed(*this, "no_ack");
 }
 
-void Leg::on_2xx_retransmission(const sip::Message&, const sip::Endpoint&) {
-  // A UAS leg sends no INVITE of its own yet, so no 2xx of ours can come back: nothing to re-ACK.
+void Leg::on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) {
+  // The only INVITE a UAS leg sends is a session refresh (leg_session_timer.cpp): its 2xx, resent
+  // because our ACK was lost, gets the same ACK again (§13.2.2.4).
+  if (!refresh_ack_ || !from_peer(&from) || response.cseq.number != refresh_invite_cseq_) return;
+  (void)ctx_.sip.send_ack(*refresh_ack_, dialog_.next_hop());
 }
 
 void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
@@ -399,6 +408,9 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
     tx.respond(std::move(r));
     return;
   }
+  // RFC 4028 §9: a re-INVITE or UPDATE is also a session refresh, negotiated like the INVITE was.
+  const sip::UasTimerDecision timer = sip::negotiate_uas(req, options_.trunk ? options_.trunk->session_timer_s : 0);
+  if (refuse_refresh(tx, req, timer)) return;
   sip::Message ok = dialog_response(req, 200, "OK");
   dialog_.refresh_target(req);
   if (has_sdp(req)) {
@@ -432,12 +444,14 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
       if (m.port != 0) m.port = media_->local_port();
     answer.answer.origin.session_version = ++options_.caps.session_version;
     local_sdp_ = answer.answer.serialize();
+    refreshed_by_peer(ok, timer);
     tx.respond(with_sdp(std::move(ok)));
     return;
   }
   if (is_update) {
     // An UPDATE without a body refreshes the session (and the target) and carries no offer.
     ok.add_header("Allow", allow_header_value());
+    refreshed_by_peer(ok, timer);
     tx.respond(std::move(ok));
     return;
   }
@@ -451,6 +465,7 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
   sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
   local_sdp_ = offer.serialize();
   pending_offer_ = std::move(offer);
+  refreshed_by_peer(ok, timer);
   tx.respond(with_sdp(std::move(ok)));
 }
 
@@ -539,6 +554,7 @@ std::optional<sip::Message> Leg::answer_challenge(const sip::Message& sent, cons
 
 void Leg::terminate() {
   state_ = State::kTerminated;
+  if (session_timer_) session_timer_->stop();
   if (!history_.ended_at) history_.ended_at = std::chrono::system_clock::now();
   if (media_ && media_started_) {
     ctx_.clock.remove(media_.get());
