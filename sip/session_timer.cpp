@@ -1,6 +1,7 @@
 #include "sip/session_timer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -16,7 +17,8 @@ using grammar::trim;
 bool parse_delta(std::string_view value, uint32_t& delta, std::vector<Param>& params) {
   value = trim(value);
   const size_t semi = value.find(';');
-  auto n = grammar::parse_uint(trim(value.substr(0, semi)), kMaxSessionExpires);
+  // Any 32-bit delta is read (RFC 4028 sets no upper bound); a UAS lowers what it finds too long.
+  auto n = grammar::parse_uint(trim(value.substr(0, semi)), UINT32_MAX);
   if (!n || *n == 0) return false;
   delta = static_cast<uint32_t>(*n);
   return semi == std::string_view::npos || grammar::parse_header_params(value.substr(semi), params);

@@ -24,7 +24,7 @@ namespace warmline::sip {
 
 // RFC 4028 §4: Min-SE never below 90 s; our own minimum is this floor.
 inline constexpr uint32_t kMinSessionExpires = 90;
-// Larger values are refused as malformed: RFC 4028 allows 1*DIGIT, but a day is beyond any use.
+// The largest interval warmline asks for (trunk session_timer_s) or accepts as a 422's Min-SE: a day.
 inline constexpr uint32_t kMaxSessionExpires = 86400;
 
 enum class Refresher { kUnset, kUac, kUas };
@@ -107,6 +107,8 @@ class SessionTimer {
   SessionTimer& operator=(const SessionTimer&) = delete;
 
   void start(const SessionTimerTerms& terms);
+  // start() with terms, stop() without: what a negotiation (or a 2xx to a refresh) decided.
+  void apply(const std::optional<SessionTimerTerms>& terms) { terms ? start(*terms) : stop(); }
   // A refresh of ours met 491 (glare, RFC 3261 §14.1): try again after `delay`; the expiry stands.
   void retry_refresh(std::chrono::milliseconds delay);
   void stop();

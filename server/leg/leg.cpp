@@ -554,7 +554,7 @@ std::optional<sip::Message> Leg::answer_challenge(const sip::Message& sent, cons
 
 void Leg::terminate() {
   state_ = State::kTerminated;
-  if (session_timer_) session_timer_->stop();
+  session_timer_->stop();
   if (!history_.ended_at) history_.ended_at = std::chrono::system_clock::now();
   if (media_ && media_started_) {
     ctx_.clock.remove(media_.get());

@@ -143,6 +143,7 @@ class Leg final : public sip::DialogUsage {
   bool take_answer(const sip::Message& ack);
   void terminate();
   // RFC 4028 session timer (leg_session_timer.cpp). The trunk's session_timer_s decides what we ask for.
+  std::unique_ptr<sip::SessionTimer> make_session_timer();
   void negotiate_session_timer(const sip::Message& request);  // the INVITE: terms for our 2xx
   void arm_session_timer();                                   // our 2xx went out: the timer (re)starts
   // A 2xx to the peer's re-INVITE/UPDATE: the new terms in it, and the timer restarts (§9, §10).
@@ -178,7 +179,7 @@ class Leg final : public sip::DialogUsage {
   // challenge after the leg is gone.
   std::shared_ptr<sip::auth::DigestClient> digest_;
   std::optional<sip::SessionTimerTerms> timer_terms_;  // what our latest 2xx (or their 2xx to our refresh) set
-  std::unique_ptr<sip::SessionTimer> session_timer_;
+  std::unique_ptr<sip::SessionTimer> session_timer_ = make_session_timer();
   bool peer_allows_update_ = false;    // the INVITE's Allow lists UPDATE: refreshes go as UPDATE (RFC 3311)
   std::optional<sip::Message> refresh_ack_;  // the ACK of our refreshing re-INVITE's 2xx, for its resends
   uint32_t refresh_invite_cseq_ = 0;

@@ -14,8 +14,15 @@
 
 namespace warmline::server {
 
+std::unique_ptr<sip::SessionTimer> Leg::make_session_timer() {
+  // The timer is the leg's and goes with it, so `this` outlives every callback.
+  return std::make_unique<sip::SessionTimer>(
+      ctx_.timers, sip::SessionTimer::Handlers{.on_refresh = [this] { send_session_refresh(); },
+                                               .on_expired = [this] { on_session_expired(); }});
+}
+
 std::optional<sip::SessionTimerTerms> Leg::session_timer() const {
-  if (!session_timer_ || !session_timer_->running()) return std::nullopt;
+  if (!session_timer_->running()) return std::nullopt;
   return session_timer_->terms();
 }
 
@@ -25,19 +32,7 @@ void Leg::negotiate_session_timer(const sip::Message& invite) {
   timer_terms_ = sip::negotiate_uas(invite, options_.trunk ? options_.trunk->session_timer_s : 0).terms;
 }
 
-void Leg::arm_session_timer() {
-  if (!timer_terms_) {
-    if (session_timer_) session_timer_->stop();
-    return;
-  }
-  if (!session_timer_) {
-    // The timer is the leg's and goes with it, so `this` outlives every callback.
-    session_timer_ = std::make_unique<sip::SessionTimer>(
-        ctx_.timers, sip::SessionTimer::Handlers{.on_refresh = [this] { send_session_refresh(); },
-                                                 .on_expired = [this] { on_session_expired(); }});
-  }
-  session_timer_->start(*timer_terms_);
-}
+void Leg::arm_session_timer() { session_timer_->apply(timer_terms_); }
 
 bool Leg::refuse_refresh(sip::ServerTransaction& tx, const sip::Message& req, const sip::UasTimerDecision& decision) {
   if (decision.status == 0) return false;
@@ -128,7 +123,7 @@ void Leg::on_refresh_response(const sip::Message& sent, const sip::Message& r, i
 void Leg::on_session_expired() {
   assert_on_shard();
   if (state_ == State::kTerminated) return;
-  if (session_timer_) session_timer_->stop();
+  session_timer_->stop();
   ctx_.metrics.sessions_expired.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("leg {}: session expired (RFC 4028: {} s without a refresh); ending it", dialog_.call_id,
                timer_terms_ ? timer_terms_->interval : 0);

@@ -27,7 +27,7 @@ OutboundLeg::OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, Outbou
 
 OutboundLeg::~OutboundLeg() {
   alive_.reset();
-  session_timer_.reset();
+  session_timer_->stop();
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   done_ = true;
   session_.reset();  // CANCELs or BYEs what is still up, without callbacks
@@ -155,7 +155,7 @@ void OutboundLeg::hang_up() {
   assert_on_shard();
   if (done_) return;
   done_ = true;
-  if (session_timer_) session_timer_->stop();
+  session_timer_->stop();
   if (session_) session_->hang_up();
   stop_media();
   record(answered_ ? HangupSide::kLocal : HangupSide::kNone);
@@ -292,7 +292,7 @@ void OutboundLeg::on_bye(sip::InviteClientSession&, const sip::Message&) {
   assert_on_shard();
   if (done_) return;
   done_ = true;
-  if (session_timer_) session_timer_->stop();
+  session_timer_->stop();
   stop_media();
   record(HangupSide::kRemote);
   observer_->on_target_bye(*this);

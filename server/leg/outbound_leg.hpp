@@ -125,6 +125,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool retry_with_credentials(const sip::InviteFailure& failure);
   // RFC 4028 (outbound_leg_timer.cpp): what our INVITE asks for, the 422 retry, the 2xx's terms, our
   // refreshes (UPDATE) and the BYE when the session expires.
+  std::unique_ptr<sip::SessionTimer> make_session_timer();
   void add_session_timer_request(sip::InviteClientOptions& o) const;
   bool retry_with_min_se(const sip::InviteFailure& failure);
   void start_session_timer(const sip::Message& response);
@@ -156,7 +157,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool retried_422_ = false;
   bool peer_allows_update_ = false;  // the 2xx's Allow lists UPDATE: we can refresh (RFC 3311)
   std::optional<sip::SessionTimerTerms> timer_terms_;
-  std::unique_ptr<sip::SessionTimer> session_timer_;
+  std::unique_ptr<sip::SessionTimer> session_timer_ = make_session_timer();
   // Handlers the transaction layer keeps (our refresh's) hold this weakly: the leg may go first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool answered_ = false;

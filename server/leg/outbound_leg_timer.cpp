@@ -18,8 +18,15 @@ uint32_t configured_interval(const TrunkConfig* trunk) { return trunk ? trunk->s
 
 }  // namespace
 
+std::unique_ptr<sip::SessionTimer> OutboundLeg::make_session_timer() {
+  // The timer is the leg's and goes with it, so `this` outlives every callback.
+  return std::make_unique<sip::SessionTimer>(
+      ctx_.timers, sip::SessionTimer::Handlers{.on_refresh = [this] { send_session_refresh(std::nullopt, 0); },
+                                               .on_expired = [this] { on_session_expired(); }});
+}
+
 std::optional<sip::SessionTimerTerms> OutboundLeg::session_timer() const {
-  if (!session_timer_ || !session_timer_->running()) return std::nullopt;
+  if (!session_timer_->running()) return std::nullopt;
   return session_timer_->terms();
 }
 
@@ -55,19 +62,7 @@ void OutboundLeg::start_session_timer(const sip::Message& response) {
   arm_session_timer();
 }
 
-void OutboundLeg::arm_session_timer() {
-  if (!timer_terms_) {
-    if (session_timer_) session_timer_->stop();
-    return;
-  }
-  if (!session_timer_) {
-    // The timer is the leg's and goes with it, so `this` outlives every callback.
-    session_timer_ = std::make_unique<sip::SessionTimer>(
-        ctx_.timers, sip::SessionTimer::Handlers{.on_refresh = [this] { send_session_refresh(std::nullopt, 0); },
-                                                 .on_expired = [this] { on_session_expired(); }});
-  }
-  session_timer_->start(*timer_terms_);
-}
+void OutboundLeg::arm_session_timer() { session_timer_->apply(timer_terms_); }
 
 void OutboundLeg::on_session_refresh(sip::InviteClientSession&, const sip::Message& request, sip::Message& ok) {
   assert_on_shard();

@@ -35,8 +35,9 @@ TEST(SessionTimerHeaders, ParsesDeltaAndRefresher) {
 }
 
 TEST(SessionTimerHeaders, RefusesMalformedValues) {
-  for (std::string_view bad : {"", "abc", "-5", "0", "90;refresher=both", "90;;", "99999999999", "86401"})
+  for (std::string_view bad : {"", "abc", "-5", "0", "90;refresher=both", "90;;", "99999999999", "4294967296"})
     EXPECT_FALSE(parse_session_expires(bad)) << bad;
+  EXPECT_EQ(parse_session_expires("172800")->delta, 172800u);  // two days: read, then lowered by the UAS
   EXPECT_FALSE(parse_min_se("x"));
   EXPECT_EQ(parse_min_se("120"), 120u);
 }
@@ -88,6 +89,13 @@ TEST(SessionTimerUas, LowersToOurIntervalButNotBelowTheCallersMinSe) {
   EXPECT_EQ(d.terms->interval, 2000u);
   EXPECT_EQ(d.terms->refresher, Refresher::kUac);  // a timer-aware caller refreshes when it named no one
   EXPECT_FALSE(d.terms->we_refresh);
+}
+
+TEST(SessionTimerUas, AVeryLongRequestIsLoweredToOurs) {
+  auto d = negotiate_uas(request_with({{"Session-Expires", "4000000000"}}), 1800);
+  ASSERT_TRUE(d.terms);
+  EXPECT_EQ(d.terms->interval, 1800u);
+  EXPECT_TRUE(d.terms->we_refresh);
 }
 
 TEST(SessionTimerUas, NoSessionExpiresUsesOurIntervalAndWeRefreshAnUnawareCaller) {
