@@ -149,7 +149,7 @@ std::string label_value(std::string_view v) {
 }
 
 std::string metrics_text(const ApiContext& ctx) {
-  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0, unknown_source = 0,
+  uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0, sessions_expired = 0, unknown_source = 0,
            agent_dropped = 0;
   int64_t active = 0, worst_lag = 0;
   std::array<uint64_t, kTransferResults> by_result{};
@@ -172,6 +172,7 @@ std::string metrics_text(const ApiContext& ctx) {
     agent_fail += m.agent_failures.load(std::memory_order_relaxed);
     transfers += m.transfers_started.load(std::memory_order_relaxed);
     dialog_rejected += m.sip_dialog_rejected.load(std::memory_order_relaxed);
+    sessions_expired += m.sessions_expired.load(std::memory_order_relaxed);
     unknown_source += m.sip_unknown_source.load(std::memory_order_relaxed);
     agent_dropped += m.agent_audio_dropped.load(std::memory_order_relaxed);
     ticks += m.media_ticks.load(std::memory_order_relaxed);
@@ -199,6 +200,8 @@ std::string metrics_text(const ApiContext& ctx) {
          "New SIP requests from sources no trunk lists, answered 403 statelessly.", unknown_source);
   metric("warmline_sip_dialog_rejected_total", "counter",
          "In-dialog SIP requests refused: no such dialog (481) or not from the dialog's trunk (403).", dialog_rejected);
+  metric("warmline_sip_sessions_expired_total", "counter",
+         "SIP legs ended with BYE because their session timer (RFC 4028) ran out unrefreshed.", sessions_expired);
   metric("warmline_transfers_started_total", "counter", "Transfers started.", transfers);
   out += "# HELP warmline_transfers_total Transfers ended, by result.\n# TYPE warmline_transfers_total counter\n";
   for (size_t i = 0; i < kTransferResults; ++i)

@@ -37,7 +37,7 @@ inline constexpr std::array<std::string_view, 10> kHandledMethods = {
 // The option tags we implement: the Supported header of our INVITEs, 2xx/18x answers and OPTIONS, and
 // the Require tags a request may carry without a 420 (100rel: RFC 3262 reliable provisionals, both
 // ways; norefersub: RFC 4488).
-inline constexpr std::string_view kSupportedOptionTags = "100rel, norefersub";
+inline constexpr std::string_view kSupportedOptionTags = "100rel, norefersub, timer";
 // "INVITE, ACK, BYE, ..." built once from kHandledMethods.
 const std::string& allow_header_value();
 

@@ -148,6 +148,10 @@ struct TrunkConfig {
   // name against the address's host). tls_verify = false skips it (labs only).
   bool tls_verify = true;
   std::string tls_ca;  // PEM file of the CA(s) to trust for this trunk; "" = the system's
+  // RFC 4028 session timer of the dialogs through this trunk (the caller's leg of a call it sends us, a
+  // leg we place through it): the Session-Expires we ask for, seconds; 0 = none asked for (a peer's own
+  // request is still honoured). 90 (the RFC's Min-SE floor) to 86400.
+  unsigned session_timer_s = 1800;
 };
 
 // The listen address for this transport, or null.

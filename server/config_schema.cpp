@@ -372,6 +372,10 @@ void read_trunk(Section& s, TrunkConfig& out) {
     else if (s.node("address") == nullptr)
       s.problems().add_at(s.path("ping_interval_s"), "ping_interval_s needs the trunk's address (where the OPTIONS go)");
   }
+  // RFC 4028 §4: no session interval may be below Min-SE, and Min-SE is never below 90 s.
+  if (s.integer("session_timer_s", out.session_timer_s, 0, 86400) && out.session_timer_s != 0 && out.session_timer_s < 90)
+    s.error("session_timer_s", *s.node("session_timer_s"),
+            fmt::format("must be 0 (off) or from 90 (RFC 4028's smallest Min-SE) to 86400, got {}", out.session_timer_s));
 }
 
 void read_extension(Section& s, ExtensionConfig& out) {

@@ -48,6 +48,7 @@ struct ShardMetrics {
   std::atomic<uint64_t> sip_requests{0};
   std::atomic<uint64_t> sip_unknown_source{0};      // new requests from sources no trunk lists (stateless 403)
   std::atomic<uint64_t> sip_dialog_rejected{0};     // in-dialog requests refused: no such dialog, wrong source
+  std::atomic<uint64_t> sessions_expired{0};        // legs we ended with BYE: their RFC 4028 session timer ran out
   std::atomic<uint64_t> agent_audio_dropped{0};     // agent samples beyond the playout capacity
   std::atomic<uint64_t> media_ticks{0};
   std::atomic<uint64_t> media_overruns{0};

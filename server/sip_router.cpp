@@ -9,6 +9,7 @@
 #include "sip/builders.hpp"
 #include "sip/parse_check.hpp"
 #include "sip/usage/reliable_provisional.hpp"
+#include "sip/session_timer.hpp"
 #include "sip/uri.hpp"
 
 namespace warmline::server {
@@ -24,6 +25,7 @@ const sip::UasCapabilities& SipRouter::capabilities() {
     c.option_tags = {"replaces", "norefersub", std::string(sip::k100rel)};  // see kSupportedOptionTags
     // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), DTMF bodies of INFO.
     c.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay", "application/dtmf"};
+    c.option_tags.push_back("timer");  // RFC 4028 session timers (sip/session_timer.hpp)
     return c;
   }();
   return caps;
@@ -151,6 +153,17 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
   const AgentConfig* agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.request_uri.user));
   if (!agent) agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.to.uri.user));
   if (!agent) return refuse(404, "Not Found");
+  // RFC 4028 §9: a Session-Expires below our Min-SE is refused with ours, so the caller retries with it.
+  if (auto timer = sip::negotiate_uas(invite, trunk->session_timer_s); timer.status == 422) {
+    ctx_.metrics.calls_rejected.fetch_add(1, std::memory_order_relaxed);
+    sip::Message r = sip::make_response(invite, 422, "Session Interval Too Small");
+    r.to.set_tag(sip::new_tag(ctx_.random));
+    r.add_header("Min-SE", std::to_string(timer.min_se));
+    tx.respond(std::move(r));
+    return;
+  } else if (timer.status != 0) {
+    return refuse(timer.status, "Bad Request - Malformed Session-Expires or Min-SE");
+  }
 
   sip::LocalMediaCaps caps;
   caps.codecs = ctx_.config.media.codecs;

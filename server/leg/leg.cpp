@@ -35,6 +35,7 @@ Leg::Leg(CallContext& ctx, LegObserver& observer, UasOptions options)
 }
 
 Leg::~Leg() {
+  alive_.reset();  // our refresh's response handler, if one is still out, now does nothing
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   // Only when the shard shuts down with the ACK still out: a BYE now beats a call the carrier keeps
   // billing until its own timers end it.
@@ -72,6 +73,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
         ctx.timers, ctx.sip.config(), first_rseq,
         [self](const sip::Message& r) { return self->invite_tx_.respond(r); }, [self] { self->on_no_prack(); });
   }
+  leg->negotiate_session_timer(invite);
 
   sip::LocalMediaCaps& caps = leg->options_.caps;
   std::optional<sip::AnswerResult> answer;
@@ -265,9 +267,13 @@ bool Leg::answer() {
 
 bool Leg::send_answer() {
   const sip::Message* invite = invite_tx_.request();
-  if (!invite || !invite_tx_.respond(with_sdp(dialog_response(*invite, 200, "OK")))) return false;
+  if (!invite) return false;
+  sip::Message ok = with_sdp(dialog_response(*invite, 200, "OK"));
+  if (timer_terms_) sip::add_uas_timer_headers(ok, *timer_terms_);
+  if (!invite_tx_.respond(std::move(ok))) return false;
   if (reliable_) reliable_->stop();  // §3: no more retransmissions once final (a 180 not yet PRACKed)
   state_ = State::kAnswered;
+  arm_session_timer();
   history_.answered_at = std::chrono::system_clock::now();
   history_.final_status = 200;
   if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
@@ -374,8 +380,11 @@ void Leg::on_ack_timeout() {
   observer_.on_leg_failed(*this, "no_ack");
 }
 
-void Leg::on_2xx_retransmission(const sip::Message&, const sip::Endpoint&) {
-  // A UAS leg sends no INVITE of its own yet, so no 2xx of ours can come back: nothing to re-ACK.
+void Leg::on_2xx_retransmission(const sip::Message& response, const sip::Endpoint& from) {
+  // The only INVITE a UAS leg sends is a session refresh (leg_session_timer.cpp): its 2xx, resent
+  // because our ACK was lost, gets the same ACK again (§13.2.2.4).
+  if (!refresh_ack_ || !from_peer(&from) || response.cseq.number != refresh_invite_cseq_) return;
+  (void)ctx_.sip.send_ack(*refresh_ack_, dialog_.next_hop());
 }
 
 void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
@@ -498,7 +507,6 @@ std::optional<sip::Message> Leg::answer_challenge(const sip::Message& sent, cons
 
 void Leg::terminate() {
   state_ = State::kTerminated;
-  if (reliable_) reliable_->stop();
   if (!history_.ended_at) history_.ended_at = std::chrono::system_clock::now();
   if (media_ && media_started_) {
     ctx_.clock.remove(media_.get());

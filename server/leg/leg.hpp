@@ -25,6 +25,7 @@
 #include "sip/auth/digest_client.hpp"
 #include "sip/dialog.hpp"
 #include "sip/sdp.hpp"
+#include "sip/session_timer.hpp"
 #include "sip/transaction_layer.hpp"
 #include "sip/usage/dialog_usage.hpp"
 #include "sip/usage/reliable_provisional.hpp"
@@ -100,6 +101,8 @@ class Leg final : public sip::DialogUsage {
   MediaSession& media() { return *media_; }
   const std::string& codec_name() const { return codec_.name; }
   bool late_offer() const { return late_offer_; }
+  // The RFC 4028 session timer the dialog runs (leg_session_timer.cpp); nullopt: none.
+  std::optional<sip::SessionTimerTerms> session_timer() const;
 
   // 180, or 183 with our SDP and early media (an early-offer call only; late offer rings with 180).
   // RFC 3262: when the INVITE lists 100rel the 183 goes reliably (Require: 100rel, RSeq, resent until
@@ -151,6 +154,17 @@ class Leg final : public sip::DialogUsage {
   void on_bye(sip::ServerTransaction& tx);
   bool take_answer(const sip::Message& ack);
   void terminate();
+  // RFC 4028 session timer (leg_session_timer.cpp). The trunk's session_timer_s decides what we ask for.
+  std::unique_ptr<sip::SessionTimer> make_session_timer();
+  void negotiate_session_timer(const sip::Message& request);  // the INVITE: terms for our 2xx
+  void arm_session_timer();                                   // our 2xx went out: the timer (re)starts
+  // A 2xx to the peer's re-INVITE/UPDATE: the new terms in it, and the timer restarts (§9, §10).
+  void refreshed_by_peer(sip::Message& ok, const sip::UasTimerDecision& decision);
+  bool refuse_refresh(sip::ServerTransaction& tx, const sip::Message& req, const sip::UasTimerDecision& decision);
+  void send_session_refresh();                                // UPDATE, or re-INVITE with our SDP
+  void send_refresh_request(sip::Message request, int challenges);
+  void on_refresh_response(const sip::Message& sent, const sip::Message& response, int challenges);
+  void on_session_expired();
   void send_deferred_bye();
   void send_bye();
   void assert_on_shard() const;
@@ -179,6 +193,13 @@ class Leg final : public sip::DialogUsage {
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a
   // challenge after the leg is gone.
   std::shared_ptr<sip::auth::DigestClient> digest_;
+  std::optional<sip::SessionTimerTerms> timer_terms_;  // what our latest 2xx (or their 2xx to our refresh) set
+  std::unique_ptr<sip::SessionTimer> session_timer_ = make_session_timer();
+  bool peer_allows_update_ = false;    // the INVITE's Allow lists UPDATE: refreshes go as UPDATE (RFC 3311)
+  std::optional<sip::Message> refresh_ack_;  // the ACK of our refreshing re-INVITE's 2xx, for its resends
+  uint32_t refresh_invite_cseq_ = 0;
+  // Handlers the transaction layer keeps (our refresh's) hold this weakly: the leg may go first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 std::string_view to_string(Leg::State state);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/leg/leg_srtp.hpp"
+#include "sip/session_timer.hpp"
 #include "sip/info_dtmf.hpp"
 #include "sip/usage/invite_client_messages.hpp"
 
@@ -27,6 +28,9 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
     tx.respond(std::move(r));
     return;
   }
+  // RFC 4028 §9: a re-INVITE or UPDATE is also a session refresh, negotiated like the INVITE was.
+  const sip::UasTimerDecision timer = sip::negotiate_uas(req, options_.trunk ? options_.trunk->session_timer_s : 0);
+  if (refuse_refresh(tx, req, timer)) return;
   sip::Message ok = dialog_response(req, 200, "OK");
   dialog_.refresh_target(req);
   if (has_sdp(req)) {
@@ -60,12 +64,14 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
       if (m.port != 0) m.port = media_->local_port();
     answer.answer.origin.session_version = ++options_.caps.session_version;
     local_sdp_ = answer.answer.serialize();
+    refreshed_by_peer(ok, timer);
     tx.respond(with_sdp(std::move(ok)));
     return;
   }
   if (is_update) {
     // An UPDATE without a body refreshes the session (and the target) and carries no offer.
     ok.add_header("Allow", allow_header_value());
+    refreshed_by_peer(ok, timer);
     tx.respond(std::move(ok));
     return;
   }
@@ -79,6 +85,7 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
   sip::SessionDescription offer = sip::make_offer(caps, codec_, telephone_event_pt_);
   local_sdp_ = offer.serialize();
   pending_offer_ = std::move(offer);
+  refreshed_by_peer(ok, timer);
   tx.respond(with_sdp(std::move(ok)));
 }
 

@@ -26,6 +26,8 @@ OutboundLeg::OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, Outbou
 }
 
 OutboundLeg::~OutboundLeg() {
+  alive_.reset();
+  session_timer_->stop();
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
   done_ = true;
   session_.reset();  // CANCELs or BYEs what is still up, without callbacks
@@ -127,6 +129,7 @@ bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::Authoriz
   o.cseq = cseq;
   o.from_peer = [this](const sip::Endpoint& source) { return from_peer(source); };
   o.digest = digest_;
+  add_session_timer_request(o);
   if (auth) {
     o.prepare_request = [auth = *auth](sip::Message& request) {
       if (request.method == "INVITE") sip::auth::set_authorization(request, auth);
@@ -151,6 +154,7 @@ void OutboundLeg::hang_up() {
   assert_on_shard();
   if (done_) return;
   done_ = true;
+  session_timer_->stop();
   if (session_) session_->hang_up();
   stop_media();
   record(answered_ ? HangupSide::kLocal : HangupSide::kNone);
@@ -225,7 +229,7 @@ void OutboundLeg::on_progress(sip::InviteClientSession&, const sip::InviteProgre
   observer_->on_target_progress(*this, progress.status, media_now || early_media_);
 }
 
-void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, std::string_view sdp) {
+void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message& response, std::string_view sdp) {
   assert_on_shard();
   if (done_) return;
   // The 2xx's SDP is the answer (it may differ from the early media's); none at all is only usable when
@@ -244,6 +248,7 @@ void OutboundLeg::on_answered(sip::InviteClientSession&, const sip::Message&, st
   answered_at_ = std::chrono::system_clock::now();
   final_status_ = 200;
   start_media();
+  start_session_timer(response);
   observer_->on_target_answered(*this);
 }
 
@@ -269,6 +274,7 @@ void OutboundLeg::on_failed(sip::InviteClientSession& s, const sip::InviteFailur
   assert_on_shard();
   if (&s != session_.get() || done_) return;
   if ((failure.status == 401 || failure.status == 407) && retry_with_credentials(failure)) return;
+  if (failure.status == 422 && retry_with_min_se(failure)) return;
   done_ = true;
   stop_media();  // early media from a 183 ends with the attempt
   final_status_ = failure.status;
@@ -285,6 +291,7 @@ void OutboundLeg::on_bye(sip::InviteClientSession&, const sip::Message&) {
   assert_on_shard();
   if (done_) return;
   done_ = true;
+  session_timer_->stop();
   stop_media();
   record(HangupSide::kRemote);
   observer_->on_target_bye(*this);

@@ -23,6 +23,7 @@
 #include "server/leg/leg_media.hpp"
 #include "sip/auth/digest_client.hpp"
 #include "sip/sdp.hpp"
+#include "sip/session_timer.hpp"
 #include "sip/usage/invite_client_session.hpp"
 
 namespace warmline::server {
@@ -124,6 +125,10 @@ class OutboundLeg final : public sip::InviteClientObserver {
   std::optional<std::string> on_offer(sip::InviteClientSession& s, const sip::Message& request) override;
   void on_terminated(sip::InviteClientSession& s, sip::InviteEnd end) override;
   void on_refer(sip::InviteClientSession& s, sip::ServerTransaction& tx, const sip::Message& refer) override;
+  void on_session_refresh(sip::InviteClientSession& s, const sip::Message& request, sip::Message& ok) override;
+
+  // The RFC 4028 session timer the dialog runs (outbound_leg_timer.cpp); nullopt: none.
+  std::optional<sip::SessionTimerTerms> session_timer() const;
 
  private:
   OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, OutboundLegOptions options);
@@ -131,6 +136,16 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool start_session(uint32_t cseq, std::optional<sip::auth::AuthorizationHeader> auth);
   bool take_answer(std::string_view sdp);  // the target's answer to our offer: codec, address
   bool retry_with_credentials(const sip::InviteFailure& failure);
+  // RFC 4028 (outbound_leg_timer.cpp): what our INVITE asks for, the 422 retry, the 2xx's terms, our
+  // refreshes (UPDATE) and the BYE when the session expires.
+  std::unique_ptr<sip::SessionTimer> make_session_timer();
+  void add_session_timer_request(sip::InviteClientOptions& o) const;
+  bool retry_with_min_se(const sip::InviteFailure& failure);
+  void start_session_timer(const sip::Message& response);
+  void arm_session_timer();
+  void send_session_refresh(std::optional<sip::auth::AuthorizationHeader> auth, int challenges);
+  void on_refresh_response(const sip::Message& sent, const sip::Message& response, int challenges);
+  void on_session_expired();
   void start_media();
   void stop_media();  // off the media clock, socket closed; idempotent
   bool from_peer(const sip::Endpoint& source) const;
@@ -151,6 +166,13 @@ class OutboundLeg final : public sip::InviteClientObserver {
   // Shared with the session, which answers a challenge to our BYE with it after the leg is gone.
   std::shared_ptr<sip::auth::DigestClient> digest_;
   int challenges_ = 0;       // digest retries so far (a stale nonce may need a second)
+  uint32_t min_se_ = sip::kMinSessionExpires;  // our INVITE's Min-SE (a 422 raises it, once)
+  bool retried_422_ = false;
+  bool peer_allows_update_ = false;  // the 2xx's Allow lists UPDATE: we can refresh (RFC 3311)
+  std::optional<sip::SessionTimerTerms> timer_terms_;
+  std::unique_ptr<sip::SessionTimer> session_timer_ = make_session_timer();
+  // Handlers the transaction layer keeps (our refresh's) hold this weakly: the leg may go first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool answered_ = false;
   bool early_media_ = false;
   bool done_ = false;        // failed, hung up or ended: no more callbacks

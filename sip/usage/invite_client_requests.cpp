@@ -106,6 +106,7 @@ void InviteClientSession::on_session_request(ServerTransaction& tx, const Messag
   if (update && req.body.empty()) {
     // An UPDATE without a body refreshes the session (and the target) and carries no offer.
     dialog_->refresh_target(req);
+    (void)notify([&] { observer_.on_session_refresh(*this, req, ok); });  // `tx` is the layer's
     tx.respond(std::move(ok));
     return;
   }
@@ -126,6 +127,7 @@ void InviteClientSession::on_session_request(ServerTransaction& tx, const Messag
     offer_in_2xx_ = true;
     offer_in_2xx_cseq_ = req.cseq.number;
   }
+  (void)notify([&] { observer_.on_session_refresh(*this, req, ok); });  // `tx` is the layer's
   tx.respond(std::move(ok));
 }
 

@@ -89,6 +89,9 @@ class InviteClientObserver {
   // the session stays as it was). A re-INVITE without SDP asks for our offer: return it; its answer
   // comes through on_offer_answer when the ACK arrives.
   virtual std::optional<std::string> on_offer(InviteClientSession& session, const Message& request) = 0;
+  // A re-INVITE or UPDATE from the far end is being accepted: `ok` is its 2xx, about to go out. Also a
+  // session refresh (RFC 4028 §9): the observer adds its Session-Expires and restarts its timer.
+  virtual void on_session_refresh(InviteClientSession& /*session*/, const Message& /*request*/, Message& /*ok*/) {}
   // The ACK to a re-INVITE whose 200 carried our offer: its SDP answer ("" when it had none).
   virtual void on_offer_answer(InviteClientSession& /*session*/, std::string_view /*sdp*/) {}
   // SIP INFO DTMF (application/dtmf-relay, application/dtmf), already answered 200.

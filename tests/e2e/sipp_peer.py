@@ -214,15 +214,16 @@ class SippUasScenario:
 
 
 def start_caller(case, gateway, scenario, name="sipp", local_ip="127.0.0.1", need_dtmf=True, extra=(),
-                 tone_hz=300.0, payload_type=PCMU):
+                 tone_hz=300.0, payload_type=PCMU, timeout_s=60):
     """A SIPp caller running `scenario` against the gateway, with the test's RtpPeer as its media:
     returns (sipp, rtp) once the call is answered and the peer is sending to the gateway's media
     address from the SDP answer. `extra`: more SIPp arguments (e.g. `-key NAME VALUE`); `tone_hz`:
     the caller's "voice" (RtpPeer's tone), sent as `payload_type` (PCMU, or PCMA where the scenario's
-    offer puts PCMA first)."""
+    offer puts PCMA first); `timeout_s`: SIPp's limit for the whole call."""
     rtp = RtpPeer(local_ip, tone_hz=tone_hz, payload_type=payload_type)
     case.addCleanup(rtp.stop)
-    sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra)
+    sipp = Sipp(case, scenario, gateway.sip_port, name=name, local_ip=local_ip, rtp_port=rtp.port, extra=extra,
+                timeout_s=timeout_s)
     ip, port, te_pt = sipp.gateway_media()
     if need_dtmf:
         case.assertIsNotNone(te_pt, "the gateway's SDP answer drops telephone-event (RFC 4733)")

@@ -121,7 +121,7 @@ TEST_F(OutboundLegTest, TheInviteSupports100relAndAReliable183IsPrackedThenBridg
   agent_transfers(c, {"Craig"});
   auto t = dialled(kProvider);
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->invite.header("Supported"), "100rel, norefersub");
+  EXPECT_EQ(t->invite.header("Supported"), "100rel, norefersub, timer");
   respond(*t, 183, TargetReply().with_sdp(target_sdp(*t)).header("Require: 100rel").header("RSeq: 4"));
   auto pracks = requests(*t, "PRACK");
   ASSERT_EQ(pracks.size(), 1u);

@@ -123,7 +123,7 @@ TEST_F(SipRouterTest, OptionsOutsideACallIs200WithAllowAndSupported) {
   EXPECT_EQ(r->status_code, 200);
   EXPECT_EQ(r->header("Allow"), allow_header_value());
   EXPECT_EQ(allow_header_value(), "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK");
-  EXPECT_EQ(r->header("Supported"), "100rel, norefersub");
+  EXPECT_EQ(r->header("Supported"), "100rel, norefersub, timer");
 }
 
 TEST_F(SipRouterTest, MaxCallsAnswers503WithRetryAfterUntilACallEnds) {
