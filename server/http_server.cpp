@@ -327,8 +327,10 @@ HttpParseOutcome parse_http_request(std::string_view bytes, const HttpServerOpti
   while (!parser.is_done()) {
     const size_t used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
     bytes.remove_prefix(used);
-    if (ec == http::error::need_more && !bytes.empty()) continue;  // a split chunk header, say
-    if (ec == http::error::need_more) parser.put_eof(ec);          // the bytes end: as if the client closed
+    // Beast read part of the bytes and wants the rest; when it read nothing, what is left is an
+    // incomplete piece (a chunk header, say) and the bytes end there: as if the client closed.
+    if (ec == http::error::need_more && used > 0 && !bytes.empty()) continue;
+    if (ec == http::error::need_more) parser.put_eof(ec);
     if (ec) {
       out.refusal = refusal_for(ec, options);
       return out;

@@ -165,6 +165,9 @@ SdpParseResult Parser::run(std::string_view text) {
     ++line_no_;
     if (line.empty()) continue;  // tolerated: trailing blank lines, stray CRLFs
     if (line.size() < 2 || line[1] != '=') return fail("not a <type>=<value> line");
+    // RFC 4566 §9 byte-string: no value holds CR or NUL. A CR left inside a line would be cut off as
+    // line-end whitespace when the description is written and read again (found by the sip_sdp fuzz target).
+    if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) return fail("CR or NUL inside a line");
     char type = line[0];
     std::string_view value = line.substr(2);
     if (!saw_version_) {

@@ -37,7 +37,14 @@ void require_reparses(const SessionDescription& sdp, const char* what) {
     std::fwrite(text.data(), 1, text.size(), stderr);
   }
   require(again.sdp.has_value(), what);
-  require(again.sdp->serialize() == text, "serialize -> parse -> serialize gives other bytes");
+  const std::string second = again.sdp->serialize();
+  if (second != text) {
+    std::fputs("first serialization:\n", stderr);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fputs("second serialization:\n", stderr);
+    std::fwrite(second.data(), 1, second.size(), stderr);
+  }
+  require(second == text, "serialize -> parse -> serialize gives other bytes");
 }
 
 }  // namespace
