@@ -142,7 +142,7 @@ TEST(SdpParse, ArbitraryBytesNeverCrash) {
 TEST(SdpParse, RejectsCrOrNulInsideALine) {
   const std::string head = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n";
   for (const std::string& line : {std::string("c=IN IP4 0.0.0.0\r/x\r\n"), std::string("s=a\rb\r\n"),
-                                  std::string("a=recvonly\0x\r\n", 15)}) {
+                                  std::string("a=recvonly\0x\r\n", 14)}) {
     const SdpParseResult r = parse_sdp(head + line);
     EXPECT_FALSE(r.sdp.has_value()) << line;
     EXPECT_NE(r.error.find("CR or NUL"), std::string::npos) << r.error;
