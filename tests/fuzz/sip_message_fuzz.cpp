@@ -13,24 +13,13 @@
 #include "sip/parser.hpp"
 #include "sip/serializer.hpp"
 #include "tests/fuzz/fuzz_require.hpp"
+#include "tests/fuzz/sip_same.hpp"
 
 namespace {
 
 using namespace warmline::sip;
 using warmline::fuzz::require;
-
-bool same(const std::vector<Param>& a, const std::vector<Param>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].name != b[i].name || a[i].value != b[i].value || a[i].has_value != b[i].has_value) return false;
-  }
-  return true;
-}
-
-bool same(const Uri& a, const Uri& b) {
-  return a.scheme == b.scheme && a.user == b.user && a.password == b.password && a.host == b.host &&
-         a.port == b.port && same(a.params, b.params) && same(a.headers, b.headers) && a.opaque == b.opaque;
-}
+using warmline::fuzz::same;
 
 bool same(const NameAddr& a, const NameAddr& b) {
   return a.display == b.display && same(a.uri, b.uri) && same(a.params, b.params);
