@@ -1,7 +1,8 @@
 // libFuzzer target: SRTP and SRTCP unprotect (rtp/srtp_session.cpp over libsrtp2) of arbitrary bytes, and
 // the RTCP-or-RTP decision of a muxed port (rtp/packet.cpp is_rtcp), as RtpSession makes it. Every input
-// goes, as one received datagram, to one session per suite and process (AES_CM_128_HMAC_SHA1_80 and _32,
-// AEAD_AES_128_GCM; a session per input would spend the run in libsrtp's key setup, ~20 ms under ASan), keyed with RFC 3711 Appendix B.3's master key and salt, through unprotect_rtcp when
+// goes, as one received datagram, to one session per suite and process (AES_CM_128_HMAC_SHA1_80 and
+// _32, AEAD_AES_128_GCM; a session per input would spend the run in libsrtp's key setup, ~20 ms under
+// ASan), keyed with RFC 3711 Appendix B.3's master key and salt, through unprotect_rtcp when
 // is_rtcp says RTCP, else unprotect. What authenticates must come out no longer than it went in, and a
 // plain RTP packet must parse. warmline reads nothing of RTCP beyond that decision (RtpSession counts
 // it), so this is also the RTCP target. Build and run: tests/fuzz/README.md; corpus/rtp_srtp/ holds the
