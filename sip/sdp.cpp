@@ -63,6 +63,11 @@ std::optional<SdpConnection> parse_connection(std::string_view value) {
   c.addr_type = w[1];
   c.address = w[2].substr(0, w[2].find('/'));  // multicast /ttl and /count are not used by us
   if (c.address.empty()) return std::nullopt;
+  // No whitespace or control character in an address (RFC 4566 §9): a tab before "/ttl" would end the
+  // address as written and be trimmed as line-end whitespace when read again (found by sip_sdp fuzzing).
+  for (char ch : c.address) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return std::nullopt;
+  }
   return c;
 }
 
