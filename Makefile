@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build run test unit e2e bench clean test-asan
+.PHONY: deps configure build run test unit e2e bench clean test-asan fuzz fuzz-smoke
 
 deps:
 	@bash scripts/install-deps.sh
@@ -18,8 +18,10 @@ build: configure
 run: build
 	@bash scripts/run-demo.sh $(BUILD_DIR)/warmline
 
+# The unit and e2e tests, then the fuzz smoke run (below).
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
@@ -32,6 +34,20 @@ bench: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# The libFuzzer targets of tests/fuzz (tests/fuzz/README.md), built with clang in FUZZ_BUILD: each runs
+# FUZZ_SMOKE_S seconds in `fuzz-smoke` (part of `make test`: ≈ 4 min build + 15 × 12 s on 2 cores) or
+# FUZZ_S seconds in `fuzz`; FUZZ_TARGETS picks some (default: all). Any crash fails it.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SMOKE_S ?= 12
+FUZZ_S ?= 600
+FUZZ_TARGETS ?=
+
+fuzz-smoke: deps
+	@JOBS=$(JOBS) bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_S) $(FUZZ_TARGETS)
+
+fuzz: deps
+	@JOBS=$(JOBS) bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_S) $(FUZZ_TARGETS)
 
 # AddressSanitizer + UBSan + LeakSanitizer build in ASAN_BUILD, then the unit and e2e tests; any failed
 # test or any sanitizer report (including one from a gateway an e2e test started) fails it. Not part of

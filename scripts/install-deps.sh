@@ -23,6 +23,8 @@ default_packages=(
   postgresql
   # test peer for DNS: the RFC 3263 resolver tests (tests/unit/sip/resolve) serve NAPTR/SRV/A from it
   dnsmasq-base
+  # the fuzz targets (tests/fuzz, `make fuzz-smoke`): clang and its libFuzzer runtime
+  clang-14 libclang-rt-14-dev
   # the e2e tests' Node.js clients (tests/e2e/node: Twilio's helper library against the REST paths)
   nodejs
 )

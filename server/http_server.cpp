@@ -35,6 +35,43 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::chrono::seconds kLingerTime{1};
 constexpr size_t kLingerBytes = 1 << 20;
 
+using BeastRequest = http::request<http::string_body>;
+
+void set_limits(http::request_parser<http::string_body>& parser, const HttpServerOptions& options) {
+  parser.body_limit(options.body_limit);
+  parser.header_limit(static_cast<uint32_t>(options.header_limit));
+}
+
+// What the router gets from what Beast parsed (the body is moved out).
+HttpRequest to_request(BeastRequest& req, const std::string& remote) {
+  HttpRequest request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  const size_t q = request.target.find('?');
+  request.path = request.target.substr(0, q);
+  if (q != std::string::npos) request.query = request.target.substr(q + 1);
+  for (const auto& field : req) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  request.body = std::move(req.body());
+  request.remote_address = remote;
+  return request;
+}
+
+// The answer to a read that failed, or nullopt when there is nobody to answer (the client left or
+// went quiet): the connection only closes.
+std::optional<HttpResponse> refusal_for(error_code ec, const HttpServerOptions& options) {
+  if (ec == http::error::body_limit) {
+    return HttpResponse::error(413, "body_too_large", fmt::format("the request body is over {} bytes", options.body_limit));
+  }
+  if (ec == http::error::header_limit) {
+    return HttpResponse::error(431, "headers_too_large", fmt::format("the request headers are over {} bytes", options.header_limit));
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof ||
+      ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+    return std::nullopt;
+  }
+  return HttpResponse::error(400, "bad_request", ec.message());
+}
+
 }  // namespace
 
 namespace http_detail {
@@ -98,8 +135,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void do_read_header() {
     parser_.emplace();
-    parser_->body_limit(server_->options.body_limit);
-    parser_->header_limit(static_cast<uint32_t>(server_->options.header_limit));
+    set_limits(*parser_, server_->options);
     stream_.expires_after(server_->options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
@@ -131,29 +167,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void fail(error_code ec) {
     if (closed_) return;
-    if (ec == http::error::body_limit) {
-      write(HttpResponse::error(413, "body_too_large", fmt::format("the request body is over {} bytes", server_->options.body_limit)), false);
-    } else if (ec == http::error::header_limit) {
-      write(HttpResponse::error(431, "headers_too_large", fmt::format("the request headers are over {} bytes", server_->options.header_limit)), false);
-    } else if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof ||
-               ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-      close();  // the client left, or went quiet: nobody to answer
-    } else {
-      write(HttpResponse::error(400, "bad_request", ec.message()), false);
-    }
+    if (auto refusal = refusal_for(ec, server_->options)) return write(std::move(*refusal), false);
+    close();  // the client left, or went quiet: nobody to answer
   }
 
   void handle_request() {
     auto& req = parser_->get();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    const size_t q = request.target.find('?');
-    request.path = request.target.substr(0, q);
-    if (q != std::string::npos) request.query = request.target.substr(q + 1);
-    for (const auto& field : req) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-    request.body = std::move(req.body());
-    request.remote_address = remote_;
+    HttpRequest request = to_request(req, remote_);
     keep_alive_ = req.keep_alive();
     awaiting_ = true;
     const uint64_t seq = ++seq_;
@@ -297,5 +317,28 @@ void HttpServer::stop() {
 }
 
 size_t HttpServer::connection_count() const { return impl_->connections.size(); }
+
+HttpParseOutcome parse_http_request(std::string_view bytes, const HttpServerOptions& options) {
+  HttpParseOutcome out;
+  http::request_parser<http::string_body> parser;
+  set_limits(parser, options);
+  parser.eager(true);
+  error_code ec;
+  while (!parser.is_done()) {
+    const size_t used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
+    bytes.remove_prefix(used);
+    // Beast read part of the bytes and wants the rest; when it read nothing, what is left is an
+    // incomplete piece (a chunk header, say) and the bytes end there: as if the client closed.
+    if (ec == http::error::need_more && used > 0 && !bytes.empty()) continue;
+    if (ec == http::error::need_more) parser.put_eof(ec);
+    if (ec) {
+      out.refusal = refusal_for(ec, options);
+      return out;
+    }
+    if (used == 0 && !parser.is_done()) return out;  // nothing more to read
+  }
+  out.request = to_request(parser.get(), "127.0.0.1");
+  return out;
+}
 
 }  // namespace warmline::server

@@ -17,7 +17,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace boost::asio {
@@ -58,5 +60,15 @@ class HttpServer {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// One request read from `bytes` the way a connection reads it (the same parser and limits), without a
+// socket, for the fuzz target of the request parser (tests/fuzz/server_http_fuzz.cpp): the request the
+// router would get, or the answer a connection sends instead (400, 413, 431), or neither when the
+// bytes end before the request does and the connection would close without answering.
+struct HttpParseOutcome {
+  std::optional<HttpRequest> request;
+  std::optional<HttpResponse> refusal;
+};
+HttpParseOutcome parse_http_request(std::string_view bytes, const HttpServerOptions& options = {});
 
 }  // namespace warmline::server

@@ -172,7 +172,11 @@ bool Parser::parse_headers() {
     if (++count > limits_.max_headers) return bad("Bad Request - Too Many Headers");
     std::string_view name, raw;
     if (!take_header(name, raw)) return false;
-    if (!dispatch(canonical_header_name(name), trim(unfold(raw, scratch_)))) return false;
+    const std::string_view value = trim(unfold(raw, scratch_));
+    // A CR or LF left after unfolding is a bare one (LWS is CRLF + SP/HT, §25.1), which a serialized
+    // message would lose as line-end whitespace (found by the sip_message fuzz target).
+    if (value.find_first_of("\r\n") != npos) return bad("Bad Request - Malformed Header Line");
+    if (!dispatch(canonical_header_name(name), value)) return false;
   }
   return true;
 }

@@ -63,6 +63,11 @@ std::optional<SdpConnection> parse_connection(std::string_view value) {
   c.addr_type = w[1];
   c.address = w[2].substr(0, w[2].find('/'));  // multicast /ttl and /count are not used by us
   if (c.address.empty()) return std::nullopt;
+  // No whitespace or control character in an address (RFC 4566 §9): a tab before "/ttl" would end the
+  // address as written and be trimmed as line-end whitespace when read again (found by sip_sdp fuzzing).
+  for (char ch : c.address) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return std::nullopt;
+  }
   return c;
 }
 
@@ -165,6 +170,9 @@ SdpParseResult Parser::run(std::string_view text) {
     ++line_no_;
     if (line.empty()) continue;  // tolerated: trailing blank lines, stray CRLFs
     if (line.size() < 2 || line[1] != '=') return fail("not a <type>=<value> line");
+    // RFC 4566 §9 byte-string: no value holds CR or NUL. A CR left inside a line would be cut off as
+    // line-end whitespace when the description is written and read again (found by the sip_sdp fuzz target).
+    if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) return fail("CR or NUL inside a line");
     char type = line[0];
     std::string_view value = line.substr(2);
     if (!saw_version_) {

@@ -121,9 +121,22 @@ bool parse_sip_parts(std::string_view rest, Uri& uri) {
 
 bool equal_unescaped(std::string_view a, std::string_view b) { return uri_unescape(a) == uri_unescape(b); }
 
+// The n-th (from 0) parameter called `name`, or nullptr.
+const Param* nth_param(const std::vector<Param>& params, std::string_view name, size_t n) {
+  for (const auto& p : params) {
+    if (iequals(p.name, name) && n-- == 0) return &p;
+  }
+  return nullptr;
+}
+
+// A name given more than once (`;tag=a;tag=b`, which the grammar allows) compares occurrence by
+// occurrence, so a URI always equals itself.
 bool param_matches(const std::vector<Param>& a, const std::vector<Param>& b, bool must_exist) {
-  for (const auto& p : a) {
-    const Param* q = find_param(b, p.name);
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto& p = a[i];
+    size_t earlier = 0;
+    for (size_t j = 0; j < i; ++j) earlier += iequals(a[j].name, p.name) ? 1 : 0;
+    const Param* q = nth_param(b, p.name, earlier);
     if (!q) {
       if (must_exist) return false;
       continue;
@@ -142,9 +155,18 @@ bool params_equal(const Uri& a, const Uri& b) {
 
 bool headers_equal(const Uri& a, const Uri& b) {
   if (a.headers.size() != b.headers.size()) return false;
-  for (const auto& h : a.headers) {
-    const Param* o = find_param(b.headers, uri_unescape(h.name));
-    if (!o || uri_unescape(h.value) != uri_unescape(o->value)) return false;
+  for (size_t i = 0; i < a.headers.size(); ++i) {
+    const std::string name = uri_unescape(a.headers[i].name);
+    size_t earlier = 0;  // a repeated name compares occurrence by occurrence, as params do
+    for (size_t j = 0; j < i; ++j) earlier += iequals(uri_unescape(a.headers[j].name), name) ? 1 : 0;
+    const Param* o = nullptr;
+    for (const auto& h : b.headers) {
+      if (iequals(uri_unescape(h.name), name) && earlier-- == 0) {
+        o = &h;
+        break;
+      }
+    }
+    if (!o || uri_unescape(a.headers[i].value) != uri_unescape(o->value)) return false;
   }
   return true;
 }

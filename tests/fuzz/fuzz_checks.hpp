@@ -18,20 +18,9 @@
 
 #include "ai_bridge/dialect.hpp"
 #include "ai_bridge/native_protocol.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
 namespace warmline::fuzz {
-
-inline void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s\n", what);
-  std::abort();
-}
-
-inline bool is_json(std::string_view text) {
-  static simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  return parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS;
-}
 
 // A frame a codec wrote: empty (no such frame), binary, or text that parses as JSON.
 inline void require_frame(const ai::WireFrame& frame, const char* what) {

@@ -90,6 +90,15 @@ TEST(ParseMessage, FoldedLinesUnfoldToOneSpace) {
   EXPECT_EQ(r.message->header("Subject"), "first second third");
 }
 
+// Found by the sip_message fuzz target (corpus/sip_message/crash-sip-bare-cr-in-header): a bare CR
+// before line-end whitespace stayed in the value ("x;b\r"), and the serialized message lost it. A bare
+// CR inside a header value is a 400 now; folding (CRLF + SP/HT) still unfolds.
+TEST(ParseMessage, BareCrInsideAHeaderValueIsRefused) {
+  expect_fail(options("Subject: first\r \r\n"), 400, "Bad Request - Malformed Header Line");
+  expect_fail(options("Subject: a\rb\r\n"), 400, "Bad Request - Malformed Header Line");
+  ASSERT_TRUE(parse_message(options("Subject: first\r\n second\r\n")).ok());
+}
+
 TEST(ParseMessage, ContentLengthGovernsTheBody) {
   std::string body("a\0b\nc\r\nd", 8);
   ParseResult r = parse_message(options("Content-Type: text/plain\r\nContent-Length: 8\r\n", body + "trailing junk"));

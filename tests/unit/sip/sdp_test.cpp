@@ -136,6 +136,31 @@ TEST(SdpParse, ArbitraryBytesNeverCrash) {
   SUCCEED();
 }
 
+// Found by the sip_sdp fuzz target (corpus/sip_sdp/crash-sdp-cr-inside-line): a CR inside a line was
+// kept in the value, then cut off as line-end whitespace when the description was written and read
+// again, so the two differed. RFC 4566 §9's byte-string has neither CR nor NUL: such lines are refused.
+TEST(SdpParse, RejectsCrOrNulInsideALine) {
+  const std::string head = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n";
+  for (const std::string& line : {std::string("c=IN IP4 0.0.0.0\r/x\r\n"), std::string("s=a\rb\r\n"),
+                                  std::string("a=recvonly\0x\r\n", 14)}) {
+    const SdpParseResult r = parse_sdp(head + line);
+    EXPECT_FALSE(r.sdp.has_value()) << line;
+    EXPECT_NE(r.error.find("CR or NUL"), std::string::npos) << r.error;
+  }
+  EXPECT_TRUE(parse_sdp(head + "c=IN IP4 0.0.0.0\r\r\n").sdp.has_value());  // line-end CRs stay tolerated
+}
+
+// Also found by sip_sdp fuzzing (corpus/sip_sdp/crash-sdp-tab-in-address): "c=IN IP4 1.2.3.4\t/127" kept
+// the tab in the address, which the next read trimmed. A connection address has no whitespace.
+TEST(SdpParse, RejectsWhitespaceInsideTheConnectionAddress) {
+  const std::string head = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n";
+  EXPECT_FALSE(parse_sdp(head + "c=IN IP4 198.51.100.7\t/127\r\n").sdp.has_value());
+  EXPECT_FALSE(parse_sdp(head + "c=IN IP4 198.51\t100.7\r\n").sdp.has_value());
+  const auto ok = parse_sdp(head + "c=IN IP4 224.2.1.1/127\r\n");
+  ASSERT_TRUE(ok.sdp.has_value());
+  EXPECT_EQ(ok.sdp->connection->address, "224.2.1.1");
+}
+
 TEST(SdpSerialize, RoundTripKeepsEverything) {
   SessionDescription first = parse_ok(kCarrierOffer);
   std::string text = first.serialize();

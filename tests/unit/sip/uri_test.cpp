@@ -90,6 +90,17 @@ TEST(UriEqual, FollowsRfc3261Section19_1_4) {
   EXPECT_FALSE(uri_equal(uri("sip:alice@atlanta.com"), uri("sips:alice@atlanta.com")));
 }
 
+// Found by the sip_uri fuzz target (corpus/sip_uri/crash-uri-repeated-param): a parameter or URI header
+// given twice compared each occurrence with the other URI's first one, so such a URI was not equal to
+// itself. Occurrences now pair up in order.
+TEST(UriEqual, RepeatedParametersAndHeadersCompareInOrder) {
+  const Uri twice = uri("sip:+27115550100@trunk.example.net;tag=a;tag=b?x=1&X=2");
+  EXPECT_TRUE(uri_equal(twice, twice));
+  EXPECT_TRUE(uri_equal(twice, uri("sip:+27115550100@trunk.example.net;TAG=a;tag=b?x=1&x=2")));
+  EXPECT_FALSE(uri_equal(twice, uri("sip:+27115550100@trunk.example.net;tag=b;tag=a?x=1&x=2")));
+  EXPECT_FALSE(uri_equal(twice, uri("sip:+27115550100@trunk.example.net;tag=a;tag=b?x=2&x=1")));
+}
+
 TEST(ParseNameAddr, DisplayForms) {
   auto q = parse_name_addr(R"(  "Bob \"the\" Builder" <sip:bob@example.com>;tag=a1 )");
   ASSERT_TRUE(q);
