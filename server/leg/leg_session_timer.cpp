@@ -90,7 +90,7 @@ void Leg::on_refresh_response(const sip::Message& sent, const sip::Message& r, i
   if (r.status_code < 300) {
     if (sent.method == "INVITE") {  // §13.2.2.4, kept for the 2xx's retransmissions
       refresh_ack_ = sip::make_2xx_ack(dialog_, sent);
-      ctx_.sip.prepare(*refresh_ack_);
+      ctx_.sip.prepare(*refresh_ack_, dialog_.next_hop());
       (void)ctx_.sip.send_ack(*refresh_ack_, dialog_.next_hop());
     }
     if (state_ != State::kConfirmed) return;

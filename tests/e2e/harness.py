@@ -401,7 +401,7 @@ class Gateway:
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
                  name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, trunks=(),
                  agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None, http_token=None, env=None,
-                 tcp=False, stream_listen=()):
+                 tcp=False, stream_listen=(), cdr=None):
         """`name`: the process and file names (several gateways in one test need their own);
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
         for the [server] section (e.g. "max_calls = 1").
@@ -416,6 +416,7 @@ class Gateway:
         ("127.0.0.1:PORT" of a DnsServer), for `sip:` targets found by RFC 3263."""
         self.case = case
         self.name = name
+        # `cdr`: [server] cdr instead of the test's own SQLite file (a postgresql:// URL).
         # `http_token`: [server] http_token; the test's own API calls (self.http) then carry it.
         self.http_token = http_token
         if http_token:
@@ -429,7 +430,7 @@ class Gateway:
         self.cdr_path = case.workdir / ("cdr.sqlite" if name == "warmline" else f"{name}-cdr.sqlite")
         self.config = {
             "sip_port": self.sip_port, "http_port": self.http_port, "rtp_first": rtp_first,
-            "rtp_last": rtp_last, "shards": shards, "cdr": str(self.cdr_path),
+            "rtp_last": rtp_last, "shards": shards, "cdr": cdr or str(self.cdr_path),
             "drain_timeout_s": drain_timeout_s, "trunk_cidrs": list(trunk_cidrs), "agent_url": agent_url,
             "sample_rate": sample_rate, "refer_timeout_s": refer_timeout_s,
             "fallback_message": fallback_message, "targets": list(targets),
