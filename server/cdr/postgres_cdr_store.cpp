@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "server/cdr/record_rows.hpp"
+
 namespace warmline::server {
 
 namespace {
@@ -310,52 +312,19 @@ bool PostgresCdrStore::write_record(const CallRecord& r, bool& already_there) {
     return out == Outcome::ok_row || out == Outcome::ok_no_row;
   };
   Outcome out;
-  if (!step("insert_call",
-            Params().text(r.id).text(r.agent).text(r.from).text(r.to).time(r.started_at).time(r.answered_at)
-                .time(r.ended_at).text(r.end_reason),
-            out))
-    return false;
+  Params call;
+  if (!step("insert_call", call_row(call, r), out)) return false;
   if (out == Outcome::ok_no_row) {
     already_there = true;  // an earlier try of this batch committed it
     return true;
   }
   for (const LegRecord& leg : r.legs) {
-    if (!step("insert_leg",
-              Params()
-                  .text(r.id)
-                  .text(to_string(leg.role))
-                  .text(to_string(leg.direction))
-                  .text(leg.remote_uri)
-                  .text_or_null(leg.trunk)
-                  .text(leg.sip_call_id)
-                  .text(leg.from_uri)
-                  .text(leg.to_uri)
-                  .text_or_null(leg.pai)
-                  .text_or_null(leg.codec)
-                  .time(leg.started_at)
-                  .time(leg.answered_at)
-                  .time(leg.ended_at)
-                  .status(leg.final_status)
-                  .text_or_null(to_string(leg.hangup_side)),
-              out))
-      return false;
+    Params row;
+    if (!step("insert_leg", leg_row(row, r, leg), out)) return false;
   }
   for (const TransferRecord& t : r.transfers) {
-    if (!step("insert_transfer",
-              Params()
-                  .text(r.id)
-                  .text(t.id)
-                  .text(ai::to_string(t.mode))
-                  .text(targets_json(t))
-                  .text(to_string(t.strategy))
-                  .text(attempts_json(t))
-                  .text_or_null(t.result ? ai::to_string(*t.result) : std::string_view())
-                  .time(t.requested_at)
-                  .time(t.answered_at)
-                  .time(t.bridged_at)
-                  .time(t.ended_at),
-              out))
-      return false;
+    Params row;
+    if (!step("insert_transfer", transfer_row(row, r, t), out)) return false;
   }
   return true;
 }

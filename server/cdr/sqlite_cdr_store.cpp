@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "server/cdr/record_rows.hpp"
+
 namespace warmline::server {
 
 namespace {
@@ -240,48 +242,17 @@ StoreResult SqliteCdrStore::write(const std::vector<CallRecord>& batch) {
 }
 
 bool SqliteCdrStore::write_record(const CallRecord& r) {
-  Binder(insert_call_.get())
-      .text(r.id)
-      .text(r.agent)
-      .text(r.from)
-      .text(r.to)
-      .time(r.started_at)
-      .time(r.answered_at)
-      .time(r.ended_at)
-      .text(r.end_reason);
+  Binder call(insert_call_.get());
+  call_row(call, r);
   if (!run(insert_call_)) return false;
   for (const LegRecord& leg : r.legs) {
-    Binder(insert_leg_.get())
-        .text(r.id)
-        .text(to_string(leg.role))
-        .text(to_string(leg.direction))
-        .text(leg.remote_uri)
-        .text_or_null(leg.trunk)
-        .text(leg.sip_call_id)
-        .text(leg.from_uri)
-        .text(leg.to_uri)
-        .text_or_null(leg.pai)
-        .text_or_null(leg.codec)
-        .time(leg.started_at)
-        .time(leg.answered_at)
-        .time(leg.ended_at)
-        .status(leg.final_status)
-        .text_or_null(to_string(leg.hangup_side));
+    Binder row(insert_leg_.get());
+    leg_row(row, r, leg);
     if (!run(insert_leg_)) return false;
   }
   for (const TransferRecord& t : r.transfers) {
-    Binder(insert_transfer_.get())
-        .text(r.id)
-        .text(t.id)
-        .text(ai::to_string(t.mode))
-        .text(targets_json(t))
-        .text(to_string(t.strategy))
-        .text(attempts_json(t))
-        .text_or_null(t.result ? ai::to_string(*t.result) : std::string_view())
-        .time(t.requested_at)
-        .time(t.answered_at)
-        .time(t.bridged_at)
-        .time(t.ended_at);
+    Binder row(insert_transfer_.get());
+    transfer_row(row, r, t);
     if (!run(insert_transfer_)) return false;
   }
   return true;
