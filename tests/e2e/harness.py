@@ -91,7 +91,7 @@ def _fixed_port_window():
     before the peer it was chosen for binds it (SIPp failed so once: "Unable to bind remote control
     socket ... Address already in use")."""
     try:
-        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         low = 32768
     return 10000, max(low, 12000)
