@@ -77,6 +77,12 @@ constexpr const char* kInsertTransfer =
     "INSERT INTO transfers (call_id, transfer_id, mode, targets_tried, strategy, attempts, result, requested_at, "
     "answered_at, bridged_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
+// libpq's messages end in a newline.
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -151,8 +157,7 @@ std::unique_ptr<PostgresCdrStore> PostgresCdrStore::open(const std::string& url,
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
   if (!options) {
-    error = parse_error ? parse_error : "not a PostgreSQL connection URL";
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    error = trimmed(parse_error ? parse_error : "not a PostgreSQL connection URL");
     PQfreemem(parse_error);
     return nullptr;
   }
@@ -187,8 +192,7 @@ bool PostgresCdrStore::connect() {
   const std::array<const char*, 5> values{"5", "10000", "warmline", url_.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-    last_error_ = conn_ ? PQerrorMessage(conn_) : "out of memory";
-    while (!last_error_.empty() && (last_error_.back() == '\n' || last_error_.back() == ' ')) last_error_.pop_back();
+    last_error_ = trimmed(conn_ ? PQerrorMessage(conn_) : "out of memory");
     return false;
   }
   if (!ensure_schema()) return false;
@@ -207,8 +211,7 @@ bool PostgresCdrStore::exec(const char* sql) {
   Result r(PQexec(conn_, sql));
   const auto status = PQresultStatus(r.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return true;
-  last_error_ = PQresultErrorMessage(r.get());
-  while (!last_error_.empty() && last_error_.back() == '\n') last_error_.pop_back();
+  last_error_ = trimmed(PQresultErrorMessage(r.get()));
   return false;
 }
 
@@ -244,8 +247,7 @@ PostgresCdrStore::Outcome PostgresCdrStore::run(const char* statement, const std
   const auto status = PQresultStatus(r.get());
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
     return PQntuples(r.get()) > 0 ? Outcome::ok_row : Outcome::ok_no_row;
-  last_error_ = PQresultErrorMessage(r.get());
-  while (!last_error_.empty() && last_error_.back() == '\n') last_error_.pop_back();
+  last_error_ = trimmed(PQresultErrorMessage(r.get()));
   return PQstatus(conn_) != CONNECTION_OK || store_failure(r.get()) ? Outcome::connection_error : Outcome::record_error;
 }
 
@@ -273,8 +275,8 @@ StoreResult PostgresCdrStore::write(const std::vector<CallRecord>& batch) {
       report_failure("cannot set a savepoint");
       return retry;
     }
-    bool already_there = false;
-    if (write_record(r, already_there)) {
+    const Outcome outcome = write_record(r);
+    if (outcome != Outcome::record_error && outcome != Outcome::connection_error) {
       ++result.written;
       if (!exec("RELEASE SAVEPOINT record")) {
         report_failure("cannot release a savepoint");
@@ -282,7 +284,7 @@ StoreResult PostgresCdrStore::write(const std::vector<CallRecord>& batch) {
       }
       continue;
     }
-    if (!connected() || last_error_.empty()) {
+    if (outcome == Outcome::connection_error) {
       report_failure(fmt::format("the connection failed while writing call {}", r.id));
       return retry;
     }
@@ -303,30 +305,21 @@ StoreResult PostgresCdrStore::write(const std::vector<CallRecord>& batch) {
   return result;
 }
 
-// False with last_error_ set for a record the database refuses; false with last_error_ cleared when the
-// store itself failed (the caller retries the batch).
-bool PostgresCdrStore::write_record(const CallRecord& r, bool& already_there) {
-  auto step = [this](const char* statement, const Params& p, Outcome& out) {
-    out = run(statement, p.values());
-    if (out == Outcome::connection_error) last_error_.clear();
-    return out == Outcome::ok_row || out == Outcome::ok_no_row;
-  };
-  Outcome out;
+// How one call's rows went: ok_row (written), ok_no_row (an earlier try of this batch committed it),
+// record_error (the database refuses it; last_error_ says why) or connection_error (the store failed).
+PostgresCdrStore::Outcome PostgresCdrStore::write_record(const CallRecord& r) {
   Params call;
-  if (!step("insert_call", call_row(call, r), out)) return false;
-  if (out == Outcome::ok_no_row) {
-    already_there = true;  // an earlier try of this batch committed it
-    return true;
-  }
+  const Outcome first = run("insert_call", call_row(call, r).values());
+  if (first != Outcome::ok_row) return first;
   for (const LegRecord& leg : r.legs) {
     Params row;
-    if (!step("insert_leg", leg_row(row, r, leg), out)) return false;
+    if (auto out = run("insert_leg", leg_row(row, r, leg).values()); out != Outcome::ok_no_row) return out;
   }
   for (const TransferRecord& t : r.transfers) {
     Params row;
-    if (!step("insert_transfer", transfer_row(row, r, t), out)) return false;
+    if (auto out = run("insert_transfer", transfer_row(row, r, t).values()); out != Outcome::ok_no_row) return out;
   }
-  return true;
+  return Outcome::ok_row;
 }
 
 }  // namespace warmline::server

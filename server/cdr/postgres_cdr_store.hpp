@@ -47,7 +47,7 @@ class PostgresCdrStore final : public CdrStore {
   // Runs a prepared statement; "ok" also tells whether a row came back (the call's insert).
   enum class Outcome { ok_row, ok_no_row, record_error, connection_error };
   Outcome run(const char* statement, const std::vector<const char*>& params);
-  bool write_record(const CallRecord& r, bool& already_there);
+  Outcome write_record(const CallRecord& r);
   void report_failure(std::string_view what);
 
   std::string url_;
