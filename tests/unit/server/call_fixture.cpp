@@ -129,7 +129,7 @@ Caller CallFixture::make_caller(std::string_view number, sip::Endpoint at) {
 void CallFixture::invite(Caller& c, InviteOptions options) {
   std::string head = "INVITE sip:" + c.number + "@192.0.2.10:5060 SIP/2.0\n" +
                      "Via: SIP/2.0/UDP " + c.at.to_string() + ";branch=z9hG4bK-inv" + std::to_string(next_branch_++) +
-                     "\nMax-Forwards: 70\n"
+                     "\nMax-Forwards: " + options.max_forwards + "\n" +
                      "From: " + options.from + ";tag=" + c.from_tag + "\n" +
                      "To: <sip:" + c.number + "@192.0.2.10>\n" + "Call-ID: " + c.call_id + "\n" +
                      "CSeq: 1 INVITE\n" + "Contact: <sip:+27115550123@" + c.at.to_string() + ">\n";

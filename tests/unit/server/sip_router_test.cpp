@@ -97,6 +97,23 @@ TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
   EXPECT_FALSE(c.agent);
 }
 
+TEST_F(SipRouterTest, AnInviteWithNoHopsLeftIs483AndStartsNothing) {
+  // warmline places calls of its own for the ones it takes: an INVITE that has run out of hops (a
+  // routing loop through us) goes no further. One hop left is still a call.
+  Caller looped = make_caller(kDemoNumber);
+  invite(looped, InviteOptions{}.hops("0"));
+  const sip::Message* r = last_response(looped, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 483);
+  EXPECT_EQ(r->reason, "Too Many Hops");
+  EXPECT_FALSE(looped.agent);
+  EXPECT_EQ(router->active_calls(), 0u);
+  EXPECT_EQ(metrics.calls_rejected.load(), 1u);
+  Caller last_hop = make_caller(kDemoNumber);
+  invite(last_hop, InviteOptions{}.hops("1"));
+  EXPECT_TRUE(last_hop.agent);
+}
+
 TEST_F(SipRouterTest, DrainingAnswersInvitesAndOptions503WithRetryAfter) {
   draining = true;
   Caller c = make_caller();
