@@ -110,6 +110,7 @@ bool ShardRuntime::start() {
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,
+                                                                .invite_rate = options_.invite_rate,
                                                                 .on_calls_changed = options_.on_calls_changed});
   routed_ = router_->handlers();
   if (registrations_) registrations_->start(*ctx_);

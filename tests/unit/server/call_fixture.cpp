@@ -50,7 +50,8 @@ CallFixture::CallFixture()
           .records = &record_sink} {
   shard.adopt_current_thread();  // the test's thread is the shard's: every on_shard() assertion holds
   router = std::make_unique<SipRouter>(
-      ctx, SipRouterOptions{.draining = &draining, .node_calls = &node_calls, .on_calls_changed = {}});
+      ctx, SipRouterOptions{.draining = &draining, .node_calls = &node_calls, .invite_rate = &node_rate,
+                            .on_calls_changed = {}});
   routed = router->handlers();
 }
 

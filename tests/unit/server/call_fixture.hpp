@@ -356,6 +356,7 @@ class CallFixture : public ::testing::Test {
   fake::FakeSpeech speech;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> node_calls{0};
+  SharedInviteRateLimiter node_rate;  // the node's invite_rate_per_source buckets (other shards use them too)
   std::vector<std::shared_ptr<fake::MediaLog>> media_logs;  // every session opened, in order
   std::vector<std::shared_ptr<fake::AgentLog>> agent_logs;  // every agent channel opened, in order
   fake::FakeRecordSink record_sink;  // every call's record, in the order the calls ended

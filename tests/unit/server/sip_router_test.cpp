@@ -90,6 +90,21 @@ TEST_F(SipRouterTest, InvitesBeyondTheSourcesRateAre503UntilItsBucketRefills) {
   EXPECT_TRUE(later.agent);
 }
 
+TEST_F(SipRouterTest, TheSourcesRateIsNodeWideTokensTakenOnAnotherShardCount) {
+  // A source's INVITEs land on the shards owning their Call-IDs: another shard has just taken the
+  // source's whole burst from the node's buckets, so this shard refuses the next one.
+  config.server.invite_rate_per_source = 2;
+  Caller c = make_caller();
+  ASSERT_TRUE(node_rate.allow(c.at.host, timers.now(), 2));
+  ASSERT_TRUE(node_rate.allow(c.at.host, timers.now(), 2));
+  invite(c);
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->reason, "Service Unavailable - call rate limit");
+  EXPECT_FALSE(c.agent);
+}
+
 TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
   Caller c = make_caller("+27115550999");
   invite(c);
