@@ -212,8 +212,11 @@ class AttackBattery(E2ETestCase):
             before = self.watch.snapshot()
             self.rtp.send_dtmf(self.bot_digit)
             ended = self.agent.wait_event(30, type="transfer", state="ended", target="Bot")
+            delta = PeerWatch.delta(before, self.watch.snapshot())
+            self.rows.append(("(control) the agent transfers the caller to the AI platform", "agent",
+                              "transfer ended completed", f"transfer ended {ended.get('result')}", delta))
             self.assertEqual(ended.get("result"), "completed", ended)
-            self.assertEqual(set(PeerWatch.delta(before, self.watch.snapshot())), {"ai-platform"})
+            self.assertEqual(set(delta), {"ai-platform"})
             self.bot_ids = self.bot_dialog()
 
             cseq = 1
