@@ -98,12 +98,14 @@ class Challenger(RawSip):
     """A trunk's server that challenges every INVITE (401, WWW-Authenticate Digest) and ACKs nothing
     itself: the first INVITE of a Call-ID is challenged for `realm`, every later one for
     `realm_after` (another realm: warmline must not answer it; the same realm: the credentials were
-    rejected). Nonces are fresh each time; stale is never set."""
+    rejected). Nonces are fresh each time; stale is never set. A retransmitted INVITE (same Call-ID
+    and CSeq) gets the same 401 again, as a transaction would answer it."""
 
     def __init__(self, case, realm="carrier.example", realm_after=None, name="challenger"):
         self.realm = realm
         self.realm_after = realm_after or realm
         self._challenged = {}  # Call-ID -> challenges sent
+        self._answers = {}  # (Call-ID, CSeq) -> the 401 sent
         self._challenge_lock = threading.Lock()
         super().__init__(case, name=name, answer=None)
         self._responder = threading.Thread(target=self._respond_loop, name=f"challenger-{self.port}", daemon=True)
@@ -128,9 +130,15 @@ class Challenger(RawSip):
 
     def _challenge(self, text, source):
         call_id = header(text, "Call-ID")
+        key = (call_id, header(text, "CSeq"))
         with self._challenge_lock:
+            earlier = self._answers.get(key)
             n = self._challenged.get(call_id, 0)
-            self._challenged[call_id] = n + 1
+            if earlier is None:
+                self._challenged[call_id] = n + 1
+        if earlier is not None:
+            self.send(earlier, source)
+            return
         realm = self.realm if n == 0 else self.realm_after
         to_value = header(text, "To") or ""
         if ";tag=" not in to_value:
@@ -141,8 +149,11 @@ class Challenger(RawSip):
                  f'WWW-Authenticate: Digest realm="{realm}", nonce="n{random.getrandbits(64):016x}", '
                  'algorithm=MD5, qop="auth"',
                  "Content-Length: 0"]
+        answer = "\r\n".join(lines) + "\r\n\r\n"
+        with self._challenge_lock:
+            self._answers[key] = answer
         try:
-            self.send("\r\n".join(lines) + "\r\n\r\n", source)
+            self.send(answer, source)
         except OSError:
             pass  # stopping
 

@@ -198,6 +198,9 @@ class AttackBattery(E2ETestCase):
                             challenger = self.billing_realm if case.target == "BillingRealm" else self.billing_again
                             invites = {header(t, "CSeq") for t, _ in challenger.invites()}
                             self.assertEqual(len(invites), case.invites, f"{case.name}: INVITEs {sorted(invites)}")
+                            # Its ACK of each 401 may come just after the result: counted in this case.
+                            wait_for(lambda: len({header(t, "CSeq") for t, _ in challenger.requests("ACK")})
+                                     >= case.invites, 10, f"{case.name}: warmline's ACK of each 401")
                         elif ended.get("type") == "error":
                             got = f"error {ended.get('code')}"
                             peers = ()
@@ -212,6 +215,8 @@ class AttackBattery(E2ETestCase):
             before = self.watch.snapshot()
             self.rtp.send_dtmf(self.bot_digit)
             ended = self.agent.wait_event(30, type="transfer", state="ended", target="Bot")
+            wait_for(lambda: [m for m in sip_messages(self.bot.messages()) if m.startswith("ACK ")], 10,
+                     "warmline's ACK of the AI platform's 200")
             delta = PeerWatch.delta(before, self.watch.snapshot())
             self.rows.append(("(control) the agent transfers the caller to the AI platform", "agent",
                               "transfer ended completed", f"transfer ended {ended.get('result')}", delta))
