@@ -33,14 +33,14 @@ RETRY_AFTER = 7
 SCRIPT = "on start: tone 440 500\non dtmf 5: tone 1000 600\n"
 
 
-def sipp_many(case, scenario, gateway_port, name, calls, extra=()):
-    """One SIPp placing `calls` calls of `scenario` at once (rate `calls`/s, all in parallel), with its
-    message log and its statistics file (-trace_stat) in the test's folder."""
+def sipp_many(case, scenario, gateway_port, name, calls, rate, extra=()):
+    """One SIPp placing `calls` calls of `scenario`, `rate` a second, all in parallel, with its message
+    log and its statistics file (-trace_stat) in the test's folder."""
     stat = case.workdir / f"{name}.stat.csv"
     log = case.workdir / f"{name}.messages.log"
     media_first, _ = free_port_range(4)
     argv = ["sipp", f"127.0.0.1:{gateway_port}", "-sf", SCENARIOS / scenario, "-m", calls, "-l", calls,
-            "-r", calls, "-rp", 1000, "-nostdin", "-i", "127.0.0.1", "-bind_local",
+            "-r", rate, "-rp", 1000, "-nostdin", "-i", "127.0.0.1", "-bind_local",
             "-p", free_port(kinds=(socket.SOCK_DGRAM,)), "-cp", free_port(kinds=(socket.SOCK_DGRAM,)),
             "-mp", media_first, "-s", "demo", "-timeout", "120s", "-timeout_error", "-max_recv_loops", "1000",
             "-trace_msg", "-message_file", log, "-trace_stat", "-stf", stat, "-fd", 1,
@@ -84,7 +84,7 @@ class Overload(E2ETestCase):
         inf = self.workdir / "callers.csv"
         inf.write_text("SEQUENTIAL\n" + "".join(f"{p.port};\n" for p in peers))
         media = self.workdir / "live.media.txt"
-        live, live_stat, _ = sipp_many(self, "uac-overload-hold.xml", gateway.sip_port, "sipp-live", CAPACITY,
+        live, live_stat, _ = sipp_many(self, "uac-overload-hold.xml", gateway.sip_port, "sipp-live", CAPACITY, 10,
                                        ("-inf", inf, "-key", "media_file", media))
 
         def answered():
@@ -99,7 +99,7 @@ class Overload(E2ETestCase):
         marks = [p.count() for p in peers]
         started = time.monotonic()
         excess, excess_stat, excess_log = sipp_many(
-            self, "uac-invite-rejected-503-retry-after.xml", gateway.sip_port, "sipp-excess", 2 * CAPACITY,
+            self, "uac-invite-rejected-503-retry-after.xml", gateway.sip_port, "sipp-excess", 2 * CAPACITY, 2 * CAPACITY,
             ("-key", "media_file", self.workdir / "excess.retry-after.txt", "-key", "rtp_port", 9))
         self.assertEqual(excess.wait(60), 0, "every excess INVITE gets 503 with Retry-After")
         # Two more seconds of the live calls after the burst.
