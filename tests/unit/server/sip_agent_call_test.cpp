@@ -21,7 +21,13 @@ struct SipAgentCallTest : BridgedDialTest {
   }
   // An INVITE for the SIP agent from the trunk that refuses REFER; the agent's leg as the test plays it.
   Target calls_agent(Caller& c) {
+    const size_t media_before = media_logs.size();
     invite(c);
+    // The INVITE also dialled the agent: the caller's media is the first session it made, not the last.
+    if (media_logs.size() > media_before) c.media = media_logs[media_before];
+    auto calls = router->snapshots();  // no agent channel tells the fixture the call's id
+    EXPECT_EQ(calls.size(), 1u);
+    if (calls.size() == 1) c.id = calls[0].id;
     auto t = dialled(kProvider);
     EXPECT_TRUE(t) << "the SIP agent was not called";
     return t ? *t : Target{};
