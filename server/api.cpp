@@ -224,7 +224,7 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_calls_active", "gauge", "Calls in progress.", active);
   metric("warmline_calls_started_total", "counter", "Calls accepted.", started);
   metric("warmline_calls_rejected_total", "counter", "INVITEs refused (ACL, routing, SDP, draining).", rejected);
-  metric("warmline_agent_failures_total", "counter", "Agent WebSockets that could not connect or dropped.", agent_fail);
+  metric("warmline_agent_failures_total", "counter", "Agents (WebSockets, SIP agents) that could not be reached or dropped.", agent_fail);
   metric("warmline_agent_audio_dropped_samples_total", "counter",
          "Agent audio samples dropped because they went beyond the playout capacity.", agent_dropped);
   metric("warmline_sip_unknown_source_total", "counter",
