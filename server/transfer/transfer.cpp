@@ -165,7 +165,8 @@ void Transfer::on_dial_ended(const TransferUpdate& update) {
 
 bool Transfer::refer_fallback(const TransferUpdate& update) {
   // The caller's side refused the REFER itself, or never said how it ended: dial the target ourselves.
-  if (strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
+  // (A REFER with Replaces has its own fallback, the bridge: replaces_ended.)
+  if (replaces() || strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
   if (update.result != TransferResult::kRejected && update.result != TransferResult::kTimeout) return false;
   if (caller_.state() == Leg::State::kTerminated) return false;
   spdlog::info("transfer {} to {}: REFER {} ({} {}); falling back to a bridged dial", options_.id, current_.name,
@@ -306,6 +307,7 @@ void Transfer::progress(const TransferUpdate& update) {
 
 void Transfer::attempt_ended(const TransferUpdate& update) {
   cancel_timer();
+  if (replacing_) return replaces_ended(update);  // records its REFER and goes on below or bridges
   const auto now = std::chrono::system_clock::now();
   // An attempt is one REFER or dial that went out (not one still waiting for the agent's audio).
   if (strategy_ == TransferStrategy::kDial || refer_.state() != ColdRefer::State::kIdle)
