@@ -184,13 +184,6 @@ void Transfer::send_refer() {
   send_refer_request(std::move(refer));
   spdlog::info("transfer {}: REFER to {} ({})", options_.id, current_.name, current_.uri);
   record_.targets_tried.push_back(current_.name);
-  std::weak_ptr<bool> alive = alive_;
-  auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
-  timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
-    if (alive.expired()) return;
-    timeout_ = sip::kNoTimer;
-    apply(refer_.on_timeout());
-  });
   progress(refer_.on_refer_sent());
 }
 
@@ -198,6 +191,15 @@ void Transfer::send_refer_request(sip::Message refer) {
   refer_cseq_ = refer.cseq.number;
   refer_sent_ = refer;
   std::weak_ptr<bool> alive = alive_;
+  // refer_timeout_s runs from the first REFER of the attempt (its retry with credentials keeps it).
+  if (timeout_ == sip::kNoTimer) {
+    auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
+    timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
+      if (alive.expired()) return;
+      timeout_ = sip::kNoTimer;
+      apply(refer_.on_timeout());
+    });
+  }
   caller_.send(std::move(refer), [this, alive](const sip::Message& response) {
     if (!alive.expired()) on_refer_response(response);
   });

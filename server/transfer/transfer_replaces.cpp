@@ -59,13 +59,6 @@ void Transfer::send_replaces_refer() {
   send_refer_request(std::move(refer));
   spdlog::info("transfer {}: REFER with Replaces to join the caller with {} (leg b {})", options_.id, current_.name,
                leg_b.call_id);
-  std::weak_ptr<bool> alive = alive_;
-  auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
-  timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
-    if (alive.expired()) return;
-    timeout_ = sip::kNoTimer;
-    apply(refer_.on_timeout());
-  });
   refer_.on_refer_sent();  // the agent already heard "answered": no second "dialing"
 }
 

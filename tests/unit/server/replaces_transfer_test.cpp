@@ -2,6 +2,8 @@
 // the accept, then a REFER on the caller's dialog naming leg b in a Replaces when the target was dialled
 // through the caller's own trunk and that trunk accepts REFER; warmline's own bridge otherwise, and
 // whenever the REFER does not end in a 2xx.
+#include <functional>
+
 #include "warm_transfer_fixture.hpp"
 #include "sip/replaces.hpp"
 
@@ -37,6 +39,19 @@ struct ReplacesTransferTest : WarmTransferTest {
     return "<sip:target@" + t.at.host + ":" + std::to_string(t.at.port) + "?Replaces=" +
            sip::escape_header_value(t.call_id() + ";to-tag=" + t.tag + ";from-tag=" + std::string(t.invite.from.tag())) +
            ">";
+  }
+  // The PBX accepted the REFER (202) and then `outcome` (a final NOTIFY, the refer timeout) came:
+  // warmline bridges caller and target itself, and the agent's `ended` says why (`why`).
+  void expect_bridged_after(std::function<void(Caller&, uint32_t refer_cseq)> outcome, std::string_view why) {
+    Caller c = dialer_call(kTrunkPeer);
+    Target t = accepted(c, "Front", kCarrier);
+    const sip::Message* refer = last_request(c, "REFER");
+    ASSERT_TRUE(refer);
+    reply(c, *refer, 202);
+    outcome(c, refer->cseq.number);
+    settle();
+    expect_bridged(c, t);
+    EXPECT_THAT(c.agent->ended_transfers().at(0).reason, HasSubstr(why));
   }
   const TransferRecord& only_transfer_record() {
     EXPECT_EQ(record_sink.records.size(), 1u);
@@ -105,27 +120,12 @@ TEST_F(ReplacesTransferTest, AReferRefusedWith405GetsCallerAndTargetBridgedByWar
 }
 
 TEST_F(ReplacesTransferTest, AFailedFinalNotifyAlsoFallsBackToTheBridge) {
-  Caller c = dialer_call(kTrunkPeer);
-  Target t = accepted(c, "Front", kCarrier);
-  const sip::Message* refer = last_request(c, "REFER");
-  ASSERT_TRUE(refer);
-  reply(c, *refer, 202);
-  notify(c, refer->cseq.number, 481, "Call Does Not Exist", true);
-  settle();
-  expect_bridged(c, t);
-  EXPECT_THAT(c.agent->ended_transfers().at(0).reason, HasSubstr("481"));
+  expect_bridged_after([this](Caller& c, uint32_t cseq) { notify(c, cseq, 481, "Call Does Not Exist", true); }, "481");
 }
 
 TEST_F(ReplacesTransferTest, NoFinalNotifyWithinReferTimeoutFallsBackToTheBridge) {
-  Caller c = dialer_call(kTrunkPeer);
-  Target t = accepted(c, "Front", kCarrier);
-  const sip::Message* refer = last_request(c, "REFER");
-  ASSERT_TRUE(refer);
-  reply(c, *refer, 202);
-  timers.advance(std::chrono::seconds(dialer().refer_timeout_s));
-  settle();
-  expect_bridged(c, t);
-  EXPECT_THAT(c.agent->ended_transfers().at(0).reason, HasSubstr("timeout"));
+  expect_bridged_after([this](Caller&, uint32_t) { timers.advance(std::chrono::seconds(dialer().refer_timeout_s)); },
+                       "timeout");
 }
 
 TEST_F(ReplacesTransferTest, ATargetOnAnotherTrunkIsBridgedWithoutAnyRefer) {
