@@ -67,6 +67,7 @@ void append_transfer_fields(std::string& out, const TransferEvent& event) {
   if (event.state == TransferState::kEnded) add_string(out, "result", to_string(event.result));
   if (event.sip_status != 0) add_number(out, "sip_status", static_cast<std::uint64_t>(event.sip_status));
   if (!event.reason.empty()) add_string(out, "reason", event.reason);
+  if (!event.strategy.empty()) add_string(out, "strategy", event.strategy);
   if (event.channels != 0) add_number(out, "channels", static_cast<std::uint64_t>(event.channels));
 }
 

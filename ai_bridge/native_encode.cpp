@@ -120,6 +120,10 @@ std::string encode_transfer_event(const TransferEvent& event) {
     out += ',';
     add_string(out, "reason", event.reason);
   }
+  if (!event.strategy.empty()) {
+    out += ',';
+    add_string(out, "strategy", event.strategy);
+  }
   if (event.channels != 0) {
     out += ',';
     add_int(out, "channels", event.channels);

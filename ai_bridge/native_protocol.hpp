@@ -54,6 +54,9 @@ struct TransferEvent {
   // mixed (an introduce three-way); 2: stereo, interleaved, caller left and target right (listening).
   // Omitted when 0.
   int channels = 0;
+  // A completed replaces transfer: "refer" (the caller's PBX joined caller and target) or "dial"
+  // (warmline bridged them itself). Omitted when empty.
+  std::string_view strategy{};
 };
 
 std::string_view to_string(MarkEvent event);

@@ -209,9 +209,6 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
-  } else if (request.mode == ai::TransferMode::kReplaces) {
-    out.refusal = TransferRefusal{Code::kNotSupported,
-                                  "replaces transfers are not available in this version; use cold, warm or semi"};
   } else if (request.introduce && request.mode != ai::TransferMode::kWarm) {
     out.refusal = TransferRefusal{Code::kInvalidField, "introduce needs mode \"warm\" (the agent is still there "
                                                        "when the target accepts)"};
@@ -231,7 +228,9 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                           .headers = std::move(request.headers),
                           .leg_records = &leg_b_records_,
                           .mode = request.mode,
-                          .briefing = request.mode == ai::TransferMode::kWarm ? request.briefing : std::string(),
+                          .briefing = request.mode == ai::TransferMode::kWarm || request.mode == ai::TransferMode::kReplaces
+                                      ? request.briefing
+                                      : std::string(),
                           .screening = request.screening,
                           .hold = request.hold});
   // Installed before it starts: a REFER that goes out at once reports through transfer_.
@@ -290,9 +289,14 @@ void Call::report_transfer(const TransferUpdate& update) {
                             : update.state == "answered"                 ? ai::TransferState::kAnswered
                             : update.state == "consulting"               ? ai::TransferState::kConsulting
                                                                          : ai::TransferState::kDialing;
+  // A replaces transfer's end says how the caller reached the target: the PBX (refer) or our bridge (dial).
+  const bool says_strategy = state == ai::TransferState::kEnded && transfer_->mode() == ai::TransferMode::kReplaces &&
+                             update.result == TransferResult::kCompleted;
   agent_->send_transfer(ai::TransferEvent{.id = transfer_->id(), .state = state, .target = transfer_->current().name,
                                           .result = update.result, .sip_status = update.sip_status,
-                                          .reason = update.reason});
+                                          .reason = update.reason,
+                                          .strategy = says_strategy ? to_string(transfer_->record().strategy)
+                                                                    : std::string_view()});
 }
 
 void Call::on_transfer_progress(const TransferUpdate& update) {

@@ -8,6 +8,7 @@
 #include "server/targets.hpp"
 #include "sip/builders.hpp"
 #include "sip/parse_check.hpp"
+#include "sip/replaces.hpp"
 #include "sip/usage/reliable_provisional.hpp"
 #include "sip/session_timer.hpp"
 #include "sip/uri.hpp"
@@ -22,7 +23,9 @@ const sip::UasCapabilities& SipRouter::capabilities() {
   static const sip::UasCapabilities caps = [] {
     sip::UasCapabilities c;
     c.methods.assign(kHandledMethods.begin(), kHandledMethods.end());
-    c.option_tags = {"replaces", "norefersub", std::string(sip::k100rel)};  // see kSupportedOptionTags
+    // See kSupportedOptionTags. Not "replaces": warmline never takes over a dialog (RFC 3891), so a
+    // Require: replaces gets 420 and a Replaces header alone 481/501 (replaced_dialog_refusal).
+    c.option_tags = {"norefersub", std::string(sip::k100rel)};
     // SDP for sessions, sipfrag for REFER progress (RFC 3515 §2.4.5), DTMF bodies of INFO.
     c.content_types = {"application/sdp", "message/sipfrag", "application/dtmf-relay", "application/dtmf"};
     c.option_tags.push_back("timer");  // RFC 4028 session timers (sip/session_timer.hpp)
@@ -155,6 +158,10 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
       st.overran_within(media::MediaClock::Clock::now(), kMediaOverloadWindow) && st.last_lag >= ctx_.clock.period() / 2)
     return refuse(503, "Service Unavailable - media overloaded");
   if (ctx_.dialogs.find_by_remote_tag(invite.call_id, invite.from.tag())) return refuse(482, "Loop Detected");
+  if (invite.find_header("Replaces")) {
+    auto [status, reason] = replaced_dialog_refusal(invite);
+    return refuse(status, reason);
+  }
 
   const AgentConfig* agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.request_uri.user));
   if (!agent) agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.to.uri.user));
@@ -192,6 +199,18 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
     if (options_.node_calls) options_.node_calls->fetch_sub(1, std::memory_order_relaxed);
     return refuse(status, reason.empty() ? sip::reason_phrase(status) : reason);
   }
+}
+
+// RFC 3891: an INVITE that asks to replace a dialog. Warmline does not hand its dialogs over (a call
+// is the caller, the agent and perhaps a bridged target together): a Replaces that names no dialog of
+// ours is 481 (§6.1), one that names one of ours 501, a malformed or repeated one 400.
+std::pair<int, std::string_view> SipRouter::replaced_dialog_refusal(const sip::Message& invite) const {
+  int count = 0;
+  for (const auto& h : invite.headers) count += sip::iequals(h.name, "Replaces") ? 1 : 0;
+  auto id = count == 1 ? sip::parse_replaces(invite.header("Replaces")) : std::nullopt;
+  if (!id) return {400, "Bad Request - Malformed Replaces"};
+  if (!ctx_.dialogs.find(*id)) return {481, "Call/Transaction Does Not Exist"};
+  return {501, "Not Implemented - Replaces"};
 }
 
 void SipRouter::call_ended(Call& call) {

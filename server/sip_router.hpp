@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "server/call.hpp"
@@ -50,6 +51,7 @@ class SipRouter {
  private:
   void on_request(sip::ServerTransaction& tx, const sip::Message& request);
   void on_invite(sip::ServerTransaction& tx, const sip::Message& invite);
+  std::pair<int, std::string_view> replaced_dialog_refusal(const sip::Message& invite) const;
   void on_options(sip::ServerTransaction& tx, const sip::Message& request);
   void reject(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason);
   bool draining() const;

@@ -109,6 +109,8 @@ class OutboundLeg final : public sip::InviteClientObserver {
   const sip::Message& invite() const { return session_->invite(); }
   const std::string& call_id() const { return call_id_; }
   const TrunkConfig* trunk() const { return options_.trunk; }
+  // The answered leg's dialog (its Call-ID, tags and the target's Contact); nullptr before the answer.
+  const sip::Dialog* dialog() const { return session_ ? session_->dialog() : nullptr; }
 
   // In the answered leg's dialog: our answer to one of its requests, and a request of ours (a NOTIFY
   // for the REFER it sent). send_request: false when there is no dialog (nothing was sent).

@@ -161,7 +161,8 @@ void Transfer::on_dial_ended(const TransferUpdate& update) {
 
 bool Transfer::refer_fallback(const TransferUpdate& update) {
   // The caller's side refused the REFER itself, or never said how it ended: dial the target ourselves.
-  if (strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
+  // (A REFER with Replaces has its own fallback, the bridge: replaces_ended.)
+  if (replaces() || strategy_ != TransferStrategy::kRefer || options_.agent->refer_fallback != ReferFallback::dial) return false;
   if (update.result != TransferResult::kRejected && update.result != TransferResult::kTimeout) return false;
   if (caller_.state() == Leg::State::kTerminated) return false;
   spdlog::info("transfer {} to {}: REFER {} ({} {}); falling back to a bridged dial", options_.id, current_.name,
@@ -179,13 +180,6 @@ void Transfer::send_refer() {
   send_refer_request(std::move(refer));
   spdlog::info("transfer {}: REFER to {} ({})", options_.id, current_.name, current_.uri);
   record_.targets_tried.push_back(current_.name);
-  std::weak_ptr<bool> alive = alive_;
-  auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
-  timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
-    if (alive.expired()) return;
-    timeout_ = sip::kNoTimer;
-    apply(refer_.on_timeout());
-  });
   progress(refer_.on_refer_sent());
 }
 
@@ -193,6 +187,15 @@ void Transfer::send_refer_request(sip::Message refer) {
   refer_cseq_ = refer.cseq.number;
   refer_sent_ = refer;
   std::weak_ptr<bool> alive = alive_;
+  // refer_timeout_s runs from the first REFER of the attempt (its retry with credentials keeps it).
+  if (timeout_ == sip::kNoTimer) {
+    auto timeout = std::chrono::seconds(options_.agent->refer_timeout_s);
+    timeout_ = ctx_.timers.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, alive] {
+      if (alive.expired()) return;
+      timeout_ = sip::kNoTimer;
+      apply(refer_.on_timeout());
+    });
+  }
   caller_.send(std::move(refer), [this, alive](const sip::Message& response) {
     if (!alive.expired()) on_refer_response(response);
   });
@@ -302,6 +305,7 @@ void Transfer::progress(const TransferUpdate& update) {
 
 void Transfer::attempt_ended(const TransferUpdate& update) {
   cancel_timer();
+  if (replacing_) return replaces_ended(update);  // records its REFER and goes on below or bridges
   const auto now = std::chrono::system_clock::now();
   // An attempt is one REFER or dial that went out (not one still waiting for the agent's audio).
   if (strategy_ == TransferStrategy::kDial || refer_.state() != ColdRefer::State::kIdle)

@@ -23,6 +23,10 @@
 //      target — or a consult: the agent's stream re-pointed to the target, MixPlan::consulting — then
 //      the accept gate), and only its accept completes the attempt. A decline, the target hanging up
 //      before the accept, or the agent's cancel end it with the caller back with the agent.
+//   replaces (transfer_replaces.cpp): warm up to the accept; then, when the target was dialled through
+//      the caller's own trunk and that trunk accepts_refer, a REFER on the caller's dialog whose
+//      Refer-To carries Replaces naming leg b (RFC 3891, RFC 5589 §7): the PBX joins caller and target
+//      and warmline leaves both dialogs. Refused, timed out, or another trunk: bridged as warm is.
 //
 // Anything but completed moves on to the next target while the chain policy says so.
 //
@@ -85,7 +89,7 @@ struct TransferOptions {
   int ring_timeout_s = 0;         // the request's; 0 = the target's, else the agent's
   std::map<std::string, std::string> headers;  // extra SIP headers for a dialled leg
   std::vector<LegRecord>* leg_records = nullptr;  // where dialled legs' rows go (the call's record)
-  // The request's mode (cold or warm) and, for warm, what the target hears and what the caller hears.
+  // The request's mode (cold, warm, semi, replaces) and, for warm, what the target hears and what the caller hears.
   ai::TransferMode mode = ai::TransferMode::kCold;
   std::string briefing;
   ai::Screening screening = ai::Screening::kNone;
@@ -123,6 +127,7 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   bool waiting_for_playout() const { return waiting_playout_; }
   bool reports_to_agent() const { return options_.reports_to_agent; }
   const std::string& id() const { return options_.id; }
+  ai::TransferMode mode() const { return options_.mode; }
   const ResolvedTarget& current() const { return current_; }
   const std::string& last_state() const { return last_state_; }
   int last_status() const { return last_status_; }
@@ -162,7 +167,9 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void progress(const TransferUpdate& update);
   void cancel_timer();
   void bound_playout_wait();
-  bool warm() const { return options_.mode == ai::TransferMode::kWarm; }
+  // Replaces runs the warm flow up to the accept (transfer_replaces.cpp).
+  bool warm() const { return options_.mode == ai::TransferMode::kWarm || replaces(); }
+  bool replaces() const { return options_.mode == ai::TransferMode::kReplaces; }
   bool semi() const { return options_.mode == ai::TransferMode::kSemi; }
   // A REFER received asked for it (refer_in.hpp): always a bridged dial, never a REFER of the caller.
   bool refer_in() const { return options_.mode == ai::TransferMode::kReferIn; }
@@ -173,6 +180,11 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void start_consult();                   // the agent talks with the answered target
   void end_consult();                     // the agent's stream back to the caller (held)
   void release_target(std::string_view why);  // BYE the answered leg of a gate that did not accept
+  void accept_target();                   // the gate accepted: bridge, or (replaces) REFER with Replaces
+  std::string replaces_refusal() const;   // why leg b cannot be handed to the caller's PBX; "" when it can
+  void send_replaces_refer();
+  void replaces_ended(const TransferUpdate& update);  // the REFER with Replaces is over
+  void bridge_answered(std::string why);  // replaces: completed by our own bridge, `why` not by the PBX
   bool gate_running() const { return gate_ && gate_->deciding() && answered_leg_; }
   void assert_on_shard() const;
 
@@ -202,6 +214,7 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   std::optional<WarmGate> gate_;           // warm: the briefing and accept gate of the answered target
   bool consulting_ = false;                // the answered target is attached to the bridge for a consult
   std::unique_ptr<OutboundLeg> released_leg_;  // a declined target's leg: its BYE may be on the stack
+  bool replacing_ = false;                 // replaces: our REFER with Replaces is out
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -50,8 +50,7 @@ void Transfer::act(const WarmGateAction& action) {
     }
     case Kind::kAccept:
       spdlog::info("transfer {}: {} accepted", options_.id, current_.name);
-      return attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCompleted, 200,
-                                          "accepted"});
+      return accept_target();
     case Kind::kDecline:
       release_target(action.reason);
       return attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kDeclined, 0,
@@ -144,6 +143,13 @@ void Transfer::on_target_bye(OutboundLeg& leg) {
   if (done_ || &leg != answered_leg_.get()) return;
   end_consult();
   released_leg_ = std::move(answered_leg_);  // its dialog is over; the object may be on the stack
+  if (replacing_) {
+    // A PBX that has joined caller and target hangs up on leg b, perhaps before its final NOTIFY: the
+    // REFER's own outcome (NOTIFY, the caller's BYE, refer_timeout) says how the transfer ended.
+    spdlog::info("transfer {}: {} left while the REFER with Replaces runs; waiting for its outcome", options_.id,
+                 current_.name);
+    return;
+  }
   cancel_timer();
   attempt_ended(TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kFailed, 0,
                                "the target hung up before the caller was put through"});

@@ -34,6 +34,13 @@ TEST(NativeEncode, TransferEndedHasResultStatusAndReason) {
             R"({"type":"transfer","id":"t1","state":"ended","target":"Support","result":"busy","sip_status":486,"reason":"Busy Here"})");
 }
 
+TEST(NativeEncode, AReplacesTransfersEndSaysItsStrategy) {
+  EXPECT_EQ(encode_transfer_event({.id = "t1", .state = TransferState::kEnded, .target = "Bob",
+                                   .result = TransferResult::kCompleted, .sip_status = 200, .reason = "OK",
+                                   .strategy = "refer"}),
+            R"({"type":"transfer","id":"t1","state":"ended","target":"Bob","result":"completed","sip_status":200,"reason":"OK","strategy":"refer"})");
+}
+
 TEST(NativeEncode, TransferProgressOmitsEmptyFieldsAndResult) {
   EXPECT_EQ(encode_transfer_event({.id = "t1", .state = TransferState::kRinging, .target = "",
                                    .result = TransferResult::kBusy, .sip_status = 0, .reason = ""}),

@@ -204,6 +204,7 @@ class FakeAgentChannel final : public AgentChannel {
     if (e.state == ai::TransferState::kEnded)
       line += " " + std::string(ai::to_string(e.result)) + " " + std::to_string(e.sip_status);
     if (e.channels != 0) line += " " + std::to_string(e.channels);
+    if (!e.strategy.empty()) line += " " + std::string(e.strategy);
     if (!frame(line)) return;
     log_->transfers.push_back({std::string(e.id), e.state, std::string(e.target), e.result, e.sip_status,
                                std::string(e.reason)});

@@ -45,7 +45,8 @@ using namespace std::chrono_literals;
 // and a carrier's number form (no '+', tech prefix 1010); agent `dialer` (numbers through `provider`,
 // refer_fallback = "dial", ring time 20 s) with targets: `Craig`, a number through `provider` (its
 // first caller ID); `Desk`, a SIP URI at an IP literal, dialled directly (ring time 10 s); `Lisa`, a
-// number with its own caller ID; `Night`, a number through `carrier`, which lists no caller IDs.
+// number with its own caller ID; `Night`, a number through `carrier`, which lists no caller IDs;
+// `Front`, an extension behind `carrier` (a replaces transfer's target on the caller's own trunk).
 inline constexpr std::string_view kCallTestConfig = R"(
 [server]
 retry_after_s = 7
@@ -141,6 +142,10 @@ caller_id = "+27115550181"
 [[agent.target]]
 name = "Night"
 uri = "tel:+27115550143"
+via = "carrier"
+[[agent.target]]
+name = "Front"
+uri = "sip:front@203.0.113.1"
 via = "carrier"
 )";
 

@@ -288,21 +288,6 @@ TEST_F(ColdTransferTest, OneTransferAtATime) {
   EXPECT_EQ(requests(c, "REFER").size(), 1u);
 }
 
-TEST_F(ColdTransferTest, ReplacesIsNotSupportedYet) {
-  Caller c = active_call();
-  ai::TransferRequest warm = transfer({"Support"});
-  warm.mode = ai::TransferMode::kReplaces;
-  c.agent->command(warm);
-  auto ended = c.agent->ended_transfers();
-  ASSERT_EQ(ended.size(), 1u);
-  EXPECT_THAT(ended[0].reason, StartsWith("not_supported: "));
-  warm.id = "api1";
-  auto started = call(c)->request_transfer(warm);
-  ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.refusal->http_status(), 501);
-  EXPECT_TRUE(requests(c, "REFER").empty());
-}
-
 // Without REFER the target is dialled instead (a bridged dial); this fixture has no DNS, so the
 // target's host name cannot be reached, and the caller stays with the agent.
 TEST_F(ColdTransferTest, ACallFromATrunkThatRefusesReferIsDialledNotReferred) {

@@ -188,6 +188,37 @@ TEST_F(SipRouterTest, ASecondInviteOfTheSameCallIdAndFromTagIs482) {
   EXPECT_EQ(router->active_calls(), 1u);
 }
 
+// RFC 3891: warmline never hands a dialog over. Require: replaces is an extension it does not
+// support (420); a Replaces header alone names no dialog of ours (481), or one of ours (501), or is
+// malformed (400). No call starts in any case.
+TEST_F(SipRouterTest, AnInviteToReplaceADialogStartsNoCall) {
+  Caller required = make_caller();
+  invite(required, InviteOptions().header("Require: replaces").header("Replaces: a@b;to-tag=1;from-tag=2"));
+  const sip::Message* r = last_response(required, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 420);
+  EXPECT_EQ(r->header("Unsupported"), "replaces");
+
+  Caller unknown = make_caller();
+  invite(unknown, InviteOptions().header("Replaces: nobody@x.example;to-tag=1;from-tag=2"));
+  EXPECT_EQ(last_response(unknown, "INVITE")->status_code, 481);
+
+  Caller bad = make_caller();
+  invite(bad, InviteOptions().header("Replaces: nobody@x.example;to-tag=1"));
+  EXPECT_EQ(last_response(bad, "INVITE")->status_code, 400);
+
+  Caller live = active_call();  // a dialog of ours: the Replaces names it as we key it
+  Caller thief = make_caller();
+  invite(thief, InviteOptions().header("Replaces: " + live.call_id + ";to-tag=" + live.to_tag + ";from-tag=" +
+                                       live.from_tag));
+  const sip::Message* refused = last_response(thief, "INVITE");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status_code, 501);
+  EXPECT_EQ(refused->reason, "Not Implemented - Replaces");
+  EXPECT_EQ(router->active_calls(), 1u) << "only the live call";
+  EXPECT_FALSE(thief.agent);
+}
+
 TEST_F(SipRouterTest, ReferAndByeOutsideACallAreRefused) {
   Caller c = make_caller();
   deliver(in_dialog(c, "REFER", InDialog().our_tag("").header("Refer-To: <sip:+27115550999@x.example>")), kTrunkPeer);
