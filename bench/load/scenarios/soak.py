@@ -20,12 +20,16 @@ died, or RSS / fds grew more than the thresholds between the first and the last 
 import argparse
 import csv
 import os
+import signal
 import statistics
 import sys
 import threading
 import time
 
 import loadlib as L
+
+
+STOP = threading.Event()  # SIGTERM / SIGINT: no new batch; the summary is still written
 
 
 def fd_count(pid):
@@ -39,7 +43,7 @@ class Sampler(threading.Thread):
     """Samples warmline every `period_s` into rows (and the CSV) until stop is set."""
 
     FIELDS = ["elapsed_s", "phase", "rss_kib", "fds", "calls_active", "legs_active", "batches", "calls_done",
-              "calls_failed", "setup_p99_ms", "relay_p99_ms"]
+              "calls_failed", "invites_rejected", "media_overruns", "setup_p99_ms", "relay_p99_ms", "loadavg"]
 
     def __init__(self, pid, http_port, period_s, csv_path, progress):
         super().__init__(daemon=True)
@@ -57,6 +61,8 @@ class Sampler(threading.Thread):
                "fds": fd_count(self.pid), "calls_active": int(m.get("warmline_calls_active", -1)),
                "legs_active": int(m.get("warmline_legs_active", -1)), "batches": p["batches"],
                "calls_done": p["calls_done"], "calls_failed": p["calls_failed"],
+               "invites_rejected": int(m.get("warmline_calls_rejected_total", -1)),
+               "media_overruns": int(m.get("warmline_media_overruns_total", -1)), "loadavg": float(L.loadavg()),
                "setup_p99_ms": p["setup_p99_ms"], "relay_p99_ms": p["relay_p99_ms"]}
         self.rows.append(row)
         with open(self.csv_path, "a", newline="") as f:
@@ -93,7 +99,7 @@ def run_batches(args, gw, report_dir, progress, deadline, sampler):
     """Batches of bridged calls until the deadline; returns the failed-batch descriptions."""
     failures = []
     n = 0
-    while time.monotonic() < deadline and gw.poll() is None:
+    while time.monotonic() < deadline and gw.poll() is None and not STOP.is_set():
         n += 1
         label = f"soak-{n}"
         max_runtime = 2 * args.calls / args.ramp_cps + args.hold_s + 60
@@ -131,7 +137,14 @@ def summarise(args, rows, failures, gw_exit, elapsed_s):
     last = rows[-1] if rows else {}
     lines.append(f"- batches {last.get('batches', 0)}, calls up {last.get('calls_done', 0)}, "
                  f"failed {last.get('calls_failed', 0)}; warmline "
-                 f"{'still running' if gw_exit is None else f'EXITED with {gw_exit}'}")
+                 f"{'still running' if gw_exit is None else f'EXITED with {gw_exit}'}"
+                 f"{'; stopped early by a signal' if STOP.is_set() else ''}")
+    # A call refused with 503 because the media clock ran late (the machine's CPU taken by others) is
+    # the gateway protecting its calls, not a leak; it still counts as failed, and shows here.
+    loads = [r["loadavg"] for r in rows]
+    lines.append(f"- INVITEs refused by warmline {last.get('invites_rejected', 0)}, media clock overruns "
+                 f"{last.get('media_overruns', 0)}; load average min / median / max over the run "
+                 f"{min(loads, default=0):.1f} / {statistics.median(loads) if loads else 0:.1f} / {max(loads, default=0):.1f}")
     lines += ["", "| figure | first decile (median) | last decile (median) | growth |", "|---|---|---|---|"]
     bad = list(failures)
     if gw_exit is not None:
@@ -169,6 +182,8 @@ def main():
     ap.add_argument("--target-port", type=int, default=36095)
     ap.add_argument("--rtp-ports", default="26000-26999")
     args = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: STOP.set())
 
     os.makedirs(args.report_dir, exist_ok=True)
     for name in ("results.jsonl", "results.md", "soak.csv", "soak.md"):
