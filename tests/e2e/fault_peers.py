@@ -10,7 +10,7 @@ have a stalled call and a healthy one side by side.
 `DnsStub` is a UDP DNS server on 127.0.0.1: mode "servfail" answers every query with SERVFAIL
 (RCODE 2) and no records; mode "silent" reads every query and never answers. It counts the queries.
 
-Standard library only; one thread per peer (and per relayed connection), bounded by stop().
+Standard library only; one thread per peer (and per connection), bounded by stop().
 """
 import base64
 import hashlib
@@ -20,7 +20,8 @@ import socket
 import struct
 import threading
 import time
-import urllib.parse
+
+from harness import HeldAgent
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 
@@ -66,64 +67,34 @@ def accept_ws_upgrade(sock, timeout=10.0):
                   f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
 
 
-class StallingAgent:
-    """See the module's docstring. `starts`: the start frames of the stalled connections (parsed JSON),
-    with `stalled_at[i]` the monotonic time the agent stopped reading connection i."""
+class StallingAgent(HeldAgent):
+    """See the module's docstring: a HeldAgent, released at once, whose first `stall` connections
+    stall instead of being relayed to `upstream` (a harness.Agent). `starts`: the start frames of the
+    stalled connections (parsed JSON), with `stalled_at[i]` the monotonic time the agent stopped
+    reading connection i."""
 
-    def __init__(self, case, upstream=None, stall=1, rcvbuf=4096):
-        self.upstream = None
-        if upstream is not None:
-            parsed = urllib.parse.urlsplit(upstream.url)
-            self.upstream = (parsed.hostname, parsed.port)
+    def __init__(self, case, upstream, stall=1, rcvbuf=4096):
         self.stall = stall
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # Set before listen(): accepted sockets inherit it, and the window they advertise stays small,
-        # so warmline's writes stop soon after the agent stops reading.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.starts, self.stalled_at = [], []
         self._held = []  # stalled sockets, kept open until stop()
-        self._lock = threading.Lock()
-        self._connections = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._accept_loop, name=f"stalling-agent-{self.port}", daemon=True)]
-        self._threads[0].start()
-        case.addCleanup(self.stop)
-
-    @property
-    def url(self):
-        return f"ws://127.0.0.1:{self.port}"
-
-    def connections(self):
-        with self._lock:
-            return self._connections
+        self._seen = 0
+        # A small receive buffer: the window the agent advertises stays small, so warmline's writes
+        # stop soon after the agent stops reading.
+        super().__init__(case, upstream, rcvbuf=rcvbuf)
+        self.release()
 
     def stop(self):
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=5)
+        super().stop()
         with self._lock:
             for s in self._held:
                 s.close()
-        self.sock.close()
 
-    def _accept_loop(self):
-        while not self._stop.is_set():
-            readable, _, _ = select.select([self.sock], [], [], 0.1)
-            if not readable:
-                continue
-            conn, _ = self.sock.accept()
-            with self._lock:
-                self._connections += 1
-                stall = self._connections <= self.stall
-            t = threading.Thread(target=self._stall if stall else self._relay, args=(conn,), daemon=True)
-            with self._lock:
-                self._threads.append(t)
-            t.start()
-
-    def _stall(self, conn):
+    def _relay(self, conn):
+        with self._lock:
+            self._seen += 1
+            stall = self._seen <= self.stall
+        if not stall:
+            return super()._relay(conn)
         try:
             accept_ws_upgrade(conn)
             opcode, payload = read_ws_frame(conn)
@@ -135,27 +106,6 @@ class StallingAgent:
             self.starts.append(start)
             self.stalled_at.append(time.monotonic())
             self._held.append(conn)  # never read again; closed by stop()
-
-    def _relay(self, conn):
-        with conn:
-            if self.upstream is None:
-                return
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                return
-            with upstream:
-                peers = {conn: upstream, upstream: conn}
-                while not self._stop.is_set():
-                    readable, _, _ = select.select(list(peers), [], [], 0.1)
-                    for s in readable:
-                        try:
-                            data = s.recv(65536)
-                            if not data:
-                                return
-                            peers[s].sendall(data)
-                        except OSError:
-                            return
 
 
 class DnsStub:

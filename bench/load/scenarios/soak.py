@@ -111,11 +111,13 @@ def run_batches(args, gw, report_dir, progress, deadline, sampler):
         log_path = os.path.join(report_dir, "warmline-load-last.log")
         rc, _ = L.run_measured(argv, log_path, timeout_s=max_runtime + 30)
         row = last_batch(report_dir, label) or {}
-        failed = int(row.get("failed", args.calls)) + int(row.get("timeouts", 0)) + int(row.get("transfers_failed", 0))
         up = int(row.get("calls_up", 0))
+        # A call that never came up is in `failed` (or `timeouts`) already; a missing record counts all.
+        failed = max(int(row.get("failed", 0)) + int(row.get("timeouts", 0)), args.calls - up) + \
+            int(row.get("transfers_failed", 0))
         progress["batches"] = n
         progress["calls_done"] += up
-        progress["calls_failed"] += failed + max(0, args.calls - up)
+        progress["calls_failed"] += failed
         progress["setup_p99_ms"] = round(row.get("setup", {}).get("p99_us", -1000) / 1000, 2)
         progress["relay_p99_ms"] = round(row.get("out", {}).get("p99_us", -1000) / 1000, 3)
         if rc != 0 or failed or up != args.calls:
