@@ -20,6 +20,7 @@ died, or RSS / fds grew more than the thresholds between the first and the last 
 import argparse
 import csv
 import os
+import re
 import signal
 import statistics
 import sys
@@ -178,11 +179,14 @@ def main():
     ap.add_argument("--warmline", default=os.path.join(L.REPO, "build-load", "warmline"))
     ap.add_argument("--load", default=os.path.join(L.REPO, "build-load", "bench", "load", "warmline-load"))
     ap.add_argument("--report-dir", default=os.path.join(L.REPO, "build-load", "soak-report"))
-    ap.add_argument("--sip-port", type=int, default=36060)
-    ap.add_argument("--http-port", type=int, default=36080)
-    ap.add_argument("--agent-port", type=int, default=36765)
-    ap.add_argument("--target-port", type=int, default=36095)
-    ap.add_argument("--rtp-ports", default="26000-26999")
+    # Below the kernel's ephemeral range (32768 up): over a long run, an outgoing socket of another
+    # process must not take a port that the next batch binds again.
+    ap.add_argument("--sip-port", type=int, default=29060)
+    ap.add_argument("--http-port", type=int, default=29080)
+    ap.add_argument("--agent-port", type=int, default=29765)
+    ap.add_argument("--target-port", type=int, default=29095)
+    ap.add_argument("--rtp-ports", default="28000-28999")
+    ap.add_argument("--no-cdr", action="store_true", help="cdr = \"\": no call records (tells their share of RSS apart)")
     args = ap.parse_args()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: STOP.set())
@@ -198,6 +202,11 @@ def main():
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=1,
                                   agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000,
                                   target_uri=f"sip:desk@127.0.0.1:{args.target_port}")
+    if args.no_cdr:
+        with open(cfg) as f:
+            text = re.sub(r'(?m)^cdr = ".*"$', 'cdr = ""', f.read())
+        with open(cfg, "w") as f:
+            f.write(text)
     progress = {"batches": 0, "calls_done": 0, "calls_failed": 0, "setup_p99_ms": None, "relay_p99_ms": None}
     t0 = time.monotonic()
     with L.Procs() as procs:
