@@ -96,6 +96,37 @@ def last_batch(report_dir, label):
     return rows[-1] if rows else None
 
 
+def run_batch(args, argv, log_path, max_runtime, progress):
+    """One warmline-load run. On a shared machine another process (a test picking a random free port)
+    may hold the agent's or target's port for a moment: warmline-load then exits before any call
+    with "bind to ...: Address already in use". That is no call of warmline's failing: counted apart,
+    and the batch runs again once the ports are free (at most 3 times, each wait bounded)."""
+    for _ in range(3):
+        rc, _ = L.run_measured(argv, log_path, timeout_s=max_runtime + 30)
+        with open(log_path, errors="replace") as f:
+            if rc != 1 or "Address already in use" not in f.read():
+                return rc
+        progress["port_conflicts"] += 1
+        L.log(f"a port of the batch was taken by another process; waiting for it (conflict {progress['port_conflicts']})")
+        ports = ((args.agent_port, args.target_port), (args.target_port,))
+        wait_until = time.monotonic() + 30
+        while time.monotonic() < wait_until and not ports_free(*ports):
+            time.sleep(0.5)
+    return rc
+
+
+def ports_free(tcp, udp):
+    for kind, ports in ((L.socket.SOCK_STREAM, tcp), (L.socket.SOCK_DGRAM, udp)):
+        for port in ports:
+            with L.socket.socket(L.socket.AF_INET, kind) as s:
+                s.setsockopt(L.socket.SOL_SOCKET, L.socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    return False
+    return True
+
+
 def run_batches(args, gw, report_dir, progress, deadline, sampler):
     """Batches of bridged calls until the deadline; returns the failed-batch descriptions."""
     failures = []
@@ -110,7 +141,7 @@ def run_batches(args, gw, report_dir, progress, deadline, sampler):
                 "--bridge", "desk", "--target-listen", f"127.0.0.1:{args.target_port}",
                 "--report", report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime)), "--quiet"]
         log_path = os.path.join(report_dir, "warmline-load-last.log")
-        rc, _ = L.run_measured(argv, log_path, timeout_s=max_runtime + 30)
+        rc = run_batch(args, argv, log_path, max_runtime, progress)
         row = last_batch(report_dir, label) or {}
         up = int(row.get("calls_up", 0))
         # A call that never came up is in `failed` (or `timeouts`) already; a missing record counts all.
@@ -131,7 +162,7 @@ def run_batches(args, gw, report_dir, progress, deadline, sampler):
     return failures
 
 
-def summarise(args, rows, failures, gw_exit, elapsed_s):
+def summarise(args, rows, failures, gw_exit, elapsed_s, progress):
     lines = [f"# Soak: {args.soak_s:.0f} s asked, {elapsed_s:.0f} s run", "",
              f"- command: `{' '.join(sys.argv)}`",
              f"- machine: {L.machine()}, load average at the end {L.loadavg()}",
@@ -141,7 +172,8 @@ def summarise(args, rows, failures, gw_exit, elapsed_s):
     lines.append(f"- batches {last.get('batches', 0)}, calls up {last.get('calls_done', 0)}, "
                  f"failed {last.get('calls_failed', 0)}; warmline "
                  f"{'still running' if gw_exit is None else f'EXITED with {gw_exit}'}"
-                 f"{'; stopped early by a signal' if STOP.is_set() else ''}")
+                 f"{'; stopped early by a signal' if STOP.is_set() else ''}; batches run again because another "
+                 f"process held one of their ports: {progress['port_conflicts']}")
     # A call refused with 503 because the media clock ran late (the machine's CPU taken by others) is
     # the gateway protecting its calls, not a leak; it still counts as failed, and shows here.
     loads = [r["loadavg"] for r in rows]
@@ -207,7 +239,7 @@ def main():
             text = re.sub(r'(?m)^cdr = ".*"$', 'cdr = ""', f.read())
         with open(cfg, "w") as f:
             f.write(text)
-    progress = {"batches": 0, "calls_done": 0, "calls_failed": 0, "setup_p99_ms": None, "relay_p99_ms": None}
+    progress = {"batches": 0, "calls_done": 0, "calls_failed": 0, "port_conflicts": 0, "setup_p99_ms": None, "relay_p99_ms": None}
     t0 = time.monotonic()
     with L.Procs() as procs:
         gw = L.start_warmline(procs, args.warmline, cfg, os.path.join(args.report_dir, "warmline.log"), args.http_port)
@@ -218,7 +250,7 @@ def main():
         sampler.join(timeout=10)
         gw_exit = gw.poll()
         procs.stop(gw)
-    text, bad = summarise(args, sampler.rows, failures, gw_exit, time.monotonic() - t0)
+    text, bad = summarise(args, sampler.rows, failures, gw_exit, time.monotonic() - t0, progress)
     with open(os.path.join(args.report_dir, "soak.md"), "w") as f:
         f.write(text)
     print(text)
