@@ -77,7 +77,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-all
+.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -127,3 +127,13 @@ load-warm:
 load-all:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh uring
 	@$(LOAD_ENV) LOAD_CALLS=$(LOAD_CALLS) bash $(LOAD_SCEN)/run_all.sh
+
+# Soak (bench/README.md "Soak"): one warmline for SOAK_S seconds, bridged calls (SOAK_CALLS at a time,
+# cold transfers to a target) in a loop; RSS, fds and latency sampled every SOAK_SAMPLE_S into
+# LOAD_BUILD/soak-report (soak.csv, soak.md). Fails on a failed call or on RSS / fd growth.
+SOAK_S ?= 120
+SOAK_CALLS ?= 20
+SOAK_SAMPLE_S ?= 5
+soak:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/soak.py --soak-s $(SOAK_S) --calls $(SOAK_CALLS) --sample-s $(SOAK_SAMPLE_S) --warmline $(LOAD_BUILD)/warmline --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_BUILD)/soak-report

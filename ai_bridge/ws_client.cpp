@@ -67,6 +67,7 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
   WriteQueue queue_;
   State state_ = State::kIdle;
   bool write_in_flight_ = false;
+  std::chrono::steady_clock::time_point write_started_{};  // of the write in flight
   bool close_requested_ = false;
   bool disarmed_ = false;
 };
@@ -116,6 +117,12 @@ void AgentConnection::Session::on_connect(error_code ec) {
   // write queue already coalesces what is waiting, so nothing is lost by sending at once.
   error_code nodelay_ec;
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), nodelay_ec);
+  // A small, fixed send buffer: a stalled agent shows as a write that waits (see ConnectOptions).
+  if (options_.send_buffer_bytes > 0) {
+    error_code sndbuf_ec;
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(options_.send_buffer_bytes),
+                                                     sndbuf_ec);
+  }
   // The websocket stream has its own timeout system; the tcp_stream's must be off (Beast's rule).
   beast::get_lowest_layer(ws_).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
@@ -170,6 +177,15 @@ void AgentConnection::Session::on_read(error_code ec) {
 }
 
 bool AgentConnection::Session::accept_enqueue(bool queued) {
+  // Checked as data arrives (every 20 ms while a call streams), so no timer runs per write: a stalled
+  // write with nothing more to send holds no more memory than it already does.
+  if (queued && write_in_flight_ && options_.stall_timeout.count() > 0 &&
+      std::chrono::steady_clock::now() - write_started_ >= options_.stall_timeout) {
+    finish({CloseReason::Kind::kStuck, 0,
+            "agent not reading: a write has waited over " + std::to_string(options_.stall_timeout.count()) + " ms (" +
+                std::to_string(queue_.bytes()) + " bytes queued)"});
+    return false;
+  }
   if (!queued) {
     finish({CloseReason::Kind::kStuck, 0,
             "write queue over its limit (" + std::to_string(queue_.bytes()) + " bytes, " +
@@ -201,6 +217,7 @@ bool AgentConnection::Session::enqueue_audio(std::span<const std::int16_t> sampl
 void AgentConnection::Session::do_write() {
   if (write_in_flight_ || queue_.empty() || (state_ != State::kOpen && state_ != State::kClosing)) return;
   write_in_flight_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   const WriteQueue::Message& m = queue_.front();
   ws_.binary(m.binary);
   ws_.async_write(asio::buffer(m.bytes.data(), m.bytes.size()),

@@ -9,8 +9,8 @@
 //
 // Writes follow Beast's advanced server: a bounded queue, one write in flight; binary frames queued
 // behind that write are coalesced into one message (binary audio may be any length). A queue beyond
-// its limit means the agent (or the network) is stuck: the connection is torn down with kStuck rather
-// than buffering without bound. Queue slots keep their buffers, so steady-state audio does not allocate.
+// its limit, or a write the socket has not taken for stall_timeout, means the agent (or the network)
+// is stuck: the connection is torn down with kStuck rather than buffering without bound. Queue slots keep their buffers, so steady-state audio does not allocate.
 
 #include <chrono>
 #include <cstddef>
@@ -47,7 +47,7 @@ struct CloseReason {
     kConnectFailed,    // resolve or TCP connect failed (refused, unreachable)
     kHandshakeFailed,  // the HTTP upgrade was refused (status, bad response)
     kTimeout,          // connect + handshake exceeded connect_timeout, or a Beast stream timeout
-    kStuck,            // the write queue exceeded its limit
+    kStuck,            // the write queue exceeded its limit, or a write stalled past stall_timeout
     kError,            // any other transport error (reset, message too big, ...)
   };
   Kind kind = Kind::kError;
@@ -64,6 +64,14 @@ struct ConnectOptions {
   std::size_t max_queued_bytes = 512 * 1024;       // ≈ 16 s of 16 kHz audio; beyond it: kStuck
   std::size_t max_queued_messages = 256;           // queue slots; beyond it: kStuck
   std::size_t max_coalesced_bytes = 64 * 1024;     // largest binary message built by coalescing
+  // A write still not taken by the socket after this long while more is queued: the agent (or the
+  // network) has stopped reading, kStuck, whatever the queue holds. Zero: only the queue limits.
+  std::chrono::milliseconds stall_timeout{0};
+  // SO_SNDBUF of the socket (Linux doubles it for its own accounting). Fixed rather than autotuned:
+  // autotuning grows it to tcp_wmem's maximum (4 MiB by default, minutes of audio) when the agent
+  // stops reading, so neither the queue limits nor stall_timeout would see the stall for minutes.
+  // Audio needs little: 48 KB/s at 24 kHz over a 200 ms round trip is under 10 KB in flight.
+  int send_buffer_bytes = 32 * 1024;
 };
 
 struct AgentCallbacks {

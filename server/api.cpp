@@ -175,7 +175,7 @@ void histogram_text(std::string& out, std::string_view name, std::string_view he
 
 std::string metrics_text(const ApiContext& ctx) {
   uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0, sessions_expired = 0, unknown_source = 0,
-           agent_dropped = 0;
+           agent_dropped = 0, agent_stalled = 0, rtp_exhausted = 0;
   int64_t active = 0, worst_lag = 0;
   std::array<uint64_t, kTransferResults> by_result{};
   std::array<std::array<uint64_t, kTransferResults>, kTransferStrategies> by_strategy{};
@@ -196,6 +196,8 @@ std::string metrics_text(const ApiContext& ctx) {
     sessions_expired += m.sessions_expired.load(std::memory_order_relaxed);
     unknown_source += m.sip_unknown_source.load(std::memory_order_relaxed);
     agent_dropped += m.agent_audio_dropped.load(std::memory_order_relaxed);
+    agent_stalled += m.agent_stalled.load(std::memory_order_relaxed);
+    rtp_exhausted += m.rtp_ports_exhausted.load(std::memory_order_relaxed);
     ticks += m.media_ticks.load(std::memory_order_relaxed);
     overruns += m.media_overruns.load(std::memory_order_relaxed);
     worst_lag = std::max(worst_lag, m.media_worst_lag_us.load(std::memory_order_relaxed));
@@ -225,6 +227,10 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_calls_started_total", "counter", "Calls accepted.", started);
   metric("warmline_calls_rejected_total", "counter", "INVITEs refused (ACL, routing, SDP, draining).", rejected);
   metric("warmline_agent_failures_total", "counter", "Agents (WebSockets, SIP agents) that could not be reached or dropped.", agent_fail);
+  metric("warmline_agent_stalled_total", "counter",
+         "Agent WebSockets closed because the agent stopped reading (queue limit or stall_timeout_s).", agent_stalled);
+  metric("warmline_rtp_ports_exhausted_total", "counter",
+         "Legs refused because no RTP port was free (INVITEs answered 503, dials ended failed).", rtp_exhausted);
   metric("warmline_agent_audio_dropped_samples_total", "counter",
          "Agent audio samples dropped because they went beyond the playout capacity.", agent_dropped);
   metric("warmline_sip_unknown_source_total", "counter",

@@ -68,6 +68,7 @@ void Call::on_consult_mark(std::string_view name, ai::MarkEvent event) {
 }
 
 void Call::on_agent_closed(const ai::CloseReason& reason) {
+  if (reason.kind == ai::CloseReason::Kind::kStuck) ctx_.metrics.agent_stalled.fetch_add(1, std::memory_order_relaxed);
   if (state_ == CallState::kEnded) return maybe_release();
   if (state_ == CallState::kBridged && agent_after_bridge_ != AgentAfterBridge::kGone) {
     // A three-way or a listening agent went away: caller and target simply go on.

@@ -219,6 +219,7 @@ struct AgentConfig {
   ReferFallback refer_fallback = ReferFallback::dial;
   unsigned ring_timeout_s = 30;  // a dialled target's ring time unless the target or the request sets one
   bool decline_is_final = true;  // 603 Decline ends a chain
+  unsigned stall_timeout_s = 5;  // a write to the agent's socket waiting this long: the agent is lost
 };
 
 // An agent reached over SIP (url sip: or sips:) instead of a WebSocket.

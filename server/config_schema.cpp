@@ -468,6 +468,7 @@ void read_agent(Section& s, AgentConfig& out) {
   s.choice("refer_fallback", out.refer_fallback, {{"dial", ReferFallback::dial}, {"agent", ReferFallback::agent}});
   s.integer("ring_timeout_s", out.ring_timeout_s, 1, 600);
   s.boolean("decline_is_final", out.decline_is_final);
+  s.integer("stall_timeout_s", out.stall_timeout_s, 1, 600);
 }
 
 void read_root(Section& root, Config& config) {

@@ -69,6 +69,8 @@ struct ShardMetrics {
   std::atomic<uint64_t> calls_rejected{0};
   std::atomic<int64_t> calls_active{0};
   std::atomic<uint64_t> agent_failures{0};
+  std::atomic<uint64_t> agent_stalled{0};           // agent sockets closed as stuck (not reading)
+  std::atomic<uint64_t> rtp_ports_exhausted{0};     // a leg refused for want of a free RTP port
   std::atomic<uint64_t> transfers_started{0};
   std::array<std::atomic<uint64_t>, kTransferResults> transfers_by_result{};
   // Cold transfers ended, by the strategy of their last attempt and the result (a success rate per

@@ -102,6 +102,7 @@ void DialectAgentChannel::connect(const ai::CallInfo& call) {
   encoded_.resize(wire_.sample_rate / 1000 * 60 * 2);  // 60 ms: the longest chunk the call hands over
   ai::ConnectOptions opts;
   opts.bearer_token = agent_.token;
+  opts.stall_timeout = std::chrono::seconds(agent_.stall_timeout_s);
   conn_->connect(agent_.url, opts);
   // Queued now, flushed on open: the opening frames precede any audio.
   for (const std::string& frame : codec_->opening()) conn_->send_text(frame);

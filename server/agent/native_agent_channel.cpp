@@ -45,6 +45,7 @@ void NativeAgentChannel::connect(const ai::CallInfo& call) {
   assert_on_shard();
   ai::ConnectOptions opts;
   opts.bearer_token = agent_.token;
+  opts.stall_timeout = std::chrono::seconds(agent_.stall_timeout_s);
   conn_->connect(agent_.url, opts);
   // Queued now, flushed on open: "start" precedes any audio.
   send_text(ai::encode_start(call, static_cast<int>(agent_sample_rate(agent_))));

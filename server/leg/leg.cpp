@@ -99,6 +99,12 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
   std::error_code ec;
   if (answer) {
     if (!leg->open_media(answer->codec, answer->telephone_event_pt, answer->remote_address, answer->remote_port, ec)) {
+      if (ec == std::errc::address_in_use) {  // every RTP port of the shard is taken (rtp/session.cpp)
+        ctx.metrics.rtp_ports_exhausted.fetch_add(1, std::memory_order_relaxed);
+        status = 503;  // with Retry-After (SipRouter::reject): a proxy tries another node
+        reason = "Service Unavailable - no free RTP port";
+        return nullptr;
+      }
       status = ec == std::errc::protocol_not_supported ? 488 : 500;
       reason = status == 488 ? "Not Acceptable Here" : "Server Internal Error";
       return nullptr;

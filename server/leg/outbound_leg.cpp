@@ -103,6 +103,11 @@ bool OutboundLeg::open_media(std::string& error) {
   handlers.on_caller_audio = [this](std::span<const int16_t> pcm) { observer_->on_target_audio(*this, pcm); };
   handlers.on_mark = [this](std::string_view name, ai::MarkEvent event) { observer_->on_target_mark(*this, name, event); };
   media_ = ctx_.open_media(std::move(mo), std::move(handlers), ec);
+  if (!media_ && ec == std::errc::address_in_use) {  // every RTP port of the shard is taken
+    ctx_.metrics.rtp_ports_exhausted.fetch_add(1, std::memory_order_relaxed);
+    error = "no_rtp_port: no free RTP port for the target's leg";
+    return false;
+  }
   if (!media_) {
     error = "no media session: " + ec.message();
     return false;

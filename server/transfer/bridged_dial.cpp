@@ -164,7 +164,8 @@ void BridgedDial::resolve(const sip::ResolveRequest& where) {
   ctx_.resolver->resolve(where, [this, alive, host](sip::ResolveResult r) {
     if (alive.expired() || done_) return;
     if (!r.ok() || r.targets.empty())
-      return end(TransferResult::kUnreachable, 0, "DNS: " + host + ": " + (r.error ? r.error.message() : "no servers"));
+      return end(TransferResult::kUnreachable, 0,
+                 "dns_failed: " + host + ": " + (r.error ? r.error.message() : "no servers"));
     // The trunk's servers that its OPTIONS pings found down go last (all are still tried).
     if (leg_options_.trunk && ctx_.trunk_health) ctx_.trunk_health->order(leg_options_.trunk->name, r.targets);
     servers_ = sip::TargetList(std::move(r.targets));

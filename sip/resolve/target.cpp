@@ -14,7 +14,8 @@ class ResolveCategory final : public std::error_category {
       case ResolveError::kNoRecords: return "no usable DNS records";
       case ResolveError::kTimeout: return "DNS timeout";
       case ResolveError::kServerFailure: return "DNS server failure";
-      case ResolveError::kServerUnreachable: return "DNS server unreachable";
+      // c-ares reports a server that answers SERVFAIL or REFUSED as it does one that is not there.
+      case ResolveError::kServerUnreachable: return "no DNS server answered usefully (unreachable, SERVFAIL or REFUSED)";
     }
     return "unknown resolve error";
   }

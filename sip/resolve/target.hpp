@@ -43,7 +43,7 @@ enum class ResolveError {
   kNoRecords,             // the name exists but has no usable record (NODATA, SRV target ".")
   kTimeout,               // no DNS server answered in time
   kServerFailure,         // SERVFAIL, REFUSED, a malformed answer
-  kServerUnreachable,     // every DNS server refused the connection (ICMP port unreachable)
+  kServerUnreachable,     // every DNS server refused (ICMP port unreachable), or answered SERVFAIL/REFUSED
 };
 const std::error_category& resolve_category();
 std::error_code make_error_code(ResolveError e);

@@ -621,11 +621,14 @@ class HeldAgent:
     call stays in setup exactly as long as the test needs, e.g. to look at what the caller gets
     before the answer, with no timer to race. Mind the gateway's agent connect timeout (5 s)."""
 
-    def __init__(self, case, agent):
+    def __init__(self, case, agent, rcvbuf=None):
+        """`rcvbuf`: SO_RCVBUF of the listening socket (the accepted ones inherit it)."""
         parsed = urllib.parse.urlsplit(agent.url)
         self.upstream = (parsed.hostname, parsed.port)
         self.path = parsed.path
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]

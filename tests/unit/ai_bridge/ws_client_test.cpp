@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -278,6 +279,45 @@ TEST_F(WsClientTest, WriteQueueOverItsLimitClosesAsStuck) {
   EXPECT_LE(refused_at, kLimit / 640 + 1);
   ASSERT_EQ(closes_.size(), 1u);
   EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kStuck);
+}
+
+TEST_F(WsClientTest, WriteWaitingPastTheStallTimeoutClosesAsStuck) {
+  // An agent that takes the upgrade and then never reads: its socket holds the connection open.
+  serve([this](websocket::stream<tcp::socket>&, ServerLog&) -> asio::awaitable<void> {
+    asio::steady_timer hold(io_, kBound);
+    co_await hold.async_wait(use_awaitable);
+  });
+  AgentCallbacks callbacks = recording_callbacks();
+  AgentConnection* self = nullptr;
+  asio::steady_timer pace(io_);
+  int sent = 0;
+  bool refused = false;
+  const std::vector<std::int16_t> frame(320, 1);  // 640 bytes, a 20 ms frame at 16 kHz
+  std::function<void()> send_next = [&] {
+    if (!self->send_audio(frame)) {
+      refused = true;
+      return;
+    }
+    if (++sent >= 20000) return;  // bounded: 40 s of pacing, far beyond kBound
+    pace.expires_after(std::chrono::milliseconds(2));
+    pace.async_wait([&](boost::system::error_code ec) { if (!ec) send_next(); });
+  };
+  callbacks.on_open = [&] {
+    ++opened_;
+    send_next();
+  };
+  AgentConnection conn(io_, callbacks);
+  self = &conn;
+  // Queue limits far away: only the stall timeout can end this. A small send buffer fills at once.
+  conn.connect(url(), {.max_queued_bytes = 8 * 1024 * 1024, .max_queued_messages = 4096,
+                       .stall_timeout = std::chrono::milliseconds(20), .send_buffer_bytes = 4096});
+  run_until_closed();
+  EXPECT_EQ(opened_, 1);
+  EXPECT_TRUE(refused);
+  ASSERT_EQ(closes_.size(), 1u);
+  EXPECT_EQ(closes_[0].kind, CloseReason::Kind::kStuck);
+  EXPECT_NE(closes_[0].message.find("a write has waited over 20 ms"), std::string::npos) << closes_[0].message;
+  pace.cancel();
 }
 
 TEST_F(WsClientTest, OversizedIncomingMessageFailsTheConnection) {

@@ -170,6 +170,7 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(a.refer_fallback, ReferFallback::dial);
   EXPECT_EQ(a.ring_timeout_s, 30u);
   EXPECT_TRUE(a.decline_is_final);
+  EXPECT_EQ(a.stall_timeout_s, 5u);
   EXPECT_FALSE(a.fallback_message.empty());
 }
 
@@ -630,6 +631,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"AgentReferFallbackAgent", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"agent\"", ""},
         ValueCase{"AgentReferFallbackUnknown", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"x\"", "is not one of"},
         ValueCase{"AgentRingTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nring_timeout_s = 0", "must be from 1 to 600"},
+        ValueCase{"AgentStallTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nstall_timeout_s = 0", "must be from 1 to 600"},
+        ValueCase{"AgentStallTimeout", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nstall_timeout_s = 2", ""},
         ValueCase{"AgentDeclineIsFinalFalse", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\ndecline_is_final = false", ""},
         ValueCase{"TrunkTls", "[[trunk]]\nname = \"t\"\ntransport = \"tls\"\ntls_verify = false", ""},
         ValueCase{"TrunkTcp", "[[trunk]]\nname = \"t\"\ntransport = \"tcp\"", ""},
