@@ -95,27 +95,34 @@ TEST(RecordingWriterTest, AFileThatCannotBeCreatedIsCountedAndTheRestGoesOn) {
   EXPECT_EQ(metrics.active.load(), 0);
 }
 
-// The recorder joins the caller's audio (left) and what the caller hears (right), each as it comes,
-// into 20 ms stereo frames.
-TEST(CallRecorderTest, JoinsIncomingLeftAndOutgoingRight) {
-  TempDir dir;
+// One call's recording at 8 kHz into `path`: `feed` hands the recorder its audio; the file as written.
+template <class Feed>
+Wav record_call(const std::string& path, Feed feed) {
   RecordingMetrics metrics;
-  const std::string path = dir.file("c0-x.wav");
   {
     RecordingWriter writer(1, metrics);
     {
       CallRecorder recorder(writer, 0, path, 8000);
       EXPECT_EQ(recorder.path(), path);
-      const std::vector<int16_t> caller(80, 100), heard(160, -200);
-      for (int i = 0; i < 10; ++i) {  // 200 ms: the caller's 10 ms packets, our 20 ms frames
-        recorder.incoming(caller);
-        recorder.incoming(caller);
-        recorder.outgoing(heard);
-      }
+      feed(recorder);
     }
     writer.stop();
   }
-  const Wav w = read_wav(path);
+  return read_wav(path);
+}
+
+// The recorder joins the caller's audio (left) and what the caller hears (right), each as it comes,
+// into 20 ms stereo frames.
+TEST(CallRecorderTest, JoinsIncomingLeftAndOutgoingRight) {
+  TempDir dir;
+  const Wav w = record_call(dir.file("c0-x.wav"), [](CallRecorder& recorder) {
+    const std::vector<int16_t> caller(80, 100), heard(160, -200);
+    for (int i = 0; i < 10; ++i) {  // 200 ms: the caller's 10 ms packets, our 20 ms frames
+      recorder.incoming(caller);
+      recorder.incoming(caller);
+      recorder.outgoing(heard);
+    }
+  });
   EXPECT_EQ(w.channels, 2);
   ASSERT_EQ(w.samples.size(), 10u * 320);
   for (size_t i = 0; i < w.samples.size(); i += 2) {
@@ -128,18 +135,10 @@ TEST(CallRecorderTest, JoinsIncomingLeftAndOutgoingRight) {
 // channel is silent there.
 TEST(CallRecorderTest, ASilentSideIsRecordedAsSilence) {
   TempDir dir;
-  RecordingMetrics metrics;
-  const std::string path = dir.file("c0-y.wav");
-  {
-    RecordingWriter writer(1, metrics);
-    {
-      CallRecorder recorder(writer, 0, path, 8000);
-      const std::vector<int16_t> heard(160, 300);
-      for (int i = 0; i < 10; ++i) recorder.outgoing(heard);
-    }
-    writer.stop();
-  }
-  const Wav w = read_wav(path);
+  const Wav w = record_call(dir.file("c0-y.wav"), [](CallRecorder& recorder) {
+    const std::vector<int16_t> heard(160, 300);
+    for (int i = 0; i < 10; ++i) recorder.outgoing(heard);
+  });
   ASSERT_GE(w.samples.size(), 7u * 320);  // all but the frames the mix waits for at the end
   for (size_t i = 0; i < w.samples.size(); i += 2) {
     ASSERT_EQ(w.samples[i], 0) << i;
