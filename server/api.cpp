@@ -20,6 +20,13 @@ std::string utc(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));
 }
 
+// "recording": {"path": ..., "state": "recording" | "stopped"}, or null when the call has none.
+void write_recording(JsonWriter& w, const CallSnapshot& c) {
+  w.key("recording");
+  if (c.recording.empty()) return (void)w.null();
+  w.begin_object().field("path", c.recording).field("state", c.recording_active ? "recording" : "stopped").end_object();
+}
+
 void write_call(JsonWriter& w, const CallSnapshot& c) {
   w.begin_object()
       .field("id", c.id).field("from", c.from).field("to", c.to).field("agent", c.agent).field("state", c.state)
@@ -37,6 +44,7 @@ void write_call(JsonWriter& w, const CallSnapshot& c) {
     if (t.bridged_at) w.field("bridged_at", utc(*t.bridged_at));
     w.end_object();
   }
+  write_recording(w, c);
   w.end_object();
 }
 
@@ -53,6 +61,24 @@ void with_call(const ApiContext& ctx, const HttpRequest& req, Responder respond,
     if (!call) return (void)respond(HttpResponse::error(404, "not_found", "no call " + id));
     respond(fn(*call));
   });
+}
+
+HttpResponse recording_answer(Call& call, RecordingResult result) {
+  switch (result) {
+    case RecordingResult::kStarted:
+    case RecordingResult::kStopped: break;
+    case RecordingResult::kAlready:
+      return HttpResponse::error(409, "already_recorded", "this call has a recording already: " + call.recording_path());
+    case RecordingResult::kNotRecording:
+      return HttpResponse::error(409, "not_recording", "this call is not being recorded");
+    case RecordingResult::kUnavailable:
+      return HttpResponse::error(409, "not_now", "this call can no longer be recorded");
+  }
+  JsonWriter w;
+  w.begin_object().field("id", call.id());
+  write_recording(w, call.snapshot());
+  w.end_object();
+  return HttpResponse::json(200, w.take());
 }
 
 void list_calls(const ApiContext& ctx, Responder respond) {
@@ -303,6 +329,13 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_cdr_write_retries_total", "counter",
          "Writes of a batch of call records that the database could not take (retried with backoff).",
          ctx.cdr ? ctx.cdr->retries.load(std::memory_order_relaxed) : 0);
+  metric("warmline_recordings_active", "gauge", "Call recordings being written.",
+         ctx.recordings ? ctx.recordings->active.load(std::memory_order_relaxed) : 0);
+  metric("warmline_recording_dropped_frames_total", "counter",
+         "20 ms recording frames lost because a shard's queue to the recordings' writer was full.",
+         ctx.recordings ? ctx.recordings->dropped_frames.load(std::memory_order_relaxed) : 0);
+  metric("warmline_recording_failures_total", "counter", "Recording files that could not be created or written.",
+         ctx.recordings ? ctx.recordings->failures.load(std::memory_order_relaxed) : 0);
   metric("warmline_cdr_store_up", "gauge", "1 while the call record database takes writes, 0 while it is failing.",
          ctx.cdr ? ctx.cdr->store_up.load(std::memory_order_relaxed) : 1);
   return out;
@@ -392,6 +425,13 @@ HttpRouter make_api_router(ApiContext ctx) {
              });
            });
   }
+  // One recording per call (docs/http-api.md): POST starts it, DELETE stops it for good.
+  r.post("/v1/calls/{id}/recording", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) { return recording_answer(call, call.start_recording()); });
+  });
+  r.add("DELETE", "/v1/calls/{id}/recording", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) { return recording_answer(call, call.stop_recording()); });
+  });
   r.post("/v1/calls/{id}/hangup", [ctx](const HttpRequest& req, Responder respond) {
     with_call(ctx, req, std::move(respond), [](Call& call) {
       call.hangup("api_hangup");

@@ -54,6 +54,7 @@ Call::Call(CallContext& ctx, const AgentConfig& agent, std::string id)
 Call::~Call() {
   if (!recorded_ && transfer_running()) transfer_records_.push_back(transfer_->record());  // no end yet
   send_record("shutdown");
+  stop_recording();
 }
 
 void Call::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
@@ -61,7 +62,8 @@ void Call::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 CallSnapshot Call::snapshot() const {
   assert_on_shard();
   CallSnapshot s{.id = id_, .from = from_, .to = to_, .agent = agent_config_.name,
-                 .state = std::string(to_string(state_)), .started_at = started_at_, .transfer = std::nullopt};
+                 .state = std::string(to_string(state_)), .started_at = started_at_, .transfer = std::nullopt,
+                 .recording = recording_path_, .recording_active = recorder_ != nullptr};
   if (transfer_ && !transfer_->current().name.empty()) {
     const TransferRecord& r = transfer_->record();
     s.transfer = TransferSnapshot{transfer_->id(), transfer_->current().name, transfer_->last_state(),
@@ -93,6 +95,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const Tru
   caller_ = Leg::accept_invite(ctx_, *this, tx, invite, std::move(lo), status, reason);
   if (!caller_) return status;
   bridge_.attach_caller(&caller_->media());
+  if (agent_config_.record) start_recording();
   caller_->ring(trunk ? trunk->provisional : Provisional::ringing);
   spdlog::info("call {}: {} -> {} (agent {}, {}{}, sip call-id {})", id_, from_, to_, agent_config_.name,
                caller_->codec_name(), caller_->late_offer() ? ", late offer" : "", invite.call_id);
@@ -386,6 +389,7 @@ void Call::finish(std::string_view stop_reason) {
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();
   if (target_) target_->hang_up();
   if (referrer_) referrer_->hang_up();
+  stop_recording();  // the file ends with the call (what was queued is still written)
   spdlog::info("call {}: ended ({})", id_, stop_reason);
   send_record(stop_reason);
   ctx_.on_call_ended(*this);

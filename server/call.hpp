@@ -31,6 +31,7 @@
 #include "server/call_script.hpp"
 #include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
+#include "server/recording/call_recorder.hpp"
 #include "server/transfer/refer_in.hpp"
 #include "server/transfer/transfer.hpp"
 
@@ -52,6 +53,17 @@ struct CallSnapshot {
   std::string id, from, to, agent, state;
   std::chrono::system_clock::time_point started_at;
   std::optional<TransferSnapshot> transfer;
+  std::string recording;  // the recording's file ("" = none)
+  bool recording_active = false;  // audio is going into it now
+};
+
+// Starting or stopping a call's recording (the HTTP API; an agent with `record` starts it itself).
+enum class RecordingResult {
+  kStarted,
+  kStopped,
+  kAlready,       // start: this call has a recording already (one file per call)
+  kNotRecording,  // stop: nothing is being recorded
+  kUnavailable,   // this node records nothing (no writer)
 };
 
 // The agent's (or the HTTP API's) control of a running transfer: transfer.accept, .cancel, .complete.
@@ -101,6 +113,11 @@ class Call final : public std::enable_shared_from_this<Call>,
   // missing for a say, or a transfer's target, caller ID or REFER does not fit (call_script.cpp).
   std::optional<TransferRefusal> run_script(std::vector<ScriptStep> steps);
   const AgentConfig& agent() const { return agent_config_; }
+  // call_recording.cpp — one stereo WAV per call (docs/recording.md): the caller left, what the caller
+  // hears right (the agent, then a transfer target), across transfers until the call ends.
+  RecordingResult start_recording();
+  RecordingResult stop_recording();
+  const std::string& recording_path() const { return recording_path_; }
 
  private:
   // LegObserver
@@ -201,6 +218,9 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::vector<std::pair<std::string, std::string>> x_headers_;
 
   std::vector<LegRecord> leg_b_records_;  // rows of the legs this call dialled (before the legs: they write here)
+  // The recording (call_recording.cpp): before caller_, whose media points at it, so that it goes after.
+  std::unique_ptr<CallRecorder> recorder_;
+  std::string recording_path_;  // the file, once started (kept after a stop: the call record names it)
   std::unique_ptr<Leg> caller_;
   std::unique_ptr<BridgedDial> agent_dial_;  // a SIP agent's leg being dialled (call_sip_agent.cpp)
   std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered (or the SIP agent's leg)

@@ -16,6 +16,7 @@
 #include "server/leg/leg_media.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
+#include "server/recording/recording_writer.hpp"
 #include "server/shard.hpp"
 #include "server/speech.hpp"
 #include "server/trunk_health.hpp"
@@ -71,6 +72,8 @@ struct CallContext {
   // The trunks' servers the OPTIONS pings found down (trunk_health.hpp): dials through a trunk try its
   // other servers first. Shared by every shard; null: no pings.
   const TrunkHealth* trunk_health = nullptr;
+  // Where recorded calls' audio goes (off the shard; server/recording/). Null: nothing is recorded.
+  RecordingWriter* recordings = nullptr;
 };
 
 // The protocol and the resolver's transport of a configured transport.

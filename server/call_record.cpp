@@ -44,6 +44,7 @@ void Call::send_record(std::string_view end_reason) {
       .end_reason = std::string(end_reason),
       .legs = {},
       .transfers = std::move(transfer_records_),
+      .recording = recording_path_,
   };
   r.legs.push_back(leg_record(*caller_, LegRole::kA, LegDirection::kIn, trunk_));
   for (auto& b : leg_b_records_) r.legs.push_back(std::move(b));  // every dialled attempt, in order

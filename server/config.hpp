@@ -81,6 +81,9 @@ struct ServerConfig {
   unsigned shards = 0;  // 0 = one per core
   // Call records: a SQLite file, resolved against the config file's folder; "" = no records.
   std::string cdr = "warmline-cdr.sqlite";
+  // Call recordings (docs/recording.md): one stereo WAV per recorded call, named <call id>.wav, in
+  // this folder; resolved against the config file's folder like cdr, created when missing.
+  std::string recording_dir = "recordings";
   unsigned drain_timeout_s = 60;
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off (spdlog names)
   // Overload and drain (docs/operations.md). A new INVITE beyond max_calls live calls, or while the
@@ -220,6 +223,7 @@ struct AgentConfig {
   unsigned ring_timeout_s = 30;  // a dialled target's ring time unless the target or the request sets one
   bool decline_is_final = true;  // 603 Decline ends a chain
   unsigned stall_timeout_s = 5;  // a write to the agent's socket waiting this long: the agent is lost
+  bool record = false;  // every call of this agent is recorded ([server] recording_dir)
 };
 
 // An agent reached over SIP (url sip: or sips:) instead of a WebSocket.

@@ -35,6 +35,7 @@ Gateway::Gateway(Config config)
       notifier_(control_, shards_, [this] { return active_calls(); }) {
   speech_ = make_speech_service(config_);
   trunk_health_ = std::make_unique<TrunkHealth>(config_);
+  recordings_ = std::make_unique<RecordingWriter>(static_cast<unsigned>(shards_.size()), recording_metrics_);
   auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_.size());
   for (unsigned i = 0; i < shards_.size(); ++i) {
     ShardRuntimeOptions o;
@@ -46,6 +47,7 @@ Gateway::Gateway(Config config)
     o.invite_rate = &invite_rate_;
     o.shard_count = static_cast<unsigned>(shards_.size());
     o.trunk_health = trunk_health_.get();
+    o.recordings = recordings_.get();
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.post_stream = [this](std::string bytes, const sip::Endpoint& to) {
       ShardRuntime* stream_shard = runtimes_[0].get();
@@ -256,6 +258,7 @@ void Gateway::finish() {
   // After the shards: every call has ended (or was recorded as "shutdown") and nothing submits any
   // more; what is queued is written before the process exits.
   if (cdr_) cdr_->stop();
+  recordings_->stop();
 }
 
 HttpRouter Gateway::make_router() {
@@ -263,7 +266,8 @@ HttpRouter Gateway::make_router() {
   for (auto& rt : runtimes_) shards.push_back(rt.get());
   return make_api_router(ApiContext{control_, std::move(shards), draining_,
                                     [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
-                                    [this] { return resume(); }, &cdr_metrics_, config_.server.http_token});
+                                    [this] { return resume(); }, &cdr_metrics_, config_.server.http_token,
+                                    &recording_metrics_});
 }
 
 }  // namespace warmline::server

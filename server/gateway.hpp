@@ -21,6 +21,7 @@
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/leg/hold_music.hpp"
+#include "server/recording/recording_writer.hpp"
 #include "server/service_notify.hpp"
 #include "server/shard.hpp"
 #include "server/shard_runtime.hpp"
@@ -55,6 +56,8 @@ class Gateway {
   std::unique_ptr<TrunkHealth> trunk_health_;  // written by shard 0's pings, read by every shard: outlives the runtimes
   CdrMetrics cdr_metrics_;
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
+  RecordingMetrics recording_metrics_;
+  std::unique_ptr<RecordingWriter> recordings_;  // written to by every shard's calls: outlives the runtimes
   boost::asio::io_context control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;

@@ -113,6 +113,7 @@ bool ShardRuntime::start() {
       .resolver = resolver_.get(),
       .hold_music = options_.hold_music,
       .trunk_health = options_.trunk_health,
+      .recordings = options_.recordings,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,

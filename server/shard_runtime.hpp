@@ -51,6 +51,7 @@ struct ShardRuntimeOptions {
   const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
   unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
   TrunkHealth* trunk_health = nullptr;  // the gateway's; shard 0 pings the trunks into it. Null: no pings
+  RecordingWriter* recordings = nullptr;  // the gateway's recordings' writer; null: no recording
 };
 
 class ShardRuntime {

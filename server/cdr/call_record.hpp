@@ -83,6 +83,7 @@ struct CallRecord {
   std::string end_reason;  // the agent's stop reason: caller_hangup, transferred, shutdown, ...
   std::vector<LegRecord> legs;
   std::vector<TransferRecord> transfers;
+  std::string recording;  // the call's recording file; "" = not recorded (NULL)
 };
 
 // "2026-12-05T07:23:03.123Z": UTC, milliseconds, fixed width (so text order is time order), and a form

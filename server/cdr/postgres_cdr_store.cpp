@@ -14,7 +14,7 @@ namespace warmline::server {
 
 namespace {
 
-// Schema version 1, the SQLite file's tables and columns (docs/cdr.md) in PostgreSQL's types.
+// Schema version 2, the SQLite file's tables and columns (docs/cdr.md) in PostgreSQL's types.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS warmline_schema (version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS calls (
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS calls (
   started_at  timestamptz NOT NULL,
   answered_at timestamptz,
   ended_at    timestamptz NOT NULL,
-  end_reason  text NOT NULL
+  end_reason  text NOT NULL,
+  recording   text
 );
 CREATE INDEX IF NOT EXISTS calls_started_at ON calls(started_at);
 CREATE TABLE IF NOT EXISTS legs (
@@ -67,8 +68,8 @@ CREATE INDEX IF NOT EXISTS transfers_call_id ON transfers(call_id);
 constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7731200412)";
 
 constexpr const char* kInsertCall =
-    "INSERT INTO calls (id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING 1";
+    "INSERT INTO calls (id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason, recording) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING 1";
 constexpr const char* kInsertLeg =
     "INSERT INTO legs (call_id, role, direction, remote_uri, trunk, sip_call_id, from_uri, to_uri, pai, codec, "
     "started_at, answered_at, ended_at, final_status, hangup_side) "
@@ -196,7 +197,7 @@ bool PostgresCdrStore::connect() {
     return false;
   }
   if (!ensure_schema()) return false;
-  for (auto [name, sql, n] : {std::tuple{"insert_call", kInsertCall, 8}, std::tuple{"insert_leg", kInsertLeg, 15},
+  for (auto [name, sql, n] : {std::tuple{"insert_call", kInsertCall, 9}, std::tuple{"insert_leg", kInsertLeg, 15},
                               std::tuple{"insert_transfer", kInsertTransfer, 11}}) {
     Result r(PQprepare(conn_, name, sql, n, nullptr));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
@@ -235,10 +236,14 @@ bool PostgresCdrStore::ensure_schema() {
     if (version > kSchemaVersion)
       return fail(fmt::format("written by a newer warmline (schema version {}; this build knows up to {})", version,
                               kSchemaVersion));
+    // Version 1 (before recordings): the column is added, its rows have none (NULL).
+    if (version < 2 && (!exec("ALTER TABLE calls ADD COLUMN IF NOT EXISTS recording text") ||
+                        !exec("INSERT INTO warmline_schema (version) VALUES (2)")))
+      return fail(fmt::format("cannot add calls.recording: {}", last_error_));
     return exec("COMMIT");
   }
   if (!exec(kSchema)) return fail(fmt::format("cannot create the schema: {}", last_error_));
-  if (!exec("INSERT INTO warmline_schema (version) VALUES (1)")) return fail(last_error_);
+  if (!exec("INSERT INTO warmline_schema (version) VALUES (2)")) return fail(last_error_);
   return exec("COMMIT");
 }
 

@@ -27,7 +27,7 @@ namespace warmline::server {
 
 class PostgresCdrStore final : public CdrStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: calls.recording
 
   // Never fails for a database that is down (see above); nullptr and `error` only for a URL libpq cannot
   // parse. `connect_now`: try to connect (and create the schema) before returning, logging the outcome.

@@ -8,11 +8,11 @@
 
 namespace warmline::server {
 
-// calls: id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason
+// calls: id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason, recording
 template <class Row>
 Row& call_row(Row& row, const CallRecord& r) {
   row.text(r.id).text(r.agent).text(r.from).text(r.to).time(r.started_at).time(r.answered_at).time(r.ended_at)
-      .text(r.end_reason);
+      .text(r.end_reason).text_or_null(r.recording);
   return row;
 }
 

@@ -12,7 +12,7 @@ namespace warmline::server {
 
 namespace {
 
-// Schema version 1 (docs/cdr.md). `from`/`to` are SQL keywords, hence from_party/to_party. Foreign keys
+// Schema version 2 (docs/cdr.md; version 1 had no calls.recording: kMigrateTo2). `from`/`to` are SQL keywords, hence from_party/to_party. Foreign keys
 // are declared for readers and tools; SQLite does not enforce them unless a connection asks it to.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE calls (
@@ -23,7 +23,8 @@ CREATE TABLE calls (
   started_at  TEXT NOT NULL,
   answered_at TEXT,
   ended_at    TEXT NOT NULL,
-  end_reason  TEXT NOT NULL
+  end_reason  TEXT NOT NULL,
+  recording   TEXT
 );
 CREATE INDEX calls_started_at ON calls(started_at);
 CREATE TABLE legs (
@@ -59,8 +60,11 @@ CREATE TABLE transfers (
   ended_at      TEXT
 );
 CREATE INDEX transfers_call_id ON transfers(call_id);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
+
+// A version 1 file (before recordings) gets the column; its rows have none (NULL).
+constexpr const char* kMigrateTo2 = "ALTER TABLE calls ADD COLUMN recording TEXT; PRAGMA user_version = 2;";
 
 // Binds the parameters of one statement in order; "" / 0 / nullopt become NULL where a column allows it.
 class Binder {
@@ -138,11 +142,12 @@ std::unique_ptr<SqliteCdrStore> SqliteCdrStore::open(const std::string& path, st
   if (text != "wal") return fail(fmt::format("cannot use WAL journaling here (journal mode stays '{}')", text));
   if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(db));
-  if (version == 0) {
+  if (version < kSchemaVersion) {
     if (!query_text(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", text)) return fail(text);
-    if (text != "0") return fail("the file holds tables but no warmline schema version: not a warmline call record database");
+    if (version == 0 && text != "0")
+      return fail("the file holds tables but no warmline schema version: not a warmline call record database");
     char* msg = nullptr;
-    std::string sql = std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
+    std::string sql = std::string("BEGIN IMMEDIATE;") + (version == 0 ? kSchema : kMigrateTo2) + "COMMIT;";
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
       std::string why = fmt::format("cannot create the schema: {}", msg ? msg : sqlite3_errmsg(db));
       sqlite3_free(msg);
@@ -184,8 +189,8 @@ bool SqliteCdrStore::prepare_statements(std::string& error) {
          prepare(savepoint_, "SAVEPOINT record") && prepare(release_, "RELEASE record") &&
          prepare(rollback_to_, "ROLLBACK TO record") &&
          prepare(insert_call_,
-                 "INSERT INTO calls (id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") &&
+                 "INSERT INTO calls (id, agent, from_party, to_party, started_at, answered_at, ended_at, end_reason, "
+                 "recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") &&
          prepare(insert_leg_,
                  "INSERT INTO legs (call_id, role, direction, remote_uri, trunk, sip_call_id, from_uri, to_uri, pai, "
                  "codec, started_at, answered_at, ended_at, final_status, hangup_side) "

@@ -26,7 +26,7 @@ namespace warmline::server {
 
 class SqliteCdrStore final : public CdrStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: calls.recording
 
   // Opens `path`, creating the file and the schema when they are missing. nullptr and `error` set when
   // the file cannot be opened or created, is not a SQLite database, holds tables but no warmline

@@ -116,22 +116,20 @@ void LegMedia::on_rtp(const rtp::RtpPacketView& packet) {
   // Comfort noise (RFC 3389, pt 13) and codecs we did not negotiate are not audio for the agent.
   if (packet.payload_type != options_.payload_type) return;
   const bool to_agent = tap_ && handlers_.on_caller_audio;
-  if (to_agent && payload_to_agent_ && !peer_) {
-    // The agent's dialect carries this codec: the payload goes as it is (PCMU to Twilio as base64).
-    handlers_.on_caller_payload(packet.payload);
-    return;
-  }
-  if (relay_) {
-    peer_->relay_in(packet);
-    if (!to_agent) return;
-  } else if (!peer_ && !to_agent) {
-    return;
-  }
+  // The agent's dialect carries this codec: the payload goes as it is (PCMU to Twilio as base64).
+  const bool as_payload = to_agent && payload_to_agent_ && !peer_;
+  if (as_payload) handlers_.on_caller_payload(packet.payload);
+  if (relay_) peer_->relay_in(packet);
+  const bool pcm_to_agent = to_agent && !as_payload;
+  const bool to_peer = peer_ && !relay_;
+  // Decoded only for whoever needs the PCM: the agent, a transcoded bridge, a recording.
+  if (!pcm_to_agent && !to_peer && !recorder_) return;
   auto decoded = decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_in));
   if (!decoded || decoded.size == 0) return;
   const std::span<const int16_t> pcm(scratch_.pcm_in.data(), decoded.size);
-  if (peer_ && !relay_) peer_->pcm_in(pcm);
-  if (!to_agent) return;
+  if (recorder_) recorder_->incoming(pcm);
+  if (to_peer) peer_->pcm_in(pcm);
+  if (!pcm_to_agent) return;
   size_t n = up_->process(pcm, std::span<int16_t>(scratch_.pcm_agent));
   if (n > 0) handlers_.on_caller_audio(std::span<const int16_t>(scratch_.pcm_agent.data(), n));
 }
@@ -167,6 +165,7 @@ bool LegMedia::set_codec(const std::string& name, uint32_t clock_rate, uint8_t p
     return false;
   encoder_ = std::move(encoder);
   decoder_ = std::move(decoder);
+  if (recorder_) record_decoder_ = media::make_decoder({.name = name, .clock_rate = clock_rate});
   options_.codec_name = name;
   update_payload_to_agent();
   options_.payload_type = payload_type;
@@ -193,6 +192,7 @@ void LegMedia::push_agent_samples(std::span<const int16_t> pcm) {
 }
 
 void LegMedia::send_frame(std::span<const int16_t> pcm) {
+  if (recorder_) recorder_->outgoing(pcm);
   auto encoded = encoder_->encode(pcm, std::span<uint8_t>(scratch_.payload));
   if (!encoded) return;
   rtp_->send_audio(std::span<const uint8_t>(scratch_.payload.data(), encoded.size), options_.clock_rate * kTickMs / 1000);
@@ -305,6 +305,22 @@ void LegMedia::relay_in(const rtp::RtpPacketView& packet) {
   }
   if (rtp_->relay_audio(packet.payload, advance, packet.marker || !relay_started_)) relay_started_ = true;
   relay_in_ts_ = packet.timestamp;
+  if (recorder_) record_relayed(packet);
+}
+
+void LegMedia::set_recorder(MediaRecorder* recorder) {
+  recorder_ = recorder;
+  // Made now, not per packet: a relayed bridge (same codec both ways) may start at any moment.
+  record_decoder_.reset();
+  if (recorder) record_decoder_ = media::make_decoder({.name = options_.codec_name, .clock_rate = options_.clock_rate});
+}
+
+// The relay passes the peer's packets on undecoded (the same codec as ours); a recording needs their
+// audio, so they are decoded for it alone, by a decoder of their own.
+void LegMedia::record_relayed(const rtp::RtpPacketView& packet) {
+  if (!record_decoder_) return;
+  auto decoded = record_decoder_->decode(packet.payload, std::span<int16_t>(scratch_.pcm_out));
+  if (decoded && decoded.size > 0) recorder_->outgoing(std::span<const int16_t>(scratch_.pcm_out.data(), decoded.size));
 }
 
 void LegMedia::pcm_in(std::span<const int16_t> pcm) {

@@ -91,6 +91,18 @@ struct LegMediaHandlers {
   std::function<void(uint64_t total)> on_playout_overflow{};
 };
 
+// Where a recorded leg's audio goes (the call's recorder, server/recording/): both directions at the
+// leg's PCM rate, as the leg's audio path meets them — what arrived from the far side (decoded as it
+// arrives), and what the leg sends it (each tick's frame: the agent, ringback, hold audio, a bridged
+// leg's audio, a three-way's mix; a relayed bridge's packets decoded for this alone). Called on the
+// shard's thread, per packet and per tick: an implementation must not allocate, lock or log.
+class MediaRecorder {
+ public:
+  virtual ~MediaRecorder() = default;
+  virtual void incoming(std::span<const int16_t> pcm) = 0;
+  virtual void outgoing(std::span<const int16_t> pcm) = 0;
+};
+
 // What a leg and its call use of a media session. LegMedia is the one with sockets; unit tests of calls
 // and transfers give a leg an in-memory one instead (CallContext::open_media).
 // Thread: the leg's shard.
@@ -137,6 +149,12 @@ class MediaSession : public media::MediaClock::Participant {
   // A three-way: while bridged, what this leg sends is the agent's queued audio and the other leg's,
   // mixed (the other leg's audio is then always decoded, never relayed). Set on both legs.
   virtual void set_mix_agent(bool on) = 0;
+  // Hands this leg's audio both ways to `recorder` (nullptr: no more); see MediaRecorder. Incoming
+  // audio is then decoded even when nobody else needs it, and a relayed bridge's packets too: the
+  // cost is only paid while recording. The recorder must outlive the setting.
+  virtual void set_recorder(MediaRecorder* recorder) = 0;
+  // The rate of the leg's PCM (its codec's): the rate a recorder gets its audio at.
+  virtual uint32_t pcm_rate_hz() const = 0;
 };
 
 using MediaFactory = std::function<std::unique_ptr<MediaSession>(LegMediaOptions, LegMediaHandlers, std::error_code&)>;
@@ -178,6 +196,8 @@ class LegMedia final : public MediaSession {
   void bridge_to(MediaSession* peer) override;
   void set_tap(bool on) override { tap_ = on; }
   void set_mix_agent(bool on) override;
+  void set_recorder(MediaRecorder* recorder) override;
+  uint32_t pcm_rate_hz() const override { return encoder_->pcm_rate_hz(); }
   bool bridged() const { return peer_ != nullptr; }
   bool relaying() const { return relay_; }  // bridged with the same codec: no decoding
 
@@ -199,6 +219,7 @@ class LegMedia final : public MediaSession {
   void pcm_in(std::span<const int16_t> pcm);         // the peer's decoded audio, at its PCM rate
   void tick_three_way(size_t frame);                 // the agent's audio and the peer's, mixed
   void update_payload_to_agent();
+  void record_relayed(const rtp::RtpPacketView& packet);  // the peer's relayed packet, decoded for recorder_
 
   static constexpr size_t kMaxPcm = MediaScratch::kMaxPcm;
 
@@ -245,6 +266,10 @@ class LegMedia final : public MediaSession {
   // when the first three-way starts; refilled after an underrun before it plays again (jitter).
   std::unique_ptr<ai::PlayoutBuffer> peer_audio_;
   bool peer_audio_primed_ = false;
+
+  MediaRecorder* recorder_ = nullptr;
+  // Decodes the relayed peer's packets for recorder_ (its own state: our decoder_ has the caller's).
+  std::unique_ptr<media::Decoder> record_decoder_;
 };
 
 }  // namespace warmline::server

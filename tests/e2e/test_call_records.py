@@ -79,7 +79,8 @@ class CallRecords(E2ETestCase):
 
         self.assertEqual(query(db, "PRAGMA integrity_check"), [("ok",)])
         self.assertEqual(query(db, "PRAGMA journal_mode"), [("wal",)])
-        self.assertEqual(query(db, "PRAGMA user_version"), [(1,)])
+        self.assertEqual(query(db, "PRAGMA user_version"), [(2,)])  # 2: calls.recording (docs/cdr.md)
+        self.assertEqual(query(db, "SELECT count(*) FROM calls WHERE recording IS NULL"), [(6,)], "none recorded")
         recorded = recorded_sip_call_ids(db)
         self.assertEqual(recorded, set(first) | set(second), "every call that ended before the kill")
         self.assertNotIn(live.call_id, recorded)

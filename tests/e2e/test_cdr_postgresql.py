@@ -102,7 +102,36 @@ def one_call(case, gateway, name):
     return sipp.call_id
 
 
+# A database of schema version 1 (before calls.recording), as that release created it.
+SCHEMA_V1 = """
+CREATE TABLE warmline_schema (version integer NOT NULL);
+INSERT INTO warmline_schema (version) VALUES (1);
+CREATE TABLE calls (id text PRIMARY KEY, agent text NOT NULL, from_party text NOT NULL, to_party text NOT NULL,
+  started_at timestamptz NOT NULL, answered_at timestamptz, ended_at timestamptz NOT NULL, end_reason text NOT NULL);
+CREATE TABLE legs (call_id text NOT NULL REFERENCES calls(id), role text NOT NULL, direction text NOT NULL,
+  remote_uri text NOT NULL, trunk text, sip_call_id text NOT NULL, from_uri text NOT NULL, to_uri text NOT NULL,
+  pai text, codec text, started_at timestamptz NOT NULL, answered_at timestamptz, ended_at timestamptz,
+  final_status integer, hangup_side text);
+CREATE TABLE transfers (call_id text NOT NULL REFERENCES calls(id), transfer_id text NOT NULL, mode text NOT NULL,
+  targets_tried jsonb NOT NULL, strategy text NOT NULL, attempts jsonb NOT NULL, result text,
+  requested_at timestamptz NOT NULL, answered_at timestamptz, bridged_at timestamptz, ended_at timestamptz);
+INSERT INTO calls VALUES ('c0-old', 'demo', '1', '2', now(), NULL, now(), 'caller_hangup');
+"""
+
+
 class CdrPostgresql(E2ETestCase):
+    def test_a_version_1_database_gets_the_recording_column(self):
+        pg = Postgres(self)
+        pg.query(SCHEMA_V1)
+        agent = Agent(self, SCRIPT)
+        gateway = Gateway(self, agent.url, cdr=pg.url)
+        call = one_call(self, gateway, "sipp-first")
+        wait_for(lambda: pg.query("SELECT count(*) FROM calls") == [["2"]], 15, "the call's row beside the old one")
+        self.assertEqual(pg.query("SELECT max(version) FROM warmline_schema"), [["2"]])
+        self.assertEqual(pg.query("SELECT c.id = 'c0-old', c.recording IS NULL FROM calls c ORDER BY 1"),
+                         [["f", "t"], ["t", "t"]])
+        self.assertEqual(pg.query("SELECT l.sip_call_id FROM legs l"), [[call]])
+
     def test_records_reach_postgresql_and_survive_an_outage(self):
         pg = Postgres(self)
         agent = Agent(self, SCRIPT)
@@ -113,7 +142,8 @@ class CdrPostgresql(E2ETestCase):
         rows = pg.query("SELECT c.agent, c.end_reason, l.role, l.sip_call_id, l.final_status, "
                         "c.started_at <= c.ended_at FROM calls c JOIN legs l ON l.call_id = c.id")
         self.assertEqual(rows, [["demo", "caller_hangup", "a", first, "200", "t"]])
-        self.assertEqual(pg.query("SELECT version FROM warmline_schema"), [["1"]])
+        self.assertEqual(pg.query("SELECT version FROM warmline_schema"), [["2"]])  # 2: calls.recording
+        self.assertEqual(pg.query("SELECT recording IS NULL FROM calls"), [["t"]], "a call not recorded")
         log = gateway.proc.stderr_path.read_text()
         self.assertNotIn(PASSWORD, log, "the database password must never be logged")
         self.assertIn("postgresql://warmline:***@127.0.0.1", log)

@@ -50,6 +50,7 @@ struct MediaLog {
   MediaSession* bridged_to = nullptr;  // the other leg's media while bridged
   bool tap = true;                     // incoming audio goes to the agent (on_caller_audio)
   bool mix_agent = false;              // a three-way: the agent's audio mixed with the other leg's
+  MediaRecorder* recorder = nullptr;   // set_recorder
   FakeMediaSession* session = nullptr;  // null once the leg destroyed it
 
   // The queued agent audio has played: the call hears on_playout_drained, as after a media tick.
@@ -105,6 +106,8 @@ class FakeMediaSession final : public MediaSession {
   void bridge_to(MediaSession* peer) override { log_->bridged_to = peer; }
   void set_tap(bool on) override { log_->tap = on; }
   void set_mix_agent(bool on) override { log_->mix_agent = on; }
+  void set_recorder(MediaRecorder* recorder) override { log_->recorder = recorder; }
+  uint32_t pcm_rate_hz() const override { return 8000; }
   void on_media_tick(uint64_t) override {}
 
   LegMediaHandlers& handlers() { return handlers_; }

@@ -87,6 +87,58 @@ TEST(SqliteCdrStoreTest, WritesEveryColumnAndReadsBackAfterReopening) {
                      "61250");
 }
 
+// docs/cdr.md calls.recording: the recording's path, NULL for a call not recorded.
+TEST(SqliteCdrStoreTest, TheRecordingColumnNamesTheFileOrIsNull) {
+  TempDir dir;
+  const std::string path = dir.file("cdr.sqlite");
+  CallRecord recorded = sample_record("c0-rec");
+  recorded.recording = "/var/lib/warmline/recordings/c0-rec.wav";
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->write({recorded, sample_record("c0-plain")}).written, 2u);
+  }
+  Db db(path);
+  EXPECT_THAT(db.rows("SELECT id, recording FROM calls ORDER BY id"),
+              ElementsAre(Row{"c0-plain", std::nullopt}, Row{"c0-rec", "/var/lib/warmline/recordings/c0-rec.wav"}));
+}
+
+// A file of schema version 1 (before recordings) keeps its rows and gets calls.recording.
+TEST(SqliteCdrStoreTest, AVersion1FileGetsTheRecordingColumn) {
+  TempDir dir;
+  const std::string path = dir.file("cdr.sqlite");
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    // Version 1's tables, as that release created them (docs/cdr.md before calls.recording).
+    const char* v1 = R"sql(
+CREATE TABLE calls (id TEXT PRIMARY KEY, agent TEXT NOT NULL, from_party TEXT NOT NULL, to_party TEXT NOT NULL,
+  started_at TEXT NOT NULL, answered_at TEXT, ended_at TEXT NOT NULL, end_reason TEXT NOT NULL);
+CREATE TABLE legs (call_id TEXT NOT NULL, role TEXT NOT NULL, direction TEXT NOT NULL, remote_uri TEXT NOT NULL,
+  trunk TEXT, sip_call_id TEXT NOT NULL, from_uri TEXT NOT NULL, to_uri TEXT NOT NULL, pai TEXT, codec TEXT,
+  started_at TEXT NOT NULL, answered_at TEXT, ended_at TEXT, final_status INTEGER, hangup_side TEXT);
+CREATE TABLE transfers (call_id TEXT NOT NULL, transfer_id TEXT NOT NULL, mode TEXT NOT NULL,
+  targets_tried TEXT NOT NULL, strategy TEXT NOT NULL, attempts TEXT NOT NULL, result TEXT,
+  requested_at TEXT NOT NULL, answered_at TEXT, bridged_at TEXT, ended_at TEXT);
+INSERT INTO calls VALUES ('c0-old', 'demo', '1', '2', '2026-01-01T00:00:00.000Z', NULL, '2026-01-01T00:01:00.000Z', 'caller_hangup');
+PRAGMA user_version = 1;
+)sql";
+    ASSERT_EQ(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  CallRecord recorded = sample_record("c0-new");
+  recorded.recording = "rec/c0-new.wav";
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->write({recorded}).written, 1u);
+  }
+  Db db(path);
+  EXPECT_EQ(db.value("PRAGMA user_version"), "2");
+  EXPECT_THAT(db.rows("SELECT id, recording FROM calls ORDER BY id"),
+              ElementsAre(Row{"c0-new", "rec/c0-new.wav"}, Row{"c0-old", std::nullopt}));
+}
+
 TEST(SqliteCdrStoreTest, WhatNeverHappenedIsNull) {
   TempDir dir;
   const std::string path = dir.file("cdr.sqlite");
@@ -155,12 +207,12 @@ TEST(SqliteCdrStoreTest, AFileFromANewerWarmlineIsRefusedAndLeftAlone) {
   {
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    sqlite3_exec(raw, "CREATE TABLE calls (id TEXT); PRAGMA user_version = 2;", nullptr, nullptr, nullptr);
+    sqlite3_exec(raw, "CREATE TABLE calls (id TEXT); PRAGMA user_version = 3;", nullptr, nullptr, nullptr);
     sqlite3_close(raw);
   }
-  EXPECT_THAT(open_error(path), HasSubstr("newer warmline (schema version 2"));
+  EXPECT_THAT(open_error(path), HasSubstr("newer warmline (schema version 3"));
   Db db(path);
-  EXPECT_EQ(db.value("PRAGMA user_version"), "2");
+  EXPECT_EQ(db.value("PRAGMA user_version"), "3");
   EXPECT_EQ(db.value("PRAGMA journal_mode"), "delete") << "the file was not switched to WAL";
 }
 
