@@ -25,6 +25,7 @@ struct ApiContext {
   std::function<bool()> resume;  // false: the node is exiting and cannot resume
   const CdrMetrics* cdr = nullptr;  // the CDR writer's counters (zero when records are off)
   std::string token{};  // [server] http_token: required as a Bearer token on /v1/* when not empty
+  const WebhookMetrics* webhooks = nullptr;  // the webhook sender's counters (zero when webhooks are off)
 };
 
 // The guard make_api_router installs when `token` is set: /v1/* needs `Authorization: Bearer <token>`

@@ -13,6 +13,7 @@
 #include "server/cdr/postgres_cdr_store.hpp"
 #include "server/cdr/sqlite_cdr_store.hpp"
 #include "server/run_command.hpp"
+#include "server/webhook/webhooks.hpp"
 
 namespace warmline::server {
 
@@ -59,6 +60,7 @@ Gateway::Gateway(Config config)
 
 Gateway::~Gateway() {
   if (cdr_) cdr_->stop();
+  if (webhooks_) webhooks_->stop();
 }
 
 // Any shard's socket may receive any message (SO_REUSEPORT hashes by source address); the owner is a
@@ -156,6 +158,8 @@ bool Gateway::start() {
 
 int Gateway::run() {
   if (!load_hold_music() || !open_records()) return 1;  // nothing has started yet
+  webhooks_ = make_webhook_sender(config_.webhooks, webhook_metrics_);
+  for (auto& rt : runtimes_) rt->set_webhook_sink(webhooks_.get());
   if (!start()) {
     finish();
     control_.run();
@@ -255,6 +259,7 @@ void Gateway::finish() {
   // After the shards: every call has ended (or was recorded as "shutdown") and nothing submits any
   // more; what is queued is written before the process exits.
   if (cdr_) cdr_->stop();
+  if (webhooks_) webhooks_->stop();  // what is queued goes out, bounded by its stop_retry
 }
 
 HttpRouter Gateway::make_router() {
@@ -262,7 +267,8 @@ HttpRouter Gateway::make_router() {
   for (auto& rt : runtimes_) shards.push_back(rt.get());
   return make_api_router(ApiContext{control_, std::move(shards), draining_,
                                     [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
-                                    [this] { return resume(); }, &cdr_metrics_, config_.server.http_token});
+                                    [this] { return resume(); }, &cdr_metrics_, config_.server.http_token,
+                                    webhooks_ ? &webhook_metrics_ : nullptr});
 }
 
 }  // namespace warmline::server

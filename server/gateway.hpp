@@ -26,6 +26,7 @@
 #include "server/shard_runtime.hpp"
 #include "server/speech.hpp"
 #include "server/speech_service.hpp"
+#include "server/webhook/webhook_sender.hpp"
 
 namespace warmline::server {
 
@@ -55,6 +56,8 @@ class Gateway {
   std::unique_ptr<TrunkHealth> trunk_health_;  // written by shard 0's pings, read by every shard: outlives the runtimes
   CdrMetrics cdr_metrics_;
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
+  WebhookMetrics webhook_metrics_;
+  std::unique_ptr<WebhookSender> webhooks_;  // null when webhooks are off; stopped after the shards
   boost::asio::io_context control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
