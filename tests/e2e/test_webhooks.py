@@ -88,7 +88,7 @@ class Webhooks(E2ETestCase):
                                          "answered_at, ended_at, end_reason FROM calls"), 10, "the CDR row")
         self.assertEqual(row, [tuple(record[k] for k in ("id", "agent", "from_party", "to_party", "started_at",
                                                          "answered_at", "ended_at", "end_reason"))])
-        self.assertEqual(record["end_reason"], "transferred")
+        self.assertEqual(record["end_reason"], "target_hangup")  # the bridged target hung up
         legs = cdr_query(gateway.cdr_path, "SELECT role, direction, sip_call_id, final_status, hangup_side FROM legs "
                                            "ORDER BY role")
         self.assertEqual(legs, [(leg["role"], leg["direction"], leg["sip_call_id"], leg["final_status"],
