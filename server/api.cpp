@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "ai_bridge/native_protocol.hpp"
+#include "server/call_json.hpp"
 #include "server/json_writer.hpp"
 #include "server/provider_api.hpp"
 #include "server/provider_http.hpp"
@@ -15,38 +16,6 @@
 namespace warmline::server {
 
 namespace {
-
-std::string utc(std::chrono::system_clock::time_point t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-// "recording": {"path": ..., "state": "recording" | "stopped"}, or null when the call has none.
-void write_recording(JsonWriter& w, const CallSnapshot& c) {
-  w.key("recording");
-  if (c.recording.empty()) return (void)w.null();
-  w.begin_object().field("path", c.recording).field("state", c.recording_active ? "recording" : "stopped").end_object();
-}
-
-void write_call(JsonWriter& w, const CallSnapshot& c) {
-  w.begin_object()
-      .field("id", c.id).field("from", c.from).field("to", c.to).field("agent", c.agent).field("state", c.state)
-      .field("started_at", utc(c.started_at));
-  w.key("transfer");
-  if (!c.transfer) {
-    w.null();
-  } else {
-    const TransferSnapshot& t = *c.transfer;
-    w.begin_object().field("id", t.id).field("mode", t.mode).field("target", t.target).field("state", t.state);
-    if (!t.result.empty()) w.field("result", t.result);
-    if (t.sip_status) w.field("sip_status", t.sip_status);
-    w.field("requested_at", utc(t.requested_at));
-    if (t.answered_at) w.field("answered_at", utc(*t.answered_at));
-    if (t.bridged_at) w.field("bridged_at", utc(*t.bridged_at));
-    w.end_object();
-  }
-  write_recording(w, c);
-  w.end_object();
-}
 
 // Runs `fn(call)` on the call's shard and answers from there; 404 when the call is not (or no longer)
 // there.
@@ -76,7 +45,7 @@ HttpResponse recording_answer(Call& call, RecordingResult result) {
   }
   JsonWriter w;
   w.begin_object().field("id", call.id());
-  write_recording(w, call.snapshot());
+  write_recording_json(w, call.snapshot());
   w.end_object();
   return HttpResponse::json(200, w.take());
 }
@@ -97,7 +66,7 @@ void list_calls(const ApiContext& ctx, Responder respond) {
         if (--g->pending != 0) return;
         JsonWriter w;
         w.begin_object().key("calls").begin_array();
-        for (const auto& c : g->calls) write_call(w, c);
+        for (const auto& c : g->calls) write_call_json(w, c);
         w.end_array().end_object();
         respond(HttpResponse::json(200, w.take()));
       });
@@ -109,7 +78,7 @@ void list_calls(const ApiContext& ctx, Responder respond) {
 void write_pings(JsonWriter& w, const TrunkPingView& p) {
   if (!p.pings) return (void)w.null();
   w.begin_object().field("state", p.state).key("changed_at");
-  if (p.changed_at) w.value(utc(*p.changed_at));
+  if (p.changed_at) w.value(api_time(*p.changed_at));
   else w.null();
   w.key("status");
   if (p.status) w.value(p.status);
@@ -338,6 +307,17 @@ std::string metrics_text(const ApiContext& ctx) {
          ctx.recordings ? ctx.recordings->failures.load(std::memory_order_relaxed) : 0);
   metric("warmline_cdr_store_up", "gauge", "1 while the call record database takes writes, 0 while it is failing.",
          ctx.cdr ? ctx.cdr->store_up.load(std::memory_order_relaxed) : 1);
+  const auto webhook = [&ctx](const std::atomic<uint64_t> WebhookMetrics::*counter) {
+    return ctx.webhooks ? (ctx.webhooks->*counter).load(std::memory_order_relaxed) : 0;
+  };
+  metric("warmline_webhooks_sent_total", "counter", "Webhook events the receiver took (2xx).", webhook(&WebhookMetrics::sent));
+  metric("warmline_webhooks_failed_total", "counter",
+         "Webhook events given up: refused (4xx), attempts spent, or unsent at exit.", webhook(&WebhookMetrics::failed));
+  metric("warmline_webhooks_dropped_total", "counter",
+         "Webhook events pushed out of a full queue (max_queue) before they were tried.", webhook(&WebhookMetrics::dropped));
+  metric("warmline_webhooks_retries_total", "counter", "Webhook attempts that failed and were tried again.",
+         webhook(&WebhookMetrics::retries));
+  metric("warmline_webhooks_pending", "gauge", "Webhook events queued or being tried.", webhook(&WebhookMetrics::pending));
   return out;
 }
 
@@ -380,7 +360,7 @@ HttpRouter make_api_router(ApiContext ctx) {
   r.get("/v1/calls/{id}", [ctx](const HttpRequest& req, Responder respond) {
     with_call(ctx, req, std::move(respond), [](Call& call) {
       JsonWriter w;
-      write_call(w, call.snapshot());
+      write_call_json(w, call.snapshot());
       return HttpResponse::json(200, w.take());
     });
   });

@@ -26,6 +26,7 @@ struct ApiContext {
   const CdrMetrics* cdr = nullptr;  // the CDR writer's counters (zero when records are off)
   std::string token{};  // [server] http_token: required as a Bearer token on /v1/* when not empty
   const RecordingMetrics* recordings = nullptr;  // the recordings' writer's counters (zero when none)
+  const WebhookMetrics* webhooks = nullptr;  // the webhook sender's counters (zero when webhooks are off)
 };
 
 // The guard make_api_router installs when `token` is set: /v1/* needs `Authorization: Bearer <token>`

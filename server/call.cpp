@@ -61,6 +61,10 @@ void Call::assert_on_shard() const { assert(ctx_.shard.on_shard()); }
 
 CallSnapshot Call::snapshot() const {
   assert_on_shard();
+  return make_snapshot();
+}
+
+CallSnapshot Call::make_snapshot() const {
   CallSnapshot s{.id = id_, .from = from_, .to = to_, .agent = agent_config_.name,
                  .state = std::string(to_string(state_)), .started_at = started_at_, .transfer = std::nullopt,
                  .recording = recording_path_, .recording_active = recorder_ != nullptr};
@@ -99,6 +103,7 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const Tru
   caller_->ring(trunk ? trunk->provisional : Provisional::ringing);
   spdlog::info("call {}: {} -> {} (agent {}, {}{}, sip call-id {})", id_, from_, to_, agent_config_.name,
                caller_->codec_name(), caller_->late_offer() ? ", late offer" : "", invite.call_id);
+  emit_webhook(WebhookEventType::kCallStarted);  // before the agent: its failure may end the call at once
   if (is_sip_agent(agent_config_)) dial_sip_agent();
   else connect_agent();
   return 0;
@@ -109,6 +114,7 @@ void Call::answer() {
   if (!caller_->answer()) return;  // the INVITE transaction is gone (cancelled meanwhile)
   state_ = CallState::kAnswered;
   if (!transfer_running()) bridge_.set(MixPlan::talking());
+  emit_webhook(WebhookEventType::kCallAnswered);
 }
 
 void Call::on_leg_confirmed(Leg&) {
@@ -304,6 +310,7 @@ void Call::report_transfer(const TransferUpdate& update) {
 
 void Call::on_transfer_progress(const TransferUpdate& update) {
   if (refer_in() && refer_notifier_ && update.state == "ringing") refer_notifier_->progress(update.sip_status);
+  emit_webhook(WebhookEventType::kTransferUpdated);
   report_transfer(update);
 }
 
@@ -323,6 +330,7 @@ void Call::on_transfer_handed_over(const TransferUpdate& update) {
 
 void Call::on_transfer_finished(const TransferUpdate& update) {
   transfer_records_.push_back(transfer_->record());
+  emit_webhook(WebhookEventType::kTransferUpdated);
   ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
   const TransferRecord& tr = transfer_->record();
   ctx_.metrics.transfers_by_strategy[static_cast<size_t>(tr.strategy)][static_cast<size_t>(update.result)].fetch_add(

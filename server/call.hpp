@@ -34,6 +34,7 @@
 #include "server/recording/call_recorder.hpp"
 #include "server/transfer/refer_in.hpp"
 #include "server/transfer/transfer.hpp"
+#include "server/webhook/webhook_event.hpp"
 
 namespace warmline::server {
 
@@ -187,6 +188,10 @@ class Call final : public std::enable_shared_from_this<Call>,
 
   // call_record.cpp — the call's record, handed to ctx_.records once, when the call ends
   void send_record(std::string_view end_reason);
+  // call_webhooks.cpp — one webhook event (docs/webhooks.md) to ctx_.webhooks, when it wants the type;
+  // `record`: call.ended's. The snapshot without the shard assertion: also from the destructor.
+  void emit_webhook(WebhookEventType type, const CallRecord* record = nullptr);
+  CallSnapshot make_snapshot() const;
 
   // call_agent.cpp — the agent channel's events and commands
   void connect_agent();
@@ -249,6 +254,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::vector<TransferRecord> transfer_records_;  // every transfer that ended, in order
   uint64_t overflow_counted_ = 0;  // agent samples dropped so far (counted into the metric)
   std::shared_ptr<CallScript> script_;  // the last script from the HTTP API (run_script)
+  uint64_t webhook_sequence_ = 0;  // the last webhook event's sequence number (per call, from 1)
 };
 
 }  // namespace warmline::server

@@ -20,6 +20,7 @@
 #include "server/shard.hpp"
 #include "server/speech.hpp"
 #include "server/trunk_health.hpp"
+#include "server/webhook/webhook_sink.hpp"
 #include "sip/builders.hpp"
 #include "sip/resolve/resolver.hpp"
 #include "sip/timer.hpp"
@@ -64,6 +65,7 @@ struct CallContext {
   std::function<void(Call&)> on_call_ended;     // the shard stops routing SIP and API requests to it
   std::function<void(Call&)> on_call_released;  // the shard drops its last reference (agent socket closed)
   RecordSink* records = nullptr;    // where each ended call's record goes; null: records are off
+  WebhookSink* webhooks = nullptr;  // where the calls' webhook events go; null: webhooks are off
   unsigned shard_count = 1;         // a Call-ID we pick must map back to this shard (shard_for_call_id)
   sip::Resolver* resolver = nullptr;  // RFC 3263 lookups for the targets we dial (null: numeric hosts only)
   // What callers on hold hear with hold = "music": loaded once for the process before the shards

@@ -32,7 +32,8 @@ LegRecord leg_record(const Leg& leg, LegRole role, LegDirection direction, const
 void Call::send_record(std::string_view end_reason) {
   if (recorded_ || !caller_) return;
   recorded_ = true;
-  if (!ctx_.records) return;
+  const bool webhook = ctx_.webhooks && ctx_.webhooks->wants(WebhookEventType::kCallEnded);
+  if (!ctx_.records && !webhook) return;
   CallRecord r{
       .id = id_,
       .agent = agent_config_.name,
@@ -49,7 +50,8 @@ void Call::send_record(std::string_view end_reason) {
   r.legs.push_back(leg_record(*caller_, LegRole::kA, LegDirection::kIn, trunk_));
   for (auto& b : leg_b_records_) r.legs.push_back(std::move(b));  // every dialled attempt, in order
   leg_b_records_.clear();
-  ctx_.records->submit(std::move(r));
+  if (webhook) emit_webhook(WebhookEventType::kCallEnded, &r);
+  if (ctx_.records) ctx_.records->submit(std::move(r));
 }
 
 }  // namespace warmline::server

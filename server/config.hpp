@@ -230,6 +230,17 @@ struct AgentConfig {
 inline bool is_sip_agent(const AgentConfig& agent) {
   return agent.url.starts_with("sip:") || agent.url.starts_with("sips:");
 }
+// [webhooks] (docs/webhooks.md): call and transfer events POSTed to `url`, signed with `secret`
+// (HMAC-SHA256), off the shards. url "" = off.
+struct WebhooksConfig {
+  std::string url;                  // http:// or https://
+  std::string secret;               // required with url; use "${ENV_VAR}"
+  std::vector<std::string> events;  // a subset of the event types; empty = all
+  unsigned timeout_s = 10;          // one POST: connect, TLS, request and answer (1..300)
+  unsigned max_queue = 10000;       // events waiting; beyond it the oldest is dropped (1..1000000)
+  unsigned max_attempts = 8;        // tries of one event before it is given up (1..30)
+  bool tls_verify = true;           // https: check the server's certificate and name
+};
 
 struct Config {
   ServerConfig server;
@@ -237,6 +248,7 @@ struct Config {
   std::vector<TrunkConfig> trunks;
   std::vector<PbxConfig> pbxs;
   std::vector<AgentConfig> agents;
+  WebhooksConfig webhooks;
 };
 
 // One problem in a config file. line 0 = not tied to a line (the file could not be read).

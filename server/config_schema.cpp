@@ -5,6 +5,8 @@
 #include "server/config_internal.hpp"
 #include "server/leg/hold_music.hpp"
 #include "server/recording/recording_writer.hpp"
+#include "server/webhook/webhook_event.hpp"
+#include "server/webhook/webhook_http.hpp"
 
 #include <fmt/format.h>
 
@@ -474,6 +476,38 @@ void read_agent(Section& s, AgentConfig& out) {
   s.boolean("record", out.record);
 }
 
+// [webhooks] (docs/webhooks.md). Every other key needs url; url needs a secret, so no event goes out
+// unsigned.
+void read_webhooks(Section& s, WebhooksConfig& out) {
+  const bool has_url = s.required_string("url", out.url, [](std::string_view text) -> std::string {
+    if (parse_webhook_url(text)) return "";
+    return fmt::format("'{}' is not an http:// or https:// URL (http://host[:port][/path])", text);
+  });
+  s.string("secret", out.secret);
+  std::vector<std::string> events;
+  if (s.string_list("events", events)) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      const std::string where = fmt::format("{}[{}]", s.path("events"), i);
+      if (!webhook_event_type(events[i]))
+        s.problems().add_at(where, fmt::format("'{}' is not one of: call.started, call.answered, transfer.updated, "
+                                               "call.ended", events[i]));
+      else if (std::find(out.events.begin(), out.events.end(), events[i]) != out.events.end())
+        s.problems().add_at(where, fmt::format("'{}' is listed twice", events[i]));
+      else out.events.push_back(events[i]);
+    }
+    if (events.empty()) s.problems().add_at(s.path("events"), "needs at least one event type (leave it out for all)");
+  }
+  s.integer("timeout_s", out.timeout_s, 1, 300);
+  s.integer("max_queue", out.max_queue, 1, 1000000);
+  s.integer("max_attempts", out.max_attempts, 1, 30);
+  s.boolean("tls_verify", out.tls_verify);
+  if (!has_url) return;  // reported already (missing or not a URL)
+  if (out.secret.empty())
+    s.problems().add_at(s.path("secret"), "required with url: every event is signed with it (use \"${ENV_VAR}\")");
+  if (s.node("tls_verify") != nullptr && !out.url.starts_with("https://"))
+    s.problems().add_at(s.path("tls_verify"), "only for an https:// url");
+}
+
 void read_root(Section& root, Config& config) {
   bool named = false;  // [server] recording_dir is set
   if (const toml::table* t = root.subtable("server")) {
@@ -492,6 +526,11 @@ void read_root(Section& root, Config& config) {
   root.tables("trunk", config.trunks, read_trunk);
   root.tables("pbx", config.pbxs, read_pbx);
   root.tables("agent", config.agents, read_agent);
+  if (const toml::table* t = root.subtable("webhooks")) {
+    Section s(*t, "webhooks", root.context());
+    read_webhooks(s, config.webhooks);
+    s.finish();
+  }
   root.finish();
   // The recordings' folder must be usable when it is named, or when an agent records every call:
   // the error points at the key that asks for it. (Recordings started through the API alone find an

@@ -13,6 +13,7 @@
 #include "server/cdr/postgres_cdr_store.hpp"
 #include "server/cdr/sqlite_cdr_store.hpp"
 #include "server/run_command.hpp"
+#include "server/webhook/webhooks.hpp"
 
 namespace warmline::server {
 
@@ -62,6 +63,7 @@ Gateway::Gateway(Config config)
 
 Gateway::~Gateway() {
   if (cdr_) cdr_->stop();
+  if (webhooks_) webhooks_->stop();
 }
 
 // Any shard's socket may receive any message (SO_REUSEPORT hashes by source address); the owner is a
@@ -159,6 +161,8 @@ bool Gateway::start() {
 
 int Gateway::run() {
   if (!load_hold_music() || !open_records()) return 1;  // nothing has started yet
+  webhooks_ = make_webhook_sender(config_.webhooks, webhook_metrics_);
+  for (auto& rt : runtimes_) rt->set_webhook_sink(webhooks_.get());
   if (!start()) {
     finish();
     control_.run();
@@ -259,6 +263,7 @@ void Gateway::finish() {
   // more; what is queued is written before the process exits.
   if (cdr_) cdr_->stop();
   recordings_->stop();
+  if (webhooks_) webhooks_->stop();  // what is queued goes out, bounded by its stop_retry
 }
 
 HttpRouter Gateway::make_router() {
@@ -267,7 +272,7 @@ HttpRouter Gateway::make_router() {
   return make_api_router(ApiContext{control_, std::move(shards), draining_,
                                     [this] { begin_drain("POST /v1/drain", config_.server.drain_exit); },
                                     [this] { return resume(); }, &cdr_metrics_, config_.server.http_token,
-                                    &recording_metrics_});
+                                    &recording_metrics_, webhooks_ ? &webhook_metrics_ : nullptr});
 }
 
 }  // namespace warmline::server

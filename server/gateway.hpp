@@ -27,6 +27,7 @@
 #include "server/shard_runtime.hpp"
 #include "server/speech.hpp"
 #include "server/speech_service.hpp"
+#include "server/webhook/webhook_sender.hpp"
 
 namespace warmline::server {
 
@@ -58,6 +59,8 @@ class Gateway {
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
   RecordingMetrics recording_metrics_;
   std::unique_ptr<RecordingWriter> recordings_;  // written to by every shard's calls: outlives the runtimes
+  WebhookMetrics webhook_metrics_;
+  std::unique_ptr<WebhookSender> webhooks_;  // null when webhooks are off; stopped after the shards
   boost::asio::io_context control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;

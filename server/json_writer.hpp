@@ -49,6 +49,8 @@ class JsonWriter {
   // JSON has no NaN or infinity: they are written as null.
   JsonWriter& value(double d) { return std::isfinite(d) ? raw(fmt::format("{}", d)) : null(); }
   JsonWriter& null() { return raw("null"); }
+  // A value that is JSON text already (one object written by another JsonWriter).
+  JsonWriter& json(std::string_view text) { return raw(text); }
 
   template <typename T>
   JsonWriter& field(std::string_view k, const T& v) { return key(k).value(v); }

@@ -108,4 +108,14 @@ struct CdrMetrics {
   std::atomic<int> store_up{1};      // 0 while the last write failed and waits for a retry
 };
 
+// The webhook sender's counters (one per process, server/webhook/webhook_sender.hpp): written by its
+// thread and by shards whose event pushed the oldest out of a full queue, read by GET /metrics.
+struct WebhookMetrics {
+  std::atomic<uint64_t> sent{0};     // events the receiver took (2xx)
+  std::atomic<uint64_t> failed{0};   // events given up: refused (4xx), attempts spent, or unsent at exit
+  std::atomic<uint64_t> dropped{0};  // events pushed out of a full queue before they were tried
+  std::atomic<uint64_t> retries{0};  // attempts that failed and were tried again
+  std::atomic<uint64_t> pending{0};  // events queued or being tried
+};
+
 }  // namespace warmline::server

@@ -109,6 +109,7 @@ bool ShardRuntime::start() {
       .on_call_ended = {},
       .on_call_released = {},
       .records = options_.records,
+      .webhooks = options_.webhooks,
       .shard_count = options_.shard_count,
       .resolver = resolver_.get(),
       .hold_music = options_.hold_music,

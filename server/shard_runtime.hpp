@@ -48,6 +48,7 @@ struct ShardRuntimeOptions {
   std::function<void(std::string bytes, const sip::Endpoint& to)> post_stream;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
+  WebhookSink* webhooks = nullptr;  // the webhook sender; null: webhooks are off
   const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
   unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
   TrunkHealth* trunk_health = nullptr;  // the gateway's; shard 0 pings the trunks into it. Null: no pings
@@ -66,6 +67,8 @@ class ShardRuntime {
   // The sink the shard's calls hand their records to; set before start() (the gateway opens the CDR
   // writer at start-up, after the runtimes exist).
   void set_record_sink(RecordSink* sink) { options_.records = sink; }
+  // Where the shard's calls send their webhook events; set before start(), like the records.
+  void set_webhook_sink(WebhookSink* sink) { options_.webhooks = sink; }
   // The hold music the shard's calls play; set before start() (loaded at start-up, like the records).
   void set_hold_music(const HoldMusic* music) { options_.hold_music = music; }
 
