@@ -155,6 +155,7 @@ std::string metrics_text(const ApiContext& ctx) {
   std::array<uint64_t, kTransferResults> by_result{};
   std::array<std::array<uint64_t, kTransferResults>, kTransferStrategies> by_strategy{};
   int64_t legs = 0;
+  uint64_t hep_sent = 0, hep_errors = 0;
   struct HistogramSum {
     std::array<uint64_t, LatencyHistogram::kBounds.size() + 1> buckets{};
     uint64_t sum_us = 0, count = 0;
@@ -183,6 +184,8 @@ std::string metrics_text(const ApiContext& ctx) {
       for (size_t i = 0; i < kTransferResults; ++i)
         by_strategy[s][i] += m.transfers_by_strategy[s][i].load(std::memory_order_relaxed);
     legs += m.legs_active.load(std::memory_order_relaxed);
+    hep_sent += m.hep_sent.load(std::memory_order_relaxed);
+    hep_errors += m.hep_errors.load(std::memory_order_relaxed);
     setup.add(m.transfer_setup);
     pdd.add(m.post_dial_delay);
   }
@@ -215,6 +218,9 @@ std::string metrics_text(const ApiContext& ctx) {
                          to_string(static_cast<TransferStrategy>(s)), metric_label(static_cast<ai::TransferResult>(i)),
                          by_strategy[s][i]);
   metric("warmline_legs_active", "gauge", "SIP legs up or being set up: callers' and dialled transfer targets'.", legs);
+  metric("warmline_hep_sent_total", "counter", "SIP messages traced to the Homer collector ([server] hep).", hep_sent);
+  metric("warmline_hep_errors_total", "counter",
+         "SIP messages not traced: the HEP packet could not be built or sent (dropped, never retried).", hep_errors);
   auto histogram = [&out](std::string_view name, std::string_view help, const HistogramSum& h) {
     out += fmt::format("# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
     uint64_t cumulative = 0;

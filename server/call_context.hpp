@@ -28,6 +28,7 @@
 namespace warmline::server {
 
 class Call;
+class TraceLinks;
 
 // Every method the gateway handles, and nothing else: the UAS capability check answers 405 for the
 // rest, and the Allow header of every response that carries one (OPTIONS, 2xx to INVITE/UPDATE, 405)
@@ -71,6 +72,8 @@ struct CallContext {
   // The trunks' servers the OPTIONS pings found down (trunk_health.hpp): dials through a trunk try its
   // other servers first. Shared by every shard; null: no pings.
   const TrunkHealth* trunk_health = nullptr;
+  // SIP trace ([server] hep): a leg we dial links its Call-ID to its caller's (hep_tracer.hpp). Null: off.
+  TraceLinks* trace_links = nullptr;
 };
 
 // The protocol and the resolver's transport of a configured transport.
