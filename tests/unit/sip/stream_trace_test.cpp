@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io_wait.hpp"
+#include "recording_tracer.hpp"
 #include "sip/sip_trace.hpp"
 #include "sip/stream_transport.hpp"
 
@@ -21,17 +22,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-struct Seen {
-  Protocol protocol;
-  Endpoint source, destination;
-  std::string bytes;
-};
-
-class RecordingTracer final : public SipTracer {
- public:
-  void trace(const TracedMessage& m) override { seen.push_back(Seen{m.protocol, m.source, m.destination, std::string(m.bytes)}); }
-  std::vector<Seen> seen;
-};
+using test::RecordingTracer;
 
 StreamTransportOptions traced_options(SipTracer* tracer) {
   StreamTransportOptions o;
@@ -66,7 +57,9 @@ TEST(StreamTrace, AMalformedMessageAndItsAnswerAreTracedButNotThePong) {
       "Content-Length: 0\r\n\r\n";
   asio::write(peer, asio::buffer("\r\n\r\n" + bad));  // a keep-alive ping, then the message
   ASSERT_TRUE(test::run_until(io, [&] {
-    return received.find("SIP/2.0 400") != std::string::npos && received.ends_with("\r\n\r\n");
+    // The answer has reached the peer, and its write has completed (where it is traced).
+    return received.find("SIP/2.0 400") != std::string::npos && received.ends_with("\r\n\r\n") &&
+           tracer.seen.size() >= 2;
   }));
   EXPECT_TRUE(delivered.empty());
   const Endpoint peer_end{"127.0.0.1", peer.local_endpoint().port(), Protocol::tcp};

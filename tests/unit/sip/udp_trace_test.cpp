@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "io_wait.hpp"
+#include "recording_tracer.hpp"
+#include "sip/parser.hpp"
 #include "sip/sip_trace.hpp"
 #include "sip/udp_transport.hpp"
 
@@ -18,17 +20,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::udp;
 
-struct Seen {
-  Protocol protocol;
-  Endpoint source, destination;
-  std::string bytes;
-};
-
-class RecordingTracer final : public SipTracer {
- public:
-  void trace(const TracedMessage& m) override { seen.push_back(Seen{m.protocol, m.source, m.destination, std::string(m.bytes)}); }
-  std::vector<Seen> seen;
-};
+using test::RecordingTracer;
 
 class UdpTraceTest : public ::testing::Test {
  protected:
@@ -74,21 +66,12 @@ TEST_F(UdpTraceTest, AMalformedDatagramAndItsAnswerAreTraced) {
 }
 
 TEST_F(UdpTraceTest, ASentMessageIsTracedAsTheBytesOnTheWire) {
-  Message options;
-  options.method = "OPTIONS";
-  options.request_uri.scheme = "sip";
-  options.request_uri.host = "127.0.0.1";
-  Via via;
-  via.host = "127.0.0.1";
-  via.port = transport.local().port;
-  set_param(via.params, "branch", "z9hG4bKtrace");
-  options.vias.push_back(via);
-  options.from.uri = options.request_uri;
-  options.from.set_tag("t");
-  options.to.uri = options.request_uri;
-  options.call_id = "trace-2";
-  options.cseq = CSeq{1, "OPTIONS"};
-  options.max_forwards = 70;
+  ParseResult parsed = parse_message(
+      "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKtrace\r\n"
+      "From: <sip:127.0.0.1>;tag=t\r\nTo: <sip:127.0.0.1>\r\nCall-ID: trace-2\r\nCSeq: 1 OPTIONS\r\n"
+      "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.reason;
+  const Message& options = *parsed.message;
   ASSERT_FALSE(transport.send(options, peer_endpoint()));
   ASSERT_TRUE(test::run_until(io, [&] { return !received.empty(); }));
   ASSERT_EQ(tracer.seen.size(), 1u);
