@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build run test unit e2e bench clean test-asan fuzz fuzz-smoke
+.PHONY: deps configure build run test unit e2e bench clean test-asan test-tsan fuzz fuzz-smoke
 
 deps:
 	@bash scripts/install-deps.sh
@@ -55,7 +55,14 @@ fuzz: deps
 ASAN_BUILD ?= build-asan
 
 test-asan: deps
-	@JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/test-asan.sh $(ASAN_BUILD)
+	@JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/test-sanitizer.sh asan $(ASAN_BUILD)
+
+# ThreadSanitizer build in TSAN_BUILD, then the unit and e2e tests; any failed test or any data race
+# reported (by a unit test or a gateway an e2e test started) fails it. Not part of `make test`.
+TSAN_BUILD ?= build-tsan
+
+test-tsan: deps
+	@JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/test-sanitizer.sh tsan $(TSAN_BUILD)
 
 # Load scenarios (bench/README.md "Load scenarios"): never part of `make test`. Each target builds
 # warmline + warmline-load in LOAD_BUILD (RelWithDebInfo), runs on 127.0.0.1, stops by itself, and

@@ -30,7 +30,7 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
       : io_(io), callbacks_(std::move(callbacks)), resolver_(io), ws_(io), open_timer_(io) {}
 
   void start(std::string_view url, ConnectOptions options);
-  bool enqueue_text(std::string_view text);
+  bool enqueue_text(std::string_view text, bool audio);
   bool enqueue_binary(std::span<const std::uint8_t> data);
   bool enqueue_audio(std::span<const std::int16_t> samples);
   void close();
@@ -180,10 +180,10 @@ bool AgentConnection::Session::accept_enqueue(bool queued) {
   return true;
 }
 
-bool AgentConnection::Session::enqueue_text(std::string_view text) {
+bool AgentConnection::Session::enqueue_text(std::string_view text, bool audio) {
   if (state_ != State::kConnecting && state_ != State::kOpen) return false;
   if (close_requested_) return false;
-  return accept_enqueue(queue_.push_text(text, write_in_flight_));
+  return accept_enqueue(queue_.push_text(text, write_in_flight_, audio));
 }
 
 bool AgentConnection::Session::enqueue_binary(std::span<const std::uint8_t> data) {
@@ -211,6 +211,8 @@ void AgentConnection::Session::on_write(error_code ec) {
   write_in_flight_ = false;
   if (state_ == State::kClosed) return;
   if (ec) return finish(reason_for(ec, "write"));
+  if (const WriteQueue::Message& m = queue_.front(); m.audio && !disarmed_ && callbacks_.on_audio_written)
+    callbacks_.on_audio_written(std::chrono::steady_clock::now() - m.queued_at);
   queue_.pop();
   if (!queue_.empty()) return do_write();
   if (state_ == State::kClosing) do_close();
@@ -271,7 +273,7 @@ AgentConnection::~AgentConnection() { session_->disarm(); }
 void AgentConnection::connect(std::string_view url, ConnectOptions options) {
   session_->start(url, std::move(options));
 }
-bool AgentConnection::send_text(std::string_view text) { return session_->enqueue_text(text); }
+bool AgentConnection::send_text(std::string_view text, bool audio) { return session_->enqueue_text(text, audio); }
 bool AgentConnection::send_binary(std::span<const std::uint8_t> data) { return session_->enqueue_binary(data); }
 bool AgentConnection::send_audio(std::span<const std::int16_t> samples) { return session_->enqueue_audio(samples); }
 void AgentConnection::close() { session_->close(); }

@@ -73,6 +73,9 @@ struct AgentCallbacks {
   // Exactly once per connect(), whatever ends the connection, and never from inside a call to this
   // class (it is always dispatched from the io_context). Not called once the object is destroyed.
   std::function<void(const CloseReason& reason)> on_close{};
+  // A message carrying the caller's audio has been written to the socket: the time since its oldest
+  // frame was queued (for the caller-to-agent latency metric). Optional.
+  std::function<void(std::chrono::nanoseconds queued_to_written)> on_audio_written{};
 };
 
 class AgentConnection {
@@ -89,7 +92,9 @@ class AgentConnection {
   // Queue a message. Messages leave in the order queued. Allowed while connecting (flushed on open), so
   // queue "start" right after connect() and it precedes any audio. False when the connection is
   // closing, closed, or the queue limit was just exceeded (the connection then closes with kStuck).
-  bool send_text(std::string_view text);  // copied into the queue (no allocation once warmed up)
+  // Copied into the queue (no allocation once warmed up). `audio`: the text carries the caller's audio
+  // (a provider dialect's media event), timed like binary audio for on_audio_written.
+  bool send_text(std::string_view text, bool audio = false);
   bool send_binary(std::span<const std::uint8_t> data);
   // 16-bit PCM, written little-endian as the native protocol requires.
   bool send_audio(std::span<const std::int16_t> samples);

@@ -8,15 +8,15 @@ WriteQueue::WriteQueue(Limits limits) : limits_(limits), slots_(std::max<std::si
   spare_.reserve(kSpareBuffers);
 }
 
-bool WriteQueue::push_text(std::string_view text, bool front_in_flight) {
-  return push({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, false, front_in_flight);
+bool WriteQueue::push_text(std::string_view text, bool front_in_flight, bool audio) {
+  return push({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, false, audio, front_in_flight);
 }
 
 bool WriteQueue::push_binary(std::span<const std::uint8_t> data, bool front_in_flight) {
-  return push(data, true, front_in_flight);
+  return push(data, true, true, front_in_flight);
 }
 
-bool WriteQueue::push(std::span<const std::uint8_t> data, bool binary, bool front_in_flight) {
+bool WriteQueue::push(std::span<const std::uint8_t> data, bool binary, bool audio, bool front_in_flight) {
   if (bytes_ + data.size() > limits_.max_bytes) return false;
   const std::size_t settled = front_in_flight ? 1 : 0;  // messages that must not change
   if (binary && count_ > settled) {
@@ -35,6 +35,8 @@ bool WriteQueue::push(std::span<const std::uint8_t> data, bool binary, bool fron
   }
   slot.bytes.assign(data.begin(), data.end());
   slot.binary = binary;
+  slot.audio = audio;
+  if (audio) slot.queued_at = std::chrono::steady_clock::now();  // coalesced frames keep the oldest's
   ++count_;
   bytes_ += data.size();
   return true;

@@ -8,6 +8,7 @@
 // larger write costs less than many small ones when the agent's socket is slow. Text messages are
 // never merged. Thread: the connection's io_context only.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -26,6 +27,8 @@ class WriteQueue {
   struct Message {
     std::vector<std::uint8_t> bytes;
     bool binary = false;
+    bool audio = false;  // carries the caller's audio (every binary message; text when pushed as audio)
+    std::chrono::steady_clock::time_point queued_at{};  // audio: when its oldest frame was queued
   };
 
   WriteQueue() : WriteQueue(Limits{}) {}
@@ -33,7 +36,7 @@ class WriteQueue {
 
   // `front_in_flight`: the front message is being written and must not change. False (nothing queued)
   // when the message would exceed a limit: the caller treats the connection as stuck.
-  bool push_text(std::string_view text, bool front_in_flight);
+  bool push_text(std::string_view text, bool front_in_flight, bool audio = false);
   bool push_binary(std::span<const std::uint8_t> data, bool front_in_flight);
 
   const Message& front() const { return slots_[head_]; }
@@ -46,7 +49,7 @@ class WriteQueue {
   std::size_t retained_capacity() const;
 
  private:
-  bool push(std::span<const std::uint8_t> data, bool binary, bool front_in_flight);
+  bool push(std::span<const std::uint8_t> data, bool binary, bool audio, bool front_in_flight);
 
   Limits limits_;
   std::vector<Message> slots_;

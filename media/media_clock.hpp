@@ -51,6 +51,9 @@ class MediaClock {
   // overrun): media must stay real-time, and a burst of catch-up passes would only make it later.
   TimePoint tick(TimePoint now);
   TimePoint next_deadline() const { return deadline_; }
+  // Inside on_media_tick: the deadline of the pass being run (a participant measures how late its
+  // output leaves against it).
+  TimePoint pass_deadline() const { return deadline_; }
   std::chrono::milliseconds period() const { return period_; }
   const Stats& stats() const { return stats_; }
 

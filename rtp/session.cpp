@@ -1,4 +1,5 @@
 #include "rtp/session.hpp"
+#include <cmath>
 
 #include <cstring>
 #include <random>
@@ -164,6 +165,27 @@ void RtpSession::track_sequence(const RtpPacketView& packet) {
   ++received_since_base_;
   const int64_t expected = int64_t{cycles_} + max_seq_ - base_seq_ + 1;
   stats_.packets_lost = lost_before_resync_ + expected - static_cast<int64_t>(received_since_base_);
+  if (!is_event) track_jitter(packet, restart);
+}
+
+void RtpSession::track_jitter(const RtpPacketView& packet, bool restart) {
+  if (restart) jitter_ = JitterEstimator{};  // a new stream: a new reference
+  const double arrival_s = std::chrono::duration<double>(stats_.last_receive.time_since_epoch()).count();
+  stats_.jitter = jitter_.update(arrival_s, packet.timestamp, options_.clock_rate);
+}
+
+// RFC 3550 A.8: D = the change in transit time between two packets (arrival minus RTP timestamp, in
+// timestamp units); J += (|D| - J) / 16.
+double JitterEstimator::update(double arrival_s, uint32_t rtp_timestamp, uint32_t clock_rate) {
+  if (have_previous_) {
+    const double arrival_units = (arrival_s - previous_arrival_s_) * clock_rate;
+    const double d = arrival_units - static_cast<double>(static_cast<int32_t>(rtp_timestamp - previous_timestamp_));
+    jitter_ += (std::abs(d) - jitter_) / 16.0;
+  }
+  have_previous_ = true;
+  previous_arrival_s_ = arrival_s;
+  previous_timestamp_ = rtp_timestamp;
+  return jitter_;
 }
 
 void RtpSession::dispatch(const RtpPacketView& packet) {

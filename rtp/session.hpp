@@ -46,12 +46,27 @@ struct RtpStats {
   uint64_t packets_received = 0;    // valid RTP packets accepted (audio and telephone-event)
   uint64_t bytes_received = 0;      // their payload bytes
   int64_t packets_lost = 0;         // expected - received since the last sequence resync (RFC 3550 A.3)
+  double jitter = 0;                // interarrival jitter of the audio packets, timestamp units (RFC 3550 A.8)
   uint64_t rtcp_received = 0;
   uint64_t invalid_received = 0;    // not RTP (parse failed)
   uint64_t foreign_dropped = 0;     // from a source other than the latched one
   uint64_t srtp_failed = 0;         // SRTP/SRTCP packets that did not unprotect (auth, replay, plain RTP)
   uint64_t srtp_protect_failed = 0;  // packets not sent because protect failed (e.g. key lifetime spent)
   std::chrono::steady_clock::time_point last_receive{};  // for RTP timeouts; epoch = nothing yet
+};
+
+// The interarrival jitter of one RTP stream (RFC 3550 A.8), in timestamp units: fed each audio packet's
+// arrival time (seconds, any monotonic origin) and RTP timestamp.
+class JitterEstimator {
+ public:
+  double update(double arrival_s, uint32_t rtp_timestamp, uint32_t clock_rate);
+  double jitter() const { return jitter_; }
+
+ private:
+  bool have_previous_ = false;
+  double previous_arrival_s_ = 0;
+  uint32_t previous_timestamp_ = 0;
+  double jitter_ = 0;
 };
 
 struct RtpSessionOptions {
@@ -130,6 +145,7 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   void receive();
   void on_datagram(size_t size);
   bool accept_source();
+  void track_jitter(const RtpPacketView& packet, bool restart);
   void track_sequence(const RtpPacketView& packet);
   void dispatch(const RtpPacketView& packet);
 
@@ -161,6 +177,7 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   uint32_t cycles_ = 0;
   uint32_t base_seq_ = 0;
   uint64_t received_since_base_ = 0;
+  JitterEstimator jitter_;
   int64_t lost_before_resync_ = 0;
 };
 

@@ -148,6 +148,31 @@ std::string label_value(std::string_view v) {
   return out;
 }
 
+// A histogram summed over the shards, and its Prometheus text (cumulative buckets).
+template <const auto& Bounds>
+struct HistogramSum {
+  std::array<uint64_t, Bounds.size() + 1> buckets{};
+  double sum = 0;
+  uint64_t count = 0;
+  void add(const Histogram<Bounds>& h) {
+    for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
+    sum += h.sum.load(std::memory_order_relaxed);
+    count += h.count.load(std::memory_order_relaxed);
+  }
+};
+
+template <const auto& Bounds>
+void histogram_text(std::string& out, std::string_view name, std::string_view help, const HistogramSum<Bounds>& h) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < Bounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, Bounds[i], cumulative);
+  }
+  cumulative += h.buckets.back();
+  out += fmt::format("{0}_bucket{{le=\"+Inf\"}} {1}\n{0}_sum {2}\n{0}_count {3}\n", name, cumulative, h.sum, h.count);
+}
+
 std::string metrics_text(const ApiContext& ctx) {
   uint64_t started = 0, rejected = 0, agent_fail = 0, transfers = 0, ticks = 0, overruns = 0, dialog_rejected = 0, sessions_expired = 0, unknown_source = 0,
            agent_dropped = 0;
@@ -156,15 +181,11 @@ std::string metrics_text(const ApiContext& ctx) {
   std::array<std::array<uint64_t, kTransferResults>, kTransferStrategies> by_strategy{};
   int64_t legs = 0;
   uint64_t hep_sent = 0, hep_errors = 0;
-  struct HistogramSum {
-    std::array<uint64_t, LatencyHistogram::kBounds.size() + 1> buckets{};
-    uint64_t sum_us = 0, count = 0;
-    void add(const LatencyHistogram& h) {
-      for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
-      sum_us += h.sum_us.load(std::memory_order_relaxed);
-      count += h.count.load(std::memory_order_relaxed);
-    }
-  } setup, pdd;
+  std::array<uint64_t, 6> responses_sent{}, responses_received{};
+  HistogramSum<kSecondsBounds> setup, pdd, call_setup, bridge;
+  HistogramSum<kFrameBounds> caller_to_ai, ai_to_caller;
+  HistogramSum<kLossBounds> loss;
+  HistogramSum<kJitterBounds> jitter;
   for (ShardRuntime* rt : ctx.shards) {
     auto& m = rt->metrics();
     started += m.calls_started.load(std::memory_order_relaxed);
@@ -188,6 +209,16 @@ std::string metrics_text(const ApiContext& ctx) {
     hep_errors += m.hep_errors.load(std::memory_order_relaxed);
     setup.add(m.transfer_setup);
     pdd.add(m.post_dial_delay);
+    call_setup.add(m.call_setup);
+    for (size_t i = 0; i < responses_sent.size(); ++i) {
+      responses_sent[i] += m.sip_responses_sent[i].load(std::memory_order_relaxed);
+      responses_received[i] += m.sip_responses_received[i].load(std::memory_order_relaxed);
+    }
+    bridge.add(m.transfer_bridge);
+    caller_to_ai.add(m.caller_to_ai);
+    ai_to_caller.add(m.ai_to_caller);
+    loss.add(m.rtp_loss);
+    jitter.add(m.rtp_jitter);
   }
   std::string out;
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help, auto value) {
@@ -196,7 +227,7 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_calls_active", "gauge", "Calls in progress.", active);
   metric("warmline_calls_started_total", "counter", "Calls accepted.", started);
   metric("warmline_calls_rejected_total", "counter", "INVITEs refused (ACL, routing, SDP, draining).", rejected);
-  metric("warmline_agent_failures_total", "counter", "Agent WebSockets that could not connect or dropped.", agent_fail);
+  metric("warmline_agent_failures_total", "counter", "Agents (WebSockets, SIP agents) that could not be reached or dropped.", agent_fail);
   metric("warmline_agent_audio_dropped_samples_total", "counter",
          "Agent audio samples dropped because they went beyond the playout capacity.", agent_dropped);
   metric("warmline_sip_unknown_source_total", "counter",
@@ -205,6 +236,12 @@ std::string metrics_text(const ApiContext& ctx) {
          "In-dialog SIP requests refused: no such dialog (481) or not from the dialog's trunk (403).", dialog_rejected);
   metric("warmline_sip_sessions_expired_total", "counter",
          "SIP legs ended with BYE because their session timer (RFC 4028) ran out unrefreshed.", sessions_expired);
+  out += "# HELP warmline_sip_responses_total SIP responses sent and received, by class (retransmissions "
+         "included).\n# TYPE warmline_sip_responses_total counter\n";
+  for (size_t i = 0; i < responses_sent.size(); ++i)
+    out += fmt::format("warmline_sip_responses_total{{direction=\"sent\",class=\"{0}xx\"}} {1}\n"
+                       "warmline_sip_responses_total{{direction=\"received\",class=\"{0}xx\"}} {2}\n",
+                       i + 1, responses_sent[i], responses_received[i]);
   metric("warmline_transfers_started_total", "counter", "Transfers started.", transfers);
   out += "# HELP warmline_transfers_total Transfers ended, by result.\n# TYPE warmline_transfers_total counter\n";
   for (size_t i = 0; i < kTransferResults; ++i)
@@ -221,21 +258,20 @@ std::string metrics_text(const ApiContext& ctx) {
   metric("warmline_hep_sent_total", "counter", "SIP messages traced to the Homer collector ([server] hep).", hep_sent);
   metric("warmline_hep_errors_total", "counter",
          "SIP messages not traced: the HEP packet could not be built or sent (dropped, never retried).", hep_errors);
-  auto histogram = [&out](std::string_view name, std::string_view help, const HistogramSum& h) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
-      cumulative += h.buckets[i];
-      out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, LatencyHistogram::kBounds[i], cumulative);
-    }
-    cumulative += h.buckets.back();
-    out += fmt::format("{0}_bucket{{le=\"+Inf\"}} {1}\n{0}_sum {2}\n{0}_count {3}\n", name, cumulative,
-                       static_cast<double>(h.sum_us) / 1e6, h.count);
-  };
+  auto histogram = [&out](std::string_view name, std::string_view help, const auto& h) { histogram_text(out, name, help, h); };
   histogram("warmline_transfer_setup_seconds", "From a transfer's request to its target answering (completed transfers).",
             setup);
   histogram("warmline_post_dial_delay_seconds", "From warmline's INVITE to a transfer target to the target's first "
             "provisional response.", pdd);
+  histogram("warmline_call_setup_seconds", "From a caller's INVITE to warmline's 200 OK (answered calls).", call_setup);
+  histogram("warmline_transfer_bridge_seconds", "From a transfer's request to the caller bridged to its target "
+            "(transfers warmline bridges itself).", bridge);
+  histogram("warmline_caller_to_ai_seconds", "From reading a caller's RTP packet to the WebSocket frame that carries "
+            "it written to the agent's socket.", caller_to_ai);
+  histogram("warmline_ai_to_caller_seconds", "From a media tick's deadline to the RTP packet with the agent's audio "
+            "sent to the caller (the latency beyond the 20 ms tick).", ai_to_caller);
+  histogram("warmline_rtp_loss_ratio", "Per SIP leg at its end: RTP packets lost / expected (RFC 3550).", loss);
+  histogram("warmline_rtp_jitter_seconds", "Per SIP leg at its end: RTP interarrival jitter (RFC 3550 6.4.1).", jitter);
   metric("warmline_media_ticks_total", "counter", "Media clock ticks over all shards.", ticks);
   metric("warmline_media_overruns_total", "counter", "Media clock ticks that started a period or more late.", overruns);
   metric("warmline_media_worst_lag_microseconds", "gauge", "Worst media clock lag seen on any shard.", worst_lag);

@@ -96,7 +96,8 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const Tru
   caller_->ring(trunk ? trunk->provisional : Provisional::ringing);
   spdlog::info("call {}: {} -> {} (agent {}, {}{}, sip call-id {})", id_, from_, to_, agent_config_.name,
                caller_->codec_name(), caller_->late_offer() ? ", late offer" : "", invite.call_id);
-  connect_agent();
+  if (is_sip_agent(agent_config_)) dial_sip_agent();
+  else connect_agent();
   return 0;
 }
 
@@ -375,6 +376,7 @@ void Call::finish(std::string_view stop_reason) {
   if (script_) script_->stop();
   const bool transfer_unfinished = transfer_running();
   if (transfer_) transfer_->abort();
+  if (agent_dial_) agent_dial_->stop(TransferResult::kCallerHungUp, "the call ended");  // CANCEL the SIP agent
   if (transfer_unfinished) transfer_records_.push_back(transfer_->record());
   bridge_.set(MixPlan::ended());  // also parts caller and target
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();

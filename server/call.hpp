@@ -72,7 +72,8 @@ struct TransferStart {
 class Call final : public std::enable_shared_from_this<Call>,
                    private LegObserver,
                    private TransferListener,
-                   private OutboundLegObserver {
+                   private OutboundLegObserver,
+                   private DialListener {
  public:
   Call(CallContext& ctx, const AgentConfig& agent, std::string id);
   ~Call() override;
@@ -147,6 +148,13 @@ class Call final : public std::enable_shared_from_this<Call>,
   void referrer_left();
   void release_referrer();
 
+  // call_sip_agent.cpp — an agent reached over SIP (docs/sip.md "SIP agents"): dialled as a leg,
+  // bridged to the caller once it answers; its REFERs go through call_refer.cpp like any leg b's.
+  void dial_sip_agent();
+  void on_dial_progress(const TransferUpdate& update) override;
+  void on_dial_early_media(OutboundLeg& leg) override;
+  void on_dial_ended(const TransferUpdate& update) override;
+
   // call.cpp
   void answer();
   void after_failed_transfer();
@@ -194,7 +202,8 @@ class Call final : public std::enable_shared_from_this<Call>,
 
   std::vector<LegRecord> leg_b_records_;  // rows of the legs this call dialled (before the legs: they write here)
   std::unique_ptr<Leg> caller_;
-  std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered
+  std::unique_ptr<BridgedDial> agent_dial_;  // a SIP agent's leg being dialled (call_sip_agent.cpp)
+  std::unique_ptr<OutboundLeg> target_;  // leg b, once a bridged dial was answered (or the SIP agent's leg)
   // The bridged leg b that REFERred the caller elsewhere: it hears the NOTIFYs, gets the caller back
   // if the transfer fails, and our BYE once the final NOTIFY is answered (call_refer.cpp).
   std::unique_ptr<OutboundLeg> referrer_;

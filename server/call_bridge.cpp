@@ -18,6 +18,7 @@ void Call::bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate&
   bridge_.attach_target(&target_->media());
   state_ = CallState::kBridged;
   completion_ = update;
+  ctx_.metrics.transfer_bridge.observe(std::chrono::system_clock::now() - transfer_->record().requested_at);
   const bool agent_here = !agent_left_ && agent_connected();
   if (agent_here && introduce_) {
     // Introduce: all three hear each other until the agent's transfer.complete, which also brings

@@ -200,7 +200,9 @@ struct TargetConfig {
 struct AgentConfig {
   std::string name;
   std::vector<std::string> numbers;  // inbound Request-URI user parts routed to this agent
-  std::string url;  // ws:// (wss:// is refused: not implemented yet)
+  // ws:// (wss:// is refused: not implemented yet), or a SIP agent's sip:/sips: URI (is_sip_agent): the
+  // AI is called over SIP through `trunk` and bridged to the caller (docs/sip.md "SIP agents").
+  std::string url;
   std::string token;  // bearer token (may come from ${ENV})
   AgentProtocol protocol = AgentProtocol::warmline;
   unsigned sample_rate = 16000;  // 8000|16000|24000 (native); each dialect has its own fixed rate
@@ -224,6 +226,11 @@ struct AgentConfig {
   unsigned ring_timeout_s = 30;  // a dialled target's ring time unless the target or the request sets one
   bool decline_is_final = true;  // 603 Decline ends a chain
 };
+
+// An agent reached over SIP (url sip: or sips:) instead of a WebSocket.
+inline bool is_sip_agent(const AgentConfig& agent) {
+  return agent.url.starts_with("sip:") || agent.url.starts_with("sips:");
+}
 
 struct Config {
   ServerConfig server;

@@ -39,6 +39,8 @@ std::string parse_host_port(std::string_view text, HostPort& out);
 std::string parse_port_range(std::string_view text, PortRange& out);
 std::string parse_cidr(std::string_view text, Cidr& out);
 std::string check_ws_url(std::string_view text);
+// ws://, wss://, or a SIP agent's sip:/sips: URI (a host, no tel:).
+std::string check_agent_url(std::string_view text);
 std::string check_target_uri(std::string_view text);
 std::string check_e164(std::string_view text);
 // A trunk's tech_prefix: up to 16 of 0-9, '*' and '#'.

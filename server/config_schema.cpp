@@ -420,9 +420,14 @@ void read_target(Section& s, TargetConfig& out) {
 void read_agent(Section& s, AgentConfig& out) {
   s.required_string("name", out.name);
   s.string_list("numbers", out.numbers, config_detail::check_user_part);
-  if (s.required_string("url", out.url, config_detail::check_ws_url) && out.url.starts_with("wss://"))
+  if (s.required_string("url", out.url, config_detail::check_agent_url) && out.url.starts_with("wss://"))
     s.problems().add_at(s.path("url"), unavailable("wss:// (TLS to the agent)", "use ws://"));
-  s.string("token", out.token);
+  // A SIP agent (docs/sip.md "SIP agents") speaks SIP and RTP: the WebSocket's settings would be ignored.
+  const auto websocket_only = [&](std::string_view key) {
+    if (is_sip_agent(out)) s.problems().add_at(s.path(key), "only for a WebSocket agent (url ws://); a sip: agent has no use for it");
+  };
+  if (s.string("token", out.token)) websocket_only("token");
+  if (s.node("protocol") != nullptr) websocket_only("protocol");
   s.choice("protocol", out.protocol,
            {{"warmline", AgentProtocol::warmline}, {"twilio", AgentProtocol::twilio}, {"telnyx", AgentProtocol::telnyx},
             {"plivo", AgentProtocol::plivo}, {"exotel", AgentProtocol::exotel}, {"vonage", AgentProtocol::vonage}});

@@ -2,6 +2,7 @@
 // structs; lines come from the key paths the first pass remembered.
 #include "server/config_internal.hpp"
 #include "server/targets.hpp"
+#include "sip/uri.hpp"
 
 #include <fmt/format.h>
 
@@ -88,7 +89,37 @@ void validate_targets(const Config& config, const AgentConfig& agent, const std:
   }
 }
 
+// A SIP agent (docs/sip.md "SIP agents") is dialled through a trunk, never straight to whatever host
+// its URI names: its `trunk`, else the trunk whose address is the URI's host (and port, when both give
+// one). The trunk needs an address, and a sips: agent a TLS trunk. Sets agent.trunk to the trunk found.
+void validate_sip_agent(const Config& config, AgentConfig& agent, const std::string& path, Problems& problems) {
+  auto uri = sip::parse_uri(agent.url);
+  if (!uri) return;  // the first pass said what is wrong with it
+  if (agent.trunk.empty()) {
+    for (const TrunkConfig& t : config.trunks) {
+      if (!iequals(t.address.host, uri->host)) continue;
+      if (t.address.port != 0 && uri->port != 0 && t.address.port != uri->port) continue;
+      agent.trunk = t.name;
+      break;
+    }
+    if (agent.trunk.empty()) {
+      const std::string where = uri->port ? fmt::format("{}:{}", uri->host, uri->port) : uri->host;
+      problems.add_at(path + ".url", fmt::format("a sip: agent is dialled through a trunk: set trunk, or use the address "
+                                                 "of a configured [[trunk]] (none has address {})", where));
+      return;
+    }
+  }
+  const TrunkConfig* trunk = find_trunk(config, agent.trunk);
+  if (trunk == nullptr) return;  // validate_agent reports the unknown name
+  if (trunk->address.host.empty())
+    problems.add_at(path + ".trunk", fmt::format("trunk {} has no address to dial the agent through", trunk->name));
+  if (uri->scheme == "sips" && trunk->transport != Transport::tls)
+    problems.add_at(path + ".url", fmt::format("a sips: agent needs a trunk with transport = \"tls\" (trunk {} is {})",
+                                               trunk->name, to_string(trunk->transport)));
+}
+
 void validate_agent(Config& config, AgentConfig& agent, const std::string& path, Problems& problems) {
+  if (is_sip_agent(agent)) validate_sip_agent(config, agent, path, problems);
   if (!agent.trunk.empty() && !trunk_exists(config, agent.trunk)) {
     problems.add_at(path + ".trunk", fmt::format("'{}' is not a configured trunk", agent.trunk));
     agent.trunk.clear();

@@ -303,6 +303,15 @@ std::string check_target_uri(std::string_view text) {
   return "";
 }
 
+std::string check_agent_url(std::string_view text) {
+  if (text.starts_with("ws://") || text.starts_with("wss://")) return check_ws_url(text);
+  if (!text.starts_with("sip:") && !text.starts_with("sips:"))
+    return fmt::format("'{}' must start with ws://, wss://, sip: or sips:", text);
+  for (char c : text)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return fmt::format("'{}' contains a space or control character", text);
+  return check_target_uri(text);
+}
+
 std::string check_allow_pattern(std::string_view text) {
   const bool prefix = text.ends_with('*');
   std::string_view digits = text.substr(0, text.size() - (prefix ? 1 : 0));

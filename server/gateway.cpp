@@ -43,6 +43,7 @@ Gateway::Gateway(Config config)
     o.speech = speech_.get();
     o.draining = &draining_;
     o.node_calls = &node_calls_;
+    o.invite_rate = &invite_rate_;
     o.shard_count = static_cast<unsigned>(shards_.size());
     o.trunk_health = trunk_health_.get();
     if (!config_.server.hep.host.empty()) {

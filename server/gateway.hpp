@@ -72,6 +72,7 @@ class Gateway {
   ServiceNotifier notifier_;  // systemd readiness, status and watchdog (sd_notify)
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> node_calls_{0};  // live calls over all shards ([server] max_calls)
+  SharedInviteRateLimiter invite_rate_;  // invite_rate_per_source over all shards
   bool exit_when_drained_ = false;
   bool finishing_ = false;
 };

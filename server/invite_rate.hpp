@@ -3,12 +3,15 @@
 // router answers 503 with Retry-After. Sources come only from trunks' CIDRs (the router screens the
 // rest first); the table is still bounded: past kMaxSources, sources whose bucket has refilled (idle
 // ones) are forgotten.
-// Thread: one per shard (a source's datagrams always land on the same shard's socket).
+// Thread: InviteRateLimiter is one thread's. A node has one SharedInviteRateLimiter for all its shards:
+// a new INVITE is handled on the shard that owns its Call-ID, so one source's calls spread over every
+// shard, and a bucket per shard would let a source start `per_second` calls a second on each.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -55,6 +58,20 @@ class InviteRateLimiter {
 
   unsigned rate_ = 0;
   std::unordered_map<std::string, Bucket> buckets_;
+};
+
+// The node's buckets, shared by every shard's router. The mutex is taken once per new INVITE from a
+// trunk (never on the media path, nor for scanners: unknown sources are screened before).
+class SharedInviteRateLimiter {
+ public:
+  bool allow(const std::string& source, InviteRateLimiter::TimePoint now, unsigned per_second) {
+    std::lock_guard lock(mutex_);
+    return limiter_.allow(source, now, per_second);
+  }
+
+ private:
+  std::mutex mutex_;
+  InviteRateLimiter limiter_;
 };
 
 }  // namespace warmline::server

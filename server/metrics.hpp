@@ -15,22 +15,54 @@ namespace warmline::server {
 inline constexpr size_t kTransferResults = 10;  // ai::TransferResult values
 inline constexpr size_t kTransferStrategies = 2;  // TransferStrategy: refer, dial
 
-// A Prometheus histogram with fixed buckets (seconds), written by one shard, summed by the reader.
-struct LatencyHistogram {
-  static constexpr std::array<double, 11> kBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60};
-  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets{};  // the last one: above every bound
-  std::atomic<uint64_t> sum_us{0};
+// Bucket upper bounds of the histograms below, in the metric's unit.
+inline constexpr std::array<double, 11> kSecondsBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60};
+// Audio frame latencies: 100 µs to 0.5 s.
+inline constexpr std::array<double, 12> kFrameBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+                                                         0.01,   0.02,    0.05,   0.1,   0.25,  0.5};
+// A leg's RTP loss at its end (lost / expected): 0 (none lost) to half.
+inline constexpr std::array<double, 9> kLossBounds = {0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5};
+// A leg's interarrival jitter at its end (RFC 3550 §6.4.1), seconds.
+inline constexpr std::array<double, 9> kJitterBounds = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2};
+
+// A Prometheus histogram with fixed buckets, written by one shard (its only writer), summed by the
+// reader. An observation is a few loads and stores with no read-modify-write, so the media path may
+// observe one per frame.
+template <const auto& Bounds>
+struct Histogram {
+  static constexpr const auto& kBounds = Bounds;
+  std::array<std::atomic<uint64_t>, Bounds.size() + 1> buckets{};  // the last one: above every bound
+  std::atomic<double> sum{0};
   std::atomic<uint64_t> count{0};
 
-  void observe(std::chrono::microseconds d) {
-    const double s = static_cast<double>(d.count()) / 1e6;
+  void observe(double value) {
     size_t i = 0;
-    while (i < kBounds.size() && s > kBounds[i]) ++i;
-    buckets[i].fetch_add(1, std::memory_order_relaxed);
-    sum_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, d.count())), std::memory_order_relaxed);
-    count.fetch_add(1, std::memory_order_relaxed);
+    while (i < Bounds.size() && value > Bounds[i]) ++i;
+    bump(buckets[i]);
+    sum.store(sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+    bump(count);
   }
+  // A duration in seconds; a negative one (clocks compared across a tick) counts as zero.
+  template <class Rep, class Period>
+  void observe(std::chrono::duration<Rep, Period> d) {
+    observe(std::max(0.0, std::chrono::duration<double>(d).count()));
+  }
+
+ private:
+  static void bump(std::atomic<uint64_t>& a) { a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
+
+using LatencyHistogram = Histogram<kSecondsBounds>;
+
+// One SIP response counted in its class (`by_class` one of ShardMetrics' sip_responses_*); one writer.
+inline void count_response(std::array<std::atomic<uint64_t>, 6>& by_class, int status) {
+  if (status < 100 || status > 699) return;
+  auto& c = by_class[static_cast<size_t>(status / 100 - 1)];
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+using FrameLatencyHistogram = Histogram<kFrameBounds>;
+using LossHistogram = Histogram<kLossBounds>;
+using JitterHistogram = Histogram<kJitterBounds>;
 
 struct ShardMetrics {
   std::atomic<uint64_t> calls_started{0};
@@ -45,7 +77,16 @@ struct ShardMetrics {
   std::atomic<int64_t> legs_active{0};             // SIP legs up or being set up: callers' and dialled targets'
   LatencyHistogram transfer_setup;                 // transfer requested -> target answered (completed ones)
   LatencyHistogram post_dial_delay;                // our INVITE to a target -> its first 18x
+  LatencyHistogram call_setup;                     // a caller's INVITE -> our 200 OK to it
+  LatencyHistogram transfer_bridge;                // transfer requested -> caller bridged to the target
+  FrameLatencyHistogram caller_to_ai;              // caller's packet read -> its WebSocket frame written
+  FrameLatencyHistogram ai_to_caller;              // media tick deadline -> the agent's audio frame sent
+  LossHistogram rtp_loss;                          // per leg at its end: packets lost / expected
+  JitterHistogram rtp_jitter;                      // per leg at its end: interarrival jitter
   std::atomic<uint64_t> sip_requests{0};
+  // SIP responses by class (index 0 = 1xx ... 5 = 6xx), retransmissions included.
+  std::array<std::atomic<uint64_t>, 6> sip_responses_sent{};
+  std::array<std::atomic<uint64_t>, 6> sip_responses_received{};
   std::atomic<uint64_t> sip_unknown_source{0};      // new requests from sources no trunk lists (stateless 403)
   std::atomic<uint64_t> sip_dialog_rejected{0};     // in-dialog requests refused: no such dialog, wrong source
   std::atomic<uint64_t> sessions_expired{0};        // legs we ended with BYE: their RFC 4028 session timer ran out

@@ -80,6 +80,9 @@ bool ShardRuntime::start() {
     return false;
   }
   mux_.set(sip::Protocol::udp, transport_.get());
+  mux_.set_on_send([this](const sip::Message& m) {
+    if (!m.is_request) count_response(metrics_.sip_responses_sent, m.status_code);
+  });
   if (!start_streams()) return false;
   // The layer delivers to the router, which needs the context, which needs the layer: the layer's
   // handlers forward to the router's, filled in below (nothing arrives before start() returns).
@@ -103,10 +106,13 @@ bool ShardRuntime::start() {
       .sip_port_tcp = find_listen(config_.server, Transport::tcp) ? find_listen(config_.server, Transport::tcp)->port : uint16_t(0),
       .sip_port_tls = find_listen(config_.server, Transport::tls) ? find_listen(config_.server, Transport::tls)->port : uint16_t(0),
       .media_ip = advertised_host(config_),
-      .open_media = [&io](LegMediaOptions o, LegMediaHandlers h, std::error_code& ec) -> std::unique_ptr<MediaSession> {
+      .open_media = [&io, this](LegMediaOptions o, LegMediaHandlers h, std::error_code& ec) -> std::unique_ptr<MediaSession> {
+        o.clock = &clock_;
+        o.metrics = &metrics_;
         return LegMedia::open(io, std::move(o), std::move(h), ec);
       },
       .open_agent = [this](const AgentConfig& agent, AgentEvents events) -> std::unique_ptr<AgentChannel> {
+        events.on_audio_written = [this](std::chrono::nanoseconds d) { metrics_.caller_to_ai.observe(d); };
         return open_agent_channel(shard_, agent, std::move(events));
       },
       .on_call_ended = {},
@@ -120,6 +126,7 @@ bool ShardRuntime::start() {
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,
+                                                                .invite_rate = options_.invite_rate,
                                                                 .on_calls_changed = options_.on_calls_changed});
   routed_ = router_->handlers();
   if (registrations_) registrations_->start(*ctx_);
@@ -206,6 +213,7 @@ void ShardRuntime::send_stream(std::string bytes, const sip::Endpoint& to) {
 }
 
 void ShardRuntime::receive(sip::Message&& message, const sip::Endpoint& from) {
+  if (!message.is_request) count_response(metrics_.sip_responses_received, message.status_code);
   if (layer_) layer_->receive(std::move(message), from);
 }
 

@@ -42,6 +42,7 @@ struct ShardRuntimeOptions {
   SpeechService* speech = nullptr;
   const std::atomic<bool>* draining = nullptr;
   std::atomic<int64_t>* node_calls = nullptr;  // live calls over all shards ([server] max_calls)
+  SharedInviteRateLimiter* invite_rate = nullptr;  // invite_rate_per_source over all shards
   // Delivers a message this shard's socket received to the shard that owns its Call-ID.
   std::function<void(sip::Message&&, const sip::Endpoint&)> route;
   // Hands a serialized message for a TCP/TLS peer to shard 0, which holds every connection (send_stream).

@@ -137,7 +137,13 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
   auto ip = src ? parse_ip_address(src->host) : std::nullopt;
   const TrunkConfig* trunk = ip ? find_trunk_by_source(ctx_.config, *ip) : nullptr;
   if (!trunk) return refuse(403, "Forbidden");
-  if (!invite_rate_.allow(src->host, ctx_.timers.now(), ctx_.config.server.invite_rate_per_source)) return refuse(503, "Service Unavailable - call rate limit");
+  // warmline places calls of its own for the ones it takes (transfers), like a proxy forwarding them:
+  // an INVITE that has run out of hops — a routing loop through us — goes no further (RFC 3261 §16.3).
+  if (invite.max_forwards && *invite.max_forwards == 0) return refuse(483, "Too Many Hops");
+  const unsigned rate = ctx_.config.server.invite_rate_per_source;
+  if (!(options_.invite_rate ? options_.invite_rate->allow(src->host, ctx_.timers.now(), rate)
+                             : invite_rate_.allow(src->host, ctx_.timers.now(), rate)))
+    return refuse(503, "Service Unavailable - call rate limit");
   const unsigned max_calls = ctx_.config.server.max_calls;
   if (max_calls && options_.node_calls &&
       options_.node_calls->load(std::memory_order_relaxed) >= static_cast<int64_t>(max_calls))

@@ -25,6 +25,7 @@ namespace warmline::server {
 struct SipRouterOptions {
   const std::atomic<bool>* draining = nullptr;     // node-wide: new INVITEs get 503, OPTIONS 503
   std::atomic<int64_t>* node_calls = nullptr;      // node-wide live calls, for [server] max_calls
+  SharedInviteRateLimiter* invite_rate = nullptr;  // node-wide buckets of invite_rate_per_source; null: own
   std::function<void()> on_calls_changed{};        // a call ended (drain watches the count)
 };
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <optional>
 
 #include "sip/transport.hpp"
@@ -21,8 +22,11 @@ class TransportMux final : public Transport {
     slots_[index(protocol)] = Slot{transport, std::move(sent_by)};
   }
   bool has(Protocol protocol) const { return slots_[index(protocol)].transport != nullptr; }
+  // Called with every message handed to a transport (retransmissions too), before it is sent.
+  void set_on_send(std::function<void(const Message&)> on_send) { on_send_ = std::move(on_send); }
 
   std::error_code send(const Message& message, const Endpoint& to) override {
+    if (on_send_) on_send_(message);
     const Protocol p = effective(to.protocol);
     Transport* t = slots_[index(p)].transport;
     if (!t) return std::make_error_code(std::errc::protocol_not_supported);
@@ -47,6 +51,7 @@ class TransportMux final : public Transport {
   static size_t index(Protocol p) { return static_cast<size_t>(p); }
   Protocol effective(Protocol p) const { return has(p) ? p : Protocol::udp; }
   std::array<Slot, 3> slots_{};
+  std::function<void(const Message&)> on_send_;
 };
 
 }  // namespace warmline::sip

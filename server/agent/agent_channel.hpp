@@ -6,6 +6,7 @@
 // Thread: the call's shard; every method and every event runs there.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,8 @@ struct AgentEvents {
   std::function<void(std::span<const int16_t> pcm)> on_samples{};    // the same, already as samples
   std::function<void(ai::Command&& command)> on_command{};
   std::function<void(const ai::CloseReason& reason)> on_closed{};
+  // The caller's audio has reached the agent's socket: time since it was queued (a metric). Optional.
+  std::function<void(std::chrono::nanoseconds queued_to_written)> on_audio_written{};
 };
 
 class AgentChannel {

@@ -76,6 +76,7 @@ DialectAgentChannel::DialectAgentChannel(Shard& shard, const AgentConfig& agent,
         if (events_.on_closed) events_.on_closed(reason);
       },
   };
+  cb.on_audio_written = events_.on_audio_written;
   conn_ = std::make_unique<ai::AgentConnection>(shard_.io(), std::move(cb));
 }
 
@@ -106,20 +107,20 @@ void DialectAgentChannel::connect(const ai::CallInfo& call) {
   for (const std::string& frame : codec_->opening()) conn_->send_text(frame);
 }
 
-void DialectAgentChannel::send(ai::WireFrame frame) {
+void DialectAgentChannel::send(ai::WireFrame frame, bool audio) {
   assert_on_shard();
   if (frame.empty() || state_ == State::kClosed) return;
   if (frame.binary) {
     conn_->send_binary(std::span(reinterpret_cast<const uint8_t*>(frame.bytes.data()), frame.bytes.size()));
   } else {
-    conn_->send_text(frame.bytes);
+    conn_->send_text(frame.bytes, audio);
   }
 }
 
 void DialectAgentChannel::send_wire_audio(std::span<const uint8_t> audio) {
   const uint64_t timestamp_ms = samples_sent_ * 1000 / wire_.sample_rate;
   samples_sent_ += wire_.encoding == ai::WireEncoding::kL16 ? audio.size() / 2 : audio.size();
-  send(codec_->media(audio, timestamp_ms));
+  send(codec_->media(audio, timestamp_ms), /*audio=*/true);
 }
 
 bool DialectAgentChannel::takes_payload(std::string_view codec) const {

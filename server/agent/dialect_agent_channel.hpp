@@ -36,7 +36,7 @@ class DialectAgentChannel final : public AgentChannel {
   void close() override;
 
  private:
-  void send(ai::WireFrame frame);
+  void send(ai::WireFrame frame, bool audio = false);  // audio: a media frame (timed for the metric)
   void on_frame(ai::DialectCommand&& command);
   void send_wire_audio(std::span<const uint8_t> audio);
   void assert_on_shard() const;

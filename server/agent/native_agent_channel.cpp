@@ -30,6 +30,7 @@ NativeAgentChannel::NativeAgentChannel(Shard& shard, const AgentConfig& agent, A
         if (events_.on_closed) events_.on_closed(reason);
       },
   };
+  cb.on_audio_written = events_.on_audio_written;
   conn_ = std::make_unique<ai::AgentConnection>(shard_.io(), std::move(cb));
 }
 

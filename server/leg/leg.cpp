@@ -275,6 +275,7 @@ bool Leg::send_answer() {
   state_ = State::kAnswered;
   arm_session_timer();
   history_.answered_at = std::chrono::system_clock::now();
+  ctx_.metrics.call_setup.observe(*history_.answered_at - history_.started_at);
   history_.final_status = 200;
   if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
   return true;

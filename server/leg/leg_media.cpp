@@ -86,7 +86,19 @@ uint16_t LegMedia::local_port() const { return rtp_ ? rtp_->local_port() : 0; }
 void LegMedia::start() { rtp_->start(); }
 
 void LegMedia::close() {
-  if (rtp_) rtp_->close();
+  if (!rtp_) return;
+  if (options_.metrics && !closed_) observe_reception(rtp_->stats());
+  closed_ = true;
+  rtp_->close();
+}
+
+// Once per leg, at its end: what the far side's stream looked like (nothing received: nothing to say).
+void LegMedia::observe_reception(const rtp::RtpStats& s) {
+  const int64_t lost = std::max<int64_t>(0, s.packets_lost);
+  const double expected = static_cast<double>(s.packets_received) + static_cast<double>(lost);
+  if (s.packets_received == 0 || expected <= 0) return;
+  options_.metrics->rtp_loss.observe(static_cast<double>(lost) / expected);
+  options_.metrics->rtp_jitter.observe(s.jitter / static_cast<double>(options_.clock_rate));
 }
 
 const rtp::RtpStats& LegMedia::rtp_stats() const { return rtp_->stats(); }
@@ -346,6 +358,8 @@ void LegMedia::on_media_tick(uint64_t) {
   const size_t frame = encoder_->pcm_rate_hz() * kTickMs / 1000;
   const bool playing = playout_.pull(std::span<int16_t>(scratch_.tick_pcm.data(), frame));
   send_frame(std::span<const int16_t>(scratch_.tick_pcm.data(), frame));
+  if (playing && options_.metrics && options_.clock)
+    options_.metrics->ai_to_caller.observe(media::MediaClock::Clock::now() - options_.clock->pass_deadline());
   // After the frame is out: the callback may start work (a REFER, a hang-up) that uses the scratch.
   const bool drained = was_playing_ && !playing;
   was_playing_ = playing;

@@ -36,6 +36,7 @@
 #include "rtp/port_allocator.hpp"
 #include "rtp/session.hpp"
 #include "server/leg/hold_music.hpp"
+#include "server/metrics.hpp"
 
 namespace warmline::server {
 
@@ -73,6 +74,10 @@ struct LegMediaOptions {
   // The process's hold music (loaded at start-up, read-only); the leg plays the clip at its PCM rate.
   // Null, or no clip at that rate: a caller held with music hears the ringback instead.
   const HoldMusic* hold_music = nullptr;
+  // The shard's clock and metrics (null in unit tests): the agent's frames are timed against the
+  // pass deadline, and the leg's RTP loss and jitter are observed when it closes.
+  const media::MediaClock* clock = nullptr;
+  ShardMetrics* metrics = nullptr;
 };
 
 struct LegMediaHandlers {
@@ -184,6 +189,7 @@ class LegMedia final : public MediaSession {
   LegMedia(LegMediaOptions options, LegMediaHandlers handlers);
   void on_rtp(const rtp::RtpPacketView& packet);
   void send_frame(std::span<const int16_t> pcm);  // at the codec's PCM rate
+  void observe_reception(const rtp::RtpStats& stats);
   void tick_hold(HoldAudio audio);
   bool tick_dtmf();  // true when this tick went to DTMF (an event packet or the pause after one)
   bool dtmf_busy() const { return dtmf_.active() || dtmf_gap_ > 0 || dtmf_count_ > 0; }
@@ -228,6 +234,7 @@ class LegMedia final : public MediaSession {
   LegMedia* peer_ = nullptr;
   bool relay_ = false;
   std::optional<media::Resampler> from_peer_;  // transcoding: the peer's PCM rate -> ours
+  bool closed_ = false;
   bool relay_started_ = false;  // a relayed packet has gone out since the last audio of our own
   uint32_t relay_in_ts_ = 0;    // the source timestamp of the last packet relayed
   uint32_t relay_step_ = 0;     // its step from the one before (the packet duration, for the end)

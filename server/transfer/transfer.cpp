@@ -13,8 +13,6 @@
 
 namespace warmline::server {
 
-namespace {
-
 // RFC 3325: who the caller is as their network asserted it (the first P-Asserted-Identity value, a sip:
 // or tel: URI), else their From user part. An anonymous caller's From says "anonymous"; the asserted
 // identity is what the person answering should see (their Privacy header goes along with it).
@@ -26,8 +24,6 @@ std::string caller_identity(const Leg& caller) {
   }
   return caller.dialog().remote_uri.user;
 }
-
-}  // namespace
 
 Transfer::Transfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListener& listener,
                            TransferOptions options)

@@ -50,6 +50,10 @@ namespace warmline::server {
 
 class Leg;
 
+// RFC 3325: who the caller is as their network asserted it (the first P-Asserted-Identity value, a sip:
+// or tel: URI), else their From user part: what a leg dialled for the call asserts (DialRequest).
+std::string caller_identity(const Leg& caller);
+
 class TransferListener {
  public:
   virtual ~TransferListener() = default;

@@ -127,7 +127,7 @@ def free_port_range(count, host="127.0.0.1"):
 
 # What ASan, LSan and UBSan print (UBSan: "file:line:col: runtime error: ...").
 SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|:\d+:\d+: runtime error: |"
-                              r"SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer")
+                              r"WARNING: ThreadSanitizer|SUMMARY: (Address|Leak|UndefinedBehavior|Thread)Sanitizer")
 
 
 def cdr_query(path, sql, args=()):
@@ -190,7 +190,7 @@ class Process:
         passed (a report at shutdown would otherwise go unseen). `make test-asan` sends ASan and LSan
         reports to files of its own, but GCC's UBSan, linked beside ASan, writes to stderr regardless
         of log_path: with $WARMLINE_SANITIZER_REPORTS set, the stderr is also copied there, where
-        scripts/test-asan.sh finds it."""
+        scripts/test-sanitizer.sh finds it."""
         if self._sanitizer_checked or not self.stderr_path.exists():
             return
         self._sanitizer_checked = True

@@ -30,6 +30,24 @@ TEST(WriteQueue, KeepsOrderAndKinds) {
   EXPECT_EQ(q.bytes(), 0u);
 }
 
+TEST(WriteQueue, AudioMessagesRememberWhenTheirOldestFrameWasQueued) {
+  WriteQueue q;
+  ASSERT_TRUE(q.push_text("start", false));
+  ASSERT_TRUE(q.push_binary(bytes("11"), true));
+  const auto between = std::chrono::steady_clock::now();
+  ASSERT_TRUE(q.push_binary(bytes("22"), true));  // coalesced: the message keeps the first frame's time
+  ASSERT_TRUE(q.push_text("{\"event\":\"media\"}", true, /*audio=*/true));
+  EXPECT_FALSE(q.front().audio);  // a control message is not timed
+  q.pop();
+  EXPECT_TRUE(q.front().audio);
+  EXPECT_EQ(as_string(q.front()), "1122");
+  EXPECT_LE(q.front().queued_at, between);
+  q.pop();
+  EXPECT_TRUE(q.front().audio);
+  EXPECT_FALSE(q.front().binary);
+  EXPECT_GE(q.front().queued_at, between);
+}
+
 TEST(WriteQueue, CoalescesBinaryBehindTheWriteInFlight) {
   WriteQueue q;
   ASSERT_TRUE(q.push_binary(bytes("11"), false));

@@ -50,7 +50,8 @@ CallFixture::CallFixture()
           .records = &record_sink} {
   shard.adopt_current_thread();  // the test's thread is the shard's: every on_shard() assertion holds
   router = std::make_unique<SipRouter>(
-      ctx, SipRouterOptions{.draining = &draining, .node_calls = &node_calls, .on_calls_changed = {}});
+      ctx, SipRouterOptions{.draining = &draining, .node_calls = &node_calls, .invite_rate = &node_rate,
+                            .on_calls_changed = {}});
   routed = router->handlers();
 }
 
@@ -129,7 +130,7 @@ Caller CallFixture::make_caller(std::string_view number, sip::Endpoint at) {
 void CallFixture::invite(Caller& c, InviteOptions options) {
   std::string head = "INVITE sip:" + c.number + "@192.0.2.10:5060 SIP/2.0\n" +
                      "Via: SIP/2.0/UDP " + c.at.to_string() + ";branch=z9hG4bK-inv" + std::to_string(next_branch_++) +
-                     "\nMax-Forwards: 70\n"
+                     "\nMax-Forwards: " + options.max_forwards + "\n" +
                      "From: " + options.from + ";tag=" + c.from_tag + "\n" +
                      "To: <sip:" + c.number + "@192.0.2.10>\n" + "Call-ID: " + c.call_id + "\n" +
                      "CSeq: 1 INVITE\n" + "Contact: <sip:+27115550123@" + c.at.to_string() + ">\n";

@@ -184,12 +184,14 @@ struct InviteOptions {
   std::vector<std::string> record_routes;  // Record-Route values, in order
   std::vector<std::string> extra_headers;  // "Name: value"
   std::string from = "\"Caller\" <sip:+27115550123@carrier.example>";  // the From value, without its tag
+  std::string max_forwards = "70";
 
   InviteOptions& offer(std::string body) { sdp = std::move(body); return *this; }
   InviteOptions& from_party(std::string value) { from = std::move(value); return *this; }
   InviteOptions& no_sdp() { sdp = ""; return *this; }
   InviteOptions& record_route(std::string value) { record_routes.push_back(std::move(value)); return *this; }
   InviteOptions& header(std::string h) { extra_headers.push_back(std::move(h)); return *this; }
+  InviteOptions& hops(std::string value) { max_forwards = std::move(value); return *this; }
 };
 
 // An in-dialog request from the caller's side; every field has the caller's normal value by default.
@@ -354,6 +356,7 @@ class CallFixture : public ::testing::Test {
   fake::FakeSpeech speech;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> node_calls{0};
+  SharedInviteRateLimiter node_rate;  // the node's invite_rate_per_source buckets (other shards use them too)
   std::vector<std::shared_ptr<fake::MediaLog>> media_logs;  // every session opened, in order
   std::vector<std::shared_ptr<fake::AgentLog>> agent_logs;  // every agent channel opened, in order
   fake::FakeRecordSink record_sink;  // every call's record, in the order the calls ended

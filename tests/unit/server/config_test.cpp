@@ -392,7 +392,7 @@ TEST(ConfigTest, EveryMistakeIsReportedWithLineAndKeyPath) {
       {"28 pbx[0].trunk", "'nowhere' is not a configured trunk"},
       {"31 pbx[0].extension[0].number", "'1O1' is not an extension number"},
       {"33 pbx[0].extension[1].number", "missing (required)"},
-      {"39 agent[0].url", "must start with ws:// or wss://"},
+      {"39 agent[0].url", "must start with ws://, wss://, sip: or sips:"},
       {"41 agent[0].sample_rate", "protocol twilio is always 8000"},
       {"42 agent[0].allow_patterns", "numbers are dialled through trunk carrier, which has no address"},
       {"42 agent[0].allow_patterns[0]", "'*' is not '+' and digits"},
@@ -506,6 +506,19 @@ caller_id = "+27115550100"
   EXPECT_EQ(r.errors[0].line, 10);
   EXPECT_EQ(r.errors[0].key_path, "agent[0].caller_id");
   EXPECT_EQ(r.errors[0].message, "+27115550199 is not one of trunk carrier's caller_ids");
+}
+
+// docs/sip.md "SIP agents": the trunk whose address is the agent URI's host, not the first trunk.
+TEST(ConfigTest, SipAgentIsDialledThroughTheTrunkAtItsAddress) {
+  LoadResult r = load_text("[[trunk]]\nname = \"carrier\"\naddress = \"10.0.0.1\"\n"
+                           "[[trunk]]\nname = \"ai\"\naddress = \"10.0.0.5:5070\"\ntransport = \"tls\"\n"
+                           "[[agent]]\nname = \"a\"\nurl = \"sips:bot@10.0.0.5:5070\"\n"
+                           "[[agent]]\nname = \"b\"\nurl = \"ws://h\"\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_TRUE(is_sip_agent(r.config->agents[0]));
+  EXPECT_EQ(r.config->agents[0].trunk, "ai");
+  EXPECT_FALSE(is_sip_agent(r.config->agents[1]));
+  EXPECT_EQ(r.config->agents[1].trunk, "carrier");
 }
 
 TEST(ConfigTest, NumbersNeedATrunk) {
@@ -631,6 +644,29 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"AgentWithoutUrl", "[[agent]]\nname = \"a\"", "missing (required)"},
         ValueCase{"AgentUrlWithoutHost", "[[agent]]\nname = \"a\"\nurl = \"wss://\"", "URL host"},
         ValueCase{"AgentUrlWssNotAvailable", "[[agent]]\nname = \"a\"\nurl = \"wss://h/s\"", "use ws://"},
+        ValueCase{"AgentSipUrlThroughTheTrunkAtItsAddress",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5:5070\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@10.0.0.5:5070\"", ""},
+        ValueCase{"AgentSipUrlThroughItsNamedTrunk",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@ai.example\"\ntrunk = \"t\"", ""},
+        ValueCase{"AgentSipUrlWithoutATrunk", "[[agent]]\nname = \"a\"\nurl = \"sip:bot@10.0.0.5\"",
+                  "a sip: agent is dialled through a trunk: set trunk, or use the address of a configured [[trunk]] "
+                  "(none has address 10.0.0.5)"},
+        ValueCase{"AgentSipUrlOnAnotherPortThanTheTrunk",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5:5070\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@10.0.0.5:5080\"",
+                  "(none has address 10.0.0.5:5080)"},
+        ValueCase{"AgentSipUrlTrunkWithoutAddress",
+                  "[[trunk]]\nname = \"t\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@ai.example\"\ntrunk = \"t\"",
+                  "trunk t has no address to dial the agent through"},
+        ValueCase{"AgentSipsUrlThroughAUdpTrunk",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5\"\n[[agent]]\nname = \"a\"\nurl = \"sips:bot@10.0.0.5\"",
+                  "a sips: agent needs a trunk with transport = \"tls\" (trunk t is udp)"},
+        ValueCase{"AgentSipUrlWithToken",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@10.0.0.5\"\ntoken = \"x\"",
+                  "only for a WebSocket agent"},
+        ValueCase{"AgentSipUrlWithProtocol",
+                  "[[trunk]]\nname = \"t\"\naddress = \"10.0.0.5\"\n[[agent]]\nname = \"a\"\nurl = \"sip:bot@10.0.0.5\"\nprotocol = \"twilio\"",
+                  "only for a WebSocket agent"},
+        ValueCase{"AgentTelUrl", "[[agent]]\nname = \"a\"\nurl = \"tel:+27115550100\"", "must start with ws://, wss://, sip: or sips:"},
         ValueCase{"AgentUrlWithSpace", "[[agent]]\nname = \"a\"\nurl = \"ws://h/a b\"", "space or control character"},
         ValueCase{"AgentAccountIdWithNativeProtocol", "[[agent]]\nname = \"a\"\nurl = \"ws://h\"\naccount_id = \"AC1\"",
                   "only for a provider dialect"},

@@ -90,11 +90,43 @@ TEST_F(SipRouterTest, InvitesBeyondTheSourcesRateAre503UntilItsBucketRefills) {
   EXPECT_TRUE(later.agent);
 }
 
+TEST_F(SipRouterTest, TheSourcesRateIsNodeWideTokensTakenOnAnotherShardCount) {
+  // A source's INVITEs land on the shards owning their Call-IDs: another shard has just taken the
+  // source's whole burst from the node's buckets, so this shard refuses the next one.
+  config.server.invite_rate_per_source = 2;
+  Caller c = make_caller();
+  ASSERT_TRUE(node_rate.allow(c.at.host, timers.now(), 2));
+  ASSERT_TRUE(node_rate.allow(c.at.host, timers.now(), 2));
+  invite(c);
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 503);
+  EXPECT_EQ(r->reason, "Service Unavailable - call rate limit");
+  EXPECT_FALSE(c.agent);
+}
+
 TEST_F(SipRouterTest, InviteForANumberNoAgentHasIs404) {
   Caller c = make_caller("+27115550999");
   invite(c);
   EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(404));
   EXPECT_FALSE(c.agent);
+}
+
+TEST_F(SipRouterTest, AnInviteWithNoHopsLeftIs483AndStartsNothing) {
+  // warmline places calls of its own for the ones it takes: an INVITE that has run out of hops (a
+  // routing loop through us) goes no further. One hop left is still a call.
+  Caller looped = make_caller(kDemoNumber);
+  invite(looped, InviteOptions{}.hops("0"));
+  const sip::Message* r = last_response(looped, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 483);
+  EXPECT_EQ(r->reason, "Too Many Hops");
+  EXPECT_FALSE(looped.agent);
+  EXPECT_EQ(router->active_calls(), 0u);
+  EXPECT_EQ(metrics.calls_rejected.load(), 1u);
+  Caller last_hop = make_caller(kDemoNumber);
+  invite(last_hop, InviteOptions{}.hops("1"));
+  EXPECT_TRUE(last_hop.agent);
 }
 
 TEST_F(SipRouterTest, DrainingAnswersInvitesAndOptions503WithRetryAfter) {

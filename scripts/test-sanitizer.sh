@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# `make test-asan`: builds the gateway and the unit tests with AddressSanitizer + UBSan (and LeakSanitizer)
-# in $1 (default build-asan), runs the unit and the e2e tests, and fails if any test fails or if any
-# sanitizer report was written. ASan/LSan reports go to files (log_path), UBSan's are collected from
-# stderr (see below), so one from a process a test started and then only stopped - the gateway under an
-# e2e test - cannot pass unseen: every file under <build>/sanitizer-reports fails the run and is printed.
+# `make test-asan` / `make test-tsan`: builds the gateway and the unit tests with a sanitizer in $2 and runs
+# the unit and the e2e tests; fails if any test fails or if any sanitizer report was written.
+#   $1 = asan: AddressSanitizer + UBSan (and LeakSanitizer), default build folder build-asan
+#   $1 = tsan: ThreadSanitizer, default build folder build-tsan
+# Reports go to files (log_path), and the e2e harness copies any process's stderr that holds one (see
+# below), so a report from a process a test started and then only stopped - the gateway under an e2e
+# test - cannot pass unseen: every file under <build>/sanitizer-reports fails the run and is printed.
 set -uo pipefail
-build=${1:-build-asan}
+kind=${1:-asan}
+case "$kind" in
+  asan) flag=-DWARMLINE_SANITIZE=ON ;;
+  tsan) flag=-DWARMLINE_TSAN=ON ;;
+  *) echo "usage: $0 asan|tsan [build-folder]" >&2; exit 2 ;;
+esac
+build=${2:-build-$kind}
 jobs=${JOBS:-2}
 src=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 reports="$build/sanitizer-reports"
 
-cmake -S "$src" -B "$build" -G Ninja -DWARMLINE_SANITIZE=ON ${CMAKE_FLAGS:-} >/dev/null || exit 1
+cmake -S "$src" -B "$build" -G Ninja "$flag" ${CMAKE_FLAGS:-} >/dev/null || exit 1
 # Only what the tests run: the gateway (e2e) and every unit-test executable, not the benchmarks.
 cmake --build "$build" -j "$jobs" --target warmline unit_tests || exit 1
 
@@ -23,6 +31,9 @@ mkdir -p "$reports"
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:print_stacktrace=1:log_path=$reports/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export LSAN_OPTIONS="suppressions=$src/tests/sanitizer/lsan.supp:print_suppressions=0"
+# ThreadSanitizer: every data race or lock-order inversion is a finding; tests/sanitizer/tsan.supp holds
+# only third-party suppressions, each with its reason.
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan:suppressions=$src/tests/sanitizer/tsan.supp:print_suppressions=0"
 # GCC's UBSan runtime beside ASan ignores log_path and prints to stderr: a unit test then fails by its
 # exit status, and the e2e harness copies any process's stderr with a report here (tests/e2e/harness.py).
 export WARMLINE_SANITIZER_REPORTS="$reports"
@@ -33,12 +44,12 @@ start=$(date +%s)
 unit_done=$(date +%s)
 (cd "$build" && ctest --output-on-failure -L e2e) || status=1
 end=$(date +%s)
-echo "test-asan: unit tests $((unit_done - start)) s, e2e tests $((end - unit_done)) s"
+echo "test-$kind: unit tests $((unit_done - start)) s, e2e tests $((end - unit_done)) s"
 
 shopt -s nullglob
 found=("$reports"/*)
 if ((${#found[@]})); then
-  echo "test-asan: ${#found[@]} sanitizer report(s) in $reports:"
+  echo "test-$kind: ${#found[@]} sanitizer report(s) in $reports:"
   for f in "${found[@]}"; do
     echo "==== $f"
     head -n 60 "$f"
@@ -46,8 +57,8 @@ if ((${#found[@]})); then
   status=1
 fi
 if ((status)); then
-  echo "test-asan: FAILED"
+  echo "test-$kind: FAILED"
 else
-  echo "test-asan: passed, no sanitizer reports"
+  echo "test-$kind: passed, no sanitizer reports"
 fi
 exit $status
