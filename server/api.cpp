@@ -175,6 +175,7 @@ std::string metrics_text(const ApiContext& ctx) {
   std::array<uint64_t, kTransferResults> by_result{};
   std::array<std::array<uint64_t, kTransferResults>, kTransferStrategies> by_strategy{};
   int64_t legs = 0;
+  uint64_t hep_sent = 0, hep_errors = 0;
   std::array<uint64_t, 6> responses_sent{}, responses_received{};
   HistogramSum<kSecondsBounds> setup, pdd, call_setup, bridge;
   HistogramSum<kFrameBounds> caller_to_ai, ai_to_caller;
@@ -201,6 +202,8 @@ std::string metrics_text(const ApiContext& ctx) {
       for (size_t i = 0; i < kTransferResults; ++i)
         by_strategy[s][i] += m.transfers_by_strategy[s][i].load(std::memory_order_relaxed);
     legs += m.legs_active.load(std::memory_order_relaxed);
+    hep_sent += m.hep_sent.load(std::memory_order_relaxed);
+    hep_errors += m.hep_errors.load(std::memory_order_relaxed);
     setup.add(m.transfer_setup);
     pdd.add(m.post_dial_delay);
     call_setup.add(m.call_setup);
@@ -253,6 +256,9 @@ std::string metrics_text(const ApiContext& ctx) {
                          to_string(static_cast<TransferStrategy>(s)), metric_label(static_cast<ai::TransferResult>(i)),
                          by_strategy[s][i]);
   metric("warmline_legs_active", "gauge", "SIP legs up or being set up: callers' and dialled transfer targets'.", legs);
+  metric("warmline_hep_sent_total", "counter", "SIP messages traced to the Homer collector ([server] hep).", hep_sent);
+  metric("warmline_hep_errors_total", "counter",
+         "SIP messages not traced: the HEP packet could not be built or sent (dropped, never retried).", hep_errors);
   auto histogram = [&out](std::string_view name, std::string_view help, const auto& h) { histogram_text(out, name, help, h); };
   histogram("warmline_transfer_setup_seconds", "From a transfer's request to its target answering (completed transfers).",
             setup);

@@ -30,6 +30,7 @@
 namespace warmline::server {
 
 class Call;
+class TraceLinks;
 
 // Every method the gateway handles, and nothing else: the UAS capability check answers 405 for the
 // rest, and the Allow header of every response that carries one (OPTIONS, 2xx to INVITE/UPDATE, 405)
@@ -76,6 +77,8 @@ struct CallContext {
   const TrunkHealth* trunk_health = nullptr;
   // Where recorded calls' audio goes (off the shard; server/recording/). Null: nothing is recorded.
   RecordingWriter* recordings = nullptr;
+  // SIP trace ([server] hep): a leg we dial links its Call-ID to its caller's (hep_tracer.hpp). Null: off.
+  TraceLinks* trace_links = nullptr;
 };
 
 // The protocol and the resolver's transport of a configured transport.

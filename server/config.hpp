@@ -98,6 +98,12 @@ struct ServerConfig {
   // DNS servers for RFC 3263 resolution of sip:/sips: targets (sip/resolve/): "ip", "ip:port" or
   // "[ipv6]:port", validated; empty = the system's /etc/resolv.conf.
   std::vector<std::string> dns_servers;
+  // SIP trace to a Homer collector over HEP v3 (docs/operations.md "SIP trace (Homer)"): "udp:HOST:PORT"
+  // read into hep (a name is resolved at start); host "" = off. hep_id is the capture agent id, and
+  // hep_password the collector's authentication key ("" = none; "${VAR}" reads it from the environment).
+  HostPort hep;
+  uint32_t hep_id = 2001;
+  std::string hep_password;
 };
 
 enum class Ringback { us, etsi, uk };

@@ -47,6 +47,9 @@ std::string check_e164(std::string_view text);
 std::string check_tech_prefix(std::string_view text);
 std::string check_allow_pattern(std::string_view text);
 std::string check_host(std::string_view text);
+// [server] hep: "udp:HOST:PORT" (HOST a name or IP literal, [v6] bracketed) into `out`; "" = off.
+// HEP over TCP or TLS is refused, not ignored.
+std::string parse_hep_address(std::string_view text, HostPort& out);
 // A DNS server: an IP address with an optional port ("192.0.2.53", "192.0.2.53:5353", "::1",
 // "[2001:db8::53]:53"). Names are refused: the resolver would need a resolver to find it.
 std::string check_dns_server(std::string_view text);

@@ -295,6 +295,11 @@ void read_server(Section& s, ServerConfig& out) {
   s.boolean("drain_exit", out.drain_exit);
   s.integer("retry_after_s", out.retry_after_s, 1, 3600);
   s.string_list("dns_servers", out.dns_servers, config_detail::check_dns_server);
+  if (s.string("hep", text)) {
+    if (auto e = config_detail::parse_hep_address(text, out.hep); !e.empty()) s.problems().add_at(s.path("hep"), e);
+  }
+  s.integer("hep_id", out.hep_id, 0, 4294967295LL);
+  s.string("hep_password", out.hep_password);
 }
 
 void read_media(Section& s, MediaConfig& out) {

@@ -171,6 +171,22 @@ std::string parse_host_port(std::string_view text, HostPort& out) {
   return "";
 }
 
+std::string parse_hep_address(std::string_view text, HostPort& out) {
+  out = HostPort{};
+  if (text.empty()) return "";
+  const size_t colon = text.find(':');
+  const std::string_view transport = colon == std::string_view::npos ? std::string_view() : text.substr(0, colon);
+  if (iequals(transport, "tcp") || iequals(transport, "tls"))
+    return fmt::format("'{}': HEP over {} is not supported; use udp:HOST:PORT", text, transport);
+  if (!iequals(transport, "udp"))
+    return fmt::format("'{}' is not udp:HOST:PORT (e.g. udp:10.0.0.5:9060)", text);
+  HostPort hp;
+  if (auto e = parse_host_port(text.substr(colon + 1), hp); !e.empty()) return e;
+  if (hp.port == 0) return fmt::format("'{}' needs a port (e.g. udp:10.0.0.5:9060)", text);
+  out = hp;
+  return "";
+}
+
 std::string check_dns_server(std::string_view text) {
   HostPort hp;
   if (auto e = parse_host_port(text, hp); !e.empty()) return e;

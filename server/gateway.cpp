@@ -49,6 +49,10 @@ Gateway::Gateway(Config config)
     o.shard_count = static_cast<unsigned>(shards_.size());
     o.trunk_health = trunk_health_.get();
     o.recordings = recordings_.get();
+    if (!config_.server.hep.host.empty()) {
+      o.hep = &hep_;
+      o.trace_links = &trace_links_;
+    }
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.post_stream = [this](std::string bytes, const sip::Endpoint& to) {
       ShardRuntime* stream_shard = runtimes_[0].get();
@@ -131,7 +135,33 @@ bool Gateway::load_hold_music() {
   return true;
 }
 
+// The collector's name is resolved once, here; a name that does not resolve stops the start, like an
+// address that cannot be bound.
+bool Gateway::resolve_hep() {
+  const HostPort& where = config_.server.hep;
+  if (where.host.empty()) return true;
+  boost::system::error_code ec;
+  boost::asio::ip::udp::resolver resolver(control_);
+  auto results = resolver.resolve(where.host, std::to_string(where.port), ec);
+  if (ec || results.empty()) {
+    spdlog::critical("[server] hep: cannot resolve the Homer collector {}: {}", where.host,
+                     ec ? ec.message() : "no address");
+    return false;
+  }
+  hep_.collector = results.begin()->endpoint();
+  hep_.capture_id = config_.server.hep_id;
+  hep_.password = config_.server.hep_password;
+  const std::string advertised =
+      config_.server.public_address.empty() ? config_.server.sip_listen.front().host : config_.server.public_address;
+  boost::asio::ip::make_address(advertised, ec);
+  if (!ec) hep_.advertised_ip = advertised;
+  spdlog::info("SIP trace: HEP v3 to {}:{} (capture id {})", hep_.collector.address().to_string(),
+               hep_.collector.port(), hep_.capture_id);
+  return true;
+}
+
 bool Gateway::start() {
+  if (!resolve_hep()) return false;
   shards_.start();
   // Sockets are bound on their own shard so that every later use is on that thread.
   std::vector<std::promise<bool>> started(runtimes_.size());

@@ -19,6 +19,7 @@
 
 #include "server/cdr/cdr_writer.hpp"
 #include "server/config.hpp"
+#include "server/hep_tracer.hpp"
 #include "server/http_server.hpp"
 #include "server/leg/hold_music.hpp"
 #include "server/recording/recording_writer.hpp"
@@ -43,6 +44,7 @@ class Gateway {
   bool start();
   bool open_records();
   bool load_hold_music();
+  bool resolve_hep();
   void begin_drain(std::string_view why, bool exit_when_drained);
   bool resume();
   void check_drained();
@@ -56,6 +58,10 @@ class Gateway {
   std::unique_ptr<HoldMusic> hold_music_;  // read by every shard's calls: outlives the runtimes
   std::unique_ptr<TrunkHealth> trunk_health_;  // written by shard 0's pings, read by every shard: outlives the runtimes
   CdrMetrics cdr_metrics_;
+  // SIP trace ([server] hep): the collector, resolved at start, and the legs' Call-ID links; read by
+  // every shard's tracer, so they outlive the runtimes.
+  HepOptions hep_;
+  TraceLinks trace_links_;
   std::unique_ptr<CdrWriter> cdr_;  // null when records are off; stopped after the shards
   RecordingMetrics recording_metrics_;
   std::unique_ptr<RecordingWriter> recordings_;  // written to by every shard's calls: outlives the runtimes

@@ -96,6 +96,8 @@ struct ShardMetrics {
   std::atomic<uint64_t> media_ticks{0};
   std::atomic<uint64_t> media_overruns{0};
   std::atomic<int64_t> media_worst_lag_us{0};
+  std::atomic<uint64_t> hep_sent{0};    // SIP trace packets sent to the Homer collector ([server] hep)
+  std::atomic<uint64_t> hep_errors{0};  // SIP trace packets that could not be encoded or sent (dropped)
 };
 
 // The CDR writer's counters (one writer per process, server/cdr/cdr_writer.hpp): written by the

@@ -64,6 +64,15 @@ bool ShardRuntime::start() {
   to.address = listen.host;
   to.port = listen.port;
   to.reuse_port = true;
+  if (options_.hep) {
+    tracer_ = std::make_unique<HepTracer>(shard_.io(), *options_.hep, options_.trace_links, metrics_.hep_sent,
+                                          metrics_.hep_errors);
+    if (auto ec = tracer_->start()) {
+      spdlog::critical("shard {}: cannot open the SIP trace socket: {}", shard_.index(), ec.message());
+      return false;
+    }
+    to.tracer = tracer_.get();
+  }
   transport_ = std::make_unique<sip::UdpTransport>(
       shard_.io(), to, [this](sip::Message&& m, const sip::Endpoint& from) { options_.route(std::move(m), from); });
   if (auto ec = transport_->start()) {
@@ -115,6 +124,7 @@ bool ShardRuntime::start() {
       .hold_music = options_.hold_music,
       .trunk_health = options_.trunk_health,
       .recordings = options_.recordings,
+      .trace_links = options_.trace_links,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,
@@ -184,6 +194,7 @@ bool ShardRuntime::start_streams() {
     so.tls_cert = config_.server.tls_cert;
     so.tls_key = config_.server.tls_key;
     so.tls_client = [this](const sip::Endpoint& to) { return tls_client_for(config_, to); };
+    so.tracer = tracer_.get();
     streams_[i] = std::make_unique<sip::StreamTransport>(
         shard_.io(), std::move(so), [this](sip::Message&& m, const sip::Endpoint& from) { options_.route(std::move(m), from); });
     if (auto ec = streams_[i]->start()) {

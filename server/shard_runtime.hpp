@@ -22,6 +22,7 @@
 #include "server/call_context.hpp"
 #include "server/sip_router.hpp"
 #include "server/config.hpp"
+#include "server/hep_tracer.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
 #include "server/trunk_pings.hpp"
@@ -53,6 +54,9 @@ struct ShardRuntimeOptions {
   unsigned shard_count = 1;       // outbound legs pick Call-IDs that map back to this shard
   TrunkHealth* trunk_health = nullptr;  // the gateway's; shard 0 pings the trunks into it. Null: no pings
   RecordingWriter* recordings = nullptr;  // the gateway's recordings' writer; null: no recording
+  // SIP trace ([server] hep), the gateway's; null: off.
+  const HepOptions* hep = nullptr;
+  TraceLinks* trace_links = nullptr;
 };
 
 class ShardRuntime {
@@ -107,6 +111,7 @@ class ShardRuntime {
   sip::AsioTimerService timers_;
   bool start_streams();
 
+  std::unique_ptr<HepTracer> tracer_;  // before the transports that call it; null: tracing off
   std::unique_ptr<sip::UdpTransport> transport_;
   // TCP and TLS (index 0, 1): the transports on shard 0, relays to them on the others.
   std::array<std::unique_ptr<sip::StreamTransport>, 2> streams_;

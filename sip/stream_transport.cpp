@@ -193,6 +193,9 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
   void opened() {
     if (closed_) return;
     open_ = true;
+    boost::system::error_code ec;
+    tcp::endpoint here = lowest().local_endpoint(ec);
+    if (!ec) local_ = Endpoint{here.address().to_string(), here.port(), peer_.protocol};
     touch();
     if (!queue_.empty() && !writing_) write();
     read();
@@ -238,6 +241,8 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
   }
 
   void deliver(Impl& owner, std::string_view raw) {
+    if (owner.options.tracer)
+      owner.options.tracer->trace(TracedMessage{owner.options.protocol, peer_, local_, raw, std::chrono::system_clock::now()});
     ParseResult parsed = parse_message(raw, ParseLimits{.max_message_size = owner.options.max_message});
     if (!parsed.ok()) {
       std::string answer = parsed.drop ? std::string() : build_stateless_response(raw, parsed.status, parsed.reason);
@@ -264,6 +269,10 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
         return self->close("write failed: " + ec.message());
       }
       self->touch();
+      // Traced once written, from the connection's own address; the keep-alive pong is not SIP.
+      if (owner && owner->options.tracer && self->queue_.front() != "\r\n")
+        owner->options.tracer->trace(TracedMessage{owner->options.protocol, self->local_, self->peer_,
+                                                   self->queue_.front(), std::chrono::system_clock::now()});
       self->queued_bytes_ -= self->queue_.front().size();
       self->queue_.pop_front();
       if (!self->queue_.empty()) return self->write();
@@ -274,6 +283,7 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
 
   std::weak_ptr<Impl> owner_;
   Endpoint peer_;
+  Endpoint local_;  // the connection's own address and port, once it is up (for the tracer)
   asio::steady_timer idle_;
   StreamFramer framer_;
   std::unique_ptr<ssl::context> client_tls_;  // before stream_, which refers to it

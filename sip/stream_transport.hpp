@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "sip/message.hpp"
+#include "sip/sip_trace.hpp"
 #include "sip/transport.hpp"
 
 namespace boost::asio {
@@ -49,6 +50,9 @@ struct StreamTransportOptions {
   std::string tls_key;                         // TLS server: PEM private key file
   // TLS client: the options for a connection to `to` (a trunk's tls_verify / tls_ca). Null: defaults.
   std::function<TlsClientOptions(const Endpoint& to)> tls_client;
+  // Every framed message received (before it is parsed) and every message written, decrypted, with the
+  // connection's two ends; null = off.
+  SipTracer* tracer = nullptr;
 };
 
 struct StreamTransportStats {

@@ -39,6 +39,11 @@ struct UdpTransport::Impl {
   std::vector<char> buffer;
   udp::endpoint sender;
   std::string send_buffer;  // reused: a warm buffer does not allocate per send
+  Endpoint bound;           // the bound address and port, for the tracer
+
+  void trace(const Endpoint& source, const Endpoint& destination, std::string_view bytes) {
+    options.tracer->trace(TracedMessage{Protocol::udp, source, destination, bytes, std::chrono::system_clock::now()});
+  }
   // The receive completion may run after stop(); it checks this token, not the owner.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
@@ -66,6 +71,7 @@ std::error_code UdpTransport::start() {
     impl_->socket.close(ignored);
     return ec;
   }
+  impl_->bound = local();
   impl_->receive_loop(*this);
   return {};
 }
@@ -96,6 +102,7 @@ void UdpTransport::Impl::on_datagram(UdpTransport& owner, size_t size) {
   ++owner.stats_.received;
   std::string_view raw(buffer.data(), size);
   Endpoint from{sender.address().to_string(), sender.port()};
+  if (options.tracer) trace(from, bound, raw);
   ParseResult parsed = parse_message(raw);
   if (!parsed.ok()) {
     // §18.2.1/§16.3: an unparsable request is answered when it can be; responses are never answered.
@@ -107,6 +114,7 @@ void UdpTransport::Impl::on_datagram(UdpTransport& owner, size_t size) {
     ++owner.stats_.rejected;
     boost::system::error_code ec;
     socket.send_to(asio::buffer(answer), sender, 0, ec);
+    if (!ec && options.tracer) trace(bound, from, answer);
     return;
   }
   Message message = std::move(*parsed.message);
@@ -133,6 +141,7 @@ std::error_code UdpTransport::send(const Message& message, const Endpoint& to) {
     return ec;
   }
   ++stats_.sent;
+  if (impl_->options.tracer) impl_->trace(impl_->bound, Endpoint{std::string(strip_brackets(to.host)), to.port}, impl_->send_buffer);
   return {};
 }
 

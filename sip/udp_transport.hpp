@@ -3,7 +3,8 @@
 // Receive: each datagram is parsed; a good request gets received=/rport filled on its top Via and goes
 // to the handler with its source; a request that fails to parse is answered statelessly with the
 // parser's status (or dropped when it cannot be answered); a malformed response is dropped. Nothing a
-// peer sends can stop the receive loop. Send: serializes into a reused buffer.
+// peer sends can stop the receive loop. Send: serializes into a reused buffer. With a tracer, each
+// datagram in and out is traced as it is on the wire (warmline's end: the bound address).
 //
 // Threading: one UdpTransport per shard (SO_REUSEPORT lets every shard bind the same address:port);
 // everything runs on that shard's io_context thread.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "sip/message.hpp"
+#include "sip/sip_trace.hpp"
 #include "sip/transport.hpp"
 
 namespace boost::asio {
@@ -32,6 +34,8 @@ struct UdpTransportOptions {
   // Receive buffer. 65535 holds any UDP datagram, so nothing is ever truncated; the parser enforces
   // the message-size limit itself (513).
   size_t max_datagram = 65535;
+  // Every datagram received (before it is parsed) and every message sent, with both ends; null = off.
+  SipTracer* tracer = nullptr;
 };
 
 struct UdpTransportStats {

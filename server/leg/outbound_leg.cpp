@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "server/hep_tracer.hpp"
 #include "server/leg/leg_codecs.hpp"
 #include "server/leg/leg_srtp.hpp"
 #include "server/shard.hpp"
@@ -26,6 +27,7 @@ OutboundLeg::OutboundLeg(CallContext& ctx, OutboundLegObserver& observer, Outbou
 }
 
 OutboundLeg::~OutboundLeg() {
+  if (ctx_.trace_links && !options_.trace_correlation.empty()) ctx_.trace_links->retire(call_id_);
   alive_.reset();
   session_timer_->stop();
   ctx_.metrics.legs_active.fetch_sub(1, std::memory_order_relaxed);
@@ -53,6 +55,8 @@ std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObse
   std::unique_ptr<OutboundLeg> leg(new OutboundLeg(ctx, observer, std::move(options)));
   if (!leg->open_media(error)) return nullptr;
   leg->call_id_ = call_id_for_shard(ctx);
+  if (ctx.trace_links && !leg->options_.trace_correlation.empty())
+    ctx.trace_links->link(leg->call_id_, leg->options_.trace_correlation);
   leg->from_tag_ = sip::new_tag(ctx.random);
   if (leg->options_.credentials) leg->digest_ = std::make_shared<sip::auth::DigestClient>(*leg->options_.credentials);
   leg->start_session(1, std::nullopt);  // a failure to send is reported through on_failed

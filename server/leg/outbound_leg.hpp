@@ -77,6 +77,9 @@ struct OutboundLegOptions {
   // The rate of the agent side of the leg's media: what is played to the target (a warm transfer's
   // briefing, rendered at the agent's rate) and, for consults, what the agent would hear.
   uint32_t agent_rate = 8000;
+  // The caller's SIP Call-ID: the correlation id of this leg's messages in the SIP trace
+  // (hep_tracer.hpp). "" = the leg's own.
+  std::string trace_correlation;
 };
 
 class OutboundLeg final : public sip::InviteClientObserver {

@@ -113,7 +113,8 @@ void Transfer::start_dial() {
                       .first_codec = caller_.codec_name(),
                       .headers = options_.headers,
                       .leg_records = options_.leg_records,
-                      .agent_rate = agent_sample_rate(*options_.agent)};
+                      .agent_rate = agent_sample_rate(*options_.agent),
+                      .trace_correlation = caller_.dialog().call_id};
   if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
   dial_ = std::make_unique<BridgedDial>(ctx_, *this, std::move(request));
   // A REFER's fallback dials the target the REFER named: still one target tried (two attempts).
