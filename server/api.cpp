@@ -11,6 +11,7 @@
 #include "server/json_writer.hpp"
 #include "server/provider_api.hpp"
 #include "server/provider_http.hpp"
+#include "server/ui_routes.hpp"
 
 namespace warmline::server {
 
@@ -35,6 +36,14 @@ void write_call(JsonWriter& w, const CallSnapshot& c) {
     w.field("requested_at", utc(t.requested_at));
     if (t.answered_at) w.field("answered_at", utc(*t.answered_at));
     if (t.bridged_at) w.field("bridged_at", utc(*t.bridged_at));
+    w.key("phases").begin_array();
+    for (const TransferPhase& p : t.phases) {
+      w.begin_object().field("phase", p.phase).field("at", format_record_time(p.at)).field("target", p.target);
+      if (p.sip_status) w.field("sip_status", p.sip_status);
+      if (!p.result.empty()) w.field("result", p.result);
+      w.end_object();
+    }
+    w.end_array();
     w.end_object();
   }
   w.end_object();
@@ -345,6 +354,12 @@ HttpRouter make_api_router(ApiContext ctx) {
       return HttpResponse::json(200, w.take());
     });
   });
+  r.get("/v1/calls/{id}/ladder", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) {
+      return HttpResponse::json(200, ladder_json(call.id(), call.ladder()));
+    });
+  });
+  add_ui_routes(r);
   r.post("/v1/calls/{id}/transfer", [ctx](const HttpRequest& req, Responder respond) {
     auto parsed = ai::parse_transfer_request(req.body);
     if (auto* err = std::get_if<ai::ProtocolError>(&parsed))

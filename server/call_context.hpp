@@ -17,6 +17,7 @@
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/shard.hpp"
+#include "server/sip_ladder.hpp"
 #include "server/speech.hpp"
 #include "server/trunk_health.hpp"
 #include "sip/builders.hpp"
@@ -71,6 +72,9 @@ struct CallContext {
   // The trunks' servers the OPTIONS pings found down (trunk_health.hpp): dials through a trunk try its
   // other servers first. Shared by every shard; null: no pings.
   const TrunkHealth* trunk_health = nullptr;
+  // Call-ID -> the call's SIP ladder (sip_ladder.hpp), fed by the transaction layer's tap. Null: no
+  // ladders are kept.
+  LadderIndex* ladders = nullptr;
 };
 
 // The protocol and the resolver's transport of a configured transport.

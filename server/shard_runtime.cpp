@@ -88,6 +88,7 @@ bool ShardRuntime::start() {
   }
   layer_ = std::make_unique<sip::TransactionLayer>(mux_, timers_,
                                                    sip::TransactionHandlers::forwarding_to(routed_));
+  layer_->set_tap([this](const sip::Message& m, bool outgoing) { ladders_.on_message(m, outgoing); });
 
   boost::asio::io_context& io = shard_.io();
   ctx_ = std::make_unique<CallContext>(CallContext{
@@ -113,6 +114,7 @@ bool ShardRuntime::start() {
       .resolver = resolver_.get(),
       .hold_music = options_.hold_music,
       .trunk_health = options_.trunk_health,
+      .ladders = &ladders_,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,

@@ -103,6 +103,7 @@ void BridgedDial::start() {
   o.first_codec = request_.first_codec;
   o.agent_rate = request_.agent_rate;
   o.records = request_.leg_records;
+  o.ladder = request_.ladder;
   sip::ResolveRequest where;
   if (trunk) {
     if (trunk->address.host.empty())
