@@ -101,6 +101,7 @@ class UiPage(E2ETestCase):
         self.assertIn('class="label">202 Accepted</span>', dom)
         self.assertIn("Refer-To: &lt;sip:support@127.0.0.1:5999&gt;", dom, "the header shown as text")
         self.assertIn("requested", dom, "the transfer's phases")
+        self.assertRegex(dom, r'<form id="auth" hidden', "no token asked for: the node has none")
         self.assertEqual(dom.count('class="ladder-row"'), len(self.ladder()["entries"]))
 
         shot = screenshot(self, url, self.workdir / "ui-ladder.png")
@@ -116,6 +117,7 @@ class UiPage(E2ETestCase):
 
     def test_with_a_token_the_page_loads_and_the_api_needs_it(self):
         self.start_transfer(http_token=TOKEN)
+        self.wait_referred()  # (with the token: the harness's requests carry it)
         base = f"http://127.0.0.1:{self.gateway.http_port}"
         for path, kind in (("/ui", "text/html"), ("/ui/", "text/html"), ("/ui/app.js", "text/javascript"),
                            ("/ui/style.css", "text/css")):
