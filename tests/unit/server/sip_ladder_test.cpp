@@ -11,8 +11,12 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// CallFixture::parse, reachable outside a fixture.
+struct Parse : CallFixture {
+  using CallFixture::parse;
+};
 sip::Message parsed(std::string head, std::string_view content_type = {}, std::string_view body = {}) {
-  return CallFixture::parse(std::move(head), content_type, body);
+  return Parse::parse(std::move(head), content_type, body);
 }
 
 constexpr std::string_view kVia = "Via: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK-1\n";
