@@ -13,7 +13,7 @@ import shutil
 import unittest
 
 from harness import Agent, E2ETestCase, Gateway, wait_for
-from sipp_peer import start_caller
+from sipp_peer import SippUasScenario, start_caller
 from ui_peer import dump_dom, fetch, screenshot
 
 SCRIPT = """\
@@ -24,9 +24,16 @@ TARGETS = [{"name": "Support", "uri": "sip:support@127.0.0.1:5999"}]
 TOKEN = "e2e-ui-token-51c2"
 
 
-def rows(ladder):
-    """"in INVITE", "out 200", ... for leg a."""
-    return [f"{e['direction']} {e['first_line'].split(' ')[0]}" for e in ladder["entries"] if e["leg"] == "a"]
+def rows(ladder, leg="a"):
+    """"in INVITE", "out 200", ... for `leg`."""
+    return [f"{e['direction']} {e['first_line'].split(' ')[0]}" for e in ladder["entries"] if e["leg"] == leg]
+
+
+def in_order(case, got, expected):
+    """`expected` are in `got`, in this order (other messages may come between)."""
+    positions = [got.index(x) if x in got else -1 for x in expected]
+    case.assertNotIn(-1, positions, (got, expected))
+    case.assertEqual(positions, sorted(positions), got)
 
 
 class UiPage(E2ETestCase):
@@ -63,9 +70,7 @@ class UiPage(E2ETestCase):
         self.assertEqual(ladder["dropped"], 0)
         r = rows(ladder)
         # What matters, in this order (a 100 Trying or 180 may come between the INVITE and the 200).
-        expected = ["in INVITE", "out 200", "in ACK", "out REFER", "in 202"]
-        positions = [r.index(x) for x in expected]
-        self.assertEqual(positions, sorted(positions), r)
+        in_order(self, r, ["in INVITE", "out 200", "in ACK", "out REFER", "in 202"])
         self.assertEqual(r.count("out REFER"), 1, r)
         entries = [e for e in ladder["entries"] if e["leg"] == "a"]
         refer = entries[r.index("out REFER")]
@@ -114,6 +119,46 @@ class UiPage(E2ETestCase):
             shutil.copyfile(shot, os.path.join(artefacts, "ui-ladder.png"))
         print(f"\n[e2e] screenshot: {shot}")
         self.finish()
+
+    def test_bridged_dial_shows_the_target_leg_in_its_own_column(self):
+        """The caller refuses the REFER (603): warmline dials the target itself (leg b1) and bridges."""
+        target = SippUasScenario(self, "uas-answer.xml", name="support")
+        self.agent = Agent(self, SCRIPT)
+        self.gateway = Gateway(self, self.agent.url, targets=[{"name": "Support", "uri": f"sip:support@{target.address}"}])
+        self.sipp, self.rtp = start_caller(self, self.gateway, "uac-refer-reject-603-then-bridged.xml")
+        self.agent.wait_event(type="start")
+        self.call_id = self.gateway.only_call()
+        self.rtp.send_dtmf("1")
+        self.agent.wait_event(type="stop", timeout=20)  # transferred: the agent leaves the bridge
+        wait_for(lambda: self.gateway.calls()[0]["state"] == "bridged", 10, "the call bridged")
+        ladder = wait_for(lambda: (lambda l: l if "out ACK" in rows(l, "b1") else None)(self.ladder()), 15,
+                          "warmline's ACK to the target's 200 in the ladder")
+        self.assertEqual([l["leg"] for l in ladder["legs"]], ["a", "b1"])
+        in_order(self, rows(ladder), ["in INVITE", "out 200", "in ACK", "out REFER", "in 603"])
+        in_order(self, rows(ladder, "b1"), ["out INVITE", "in 200", "out ACK"])
+        a_refused = [e["at"] for e in ladder["entries"] if e["leg"] == "a" and e["first_line"].startswith("603")]
+        b_invite = [e["at"] for e in ladder["entries"] if e["leg"] == "b1" and e["first_line"].startswith("INVITE")]
+        self.assertLessEqual(a_refused[0], b_invite[0], "the dial follows the refused REFER")
+        status, call = self.gateway.http("GET", f"/v1/calls/{self.call_id}")
+        phases = [p["phase"] + (":" + p["result"] if "result" in p else "") for p in call["transfer"]["phases"]]
+        in_order(self, phases, ["requested", "dialing", "ended:rejected", "bridged", "ended:completed"])
+
+        url = f"http://127.0.0.1:{self.gateway.http_port}/ui#call={self.call_id}"
+        dom = dump_dom(self, url)
+        self.assertIn('<th class="node">target b1</th>', dom)
+        self.assertIn('<span id="detail-state" class="state">bridged</span>', dom)
+        self.assertRegex(dom, r'class="label">INVITE sip:support@127\.0\.0\.1:\d+</span>')
+        self.assertIn('class="label">603 Decline</span>', dom)
+        self.assertIn('<tr class="ladder-row" data-leg="b1" data-direction="out">', dom)
+        shot = screenshot(self, url, self.workdir / "ui-ladder-bridged.png")
+        self.assertEqual(shot.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+        artefacts = os.environ.get("WARMLINE_E2E_ARTEFACTS")
+        if artefacts:
+            os.makedirs(artefacts, exist_ok=True)
+            shutil.copyfile(shot, os.path.join(artefacts, "ui-ladder-bridged.png"))
+        target.trigger()  # the target hangs up; warmline hangs up the caller
+        target.assert_passed()
+        self.sipp.assert_passed()
 
     def test_with_a_token_the_page_loads_and_the_api_needs_it(self):
         self.start_transfer(http_token=TOKEN)
