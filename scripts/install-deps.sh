@@ -27,6 +27,9 @@ default_packages=(
   clang-14 libclang-rt-14-dev
   # the e2e tests' Node.js clients (tests/e2e/node: Twilio's helper library against the REST paths)
   nodejs
+  # headless browser for the live-calls page test only (tests/e2e/test_ui_page.py loads /ui in it);
+  # the gateway itself needs no browser
+  chromium
 )
 if [ $# -gt 0 ]; then packages=("$@"); else packages=("${default_packages[@]}"); fi
 

@@ -12,6 +12,7 @@
 #include "server/json_writer.hpp"
 #include "server/provider_api.hpp"
 #include "server/provider_http.hpp"
+#include "server/ui_routes.hpp"
 
 namespace warmline::server {
 
@@ -370,6 +371,12 @@ HttpRouter make_api_router(ApiContext ctx) {
       return HttpResponse::json(200, w.take());
     });
   });
+  r.get("/v1/calls/{id}/ladder", [ctx](const HttpRequest& req, Responder respond) {
+    with_call(ctx, req, std::move(respond), [](Call& call) {
+      return HttpResponse::json(200, ladder_json(call.id(), call.ladder()));
+    });
+  });
+  add_ui_routes(r);
   r.post("/v1/calls/{id}/transfer", [ctx](const HttpRequest& req, Responder respond) {
     auto parsed = ai::parse_transfer_request(req.body);
     if (auto* err = std::get_if<ai::ProtocolError>(&parsed))

@@ -52,6 +52,7 @@ Call::Call(CallContext& ctx, const AgentConfig& agent, std::string id)
 
 // A call that never ended (the shard stops with it still up) is recorded as ended by the shutdown.
 Call::~Call() {
+  if (ctx_.ladders) ctx_.ladders->forget(*ladder_);
   if (!recorded_ && transfer_running()) transfer_records_.push_back(transfer_->record());  // no end yet
   send_record("shutdown");
   stop_recording();
@@ -73,7 +74,7 @@ CallSnapshot Call::make_snapshot() const {
     s.transfer = TransferSnapshot{transfer_->id(), transfer_->current().name, transfer_->last_state(),
                                   transfer_->result() ? std::string(to_string(*transfer_->result())) : "",
                                   transfer_->last_status(), std::string(ai::to_string(r.mode)),
-                                  r.requested_at, r.answered_at, r.bridged_at};
+                                  r.requested_at, r.answered_at, r.bridged_at, transfer_->phases()};
   }
   return s;
 }
@@ -82,6 +83,9 @@ int Call::start(sip::ServerTransaction tx, const sip::Message& invite, const Tru
                 const sip::LocalMediaCaps& caps, std::string& reason) {
   assert_on_shard();
   trunk_ = trunk;
+  // The INVITE came in before the call existed; the rest of leg a's messages come through the tap.
+  ladder_->add(invite, "a", false);
+  if (ctx_.ladders) ctx_.ladders->watch(invite.call_id, ladder_, "a");
   from_ = party(invite.from);
   to_ = party(invite.to);
   for (const auto& h : invite.headers)
@@ -236,6 +240,7 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
                           .ring_timeout_s = request.ring_timeout_s,
                           .headers = std::move(request.headers),
                           .leg_records = &leg_b_records_,
+                          .ladder = ladder_,
                           .mode = request.mode,
                           .briefing = request.mode == ai::TransferMode::kWarm || request.mode == ai::TransferMode::kReplaces
                                       ? request.briefing

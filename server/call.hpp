@@ -32,6 +32,7 @@
 #include "server/cdr/call_record.hpp"
 #include "server/leg/leg.hpp"
 #include "server/recording/call_recorder.hpp"
+#include "server/sip_ladder.hpp"
 #include "server/transfer/refer_in.hpp"
 #include "server/transfer/transfer.hpp"
 #include "server/webhook/webhook_event.hpp"
@@ -49,6 +50,7 @@ struct TransferSnapshot {
   std::string mode;    // cold, warm, semi
   std::chrono::system_clock::time_point requested_at;
   std::optional<std::chrono::system_clock::time_point> answered_at, bridged_at;
+  std::vector<TransferPhase> phases;  // requested, dialing, ringing, ..., ended (transfer.hpp)
 };
 struct CallSnapshot {
   std::string id, from, to, agent, state;
@@ -97,6 +99,8 @@ class Call final : public std::enable_shared_from_this<Call>,
   CallState state() const { return state_; }
   CallSnapshot snapshot() const;
   const Leg* caller_leg() const { return caller_.get(); }
+  // Every SIP message of the call's legs (GET /v1/calls/{id}/ladder, sip_ladder.hpp).
+  const SipLadder& ladder() const { return *ladder_; }
 
   // A new INVITE from `trunk`: takes its offer (or prepares ours), opens media, rings and connects the
   // agent. 0, or the SIP status to reject the INVITE with (`reason` set); the call is then discarded.
@@ -222,6 +226,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::string from_, to_;
   std::vector<std::pair<std::string, std::string>> x_headers_;
 
+  std::shared_ptr<SipLadder> ladder_ = std::make_shared<SipLadder>();  // the legs' SIP messages
   std::vector<LegRecord> leg_b_records_;  // rows of the legs this call dialled (before the legs: they write here)
   // The recording (call_recording.cpp): before caller_, whose media points at it, so that it goes after.
   std::unique_ptr<CallRecorder> recorder_;

@@ -18,6 +18,7 @@
 #include "server/metrics.hpp"
 #include "server/recording/recording_writer.hpp"
 #include "server/shard.hpp"
+#include "server/sip_ladder.hpp"
 #include "server/speech.hpp"
 #include "server/trunk_health.hpp"
 #include "server/webhook/webhook_sink.hpp"
@@ -79,6 +80,9 @@ struct CallContext {
   RecordingWriter* recordings = nullptr;
   // SIP trace ([server] hep): a leg we dial links its Call-ID to its caller's (hep_tracer.hpp). Null: off.
   TraceLinks* trace_links = nullptr;
+  // Call-ID -> the call's SIP ladder (sip_ladder.hpp), fed by the transaction layer's tap. Null: no
+  // ladders are kept.
+  LadderIndex* ladders = nullptr;
 };
 
 // The protocol and the resolver's transport of a configured transport.

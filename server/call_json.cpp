@@ -24,6 +24,14 @@ void write_call_json(JsonWriter& w, const CallSnapshot& c) {
     w.field("requested_at", api_time(t.requested_at));
     if (t.answered_at) w.field("answered_at", api_time(*t.answered_at));
     if (t.bridged_at) w.field("bridged_at", api_time(*t.bridged_at));
+    w.key("phases").begin_array();
+    for (const TransferPhase& p : t.phases) {
+      w.begin_object().field("phase", p.phase).field("at", format_record_time(p.at)).field("target", p.target);
+      if (p.sip_status) w.field("sip_status", p.sip_status);
+      if (!p.result.empty()) w.field("result", p.result);
+      w.end_object();
+    }
+    w.end_array();
     w.end_object();
   }
   write_recording_json(w, c);

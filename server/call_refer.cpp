@@ -63,6 +63,7 @@ void Call::start_refer_in(const ReferCheck& check, uint32_t refer_cseq) {
                       .ring_timeout_s = 0,
                       .headers = {},  // never the REFER's: nothing of it reaches our INVITE but the target
                       .leg_records = &leg_b_records_,
+                      .ladder = ladder_,
                       .mode = ai::TransferMode::kReferIn,
                       .briefing = {},
                       .screening = ai::Screening::kNone,

@@ -38,7 +38,9 @@ void Call::dial_sip_agent() {
                       .first_codec = caller_->codec_name(),
                       .headers = std::move(headers),
                       .leg_records = &leg_b_records_,
-                      .agent_rate = agent_sample_rate(agent_config_)};
+                      .ladder = ladder_,
+                      .agent_rate = agent_sample_rate(agent_config_),
+                      .trace_correlation = caller_->dialog().call_id};
   spdlog::info("call {}: dialling SIP agent {} ({}) through trunk {}", id_, agent_config_.name, agent_config_.url,
                agent_config_.trunk);
   agent_dial_ = std::make_unique<BridgedDial>(ctx_, static_cast<DialListener&>(*this), std::move(request));

@@ -97,6 +97,7 @@ bool ShardRuntime::start() {
   }
   layer_ = std::make_unique<sip::TransactionLayer>(mux_, timers_,
                                                    sip::TransactionHandlers::forwarding_to(routed_));
+  layer_->set_tap([this](const sip::Message& m, bool outgoing) { ladders_.on_message(m, outgoing); });
 
   boost::asio::io_context& io = shard_.io();
   ctx_ = std::make_unique<CallContext>(CallContext{
@@ -125,6 +126,7 @@ bool ShardRuntime::start() {
       .trunk_health = options_.trunk_health,
       .recordings = options_.recordings,
       .trace_links = options_.trace_links,
+      .ladders = &ladders_,
   });
   router_ = std::make_unique<SipRouter>(*ctx_, SipRouterOptions{.draining = options_.draining,
                                                                 .node_calls = options_.node_calls,

@@ -117,6 +117,7 @@ class ShardRuntime {
   std::array<std::unique_ptr<sip::StreamTransport>, 2> streams_;
   std::array<std::unique_ptr<sip::Transport>, 2> relays_;
   sip::TransportMux mux_;  // what the layer sends through: UDP, TCP, TLS by destination
+  LadderIndex ladders_;  // Call-ID -> call's SIP ladder, fed by the layer's tap (outlives layer and calls)
   std::unique_ptr<sip::TransactionLayer> layer_;
   std::unique_ptr<sip::Resolver> resolver_;  // RFC 3263 for the targets warmline dials ([server] dns_servers)
   sip::DialogRegistry dialogs_;

@@ -90,6 +90,7 @@ TransactionHandlers TransactionHandlers::forwarding_to(const TransactionHandlers
 void TransactionLayer::receive(Message&& message, const Endpoint& from) {
   Guard guard(*this);
   if (message.vias.empty()) return;  // unmatchable and unanswerable (§8.2.6.2 needs the Via)
+  if (tap_) tap_(message, false);
   if (!message.is_request) return receive_response(message, from);
   if (handlers_.screen && message.to.tag().empty() && message.method != "ACK") {
     if (const int status = handlers_.screen(message, from); status != 0) {
@@ -226,6 +227,7 @@ ClientTransactionId TransactionLayer::send_request(Message request, const Endpoi
     client.tx = std::make_unique<transaction::InviteClientTx>(env_, id, std::move(request), to, std::move(handler));
   else
     client.tx = std::make_unique<transaction::NonInviteClientTx>(env_, id, std::move(request), to, std::move(handler));
+  if (tap_) tap_(client.tx->request(), true);
   client_index_[key] = id;
   auto& tx = *clients_.emplace(id, std::move(client)).first->second.tx;
   tx.start();
@@ -254,6 +256,7 @@ void TransactionLayer::prepare_outgoing(Message& request, const Endpoint& to) {
 
 std::error_code TransactionLayer::send_ack(Message ack, const Endpoint& to) {
   prepare_outgoing(ack, to);
+  if (tap_) tap_(ack, true);
   return env_.transport.send(ack, to);
 }
 
@@ -321,6 +324,7 @@ bool TransactionLayer::server_respond(uint64_t id, Message response) {
   bool start_2xx = it->second.is_invite && transaction::is_success(response.status_code) &&
                    it->second.tx->awaiting_final();
   if (!it->second.tx->respond(response)) return false;
+  if (tap_) tap_(response, true);
   if (start_2xx) start_2xx_retransmission(it->second.tx->request(), response, it->second.tx->source());
   reap_server(id);
   return true;

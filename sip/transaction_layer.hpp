@@ -108,6 +108,12 @@ class TransactionLayer {
   // `to` is where it will go (its protocol picks the Via's transport and sent-by).
   void prepare(Message& request, const Endpoint& to) { prepare_outgoing(request, to); }
 
+  // Sees each message the layer takes in (received retransmissions too) and each one it sends for the
+  // TU: requests, ACKs, CANCELs, responses (not the transactions' own retransmissions, nor stateless
+  // refusals). For a call's SIP ladder (server/sip_ladder.hpp). Empty: none.
+  using MessageTap = std::function<void(const Message& message, bool outgoing)>;
+  void set_tap(MessageTap tap) { tap_ = std::move(tap); }
+
   size_t client_transactions() const { return clients_.size(); }
   size_t server_transactions() const { return servers_.size(); }
   size_t pending_2xx() const { return pending_2xx_.size(); }
@@ -150,6 +156,7 @@ class TransactionLayer {
 
   transaction::Env env_;
   Handlers handlers_;
+  MessageTap tap_;
   RandomSource random_;
   transaction::TxId next_id_ = 1;
   std::unordered_map<transaction::TxId, Client> clients_;

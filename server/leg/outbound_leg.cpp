@@ -57,6 +57,8 @@ std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObse
   leg->call_id_ = call_id_for_shard(ctx);
   if (ctx.trace_links && !leg->options_.trace_correlation.empty())
     ctx.trace_links->link(leg->call_id_, leg->options_.trace_correlation);
+  if (ctx.ladders && leg->options_.ladder)
+    ctx.ladders->watch(leg->call_id_, leg->options_.ladder, leg->options_.ladder->next_dialled_leg());
   leg->from_tag_ = sip::new_tag(ctx.random);
   if (leg->options_.credentials) leg->digest_ = std::make_shared<sip::auth::DigestClient>(*leg->options_.credentials);
   leg->start_session(1, std::nullopt);  // a failure to send is reported through on_failed

@@ -21,6 +21,7 @@
 #include "server/cdr/call_record.hpp"
 #include "server/config.hpp"
 #include "server/leg/leg_media.hpp"
+#include "server/sip_ladder.hpp"
 #include "sip/auth/digest_client.hpp"
 #include "sip/sdp.hpp"
 #include "sip/session_timer.hpp"
@@ -73,6 +74,8 @@ struct OutboundLegOptions {
   // Where the leg's row goes once it has ended (DESIGN.md "Records": a transfer shows as two legs);
   // owned by the call, which outlives its legs. Null: not recorded.
   std::vector<LegRecord>* records = nullptr;
+  // The call's SIP ladder: the leg's messages are followed there as the next "b<n>" (null: not shown).
+  std::shared_ptr<SipLadder> ladder;
   std::string first_codec;                // the caller's codec: offered first (relay without decoding)
   // The rate of the agent side of the leg's media: what is played to the target (a warm transfer's
   // briefing, rendered at the agent's rate) and, for consults, what the agent would hear.

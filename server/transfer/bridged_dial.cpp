@@ -104,6 +104,7 @@ void BridgedDial::start() {
   o.agent_rate = request_.agent_rate;
   o.records = request_.leg_records;
   o.trace_correlation = request_.trace_correlation;
+  o.ladder = request_.ladder;
   sip::ResolveRequest where;
   if (trunk) {
     if (trunk->address.host.empty())

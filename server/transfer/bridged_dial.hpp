@@ -48,6 +48,7 @@ struct DialRequest {
   std::string first_codec;   // the caller's codec, offered first
   std::map<std::string, std::string> headers;  // the transfer request's extra headers
   std::vector<LegRecord>* leg_records = nullptr;  // each dialled leg's row, for the call's record
+  std::shared_ptr<SipLadder> ladder;              // the call's SIP ladder (null: none)
   uint32_t agent_rate = 8000;  // the agent's PCM rate: speech played to the target is rendered at it
   std::string trace_correlation;  // the caller's SIP Call-ID, for the SIP trace (OutboundLegOptions)
 };

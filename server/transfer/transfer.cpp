@@ -32,6 +32,7 @@ Transfer::Transfer(CallContext& ctx, Leg& caller, Bridge& bridge, TransferListen
   record_.mode = options_.mode;
   record_.strategy = TransferStrategy::kRefer;
   record_.requested_at = std::chrono::system_clock::now();
+  phases_.push_back({.phase = "requested", .target = {}, .at = record_.requested_at, .sip_status = 0, .result = {}});
 }
 
 Transfer::~Transfer() { cancel_timer(); }
@@ -113,6 +114,7 @@ void Transfer::start_dial() {
                       .first_codec = caller_.codec_name(),
                       .headers = options_.headers,
                       .leg_records = options_.leg_records,
+                      .ladder = options_.ladder,
                       .agent_rate = agent_sample_rate(*options_.agent),
                       .trace_correlation = caller_.dialog().call_id};
   if (dial_) old_dial_ = std::move(dial_);  // its own callback may be what brought us here
@@ -298,7 +300,18 @@ void Transfer::apply(const std::optional<TransferUpdate>& update) {
   attempt_ended(*update);
 }
 
+void Transfer::add_phase(TransferPhase phase) {
+  if (!phases_.empty() && phase.phase != "ended" && phases_.back().phase == phase.phase &&
+      phases_.back().target == phase.target)
+    return;  // the same step told again (a second 180)
+  // Full: the last slot keeps being replaced, so the end always shows.
+  if (phases_.size() >= kTransferPhasesCap) phases_.pop_back();
+  phases_.push_back(std::move(phase));
+}
+
 void Transfer::progress(const TransferUpdate& update) {
+  add_phase({.phase = update.state, .target = current_.name, .at = std::chrono::system_clock::now(),
+             .sip_status = update.sip_status, .result = {}});
   last_state_ = update.state;
   last_status_ = update.sip_status;
   listener_.on_transfer_progress(update);
@@ -312,12 +325,17 @@ void Transfer::attempt_ended(const TransferUpdate& update) {
   if (strategy_ == TransferStrategy::kDial || refer_.state() != ColdRefer::State::kIdle)
     record_.attempts.push_back(
         {.target = current_.uri, .sip_status = update.sip_status, .result = update.result, .strategy = strategy_});
+  const TransferPhase ended_phase{.phase = "ended", .target = current_.name, .at = now,
+                                  .sip_status = update.sip_status, .result = std::string(to_string(update.result))};
+  if (update.result != TransferResult::kCompleted) add_phase(ended_phase);
   if (refer_fallback(update)) return;
   if (update.result == TransferResult::kCompleted) {
     // The caller's side connects caller and target itself as the target answers: for REFER, the
     // answer and the bridge are the same moment.
     if (!record_.answered_at) record_.answered_at = now;  // a warm target answered before its accept
     record_.bridged_at = now;
+    add_phase({.phase = "bridged", .target = current_.name, .at = now, .sip_status = update.sip_status, .result = {}});
+    add_phase(ended_phase);
   }
   spdlog::info("transfer {} to {}: {} {} {}", options_.id, current_.name, to_string(update.result), update.sip_status,
                update.reason);

@@ -89,12 +89,25 @@ struct TransferOptions {
   int ring_timeout_s = 0;         // the request's; 0 = the target's, else the agent's
   std::map<std::string, std::string> headers;  // extra SIP headers for a dialled leg
   std::vector<LegRecord>* leg_records = nullptr;  // where dialled legs' rows go (the call's record)
+  std::shared_ptr<SipLadder> ladder;              // where dialled legs' SIP messages go (null: nowhere)
   // The request's mode (cold, warm, semi, replaces) and, for warm, what the target hears and what the caller hears.
   ai::TransferMode mode = ai::TransferMode::kCold;
   std::string briefing;
   ai::Screening screening = ai::Screening::kNone;
   ai::HoldAudio hold = ai::HoldAudio::kMusic;
 };
+
+// One step of a transfer as GET /v1/calls/{id} shows it: requested, then per attempt dialing / ringing
+// / answered / consulting as they come, bridged when the caller was put through, and "ended" for each
+// attempt that ended (its result; the last one is the transfer's).
+struct TransferPhase {
+  std::string phase;
+  std::string target;  // the target's name ("" for requested)
+  std::chrono::system_clock::time_point at;
+  int sip_status = 0;
+  std::string result;  // "ended" only
+};
+inline constexpr size_t kTransferPhasesCap = 32;  // a long chain keeps its first phases and its end
 
 class Transfer final : public DialListener, public OutboundLegObserver {
  public:
@@ -141,6 +154,7 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void on_dial_ended(const TransferUpdate& update) override;
   // The transfer's row of the call record (strategy refer): filled in as it goes, complete once done().
   const TransferRecord& record() const { return record_; }
+  const std::vector<TransferPhase>& phases() const { return phases_; }
 
   // OutboundLegObserver: the answered target's leg while a warm transfer's gate runs.
   void on_target_progress(OutboundLeg&, int, bool) override {}
@@ -205,6 +219,8 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   int last_status_ = 0;
   std::optional<TransferResult> result_;
   TransferRecord record_;
+  std::vector<TransferPhase> phases_;
+  void add_phase(TransferPhase phase);
   TransferStrategy strategy_ = TransferStrategy::kRefer;  // of the attempt under way
   std::unique_ptr<BridgedDial> dial_;      // the bridged dial under way (or the last one)
   std::unique_ptr<BridgedDial> old_dial_;  // the one before: it may still be on the stack
