@@ -22,7 +22,7 @@ on start: tone 440 200
 on dtmf 1: transfer cold Support
 on transfer ended !completed: tone 1000 3000
 """
-CALL_KEYS = {"id", "from", "to", "agent", "state", "started_at", "transfer"}  # GET /v1/calls' shape
+CALL_KEYS = {"id", "from", "to", "agent", "state", "started_at", "transfer", "recording"}  # GET /v1/calls' shape
 
 
 class Webhooks(E2ETestCase):
