@@ -20,6 +20,11 @@ struct RunResult {
   uint64_t failed = 0, timeouts = 0, dropped = 0, invite_retransmits = 0, bye_retransmits = 0,
            bye_failed = 0;
   Percentiles setup;             // INVITE -> 200 OK
+  // --srtp: the callers' RTP was SRTP. Calls keyed; answers without usable keys (and why, the last);
+  // packets the callers could not protect, and received packets that failed to unprotect.
+  bool srtp = false;
+  uint64_t srtp_calls = 0, srtp_refused = 0, srtp_protect_failed = 0, srtp_unprotect_failed = 0;
+  std::string srtp_error;
   double window_s = 0;
   Percentiles in;                // caller -> AI (gateway) or leg A -> leg B (relay)
   double in_loss_pct = 0;

@@ -19,12 +19,14 @@ import time
 import loadlib as L
 
 
-def run_one(args, build, binary, calls, run_dir):
-    label = f"ai-{build}-{calls}"
+def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai"):
+    """One run; srtp.py reuses it with `srtp` (warmline-load --srtp) and the trunk's `trunk_srtp`."""
+    label = label or f"ai-{build}-{calls}"
     os.makedirs(run_dir, exist_ok=True)
     cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=args.shards,
-                                  agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000)
+                                  agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000,
+                                  trunk_srtp=trunk_srtp)
     ramp_s = calls / args.ramp_cps
     max_runtime = ramp_s + args.hold_s + 60  # set-up, the window, teardown: warmline-load stops by itself
     load_before = L.loadavg()
@@ -34,13 +36,15 @@ def run_one(args, build, binary, calls, run_dir):
                 "--ramp-cps", str(args.ramp_cps), "--hold-s", str(args.hold_s),
                 "--agent-listen", f"127.0.0.1:{args.agent_port}", "--warmline-pid", str(gw.pid),
                 "--report", args.report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime))]
+        if srtp:
+            argv.append("--srtp")
         L.log(f"{label}: {' '.join(argv)}")
         rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
         gw_alive = gw.poll() is None
         m = L.metrics(args.http_port)  # the media clock's health over the whole run
         procs.stop(gw)  # SIGTERM: drains; a crash on the way out shows as a negative exit (signal)
     L.append_result(args.report_dir, {
-        "scenario": "ai", "label": label, "build": build, "calls": calls, "shards": args.shards,
+        "scenario": scenario, "label": label, "srtp": srtp, "build": build, "calls": calls, "shards": args.shards,
         "hold_s": args.hold_s, "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
         "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
         "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
