@@ -316,6 +316,7 @@ RunResult GatewayRun::result() const {
   r.calls_up = calls_up_;
   r.failed = sc.failed;
   r.timeouts = sc.timeouts;
+  r.last_failure_status = sc.last_failure_status;
   r.dropped = sc.dropped_by_gateway;
   r.invite_retransmits = sc.invite_retransmits;
   r.bye_retransmits = sc.bye_retransmits;

@@ -79,7 +79,8 @@ std::string json_line(const RunResult& r) {
                     ",\"mode\":" + json_string(r.mode) + ",\"aborted\":" + (r.aborted ? "true" : "false") +
                     ",\"stamped\":" + (r.stamped ? "true" : "false") + ",\"calls\":" + std::to_string(r.calls) +
                     ",\"calls_up\":" + std::to_string(r.calls_up) + ",\"failed\":" + std::to_string(r.failed) +
-                    ",\"timeouts\":" + std::to_string(r.timeouts) + ",\"dropped\":" + std::to_string(r.dropped) +
+                    ",\"timeouts\":" + std::to_string(r.timeouts) +
+                    ",\"last_failure_status\":" + std::to_string(r.last_failure_status) + ",\"dropped\":" + std::to_string(r.dropped) +
                     ",\"invite_retransmits\":" + std::to_string(r.invite_retransmits) +
                     ",\"bye_retransmits\":" + std::to_string(r.bye_retransmits) +
                     ",\"bye_failed\":" + std::to_string(r.bye_failed) + ",\"host_load\":" + json_string(r.host_load);

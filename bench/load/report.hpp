@@ -17,6 +17,7 @@ struct RunResult {
   bool aborted = false;          // --max-runtime-s ran out before the run ended by itself
   bool stamped = true;           // latency matched (8 kHz agent); false: counts and CPU only
   uint32_t calls = 0, calls_up = 0;  // asked for; up when the steady window began
+  int last_failure_status = 0;   // the SIP status of the last refused INVITE (0: none)
   uint64_t failed = 0, timeouts = 0, dropped = 0, invite_retransmits = 0, bye_retransmits = 0,
            bye_failed = 0;
   Percentiles setup;             // INVITE -> 200 OK

@@ -54,11 +54,9 @@ def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_s
     return rc
 
 
-def main():
-    ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
-    ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
-                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
-    ap.add_argument("--calls", default="100,500,1000,2000")
+def add_run_args(ap, calls):
+    """The options run_one reads (srtp.py shares them)."""
+    ap.add_argument("--calls", default=calls)
     ap.add_argument("--hold-s", type=float, default=20.0)
     ap.add_argument("--ramp-cps", type=float, default=200.0)
     ap.add_argument("--shards", type=int, default=1,
@@ -70,6 +68,13 @@ def main():
     ap.add_argument("--agent-port", type=int, default=38765)
     ap.add_argument("--rtp-ports", default="12000-19999")
     ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
+    ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
+                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
+    add_run_args(ap, calls="100,500,1000,2000")
     args = ap.parse_args()
     args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     if not os.access(args.load, os.X_OK):

@@ -45,9 +45,12 @@ def fmt(v, digits=3):
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def healthy(run):
-    return (run and not run.get("aborted") and run.get("failed", 0) + run.get("timeouts", 0) == 0
-            and run.get("calls_up", 0) == run.get("calls", -1) and run.get("peer_cpu_pct_per_call", -1) >= 0)
+def usable(run):
+    """A run whose CPU per call can be read: not aborted, a CPU figure, and at least 95 % of the calls up
+    in the window (CPU per call is divided by the calls up; a few refused at set-up, e.g. 503 while the
+    shared machine stalled the shard, do not skew it). The table shows calls up per round."""
+    return (run and not run.get("aborted") and run.get("peer_cpu_pct_per_call", -1) >= 0
+            and run.get("calls_up", 0) >= 0.95 * run.get("calls", 1))
 
 
 def summarize(report_dir, counts, rounds, started, loads):
@@ -65,20 +68,21 @@ def summarize(report_dir, counts, rounds, started, loads):
         "varies between runs; the interleaving gives both kinds the same conditions, so the ratio is the "
         "figure to read, not the absolute CPU.",
         "",
-        "| calls | kind | gateway CPU % core per call (each round) | mean | SRTP / plain | in p50 / p99 µs | "
+        "| calls | kind | calls up (each round) | gateway CPU % core per call (each round) | mean | SRTP / plain | in p50 / p99 µs | "
         "out p50 / p99 ms | in / out loss % | SRTP keyed / refused / protect fail / unprotect fail |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     status = 0
     for calls in counts:
         means = {}
         for kind in KINDS:
             rs = [runs.get(label(kind, calls, n)) for n in range(1, rounds + 1)]
-            ok = [r for r in rs if healthy(r)]
+            ok = [r for r in rs if usable(r)]
             if len(ok) < len(rs):
                 status = 1
             means[kind] = mean([r["peer_cpu_pct_per_call"] for r in ok])
             means[kind + "_rows"] = ok
+            means[kind + "_up"] = ", ".join(str(r["calls_up"]) if r else "-" for r in rs)
         ratio = means["srtp"] / means["plain"] if means["srtp"] and means["plain"] else None
         for kind in KINDS:
             ok = means[kind + "_rows"]
@@ -94,9 +98,10 @@ def summarize(report_dir, counts, rounds, started, loads):
             verdict = "-"
             if kind == "srtp":
                 verdict = "-" if ratio is None else f"{ratio:.2f}× ({'meets' if ratio <= GOAL_RATIO else 'misses'} ≤ {GOAL_RATIO}×)"
-            lines.append(f"| {calls} | {kind} | {each} | {fmt(means[kind])} | {verdict} | {lat_in} | {lat_out} | "
+            lines.append(f"| {calls} | {kind} | {means[kind + '_up']} | {each} | {fmt(means[kind])} | {verdict} | {lat_in} | {lat_out} | "
                          f"{loss} | {srtp} |")
-    lines += ["", "A run with failed calls, calls not up or no CPU figure is left out of the means (see results.md).", ""]
+    lines += ["", "A run aborted, without a CPU figure or with under 95 % of its calls up is left out of the means "
+              "(see results.md).", ""]
     path = os.path.join(report_dir, "srtp.md")
     with open(path, "w") as f:
         f.write("\n".join(lines))
@@ -107,18 +112,8 @@ def summarize(report_dir, counts, rounds, started, loads):
 def main():
     ap = argparse.ArgumentParser(description="SRTP callers beside plain ones, interleaved, through warmline-load")
     ap.add_argument("--warmline", default=os.path.join(L.REPO, "build-load", "warmline"))
-    ap.add_argument("--load", default=os.path.join(L.REPO, "build-load", "bench", "load", "warmline-load"))
-    ap.add_argument("--calls", default="100,300")
+    ai_streaming.add_run_args(ap, calls="100,300")
     ap.add_argument("--rounds", type=int, default=2, help="plain + SRTP pairs per concurrency")
-    ap.add_argument("--hold-s", type=float, default=20.0)
-    ap.add_argument("--ramp-cps", type=float, default=200.0)
-    ap.add_argument("--shards", type=int, default=1)
-    ap.add_argument("--report-dir", default=os.path.join(L.REPO, "build-load", "load-report"))
-    ap.add_argument("--sip-port", type=int, default=35060)
-    ap.add_argument("--http-port", type=int, default=38080)
-    ap.add_argument("--agent-port", type=int, default=38765)
-    ap.add_argument("--rtp-ports", default="12000-19999")
-    ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
     args = ap.parse_args()
     args.report_dir = os.path.abspath(args.report_dir)
     for path, what in ((args.load, "warmline-load"), (args.warmline, "warmline")):
@@ -142,6 +137,7 @@ def main():
                                                scenario="srtp") != 0
                 time.sleep(args.pause_s)
     status |= summarize(args.report_dir, counts, args.rounds, started, loads)
+    L.log(f"load average after: {L.loadavg()}")
     sys.exit(1 if status else 0)
 
 
