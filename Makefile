@@ -77,7 +77,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-all
+.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-srtp load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -122,6 +122,15 @@ load-bridged:
 load-warm:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
 	@for after in leave listen; do python3 $(LOAD_SCEN)/bridged.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_BRIDGED_CALLS) --transfer-mode warm --after-bridge $$after --no-rtpengine || exit 1; done
+
+# 8. SRTP on the caller leg beside plain RTP (issue 11): for each of LOAD_SRTP_CALLS, plain, SRTP, plain,
+# SRTP on the same gateway config (trunk srtp = "optional"); gateway CPU per call and the ratio in
+# LOAD_REPORT/srtp.md.
+LOAD_SRTP_CALLS ?= 100,300
+
+load-srtp:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/srtp.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_SRTP_CALLS)
 
 # All of the above in one bounded run; publishes bench/results/ (REPORT.md, PNGs, raw records).
 load-all:

@@ -146,6 +146,29 @@ std::unique_ptr<SrtpSession> SrtpSession::create(const SrtpKeys& outbound, const
   return std::unique_ptr<SrtpSession>(new SrtpSession(std::move(impl)));
 }
 
+std::optional<SrtpProfile> srtp_profile_from_name(std::string_view suite) {
+  if (suite == "AES_CM_128_HMAC_SHA1_80") return SrtpProfile::kAesCm128HmacSha1_80;
+  if (suite == "AES_CM_128_HMAC_SHA1_32") return SrtpProfile::kAesCm128HmacSha1_32;
+  if (suite == "AEAD_AES_128_GCM") return SrtpProfile::kAeadAes128Gcm;
+  return std::nullopt;
+}
+
+bool SrtpSession::initialize() { return init_once() == srtp_err_status_ok; }
+
+std::unique_ptr<SrtpSession> SrtpSession::create_stream(const SrtpStreamKeys& keys, std::string& error) {
+  const auto profile = srtp_profile_from_name(keys.suite);
+  if (!profile) return error = "unsupported SRTP suite", nullptr;
+  SrtpKeys outbound;
+  outbound.profile = *profile;
+  outbound.key_salt = keys.local_key_salt;
+  SrtpKeys inbound;
+  inbound.profile = *profile;
+  inbound.key_salt = keys.remote_key_salt;
+  inbound.mki = keys.remote_mki;
+  inbound.lifetime = keys.remote_lifetime;
+  return create(outbound, inbound, error);
+}
+
 SrtpSession::SrtpSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SrtpSession::~SrtpSession() = default;
 

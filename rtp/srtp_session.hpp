@@ -17,8 +17,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace warmline::rtp {
 
@@ -30,6 +32,21 @@ struct SrtpKeys {
   std::span<const uint8_t> key_salt;  // master key || master salt: 30 bytes (AES_CM), 28 (GCM)
   std::span<const uint8_t> mki;       // the MKI in each packet (RFC 3711 §3.1), empty = none; <= 128 bytes
   uint64_t lifetime = 0;              // packets per key (RTP and RTCP counted apart); 0 = libsrtp's limit
+};
+
+// The suite of an SDES a=crypto line by its RFC name ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
+// "AEAD_AES_128_GCM"); nullopt for any other. The name is the bridge between sip/ (which negotiates
+// suites) and rtp/ (which builds the contexts), so neither folder includes the other.
+std::optional<SrtpProfile> srtp_profile_from_name(std::string_view suite);
+
+// The keys of one SDES-negotiated stream, both directions, as an offer/answer agreed on them. The spans
+// are read during create_stream() only.
+struct SrtpStreamKeys {
+  std::string_view suite;                      // the RFC name of the suite both sides took
+  std::span<const uint8_t> local_key_salt{};   // ours (our SDP's key): protects what we send
+  std::span<const uint8_t> remote_key_salt{};  // the peer's (its SDP's key): unprotects what it sends
+  std::span<const uint8_t> remote_mki{};       // the MKI the peer puts into its packets; empty = none
+  uint64_t remote_lifetime = 0;                // the peer's key lifetime in packets; 0 = libsrtp's limit
 };
 
 enum class SrtpResult {
@@ -53,6 +70,14 @@ class SrtpSession {
   // Null with `error` set (a static reason, never key material) when libsrtp refuses the keys.
   static std::unique_ptr<SrtpSession> create(const SrtpKeys& outbound, const SrtpKeys& inbound,
                                              std::string& error);
+  // The session of a negotiated stream (the gateway's legs and warmline-load's callers alike): ours
+  // protects, the peer's (with its MKI and key lifetime) unprotects. Null with `error` set for an
+  // unknown suite or keys libsrtp refuses.
+  static std::unique_ptr<SrtpSession> create_stream(const SrtpStreamKeys& keys, std::string& error);
+  // libsrtp's one-time set-up (its cipher self-tests: tens of ms), which create() otherwise does on its
+  // first call: a process calls this at start-up so that no shard pays it on a media tick. Idempotent,
+  // any thread; false when libsrtp cannot be used.
+  static bool initialize();
   ~SrtpSession();
   SrtpSession(const SrtpSession&) = delete;
   SrtpSession& operator=(const SrtpSession&) = delete;

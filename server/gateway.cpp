@@ -3,12 +3,14 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <iostream>
 #include <thread>
 
 #include "media/prompts.hpp"
+#include "rtp/srtp_session.hpp"
 #include "server/api.hpp"
 #include "server/cdr/postgres_cdr_store.hpp"
 #include "server/cdr/sqlite_cdr_store.hpp"
@@ -162,6 +164,14 @@ bool Gateway::resolve_hep() {
 
 bool Gateway::start() {
   if (!resolve_hep()) return false;
+  // libsrtp's one-time set-up runs its cipher self-tests (about 30 ms here): done now, before any shard
+  // runs, rather than inside the first SRTP call's handling, where it overran the media clock and the
+  // overload guard then refused the next INVITEs with 503 (found by `make load-srtp`).
+  if (std::any_of(config_.trunks.begin(), config_.trunks.end(), [](const TrunkConfig& t) { return t.srtp != SrtpPolicy::off; }) &&
+      !rtp::SrtpSession::initialize()) {
+    spdlog::critical("libsrtp failed to initialise: SRTP trunks cannot run");
+    return false;
+  }
   shards_.start();
   // Sockets are bound on their own shard so that every later use is on that thread.
   std::vector<std::promise<bool>> started(runtimes_.size());

@@ -31,8 +31,10 @@ class GatewayRun {
         shared_(o.calls),
         bridged_(!o.bridge_target.empty()),
         media_(bridged_ ? MediaCalls::Mode::kBridged : MediaCalls::Mode::kGateway, shared_, io_),
-        sip_({.gateway = gateway, .number = o.number},
-             {.on_answered = [this](uint32_t c, const sockaddr_in& rtp) { media_.start(c, rtp); },
+        sip_({.gateway = gateway, .number = o.number, .srtp = o.srtp},
+             {.on_answered = [this](uint32_t c, const sockaddr_in& rtp, std::unique_ptr<rtp::SrtpSession> srtp) {
+                media_.start(c, rtp, std::move(srtp));
+              },
               .on_ended = [this](uint32_t c) { media_.stop(c); }},
              o.calls),
         callee_(shared_,
@@ -89,6 +91,10 @@ class GatewayRun {
 bool GatewayRun::open(std::string& error) {
   if (!raise_fd_limit(uint64_t{o_.calls} * 2 + 256, error)) return false;
   if (!io_.init(4096, 8192, 256, error) || !sip_.open(error)) return false;
+  if (o_.srtp && !rtp::SrtpSession::initialize()) {  // its self-tests now, not on the first answer's send slot
+    error = "libsrtp failed to initialise";
+    return false;
+  }
   rtp_ports_.resize(o_.calls);
   for (uint32_t i = 0; i < o_.calls; ++i)
     if ((rtp_ports_[i] = media_.open_call(i, error)) == 0) return false;
@@ -310,11 +316,18 @@ RunResult GatewayRun::result() const {
   r.calls_up = calls_up_;
   r.failed = sc.failed;
   r.timeouts = sc.timeouts;
+  r.last_failure_status = sc.last_failure_status;
   r.dropped = sc.dropped_by_gateway;
   r.invite_retransmits = sc.invite_retransmits;
   r.bye_retransmits = sc.bye_retransmits;
   r.bye_failed = sc.bye_failed;
   r.setup = percentiles_of(sip_.setup_times());
+  r.srtp = o_.srtp;
+  r.srtp_calls = sc.srtp_calls;
+  r.srtp_refused = sc.srtp_refused;
+  r.srtp_error = sip_.srtp_error();
+  r.srtp_protect_failed = shared_.srtp_protect_failed.get();
+  r.srtp_unprotect_failed = shared_.srtp_unprotect_failed.get();
   r.window_s = static_cast<double>(window_ns_) / 1e9;
   r.in = percentiles_of(shared_.caller_to_ai);
   r.out = percentiles_of(shared_.ai_to_caller);

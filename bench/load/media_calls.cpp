@@ -83,9 +83,10 @@ bool MediaCalls::open_relay_call(uint32_t call, const sockaddr_in& to, uint16_t 
   return true;
 }
 
-void MediaCalls::start(uint32_t call, const sockaddr_in& remote) {
+void MediaCalls::start(uint32_t call, const sockaddr_in& remote, std::unique_ptr<rtp::SrtpSession> srtp) {
   Call& c = calls_[call];
   if (c.sending || connect(c.send_fd, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) return;
+  c.srtp = std::move(srtp);
   c.sending = true;
   ++sending_count_;
 }
@@ -132,8 +133,13 @@ void MediaCalls::send_slot(uint32_t slot) {
     rtp::RtpHeaderFields h{.payload_type = kPcmu, .marker = c.frame == 0, .sequence = c.sequence,
                            .timestamp = c.timestamp, .ssrc = c.ssrc};
     rtp::write_rtp_header(c.packet, h);
-    write_stamp(std::span<uint8_t>(c.packet).subspan(rtp::kRtpHeaderSize),
+    write_stamp(std::span<uint8_t>(c.packet.data() + rtp::kRtpHeaderSize, kPayload),
                 Stamp{static_cast<uint16_t>(i), c.frame});
+    c.packet_length = rtp::kRtpHeaderSize + kPayload;
+    if (c.srtp && c.srtp->protect(c.packet, c.packet_length) != rtp::SrtpResult::kOk) {
+      shared_.srtp_protect_failed.add();
+      continue;
+    }
     chunk[n++] = static_cast<uint32_t>(i);
     if (n == kChunk) {
       flush(std::span<const uint32_t>(chunk.data(), n));
@@ -150,8 +156,12 @@ void MediaCalls::flush(std::span<const uint32_t> chunk) {
     Call& c = calls_[i];
     // Published before the send: the agent may see the frame before this thread runs again.
     shared_.store_sent(i, c.frame, t0);
-    if (!io_.queue_send(c.send_fd, c.packet, i)) {
+    if (!io_.queue_send(c.send_fd, std::span<const uint8_t>(c.packet.data(), c.packet_length), i)) {
       shared_.rtp_send_errors.add();
+      if (c.srtp) {  // SRTP used this sequence number's index: libsrtp refuses to protect it twice
+        ++c.sequence;
+        c.timestamp += kPayload;
+      }
       continue;
     }
     ++c.frame;
@@ -169,6 +179,19 @@ void MediaCalls::on_datagram(uint32_t call, std::span<const uint8_t> data, int64
   if (mode_ == Mode::kGateway) {
     if (now - last_rx_ns_ > kBurstGapNs) burst_start_ns_ = now;
     last_rx_ns_ = now;
+  }
+  if (rtp::SrtpSession* srtp = call < calls_.size() ? calls_[call].srtp.get() : nullptr) {
+    size_t length = data.size();
+    if (length > unprotect_scratch_.size()) {
+      shared_.srtp_unprotect_failed.add();
+      return;
+    }
+    std::copy(data.begin(), data.end(), unprotect_scratch_.begin());
+    if (srtp->unprotect(unprotect_scratch_, length) != rtp::SrtpResult::kOk) {
+      shared_.srtp_unprotect_failed.add();
+      return;
+    }
+    data = std::span<const uint8_t>(unprotect_scratch_.data(), length);
   }
   rtp::RtpPacketView p;
   if (rtp::parse_rtp(data, p) != rtp::RtpParseStatus::kOk || p.payload_type != kPcmu) return;

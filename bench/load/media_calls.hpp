@@ -13,17 +13,25 @@
 // from the gateway's leg b is matched with t0, and echoed straight back to leg b under the target's
 // own SSRC, so what the caller then receives is matched with the echo's send time t2).
 //
+// SRTP (--srtp): a call started with a session protects each packet in place before it is queued (the
+// packet buffer has SrtpSession::kMaxOverhead bytes of room; the protected length is sent) and
+// unprotects what it receives in a scratch buffer of this thread before the stamp is read. No
+// allocation per packet; failures are counted (srtp_protect_failed, srtp_unprotect_failed). The
+// target sockets of bridged mode stay plain RTP.
+//
 // Thread: the generator's RTP/SIP thread; it writes SharedState's RTP-side fields.
 #include <netinet/in.h>
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "bench/load/shared_state.hpp"
 #include "bench/load/uring_io.hpp"
+#include "rtp/srtp_session.hpp"
 
 namespace warmline::load {
 
@@ -49,7 +57,8 @@ class MediaCalls {
   bool open_relay_call(uint32_t call, const sockaddr_in& to, uint16_t send_port, uint16_t recv_port,
                        std::string& error);
 
-  void start(uint32_t call, const sockaddr_in& remote);  // connects the socket, starts sending
+  // Connects the socket, starts sending; with `srtp` the call's RTP is SRTP both ways.
+  void start(uint32_t call, const sockaddr_in& remote, std::unique_ptr<rtp::SrtpSession> srtp = nullptr);
   void start_relay(uint32_t call);
   void stop(uint32_t call);
 
@@ -77,7 +86,9 @@ class MediaCalls {
     uint32_t timestamp = 0;
     uint32_t ssrc = 0;
     uint32_t frame = 0;  // the stamp's sequence
-    std::array<uint8_t, 12 + kPayload> packet{};
+    std::unique_ptr<rtp::SrtpSession> srtp;  // null: plain RTP
+    size_t packet_length = 12 + kPayload;    // what goes on the wire (SRTP: with its tag)
+    std::array<uint8_t, 12 + kPayload + rtp::SrtpSession::kMaxOverhead> packet{};
     // Bridged mode: the target's socket and its echo buffers (a few, since more than one datagram of
     // a call can arrive in one wake-up and each must stay intact until submitted).
     int target_fd = -1;
@@ -101,6 +112,7 @@ class MediaCalls {
   int64_t last_rx_ns_ = 0;
   int64_t burst_start_ns_ = 0;
   bool echoes_queued_ = false;
+  std::array<uint8_t, 2048> unprotect_scratch_{};  // SRTP: a received packet, decrypted in place here
 };
 
 // Fires MediaCalls' send slots on time. A wake-up that comes late sends the slots it missed at once

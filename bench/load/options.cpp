@@ -52,8 +52,8 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
       out.help = true;
       return out;
     }
-    if (a == "--quiet") {
-      o.quiet = true;
+    if (a == "--quiet" || a == "--srtp") {
+      (a == "--quiet" ? o.quiet : o.srtp) = true;
       continue;
     }
     auto it = setters().find(a);
@@ -75,6 +75,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
     out.error = "--bridge and --rtp-relay are different runs: give one";
     return out;
   }
+  if (!o.rtp_relay.empty() && o.srtp) {
+    out.error = "--srtp is for the callers of a gateway run, not --rtp-relay";
+    return out;
+  }
   if (o.bridge_target.empty() && (o.transfer_mode != "cold" || o.after_bridge != "leave")) {
     out.error = "--transfer-mode and --after-bridge shape the transfer of --bridge: give --bridge too";
     return out;
@@ -87,7 +91,7 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
 std::string usage() {
   return "usage: warmline-load [--gateway IP:PORT] [--number USER] [--calls N] [--ramp-cps R] [--hold-s S]\n"
          "                     [--agent-listen IP:PORT] [--warmline-pid PID] [--report DIR] [--label TEXT]\n"
-         "                     [--max-runtime-s T] [--quiet] [--bridge TARGET [--target-listen IP:PORT]\n"
+         "                     [--max-runtime-s T] [--quiet] [--srtp] [--bridge TARGET [--target-listen IP:PORT]\n"
          "                     [--transfer-mode cold|warm] [--after-bridge leave|listen]]\n"
          "       warmline-load --rtp-relay FILE [--relay-pid PID] [--calls N] [--hold-s S] [--report DIR]\n"
          "                     [--label TEXT] [--max-runtime-s T] [--quiet]\n"

@@ -30,6 +30,9 @@ struct Options {
   std::string transfer_mode = "cold";
   std::string after_bridge = "leave";
   bool quiet = false;                  // no progress lines
+  // The callers offer RTP/SAVP (AES_CM_128_HMAC_SHA1_80, SDES) and protect/unprotect their RTP with the
+  // answer's keys: the gateway's caller legs run SRTP (its trunk needs srtp = "optional" or "required").
+  bool srtp = false;
 };
 
 struct ParseOutcome {

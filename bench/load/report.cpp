@@ -79,10 +79,17 @@ std::string json_line(const RunResult& r) {
                     ",\"mode\":" + json_string(r.mode) + ",\"aborted\":" + (r.aborted ? "true" : "false") +
                     ",\"stamped\":" + (r.stamped ? "true" : "false") + ",\"calls\":" + std::to_string(r.calls) +
                     ",\"calls_up\":" + std::to_string(r.calls_up) + ",\"failed\":" + std::to_string(r.failed) +
-                    ",\"timeouts\":" + std::to_string(r.timeouts) + ",\"dropped\":" + std::to_string(r.dropped) +
+                    ",\"timeouts\":" + std::to_string(r.timeouts) +
+                    ",\"last_failure_status\":" + std::to_string(r.last_failure_status) + ",\"dropped\":" + std::to_string(r.dropped) +
                     ",\"invite_retransmits\":" + std::to_string(r.invite_retransmits) +
                     ",\"bye_retransmits\":" + std::to_string(r.bye_retransmits) +
                     ",\"bye_failed\":" + std::to_string(r.bye_failed) + ",\"host_load\":" + json_string(r.host_load);
+  out += std::string(",\"srtp\":") + (r.srtp ? "true" : "false");
+  if (r.srtp) {
+    out += ",\"srtp_calls\":" + std::to_string(r.srtp_calls) + ",\"srtp_refused\":" + std::to_string(r.srtp_refused) +
+           ",\"srtp_protect_failed\":" + std::to_string(r.srtp_protect_failed) +
+           ",\"srtp_unprotect_failed\":" + std::to_string(r.srtp_unprotect_failed);
+  }
   json_number(out, "window_s", r.window_s, 3);
   json_percentiles(out, "setup", r.setup);
   json_percentiles(out, "in", r.in);
@@ -132,6 +139,12 @@ std::string summary(const RunResult& r) {
            fixed(r.transfer_phase_s, 2) + " s, gateway CPU " + fixed(r.transfer_cpu_s, 2) + " s (AI calls " +
            fixed(r.ai_cpu_cores, 3) + " cores before, bridged " + fixed(r.peer_cpu_cores, 3) +
            " in the window) => " + fixed(r.setup_cpu_ms_per_transfer, 3) + " ms CPU per transfer; ";
+  }
+  if (r.srtp) {
+    out += "SRTP: " + std::to_string(r.srtp_calls) + " calls keyed, " + std::to_string(r.srtp_refused) +
+           " answers refused" + (r.srtp_error.empty() ? "" : " (" + r.srtp_error + ")") + ", " +
+           std::to_string(r.srtp_protect_failed) + " packets not protected, " +
+           std::to_string(r.srtp_unprotect_failed) + " failed to unprotect; ";
   }
   return out + "window " + fixed(r.window_s, 1) + " s; worst send-slot lag " + fixed(r.max_send_lag_ms, 2) + " ms\n";
 }

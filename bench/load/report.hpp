@@ -17,9 +17,15 @@ struct RunResult {
   bool aborted = false;          // --max-runtime-s ran out before the run ended by itself
   bool stamped = true;           // latency matched (8 kHz agent); false: counts and CPU only
   uint32_t calls = 0, calls_up = 0;  // asked for; up when the steady window began
+  int last_failure_status = 0;   // the SIP status of the last refused INVITE (0: none)
   uint64_t failed = 0, timeouts = 0, dropped = 0, invite_retransmits = 0, bye_retransmits = 0,
            bye_failed = 0;
   Percentiles setup;             // INVITE -> 200 OK
+  // --srtp: the callers' RTP was SRTP. Calls keyed; answers without usable keys (and why, the last);
+  // packets the callers could not protect, and received packets that failed to unprotect.
+  bool srtp = false;
+  uint64_t srtp_calls = 0, srtp_refused = 0, srtp_protect_failed = 0, srtp_unprotect_failed = 0;
+  std::string srtp_error;
   double window_s = 0;
   Percentiles in;                // caller -> AI (gateway) or leg A -> leg B (relay)
   double in_loss_pct = 0;

@@ -90,6 +90,7 @@ struct SharedState {
   // RTP thread.
   Counter rtp_sent, rtp_sent_window, rtp_send_errors;
   Counter rtp_received, rtp_stamped, rtp_stamped_window, rtp_unmatched;
+  Counter srtp_protect_failed, srtp_unprotect_failed;  // --srtp: packets not sent / dropped on receipt
   LatencyHistogram ai_to_caller, ai_to_caller_beyond_tick, ai_to_caller_queued, ai_to_caller_all;
   // Relay mode: leg A -> leg B through the relay (RTP thread). Bridged mode: caller -> target.
   LatencyHistogram relay, relay_all;

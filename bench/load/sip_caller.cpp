@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bench/load/caller_sdp.hpp"
 #include "sip/parser.hpp"
 #include "sip/sdp.hpp"
 #include "sip/serializer.hpp"
@@ -134,13 +135,10 @@ void SipCaller::invite(uint32_t index, uint16_t rtp_port, int64_t now) {
   m.contacts.push_back(m.from);
   m.contacts.back().params.clear();
   m.content_type = "application/sdp";
-  sip::LocalMediaCaps caps;
-  caps.codecs = {"PCMU"};
-  caps.local_ip = options_.local_ip;
-  caps.local_rtp_port = rtp_port;
-  caps.session_id = index + 1;
-  caps.session_name = "warmline-load";
-  m.body = sip::make_offer(caps).serialize();
+  sip::SessionDescription offer =
+      sip::make_offer(caller_media_caps(options_.local_ip, rtp_port, index + 1, options_.srtp));
+  m.body = offer.serialize();
+  if (options_.srtp) c.offer = std::move(offer);
   c.remote = m.to;
   c.remote_target = m.request_uri;
   c.wire = sip::serialize(m);
@@ -212,7 +210,10 @@ void SipCaller::on_invite_response(uint32_t index, Call& c, const sip::Message& 
     c.remote = m.to;
     if (!m.contacts.empty()) c.remote_target = m.contacts.front().uri;
     sockaddr_in rtp{};
-    if (!rtp_address_of(m.body, rtp)) {
+    std::unique_ptr<rtp::SrtpSession> srtp;
+    const bool usable = rtp_address_of(m.body, rtp);
+    if (usable && options_.srtp && !(srtp = caller_srtp_session(c.offer, m.body, srtp_error_))) ++counters_.srtp_refused;
+    if (!usable || (options_.srtp && !srtp)) {
       send_ack(c, m);
       c.state = State::kUp;
       ++up_;
@@ -227,7 +228,8 @@ void SipCaller::on_invite_response(uint32_t index, Call& c, const sip::Message& 
     ++up_;
     ++settled_;
     ++counters_.answered;
-    if (handlers_.on_answered) handlers_.on_answered(index, rtp);
+    if (srtp) ++counters_.srtp_calls;
+    if (handlers_.on_answered) handlers_.on_answered(index, rtp, std::move(srtp));
   }
   // §13.2.2.4: every 2xx (first or retransmitted) is ACKed end to end.
   if (c.state == State::kUp || c.state == State::kByeing) send_ack(c, m);

@@ -6,18 +6,24 @@
 // gateway is answered and counted as a dropped call.
 //
 // Call-IDs carry the call index ("wl<index>-<random>@host"), so a response finds its call without a
-// lookup table. Thread: the generator's RTP/SIP thread.
+// lookup table. With `srtp`, the offer is RTP/SAVP with one a=crypto line (AES_CM_128_HMAC_SHA1_80, the
+// suite carriers use); each call keeps its offer, takes the answer's key (sip::accept_answer) and hands
+// the SRTP session of the call to on_answered. An answer without a usable a=crypto line ends the call
+// (counted in srtp_refused). Thread: the generator's RTP/SIP thread.
 #include <netinet/in.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bench/load/histogram.hpp"
+#include "rtp/srtp_session.hpp"
 #include "sip/builders.hpp"
 #include "sip/message.hpp"
+#include "sip/sdp.hpp"
 
 namespace warmline::load {
 
@@ -25,11 +31,13 @@ struct SipCallerOptions {
   sockaddr_in gateway{};          // where INVITEs go
   std::string number = "load";    // Request-URI user: the agent's number in the gateway config
   std::string local_ip = "127.0.0.1";
+  bool srtp = false;              // offer RTP/SAVP and key each call's SRTP session from the answer
 };
 
 struct SipCallerHandlers {
-  // 200 OK to the INVITE: the gateway's RTP address from the SDP answer.
-  std::function<void(uint32_t call, const sockaddr_in& rtp)> on_answered;
+  // 200 OK to the INVITE: the gateway's RTP address from the SDP answer, and with srtp the call's
+  // session (keyed by the offer and answer; null for plain RTP).
+  std::function<void(uint32_t call, const sockaddr_in& rtp, std::unique_ptr<rtp::SrtpSession> srtp)> on_answered;
   // The call failed, was refused or was ended by the gateway: stop its media.
   std::function<void(uint32_t call)> on_ended;
 };
@@ -40,6 +48,7 @@ struct SipCounters {
   uint64_t invites = 0, answered = 0, failed = 0, timeouts = 0, dropped_by_gateway = 0;
   uint64_t invite_retransmits = 0, bye_retransmits = 0, byes = 0, bye_ok = 0, bye_failed = 0;
   uint64_t provisional = 0, unparsable = 0;
+  uint64_t srtp_calls = 0, srtp_refused = 0;  // SRTP sessions keyed; 2xx without usable keys (in failed)
   int last_failure_status = 0;
 };
 
@@ -67,6 +76,7 @@ class SipCaller {
   size_t settled() const { return settled_; }      // answered or failed
   const SipCounters& counters() const { return counters_; }
   const LatencyHistogram& setup_times() const { return setup_; }
+  const std::string& srtp_error() const { return srtp_error_; }  // why the last SRTP answer was refused
 
  private:
   struct Call {
@@ -78,6 +88,7 @@ class SipCaller {
     std::string wire;          // its serialized form
     sip::NameAddr remote;      // To with the gateway's tag
     sip::Uri remote_target;    // the 200's Contact
+    sip::SessionDescription offer;  // srtp: our offer, whose keys the answer picks from
   };
 
   void send(const std::string& wire);
@@ -100,6 +111,7 @@ class SipCaller {
   size_t active_ = 0, up_ = 0, settled_ = 0;
   SipCounters counters_;
   LatencyHistogram setup_;
+  std::string srtp_error_;
 };
 
 // "wl<index>-..." -> index, or -1.

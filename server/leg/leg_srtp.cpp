@@ -16,30 +16,14 @@ sip::SrtpMode srtp_mode(SrtpPolicy policy) {
 
 sip::SrtpMode srtp_mode(const TrunkConfig* trunk) { return trunk ? srtp_mode(trunk->srtp) : sip::SrtpMode::kOff; }
 
-namespace {
-
-rtp::SrtpProfile profile_of(sip::SrtpSuite suite) {
-  switch (suite) {
-    case sip::SrtpSuite::kAesCm128HmacSha1_80: return rtp::SrtpProfile::kAesCm128HmacSha1_80;
-    case sip::SrtpSuite::kAesCm128HmacSha1_32: return rtp::SrtpProfile::kAesCm128HmacSha1_32;
-    case sip::SrtpSuite::kAeadAes128Gcm: return rtp::SrtpProfile::kAeadAes128Gcm;
-  }
-  return rtp::SrtpProfile::kAesCm128HmacSha1_80;
-}
-
-}  // namespace
-
 std::shared_ptr<rtp::SrtpSession> make_srtp_session(const sip::SrtpKeying& keying, std::string& error) {
   const std::vector<uint8_t> mki = keying.remote_mki ? keying.remote_mki->bytes() : std::vector<uint8_t>{};
-  rtp::SrtpKeys outbound;
-  outbound.profile = profile_of(keying.suite);
-  outbound.key_salt = keying.local.bytes();
-  rtp::SrtpKeys inbound;
-  inbound.profile = outbound.profile;
-  inbound.key_salt = keying.remote.bytes();
-  inbound.mki = mki;
-  inbound.lifetime = keying.remote_lifetime.value_or(0);
-  return std::shared_ptr<rtp::SrtpSession>(rtp::SrtpSession::create(outbound, inbound, error));
+  return rtp::SrtpSession::create_stream({.suite = sip::to_string(keying.suite),
+                                          .local_key_salt = keying.local.bytes(),
+                                          .remote_key_salt = keying.remote.bytes(),
+                                          .remote_mki = mki,
+                                          .remote_lifetime = keying.remote_lifetime.value_or(0)},
+                                         error);
 }
 
 bool apply_srtp(MediaSession& media, const std::optional<sip::SrtpKeying>& keying, std::string& error) {

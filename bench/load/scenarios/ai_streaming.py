@@ -19,12 +19,14 @@ import time
 import loadlib as L
 
 
-def run_one(args, build, binary, calls, run_dir):
-    label = f"ai-{build}-{calls}"
+def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai"):
+    """One run; srtp.py reuses it with `srtp` (warmline-load --srtp) and the trunk's `trunk_srtp`."""
+    label = label or f"ai-{build}-{calls}"
     os.makedirs(run_dir, exist_ok=True)
     cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=args.shards,
-                                  agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000)
+                                  agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000,
+                                  trunk_srtp=trunk_srtp)
     ramp_s = calls / args.ramp_cps
     max_runtime = ramp_s + args.hold_s + 60  # set-up, the window, teardown: warmline-load stops by itself
     load_before = L.loadavg()
@@ -34,13 +36,15 @@ def run_one(args, build, binary, calls, run_dir):
                 "--ramp-cps", str(args.ramp_cps), "--hold-s", str(args.hold_s),
                 "--agent-listen", f"127.0.0.1:{args.agent_port}", "--warmline-pid", str(gw.pid),
                 "--report", args.report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime))]
+        if srtp:
+            argv.append("--srtp")
         L.log(f"{label}: {' '.join(argv)}")
         rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
         gw_alive = gw.poll() is None
         m = L.metrics(args.http_port)  # the media clock's health over the whole run
         procs.stop(gw)  # SIGTERM: drains; a crash on the way out shows as a negative exit (signal)
     L.append_result(args.report_dir, {
-        "scenario": "ai", "label": label, "build": build, "calls": calls, "shards": args.shards,
+        "scenario": scenario, "label": label, "srtp": srtp, "build": build, "calls": calls, "shards": args.shards,
         "hold_s": args.hold_s, "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
         "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
         "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
@@ -50,11 +54,9 @@ def run_one(args, build, binary, calls, run_dir):
     return rc
 
 
-def main():
-    ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
-    ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
-                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
-    ap.add_argument("--calls", default="100,500,1000,2000")
+def add_run_args(ap, calls):
+    """The options run_one reads (srtp.py shares them)."""
+    ap.add_argument("--calls", default=calls)
     ap.add_argument("--hold-s", type=float, default=20.0)
     ap.add_argument("--ramp-cps", type=float, default=200.0)
     ap.add_argument("--shards", type=int, default=1,
@@ -66,6 +68,13 @@ def main():
     ap.add_argument("--agent-port", type=int, default=38765)
     ap.add_argument("--rtp-ports", default="12000-19999")
     ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
+    ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
+                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
+    add_run_args(ap, calls="100,500,1000,2000")
     args = ap.parse_args()
     args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     if not os.access(args.load, os.X_OK):

@@ -241,12 +241,14 @@ def wait_calls_drained(http_port, timeout_s=20.0):
 # --- warmline ----------------------------------------------------------------------------------------
 
 def write_warmline_config(path, *, sip_port, http_port, rtp_ports, shards, agent_url, sample_rate=8000,
-                          fallback_message="", cdr=None, target_uri=None):
+                          fallback_message="", cdr=None, target_uri=None, trunk_srtp=None):
     """A config for load: log level error (no log line per call), one inbound trunk for 127.0.0.0/8, and
     one agent that takes every number the load tools dial ("load", "demo", "echo"). With `target_uri`
     (bridged runs) the agent has a target "desk" at that SIP URI and the trunk does not take REFER, so
-    a cold transfer is a bridged dial."""
+    a cold transfer is a bridged dial. `trunk_srtp` ("optional", "required") sets the trunk's srtp key
+    (srtp.py: SRTP callers beside plain ones on one config)."""
     cdr = cdr or os.path.join(os.path.dirname(os.path.abspath(path)), "cdr.sqlite")
+    srtp_line = f'srtp = "{trunk_srtp}"\n' if trunk_srtp else ""
     text = f"""# Written by bench/load/scenarios/loadlib.py for a load run.
 [server]
 sip_listen = ["udp:127.0.0.1:{sip_port}"]
@@ -261,7 +263,7 @@ log_level = "error"
 name = "load"
 source_cidrs = ["127.0.0.0/8"]
 accepts_refer = {"false" if target_uri else "true"}
-
+{srtp_line}
 [[agent]]
 name = "load"
 numbers = ["load", "demo", "echo"]

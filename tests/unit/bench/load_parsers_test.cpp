@@ -138,4 +138,35 @@ TEST(Report, BridgedRunsCarryTheTransferFiguresAndShowOutInMilliseconds) {
 }
 
 }  // namespace
+TEST(Options, SrtpIsAFlagOfGatewayAndBridgedRuns) {
+  EXPECT_FALSE(parse_options({"--calls", "5"}).options->srtp);
+  auto o = parse_options({"--srtp", "--calls", "5"});
+  ASSERT_TRUE(o.options) << o.error;
+  EXPECT_TRUE(o.options->srtp);
+  EXPECT_EQ(o.options->calls, 5u);
+  EXPECT_TRUE(parse_options({"--bridge", "desk", "--srtp"}).options);
+  EXPECT_EQ(parse_options({"--rtp-relay", "pairs.txt", "--srtp"}).error,
+            "--srtp is for the callers of a gateway run, not --rtp-relay");
+}
+
+TEST(Report, SrtpRunsCarryTheirCounters) {
+  RunResult r;
+  r.mode = "gateway";
+  EXPECT_NE(json_line(r).find("\"srtp\":false,\"window_s\""), std::string::npos) << json_line(r);
+  r.srtp = true;
+  r.srtp_calls = 300;
+  r.srtp_refused = 1;
+  r.srtp_error = "answer without SRTP keys";
+  r.srtp_unprotect_failed = 7;
+  const std::string line = json_line(r);
+  EXPECT_NE(line.find("\"srtp\":true,\"srtp_calls\":300,\"srtp_refused\":1,\"srtp_protect_failed\":0,"
+                      "\"srtp_unprotect_failed\":7"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(summary(r).find("SRTP: 300 calls keyed, 1 answers refused (answer without SRTP keys), 0 packets not "
+                            "protected, 7 failed to unprotect;"),
+            std::string::npos)
+      << summary(r);
+}
+
 }  // namespace warmline::load

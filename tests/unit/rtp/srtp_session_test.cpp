@@ -282,5 +282,62 @@ TEST(SrtpSession, KnownAnswerFromRfc3711) {
   }
 }
 
+// create_stream: the suite by its SDES name, ours protecting and the peer's (MKI, lifetime) unprotecting.
+TEST(SrtpSession, ProfileFromSuiteName) {
+  EXPECT_EQ(srtp_profile_from_name("AES_CM_128_HMAC_SHA1_80"), SrtpProfile::kAesCm128HmacSha1_80);
+  EXPECT_EQ(srtp_profile_from_name("AES_CM_128_HMAC_SHA1_32"), SrtpProfile::kAesCm128HmacSha1_32);
+  EXPECT_EQ(srtp_profile_from_name("AEAD_AES_128_GCM"), SrtpProfile::kAeadAes128Gcm);
+  EXPECT_FALSE(srtp_profile_from_name("aes_cm_128_hmac_sha1_80"));  // RFC 4568 §9.2: case-sensitive
+  EXPECT_FALSE(srtp_profile_from_name("AES_256_CM_HMAC_SHA1_80"));
+  EXPECT_FALSE(srtp_profile_from_name(""));
+}
+
+TEST(SrtpSession, InitializeIsIdempotentAndSessionsFollow) {
+  EXPECT_TRUE(SrtpSession::initialize());
+  EXPECT_TRUE(SrtpSession::initialize());
+  const auto k = key_of(30, 3);
+  std::string error;
+  EXPECT_TRUE(SrtpSession::create_stream({.suite = "AES_CM_128_HMAC_SHA1_80", .local_key_salt = k, .remote_key_salt = k}, error))
+      << error;
+}
+
+TEST(SrtpSession, StreamOfUnknownSuiteIsRefused) {
+  const auto k = key_of(30, 1);
+  std::string error;
+  EXPECT_FALSE(SrtpSession::create_stream({.suite = "F8_128_HMAC_SHA1_80", .local_key_salt = k, .remote_key_salt = k}, error));
+  EXPECT_EQ(error, "unsupported SRTP suite");
+}
+
+TEST(SrtpSession, StreamProtectsWithOursAndUnprotectsWithThePeers) {
+  const auto master = hex("e1f97a0d3e018be0d64fa32c06de4139" "0ec675ad498afeebb6960b3aabe6");
+  const auto other = key_of(30, 9);
+  const auto plain = hex("800f1234decafbadcafebabeabababababababababababababababab");
+  std::string error;
+  auto ours = SrtpSession::create_stream(
+      {.suite = "AES_CM_128_HMAC_SHA1_80", .local_key_salt = master, .remote_key_salt = other}, error);
+  ASSERT_TRUE(ours) << error;
+  std::array<uint8_t, 256> buf{};
+  std::copy(plain.begin(), plain.end(), buf.begin());
+  size_t len = plain.size();
+  ASSERT_EQ(ours->protect(buf, len), SrtpResult::kOk);
+  const auto want = hex("800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb");
+  ASSERT_EQ(len, want.size());
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), buf.begin()));  // RFC 3711's answer under our key
+  // The peer protects with `other` and puts an MKI in; its key allows two packets.
+  const std::vector<uint8_t> mki = {0, 0, 0, 7};
+  auto peer = SrtpSession::create({SrtpProfile::kAesCm128HmacSha1_80, other, mki, 0},
+                                  {SrtpProfile::kAesCm128HmacSha1_80, master, {}, 0}, error);
+  ASSERT_TRUE(peer) << error;
+  auto limited = SrtpSession::create_stream({.suite = "AES_CM_128_HMAC_SHA1_80", .local_key_salt = master,
+                                             .remote_key_salt = other, .remote_mki = mki, .remote_lifetime = 2},
+                                            error);
+  ASSERT_TRUE(limited) << error;
+  for (uint16_t seq = 1; seq <= 3; ++seq) {
+    Packet p = rtp_packet(seq, 0x1234);
+    ASSERT_EQ(peer->protect(p.buf, p.len), SrtpResult::kOk);
+    EXPECT_EQ(limited->unprotect(p.buf, p.len), seq <= 2 ? SrtpResult::kOk : SrtpResult::kKeyExpired);
+  }
+}
+
 }  // namespace
 }  // namespace warmline::rtp
