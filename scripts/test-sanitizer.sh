@@ -21,8 +21,9 @@ build=$(cd "$build" && pwd)
 reports="$build/sanitizer-reports"
 
 cmake -S "$src" -B "$build" -G Ninja "$flag" ${CMAKE_FLAGS:-} >/dev/null || exit 1
-# Only what the tests run: the gateway (e2e) and every unit-test executable, not the benchmarks.
-cmake --build "$build" -j "$jobs" --target warmline unit_tests || exit 1
+# Only what the tests run: the gateway and the load generator (e2e) and every unit-test executable, not
+# the benchmarks.
+cmake --build "$build" -j "$jobs" --target warmline warmline-load unit_tests || exit 1
 
 rm -rf "$reports"
 mkdir -p "$reports"

@@ -15,6 +15,8 @@ DOCKERFILE = SOURCE_DIR / "deploy" / "docker" / "Dockerfile"
 INSTALL_DEPS = SOURCE_DIR / "scripts" / "install-deps.sh"
 # In debian:bookworm-slim already (Essential or required by apt).
 BASE_PACKAGES = {"libc6", "libgcc-s1"}
+# The runtimes a sanitizer build (make test-asan, make test-tsan) links: never in a release image.
+SANITIZER_RUNTIME = re.compile(r"^lib(asan|ubsan|tsan|lsan)\.so")
 
 
 def stage_packages(text):
@@ -30,7 +32,7 @@ def stage_packages(text):
 def needed_packages(binary):
     """The Debian packages of the libraries `binary` links directly (DT_NEEDED)."""
     dynamic = subprocess.run(["objdump", "-p", str(binary)], capture_output=True, text=True, check=True).stdout
-    needed = re.findall(r"^\s*NEEDED\s+(\S+)", dynamic, flags=re.M)
+    needed = [s for s in re.findall(r"^\s*NEEDED\s+(\S+)", dynamic, flags=re.M) if not SANITIZER_RUNTIME.match(s)]
     ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
     paths = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, flags=re.M))
     packages = {}
