@@ -60,6 +60,13 @@ Gateway::Gateway(Config config)
       ShardRuntime* stream_shard = runtimes_[0].get();
       shards_.at(0).post([stream_shard, b = std::move(bytes), to]() mutable { stream_shard->send_stream(std::move(b), to); });
     };
+    o.on_stream_connect_failed = [this](const sip::Endpoint& to, const std::string& why) {
+      const auto when = std::chrono::steady_clock::now();
+      for (unsigned k = 0; k < shards_.size(); ++k) {
+        ShardRuntime* rt = runtimes_[k].get();
+        shards_.at(k).post([rt, to, why, when] { rt->transport_failed(to, why, when); });
+      }
+    };
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });
     };

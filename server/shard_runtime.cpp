@@ -197,6 +197,7 @@ bool ShardRuntime::start_streams() {
     so.tls_key = config_.server.tls_key;
     so.tls_client = [this](const sip::Endpoint& to) { return tls_client_for(config_, to); };
     so.tracer = tracer_.get();
+    so.on_connect_failed = options_.on_stream_connect_failed;
     streams_[i] = std::make_unique<sip::StreamTransport>(
         shard_.io(), std::move(so), [this](sip::Message&& m, const sip::Endpoint& from) { options_.route(std::move(m), from); });
     if (auto ec = streams_[i]->start()) {
@@ -214,6 +215,13 @@ void ShardRuntime::send_stream(std::string bytes, const sip::Endpoint& to) {
   if (!stream || stopped_ || !sip::is_stream(to.protocol)) return;
   if (auto ec = stream->send_bytes(std::move(bytes), to))
     spdlog::debug("sip {}: cannot send to {}: {}", sip::via_token(to.protocol), to.to_string(), ec.message());
+}
+
+void ShardRuntime::transport_failed(const sip::Endpoint& to, const std::string& why,
+                                    std::chrono::steady_clock::time_point when) {
+  if (!layer_ || stopped_) return;
+  if (size_t n = layer_->transport_failed(to, why, when))
+    spdlog::debug("sip {}: {} transaction(s) to {} failed: {}", sip::via_token(to.protocol), n, to.to_string(), why);
 }
 
 void ShardRuntime::receive(sip::Message&& message, const sip::Endpoint& from) {

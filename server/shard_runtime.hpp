@@ -48,6 +48,9 @@ struct ShardRuntimeOptions {
   // Hands a serialized message for a TCP/TLS peer to shard 0, which holds every connection (send_stream).
   std::function<void(std::string bytes, const sip::Endpoint& to)> post_stream;
   std::function<void()> on_calls_changed;  // a call ended (drain watches the count)
+  // Shard 0: a TCP/TLS connection it opened never came up; the gateway tells every shard
+  // (transport_failed), whose transactions to that peer then fail at once.
+  std::function<void(const sip::Endpoint& to, const std::string& why)> on_stream_connect_failed;
   RecordSink* records = nullptr;  // the CDR writer; null: records are off
   WebhookSink* webhooks = nullptr;  // the webhook sender; null: webhooks are off
   const HoldMusic* hold_music = nullptr;  // the gateway's, shared by every shard; null: none
@@ -80,6 +83,9 @@ class ShardRuntime {
   void receive(sip::Message&& message, const sip::Endpoint& from);
   // Shard 0: sends bytes another shard serialized over the TCP/TLS connection to `to`.
   void send_stream(std::string bytes, const sip::Endpoint& to);
+  // The connection to `to` could not be opened at `when`: this shard's client transactions to it that
+  // started by then and heard nothing get a 503 with `why` now (sip::TransactionLayer::transport_failed).
+  void transport_failed(const sip::Endpoint& to, const std::string& why, std::chrono::steady_clock::time_point when);
 
   Shard& shard() { return shard_; }
   ShardMetrics& metrics() { return metrics_; }

@@ -73,6 +73,7 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
       : owner_(owner), peer_(std::move(peer)), idle_(owner->io), framer_(owner->options.max_message),
         client_tls_(owner->tls() ? make_client_context(tls) : nullptr),
         stream_(make_stream(*owner, tcp::socket(owner->io), client_tls_.get())) {
+    outbound_ = true;
     if (client_tls_) {
       auto& s = std::get<TlsStream>(stream_);
       const std::string name = tls.server_name.empty() ? std::string(strip_brackets(peer_.host)) : tls.server_name;
@@ -144,6 +145,7 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
     if (auto owner = owner_.lock()) {
       ++owner->stats.closed;
       owner->forget(this, peer_);
+      if (outbound_ && !ever_open_ && !owner->stopped) connect_failed(*owner, why);
     }
   }
 
@@ -190,9 +192,18 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
     });
   }
 
+  // Told after the current handler returns: close() may run inside a send (a full queue).
+  void connect_failed(Impl& owner, std::string_view why) {
+    ++owner.stats.connect_failed;
+    if (!owner.options.on_connect_failed) return;
+    spdlog::info("sip {}: cannot connect to {}: {}", via_token(peer_.protocol), peer_.to_string(), why);
+    asio::post(owner.io, [cb = owner.options.on_connect_failed, to = peer_, why = std::string(why)] { cb(to, why); });
+  }
+
   void opened() {
     if (closed_) return;
     open_ = true;
+    ever_open_ = true;
     boost::system::error_code ec;
     tcp::endpoint here = lowest().local_endpoint(ec);
     if (!ec) local_ = Endpoint{here.address().to_string(), here.port(), peer_.protocol};
@@ -293,6 +304,8 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
   size_t queued_bytes_ = 0;
   Clock::time_point last_activity_{};
   bool open_ = false;
+  bool outbound_ = false;   // we opened it (connect failures are reported)
+  bool ever_open_ = false;  // connected (and TLS-handshaken) once
   bool writing_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;

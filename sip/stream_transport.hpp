@@ -50,6 +50,11 @@ struct StreamTransportOptions {
   std::string tls_key;                         // TLS server: PEM private key file
   // TLS client: the options for a connection to `to` (a trunk's tls_verify / tls_ca). Null: defaults.
   std::function<TlsClientOptions(const Endpoint& to)> tls_client;
+  // A connection we opened failed before it was ever up (connect refused or unreachable, the TLS
+  // handshake failed, no answer within idle_timeout): `to` and why, posted to the io_context (never
+  // called from inside send()). What was queued on it is lost; the transaction layer's
+  // transport_failed turns that into 503s at once. Null: the transactions time out instead.
+  std::function<void(const Endpoint& to, const std::string& why)> on_connect_failed;
   // Every framed message received (before it is parsed) and every message written, decrypted, with the
   // connection's two ends; null = off.
   SipTracer* tracer = nullptr;
@@ -65,6 +70,7 @@ struct StreamTransportStats {
   uint64_t pings = 0;       // CRLFCRLF keep-alives answered
   uint64_t sent = 0;
   uint64_t send_errors = 0; // no connection possible, queue over its limit, write failed
+  uint64_t connect_failed = 0;  // connections we opened that never came up
 };
 
 class StreamTransport final : public Transport {

@@ -56,6 +56,14 @@ std::string stateless_tag(const Message& request) {
   return std::string("sl") + out;
 }
 
+// An IP literal with or without IPv6 brackets (a transport's peer address has none).
+bool same_host(std::string_view a, std::string_view b) {
+  auto bare = [](std::string_view h) {
+    return h.size() > 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
+  };
+  return bare(a) == bare(b);
+}
+
 }  // namespace
 
 TransactionLayer::TransactionLayer(Transport& transport, TimerService& timers, Handlers handlers,
@@ -208,6 +216,26 @@ TxId TransactionLayer::add_server(Message&& request, const Endpoint& from) {
   return id;
 }
 
+size_t TransactionLayer::transport_failed(const Endpoint& to, std::string_view why,
+                                         std::chrono::steady_clock::time_point when) {
+  Guard guard(*this);
+  // Collected first: a TU's 503 handler may start new transactions (the next server).
+  std::vector<TxId> hit;
+  for (auto& [id, client] : clients_) {
+    const Endpoint& d = client.tx->destination();
+    if (d.protocol == to.protocol && d.port == to.port && same_host(d.host, to.host) && client.started <= when &&
+        client.tx->awaiting_response())
+      hit.push_back(id);
+  }
+  for (TxId id : hit) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) continue;
+    it->second.tx->transport_failed(why);
+    reap_client(id);
+  }
+  return hit.size();
+}
+
 ClientTransactionId TransactionLayer::send_request(Message request, const Endpoint& to, ResponseHandler handler) {
   if (request.method == "ACK") {
     (void)send_ack(std::move(request), to);
@@ -223,6 +251,7 @@ ClientTransactionId TransactionLayer::send_request(Message request, const Endpoi
   TxId id = next_id_++;
   Client client;
   client.key = key;
+  client.started = env_.timers.now();
   if (request.method == "INVITE")
     client.tx = std::make_unique<transaction::InviteClientTx>(env_, id, std::move(request), to, std::move(handler));
   else

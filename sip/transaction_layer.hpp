@@ -8,6 +8,7 @@
 // handles (ServerTransaction) that stay safe after the transaction is gone.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -97,6 +98,11 @@ class TransactionLayer {
   // sent statelessly (send_ack) and returns 0. A transport failure on the first send calls `handler`
   // with 503 before this returns.
   ClientTransactionId send_request(Message request, const Endpoint& to, ResponseHandler handler);
+  // The transport could not open the connection to `to` (TCP/TLS: refused, unreachable, the TLS
+  // handshake failed) at `when` (the timer service's clock, steady_clock in production): every client
+  // transaction to `to` started by then that has heard nothing gets its 503 now, its reason phrase
+  // `why` (§8.1.3.1), instead of a 408 at timer B/F. The number of transactions failed.
+  size_t transport_failed(const Endpoint& to, std::string_view why, std::chrono::steady_clock::time_point when);
   // §9.1: CANCELs a pending INVITE (now if a provisional arrived, else on the first one). False when the
   // id is unknown, not an INVITE, or already final.
   bool cancel(ClientTransactionId id);
@@ -126,6 +132,7 @@ class TransactionLayer {
     std::unique_ptr<transaction::ClientTx> tx;
     std::string key;
     bool cancel_pending = false;
+    std::chrono::steady_clock::time_point started{};  // for transport_failed
   };
   struct Server {
     std::unique_ptr<transaction::ServerTx> tx;

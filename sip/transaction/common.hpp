@@ -102,18 +102,32 @@ class ClientTx {
   virtual bool terminated() const = 0;
   // True once a provisional response arrived and before any final one (§9.1: when CANCEL may be sent).
   virtual bool cancellable() const = 0;
+  // True while nothing has come back (Calling, Trying): a connection that failed to open took the
+  // request with it.
+  virtual bool awaiting_response() const = 0;
+  // The connection the request went on could not be opened (refused, TLS handshake failed): §8.1.3.1,
+  // a 503 to the TU now, its reason phrase saying why, instead of timer B/F's 408 much later. Only while
+  // awaiting_response(); ignored otherwise.
+  void transport_failed(std::string_view why) {
+    if (!awaiting_response()) return;
+    transport_error_ = why;
+    on_transport_error();
+  }
   const Message& request() const { return request_; }
   const Endpoint& destination() const { return destination_; }
 
  protected:
   ClientTx(Message request, Endpoint destination, ResponseHandler handler)
       : request_(std::move(request)), destination_(std::move(destination)), handler_(std::move(handler)) {}
-  // §8.1.3.1 / §17.1.1.2: a timeout reaches the TU as 408, a transport failure as 503.
+  // §8.1.3.1 / §17.1.1.2: a timeout reaches the TU as 408, a transport failure as 503 (with the
+  // transport's reason when it gave one).
   void synthesize(int status);
+  virtual void on_transport_error() = 0;  // applies the state machine's kTransportError
 
   Message request_;
   Endpoint destination_;
   ResponseHandler handler_;
+  std::string transport_error_;  // why the connection failed ("" = no reason known)
 };
 
 }  // namespace warmline::sip::transaction

@@ -42,11 +42,13 @@ class InviteClientTx final : public ClientTx {
   void on_timer(int slot) override;
   bool terminated() const override { return state_ == invite_client::State::kTerminated; }
   bool cancellable() const override { return state_ == invite_client::State::kProceeding; }
+  bool awaiting_response() const override { return state_ == invite_client::State::kCalling; }
   // Called when a CANCEL for this INVITE went out: §9.1 gives the INVITE 64*T1 more for its final.
   void guard_cancel();
   invite_client::State state() const { return state_; }
 
  private:
+  void on_transport_error() override { apply(invite_client::Event::kTransportError, nullptr, nullptr); }
   void apply(invite_client::Event event, const Message* response, const Endpoint* from);
   void send_invite();
   void send_ack(const Message& response);

@@ -39,9 +39,11 @@ class NonInviteClientTx final : public ClientTx {
   void on_timer(int slot) override;
   bool terminated() const override { return state_ == non_invite_client::State::kTerminated; }
   bool cancellable() const override { return false; }  // §9.1: CANCEL is for INVITE only here
+  bool awaiting_response() const override { return state_ == non_invite_client::State::kTrying; }
   non_invite_client::State state() const { return state_; }
 
  private:
+  void on_transport_error() override { apply(non_invite_client::Event::kTransportError, nullptr); }
   void apply(non_invite_client::Event event, const Message* response);
   void send_request();
 

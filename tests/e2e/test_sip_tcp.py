@@ -2,14 +2,17 @@
 ends over that one connection, both ways (the caller's BYE, and the gateway's own BYE sent back over
 the caller's connection). On a raw connection: a CRLFCRLF keep-alive gets CRLF (RFC 5626 §4.4.1), a
 message without Content-Length gets 400 and one over the size limit 513, each closing the connection
-while the gateway stays up, and an idle connection is closed after sip_idle_timeout_s.
+while the gateway stays up, and an idle connection is closed after sip_idle_timeout_s. A transfer to a
+target behind a TCP trunk whose port refuses the connection ends `unreachable` at once, with the
+connect error as its reason (RFC 3261 §8.1.3.1), not after the 4 s silent-server wait or timer B.
 """
 import random
 import socket
 import time
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, unreachable_agent_url, wait_for, wait_tone
+from baresip_peer import Baresip
+from harness import Agent, E2ETestCase, Gateway, provider_trunk, unreachable_agent_url, wait_for, wait_tone
 from rtp_peer import RtpPeer
 from sipp_peer import Sipp, header, sip_messages
 
@@ -108,6 +111,28 @@ def trigger_over_tcp(sipp):
 
 
 class SipOverTcp(E2ETestCase):
+    def test_transfer_to_a_tcp_target_that_refuses_ends_unreachable_with_the_reason(self):
+        # Bound but not listening: every connect to it is refused, and nobody else can take the port.
+        refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(refusing.close)
+        refusing.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{refusing.getsockname()[1]}"
+        agent = Agent(self, "on start: transfer cold Bob\n")
+        trunk = provider_trunk(address, name="tcp-target", transport="tcp")
+        gateway = Gateway(self, agent.url, accepts_refer=False, trunks=[trunk],
+                          targets=[{"name": "Bob", "uri": f"sip:bob@{address}", "via": "tcp-target"}])
+        phone = Baresip(self, name="caller", user="alice")
+        phone.dial(gateway.uri)
+        phone.wait_event(type="CALL_ESTABLISHED")
+        ended = agent.wait_event(20, type="transfer", state="ended")
+        self.assertEqual(ended.get("result"), "unreachable", ended)
+        self.assertEqual(ended.get("sip_status"), 503, ended)
+        self.assertIn("connect failed", ended.get("reason", ""), ended)
+        # The caller is not dropped: still in the call with the agent.
+        self.assertEqual(len(gateway.calls()), 1)
+        phone.hangup()
+        wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
+
     def start_tcp_caller(self, gateway, scenario):
         rtp = RtpPeer("127.0.0.1", tone_hz=300.0)
         self.addCleanup(rtp.stop)

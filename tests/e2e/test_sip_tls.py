@@ -8,7 +8,9 @@ folder.
 - The agent transfers a caller to a baresip target behind a trunk with transport = "tls", srtp =
   "required" and tls_ca = the target's own certificate (pinned): the gateway connects over TLS,
   checks that certificate, and the bridged call carries SRTP to the target with audio both ways.
-  The same trunk with tls_ca = another certificate fails the handshake: the target is never called.
+  The same trunk with tls_ca = another certificate fails the handshake: the target is never called,
+  and the transfer ends `unreachable` at once with the handshake's reason (503 from the transport,
+  RFC 3261 §8.1.3.1), not after a timeout.
 - A TLS client that trusts exactly the gateway's certificate gets 200 to OPTIONS and CRLF to a
   CRLFCRLF keep-alive; a client that trusts nothing else fails the handshake; check-config refuses a
   tls: listener without tls_cert/tls_key, or with a file that is not a certificate, naming the key.
@@ -133,7 +135,11 @@ class SipOverTls(E2ETestCase):
         other, _, _ = make_cert(self.workdir, "other")
         gateway, agent, phone, target, _ = self.target_over_tls(lambda target_pem: other)
         ended = agent.wait_event(60, type="transfer", state="ended")
-        self.assertNotEqual(ended.get("result"), "completed", ended)
+        # The failed handshake ends the attempt at once, saying why (not a timeout 5-32 s later).
+        self.assertEqual(ended.get("result"), "unreachable", ended)
+        self.assertEqual(ended.get("sip_status"), 503, ended)
+        self.assertIn("TLS handshake failed", ended.get("reason", ""), ended)
+        self.assertIn("certificate verify failed", ended.get("reason", ""), ended)
         self.assertEqual(target.find(type="CALL_INCOMING"), [], "the target must not get the call")
         self.assertNotIn("INVITE sip:bob", target.proc.output())
         phone.hangup()
