@@ -161,6 +161,13 @@ struct TrunkConfig {
   // leg we place through it): the Session-Expires we ask for, seconds; 0 = none asked for (a peer's own
   // request is still honoured). 90 (the RFC's Min-SE floor) to 86400.
   unsigned session_timer_s = 1800;
+  // RFC 4028 Min-SE: the shortest session interval warmline accepts from this trunk's peers (a shorter
+  // Session-Expires gets 422 with it) and asks for in what it sends them; 90 (the RFC's floor) to 86400.
+  unsigned session_min_se_s = 90;
+  // The codecs offered to a leg dialled through this trunk, in this order (canonical names, each one of
+  // [media] codecs); empty: the caller's codec first, then [media] codecs. An AI platform that takes
+  // only Opus gets ["opus"] (docs/sip.md "SIP agents").
+  std::vector<std::string> codecs;
 };
 
 // The listen address for this transport, or null.
@@ -199,6 +206,9 @@ struct TargetConfig {
   std::string caller_id;  // E.164; empty = the agent's caller_id
   unsigned ring_timeout_s = 0;  // 0 = the agent's
 };
+
+// The Min-SE of legs through `trunk` (RFC 4028's 90 s without a trunk).
+inline uint32_t session_min_se(const TrunkConfig* trunk) { return trunk ? trunk->session_min_se_s : 90; }
 
 struct AgentConfig {
   std::string name;

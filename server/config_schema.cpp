@@ -302,19 +302,23 @@ void read_server(Section& s, ServerConfig& out) {
   s.string("hep_password", out.hep_password);
 }
 
-void read_media(Section& s, MediaConfig& out) {
+// A `codecs` list ([media], a trunk's): canonical names, each known and listed once, at least one.
+void read_codecs(Section& s, std::vector<std::string>& out) {
   std::vector<std::string> codecs;
-  if (s.string_list("codecs", codecs)) {
-    out.codecs.clear();
-    for (size_t i = 0; i < codecs.size(); ++i) {
-      const std::string where = fmt::format("{}[{}]", s.path("codecs"), i);
-      const std::string name = config_detail::canonical_codec(codecs[i]);
-      if (name.empty()) s.problems().add_at(where, fmt::format("unknown codec '{}' (PCMU, PCMA, G722, opus)", codecs[i]));
-      else if (std::find(out.codecs.begin(), out.codecs.end(), name) != out.codecs.end()) s.problems().add_at(where, fmt::format("'{}' is listed twice", name));
-      else out.codecs.push_back(name);
-    }
-    if (codecs.empty()) s.problems().add_at(s.path("codecs"), "needs at least one codec");
+  if (!s.string_list("codecs", codecs)) return;
+  out.clear();
+  for (size_t i = 0; i < codecs.size(); ++i) {
+    const std::string where = fmt::format("{}[{}]", s.path("codecs"), i);
+    const std::string name = config_detail::canonical_codec(codecs[i]);
+    if (name.empty()) s.problems().add_at(where, fmt::format("unknown codec '{}' (PCMU, PCMA, G722, opus)", codecs[i]));
+    else if (std::find(out.begin(), out.end(), name) != out.end()) s.problems().add_at(where, fmt::format("'{}' is listed twice", name));
+    else out.push_back(name);
   }
+  if (codecs.empty()) s.problems().add_at(s.path("codecs"), "needs at least one codec");
+}
+
+void read_media(Section& s, MediaConfig& out) {
+  read_codecs(s, out.codecs);
   // Hold music plays while a caller waits during a warm transfer (hold = "music"); "" = the shipped
   // file. A file that cannot be played is refused here, on its line, not at the first transfer.
   if (s.string("hold_music", out.hold_music) && !out.hold_music.empty()) {
@@ -385,6 +389,12 @@ void read_trunk(Section& s, TrunkConfig& out) {
   if (s.integer("session_timer_s", out.session_timer_s, 0, 86400) && out.session_timer_s != 0 && out.session_timer_s < 90)
     s.error("session_timer_s", *s.node("session_timer_s"),
             fmt::format("must be 0 (off) or from 90 (RFC 4028's smallest Min-SE) to 86400, got {}", out.session_timer_s));
+  if (s.integer("session_min_se_s", out.session_min_se_s, 90, 86400) && out.session_timer_s != 0 &&
+      out.session_timer_s < out.session_min_se_s)
+    s.error("session_min_se_s", *s.node("session_min_se_s"),
+            fmt::format("{} is above session_timer_s ({}): no interval warmline asks for may be below it",
+                        out.session_min_se_s, out.session_timer_s));
+  read_codecs(s, out.codecs);  // each must be one of [media] codecs: config_validate.cpp
 }
 
 void read_extension(Section& s, ExtensionConfig& out) {

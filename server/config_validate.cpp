@@ -49,6 +49,14 @@ void check_caller_id(const Config& config, Problems& problems, const std::string
 void validate_trunks_and_pbxs(const Config& config, Problems& problems) {
   UniqueNames trunks(problems, "trunk name");
   for (size_t i = 0; i < config.trunks.size(); ++i) trunks.add(config.trunks[i].name, fmt::format("trunk[{}].name", i));
+  // A trunk's codecs are a choice among what the node runs: a codec [media] leaves out has no
+  // transcoding path here.
+  const auto& media = config.media.codecs;
+  for (size_t i = 0; i < config.trunks.size(); ++i)
+    for (size_t j = 0; j < config.trunks[i].codecs.size(); ++j)
+      if (std::find(media.begin(), media.end(), config.trunks[i].codecs[j]) == media.end())
+        problems.add_at(fmt::format("trunk[{}].codecs[{}]", i, j),
+                        fmt::format("'{}' is not one of [media] codecs", config.trunks[i].codecs[j]));
   UniqueNames pbxs(problems, "pbx name");
   for (size_t i = 0; i < config.pbxs.size(); ++i) {
     const PbxConfig& pbx = config.pbxs[i];

@@ -167,7 +167,7 @@ void SipRouter::on_invite(sip::ServerTransaction& tx, const sip::Message& invite
   if (!agent) agent = find_agent_for_number(ctx_.config, sip::uri_unescape(invite.to.uri.user));
   if (!agent) return refuse(404, "Not Found");
   // RFC 4028 §9: a Session-Expires below our Min-SE is refused with ours, so the caller retries with it.
-  if (auto timer = sip::negotiate_uas(invite, trunk->session_timer_s); timer.status == 422) {
+  if (auto timer = sip::negotiate_uas(invite, trunk->session_timer_s, trunk->session_min_se_s); timer.status == 422) {
     ctx_.metrics.calls_rejected.fetch_add(1, std::memory_order_relaxed);
     sip::Message r = sip::make_response(invite, 422, "Session Interval Too Small");
     r.to.set_tag(sip::new_tag(ctx_.random));

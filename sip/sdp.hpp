@@ -121,6 +121,7 @@ struct LocalMediaCaps {
   std::vector<std::string> codecs = {"PCMU", "PCMA"};  // preference order, names case-insensitive
   bool telephone_event = true;     // offer/accept RFC 4733 telephone-event/8000 (events 0-16)
   uint8_t telephone_event_pt = 101;  // the payload type we use for it in our own offers
+  uint8_t opus_pt = 111;           // Opus's dynamic payload type in our own offers (an offer of Opus alone)
   std::string local_ip;            // IPv4 or IPv6 literal written into o= and c=
   uint16_t local_rtp_port = 0;
   uint64_t session_id = 0;

@@ -12,6 +12,8 @@ namespace {
 constexpr std::string_view kTelephoneEvent = "telephone-event";
 constexpr std::string_view kTelephoneEventRange = "0-16";  // DTMF 0-9 * # A-D and flash (RFC 4733 §3.2)
 constexpr uint32_t kTelephoneEventClock = 8000;
+// What our Opus offer asks of the peer's encoder (RFC 7587 §6.1): 20 ms frames and in-band FEC.
+constexpr std::string_view kOpusFmtp = "minptime=20;useinbandfec=1";
 constexpr std::string_view kAvp = "RTP/AVP";
 constexpr std::string_view kSavp = "RTP/SAVP";
 constexpr std::string_view kCrypto = "crypto";
@@ -250,9 +252,16 @@ SessionDescription make_offer(const LocalMediaCaps& caps) {
       if (map && iequals(map->encoding, name) && !m.find_rtpmap(pt)) add_format(m, *map);
     }
   }
-  if (caps.telephone_event) {
-    add_format(m, RtpMap{caps.telephone_event_pt, std::string(kTelephoneEvent), kTelephoneEventClock, 1},
-               kTelephoneEventRange);
+  // Opus (RFC 7587: "opus/48000/2", a dynamic payload type) only in an offer without a static codec:
+  // one RTP clock per offer, which telephone-event then shares (RFC 4733 §2.1).
+  uint32_t event_clock = kTelephoneEventClock;
+  const bool opus = std::any_of(caps.codecs.begin(), caps.codecs.end(), [](const std::string& n) { return iequals(n, "opus"); });
+  if (m.formats.empty() && opus) {
+    add_format(m, RtpMap{caps.opus_pt, "opus", 48000, 2}, kOpusFmtp);
+    event_clock = 48000;
+  }
+  if (caps.telephone_event && !m.formats.empty()) {
+    add_format(m, RtpMap{caps.telephone_event_pt, std::string(kTelephoneEvent), event_clock, 1}, kTelephoneEventRange);
   }
   secure_offer(m, caps);
   sdp.media.push_back(std::move(m));

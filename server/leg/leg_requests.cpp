@@ -29,7 +29,8 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
     return;
   }
   // RFC 4028 §9: a re-INVITE or UPDATE is also a session refresh, negotiated like the INVITE was.
-  const sip::UasTimerDecision timer = sip::negotiate_uas(req, options_.trunk ? options_.trunk->session_timer_s : 0);
+  const sip::UasTimerDecision timer = sip::negotiate_uas(req, options_.trunk ? options_.trunk->session_timer_s : 0,
+                                                         session_min_se(options_.trunk));
   if (refuse_refresh(tx, req, timer)) return;
   sip::Message ok = dialog_response(req, 200, "OK");
   dialog_.refresh_target(req);

@@ -29,7 +29,8 @@ std::optional<sip::SessionTimerTerms> Leg::session_timer() const {
 void Leg::negotiate_session_timer(const sip::Message& invite) {
   // The shard has already refused (422, 400) what cannot be accepted at all.
   peer_allows_update_ = sip::allows_method(invite, "UPDATE");
-  timer_terms_ = sip::negotiate_uas(invite, options_.trunk ? options_.trunk->session_timer_s : 0).terms;
+  timer_terms_ = sip::negotiate_uas(invite, options_.trunk ? options_.trunk->session_timer_s : 0,
+                                   session_min_se(options_.trunk)).terms;
 }
 
 void Leg::arm_session_timer() { session_timer_->apply(timer_terms_); }
@@ -63,7 +64,7 @@ void Leg::send_session_refresh() {
   sip::Message req = new_request(update ? "UPDATE" : "INVITE");
   req.add_header("Supported", "timer");
   // RFC 4028 §7.4: in the refresh we are the UAC, and we go on refreshing.
-  sip::add_uac_timer_headers(req, timer_terms_->interval, sip::kMinSessionExpires, sip::Refresher::kUac);
+  sip::add_uac_timer_headers(req, timer_terms_->interval, session_min_se(options_.trunk), sip::Refresher::kUac);
   if (!update) {
     req.add_header("Allow", allow_header_value());
     req.content_type = "application/sdp";

@@ -60,6 +60,7 @@ std::unique_ptr<OutboundLeg> OutboundLeg::dial(CallContext& ctx, OutboundLegObse
   if (ctx.ladders && leg->options_.ladder)
     ctx.ladders->watch(leg->call_id_, leg->options_.ladder, leg->options_.ladder->next_dialled_leg());
   leg->from_tag_ = sip::new_tag(ctx.random);
+  leg->min_se_ = session_min_se(leg->options_.trunk);  // a 422 may raise it
   if (leg->options_.credentials) leg->digest_ = std::make_shared<sip::auth::DigestClient>(*leg->options_.credentials);
   leg->start_session(1, std::nullopt);  // a failure to send is reported through on_failed
   return leg;
@@ -71,14 +72,19 @@ bool OutboundLeg::open_media(std::string& error) {
   caps_.session_version = caps_.session_id;
   caps_.local_rtp_port = 1;  // replaced by the bound port below
   caps_.srtp = srtp_mode(options_.trunk);
-  // The caller's codec leads (the bridge relays it untouched); when it cannot be offered (Opus has no
-  // static payload type), the configured codecs in order, one PCM rate per offer (the bridge transcodes).
+  // The caller's codec leads (the bridge relays it untouched); when it cannot be offered, the
+  // configured codecs in order, one PCM rate per offer (the bridge transcodes). A trunk with its own
+  // `codecs` is offered only those, in its order (the caller's first if listed); Opus, which needs a
+  // dynamic payload type and an offer of its own, only then: any target takes a static codec.
+  const bool own = options_.trunk && !options_.trunk->codecs.empty();
+  std::vector<std::string> allowed = own ? options_.trunk->codecs : ctx_.config.media.codecs;
+  if (!own) std::erase_if(allowed, [](const std::string& c) { return sip::iequals(c, "opus"); });
   std::vector<std::string> leads{options_.first_codec};
-  leads.insert(leads.end(), ctx_.config.media.codecs.begin(), ctx_.config.media.codecs.end());
+  leads.insert(leads.end(), allowed.begin(), allowed.end());
   sip::SessionDescription offer;
   std::optional<sip::RtpMap> first;
   for (const auto& lead : leads) {
-    caps_.codecs = same_rate_codecs(ctx_.config.media.codecs, lead);
+    caps_.codecs = same_rate_codecs(allowed, lead);
     offer = sip::make_offer(caps_);
     if ((first = first_codec(offer))) break;
   }
@@ -134,7 +140,7 @@ bool OutboundLeg::start_session(uint32_t cseq, std::optional<sip::auth::Authoriz
   o.contact.uri = contact_uri(ctx_, options_.next_hop.protocol);
   o.extra_headers = options_.extra_headers;
   o.next_hop = options_.next_hop;
-  o.sdp_offer = offer_.serialize();
+  o.sdp_offer = local_sdp_ = offer_.serialize();
   o.allow = allow_header_value();
   o.supported = std::string(kSupportedOptionTags);  // 100rel: the target may send its 18x reliably
   o.cseq = cseq;
@@ -212,15 +218,14 @@ bool OutboundLeg::take_answer(std::string_view sdp) {
     spdlog::warn("outbound leg {}: SRTP keys of the answer refused: {}", call_id_, error);
     return false;
   }
+  srtp_keying_ = accepted.srtp;
   if (!sip::iequals(accepted.codec.name, codec_.name) || accepted.codec.payload_type != codec_.payload_type) {
     if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
                            accepted.telephone_event_pt))
       return false;
     codec_ = accepted.codec;
   }
-  boost::system::error_code ec;
-  auto ip = boost::asio::ip::make_address(accepted.remote_address, ec);
-  if (!ec && accepted.remote_port != 0) media_->set_remote(boost::asio::ip::udp::endpoint(ip, accepted.remote_port));
+  follow_remote(accepted.remote_address, accepted.remote_port);
   return true;
 }
 
@@ -319,19 +324,55 @@ std::optional<std::string> OutboundLeg::on_offer(sip::InviteClientSession&, cons
   // not rekeyed that way, so such a re-INVITE is refused.
   if (request.body.empty()) {
     if (media_->srtp()) return std::nullopt;
-    return sip::make_offer(caps, codec_, std::nullopt).serialize();
+    return local_sdp_ = sip::make_offer(caps, codec_, std::nullopt).serialize();
   }
   auto parsed = sip::parse_sdp(request.body);
   if (!parsed.sdp) return std::nullopt;
   auto answer = sip::negotiate_answer(*parsed.sdp, caps);
   if (!answer.ok) return std::nullopt;
   if (std::string error; !apply_srtp(*media_, answer.srtp, error)) return std::nullopt;
-  boost::system::error_code ec;
-  auto ip = boost::asio::ip::make_address(answer.remote_address, ec);
-  if (!ec && answer.remote_port != 0) media_->set_remote(boost::asio::ip::udp::endpoint(ip, answer.remote_port));
+  srtp_keying_ = answer.srtp;
+  follow_remote(answer.remote_address, answer.remote_port);
   for (auto& m : answer.answer.media)
     if (m.port != 0) m.port = media_->local_port();
-  return answer.answer.serialize();
+  return local_sdp_ = answer.answer.serialize();
+}
+
+namespace {
+
+bool same_keys(const std::optional<sip::SrtpKeying>& a, const std::optional<sip::SrtpKeying>& b) {
+  if (!a || !b) return !a && !b;
+  return a->suite == b->suite && a->local == b->local && a->remote == b->remote && a->remote_mki == b->remote_mki &&
+         a->remote_lifetime == b->remote_lifetime;
+}
+
+}  // namespace
+
+void OutboundLeg::follow_remote(const std::string& address, uint16_t port) {
+  // Only a move: the same address again keeps the RTP latch (a NATed target's real source).
+  if (port == 0 || (address == sdp_remote_address_ && port == sdp_remote_port_)) return;
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return;
+  sdp_remote_address_ = address;
+  sdp_remote_port_ = port;
+  media_->set_remote(boost::asio::ip::udp::endpoint(ip, port));
+}
+
+bool OutboundLeg::take_refresh_answer(std::string_view sdp) {
+  auto ours = sip::parse_sdp(local_sdp_);
+  auto parsed = sip::parse_sdp(sdp);
+  if (!ours.sdp || !parsed.sdp) return false;
+  auto accepted = sip::accept_answer(*ours.sdp, *parsed.sdp, caps_);
+  if (!accepted.ok) return false;
+  // New contexts only for new keys: the same keys go on in the running contexts, whose rollover
+  // counters and replay windows a fresh context would lose (RFC 3711 §3.3.1).
+  if (!same_keys(accepted.srtp, srtp_keying_)) {
+    if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) return false;
+    srtp_keying_ = accepted.srtp;
+  }
+  follow_remote(accepted.remote_address, accepted.remote_port);
+  return true;
 }
 
 void OutboundLeg::on_terminated(sip::InviteClientSession&, sip::InviteEnd) {}

@@ -143,6 +143,11 @@ class OutboundLeg final : public sip::InviteClientObserver {
   bool open_media(std::string& error);
   bool start_session(uint32_t cseq, std::optional<sip::auth::AuthorizationHeader> auth);
   bool take_answer(std::string_view sdp);  // the target's answer to our offer: codec, address
+  // The answer to our refreshing re-INVITE's unchanged offer (local_sdp_): a new address or SRTP key
+  // of the target is taken; the same keys keep the running SRTP contexts (and their rollover counts).
+  bool take_refresh_answer(std::string_view sdp);
+  // The media follows the address an SDP names, when it differs from the last one.
+  void follow_remote(const std::string& address, uint16_t port);
   bool retry_with_credentials(const sip::InviteFailure& failure);
   // RFC 4028 (outbound_leg_timer.cpp): what our INVITE asks for, the 422 retry, the 2xx's terms, our
   // refreshes (UPDATE) and the BYE when the session expires.
@@ -166,6 +171,10 @@ class OutboundLeg final : public sip::InviteClientObserver {
   std::string from_tag_;
   sip::LocalMediaCaps caps_;
   sip::SessionDescription offer_;
+  std::string local_sdp_;  // the session description we last sent (offer or answer): a refresh repeats it
+  std::optional<sip::SrtpKeying> srtp_keying_;  // the keys the media runs on now (none: plain RTP)
+  std::string sdp_remote_address_;  // the target's media address and port its last SDP named
+  uint16_t sdp_remote_port_ = 0;
   sip::NegotiatedCodec codec_;
   std::unique_ptr<MediaSession> media_;
   bool media_started_ = false;

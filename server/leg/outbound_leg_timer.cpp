@@ -1,8 +1,10 @@
 // Leg b and RFC 4028 session timers, as the UAC: our INVITE asks for the trunk's session_timer_s
 // (Supported: timer, Session-Expires, Min-SE); a 422 is retried once with its Min-SE (§7.3); the 2xx
-// says who refreshes (§7.2). When we do, the refresh is an UPDATE (RFC 3311) at half the interval; the
-// target's own refreshes (re-INVITE or UPDATE, answered by the INVITE session) renew the timer; nobody
-// refreshing in time ends the leg with BYE.
+// says who refreshes (§7.2). When we do, the refresh goes at half the interval: an UPDATE (RFC 3311)
+// when the target's 2xx allowed one, else a re-INVITE with our session description unchanged (§7.4; an
+// answer that moves the target's address or changes its SRTP key is taken, an unchanged one changes
+// nothing). The target's own refreshes (re-INVITE or UPDATE, answered by the INVITE session) renew the
+// timer; nobody refreshing in time ends the leg with BYE.
 //
 // Thread: the call's shard; the timer runs on the shard's TimerService.
 #include <spdlog/spdlog.h>
@@ -41,7 +43,7 @@ void OutboundLeg::add_session_timer_request(sip::InviteClientOptions& o) const {
 bool OutboundLeg::retry_with_min_se(const sip::InviteFailure& failure) {
   // §7.3: once, with the 422's Min-SE; a second 422 stands (the target would only say it again).
   if (retried_422_ || configured_interval(options_.trunk) == 0 || !failure.response || failure.cancelled) return false;
-  auto min_se = sip::min_se_of_422(*failure.response);
+  auto min_se = sip::min_se_of_422(*failure.response, min_se_);
   if (!min_se || *min_se > sip::kMaxSessionExpires) return false;
   retried_422_ = true;
   min_se_ = *min_se;
@@ -55,9 +57,6 @@ bool OutboundLeg::retry_with_min_se(const sip::InviteFailure& failure) {
 void OutboundLeg::start_session_timer(const sip::Message& response) {
   peer_allows_update_ = sip::allows_method(response, "UPDATE");
   timer_terms_ = sip::uac_terms(response);  // §7.2: no Session-Expires, no timer
-  if (timer_terms_ && timer_terms_->we_refresh && !peer_allows_update_)
-    spdlog::warn("outbound leg {}: we are to refresh the session, but the target does not allow UPDATE; "
-                 "the leg ends with BYE when the session expires", call_id_);
   arm_session_timer();
 }
 
@@ -67,7 +66,7 @@ void OutboundLeg::on_session_refresh(sip::InviteClientSession&, const sip::Messa
   assert_on_shard();
   if (done_ || !answered_) return;
   // The target's re-INVITE or UPDATE: in it we are the UAS (§9), and the terms start afresh.
-  const sip::UasTimerDecision decision = sip::negotiate_uas(request, configured_interval(options_.trunk));
+  const sip::UasTimerDecision decision = sip::negotiate_uas(request, configured_interval(options_.trunk), session_min_se(options_.trunk));
   if (decision.status != 0) return;  // unreadable or too brief: it refreshes nothing
   timer_terms_ = decision.terms;
   if (timer_terms_) sip::add_uas_timer_headers(ok, *timer_terms_);
@@ -77,22 +76,31 @@ void OutboundLeg::on_session_refresh(sip::InviteClientSession&, const sip::Messa
 void OutboundLeg::send_session_refresh(std::optional<sip::auth::AuthorizationHeader> auth, int challenges) {
   assert_on_shard();
   if (done_ || !session_ || !timer_terms_) return;
-  if (!peer_allows_update_) return;  // said at the answer; the expiry ends the leg
-  auto update = session_->new_request("UPDATE");
-  if (!update) return;
-  update->add_header("Supported", "timer");
-  sip::add_uac_timer_headers(*update, timer_terms_->interval, min_se_, sip::Refresher::kUac);
-  if (auth) sip::auth::set_authorization(*update, *auth);
+  const bool update = peer_allows_update_;
+  auto request = session_->new_request(update ? "UPDATE" : "INVITE");
+  if (!request) return;
+  request->add_header("Supported", "timer");
+  sip::add_uac_timer_headers(*request, timer_terms_->interval, min_se_, sip::Refresher::kUac);
+  if (!update) {
+    request->add_header("Allow", allow_header_value());
+    request->content_type = "application/sdp";
+    request->body = local_sdp_;
+  }
+  if (auth) sip::auth::set_authorization(*request, *auth);
+  spdlog::debug("outbound leg {}: session refresh ({})", call_id_, request->method);
   std::weak_ptr<bool> alive = alive_;
-  sip::Message sent = *update;
-  session_->send_request(std::move(*update), [this, alive, sent = std::move(sent), challenges](const sip::Message& r) {
-    if (!alive.expired()) on_refresh_response(sent, r, challenges);
-  });
+  sip::Message sent = *request;
+  if (!session_->send_request(std::move(*request), [this, alive, sent = std::move(sent), challenges](const sip::Message& r) {
+        if (!alive.expired()) on_refresh_response(sent, r, challenges);
+      }))
+    session_timer_->retry_refresh(std::chrono::seconds(1));  // a re-INVITE of ours is still out: soon again
 }
 
 void OutboundLeg::on_refresh_response(const sip::Message& sent, const sip::Message& r, int challenges) {
   if (r.status_code < 200 || done_) return;
   if (r.status_code < 300) {
+    if (sent.method == "INVITE" && !r.body.empty() && !take_refresh_answer(r.body))
+      spdlog::warn("outbound leg {}: the answer to our refreshing re-INVITE is not usable; media unchanged", call_id_);
     // §7.4 / §7.2: the 2xx says what runs now; without Session-Expires no timer runs any more.
     timer_terms_ = sip::uac_terms(r);
     if (!timer_terms_) spdlog::info("outbound leg {}: the 2xx to our session refresh has no Session-Expires: "

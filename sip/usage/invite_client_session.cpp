@@ -284,7 +284,7 @@ void InviteClientSession::send_bye(InviteEnd end) {
 
 std::optional<Message> InviteClientSession::new_request(std::string_view method) {
   if (state_ != State::kConfirmed || !dialog_) return std::nullopt;
-  if (method == "INVITE" || method == "ACK" || method == "CANCEL" || method == "BYE") return std::nullopt;
+  if (method == "ACK" || method == "CANCEL" || method == "BYE") return std::nullopt;
   return dialog_->make_request(method);
 }
 
@@ -293,18 +293,44 @@ ClientTransactionId InviteClientSession::send_request(Message request, ResponseH
   if (options_.prepare_request) options_.prepare_request(request);
   // RFC 3311 §5.1: our UPDATE with an offer is outstanding until its final; one from them meanwhile
   // is glare (491).
-  const bool offer = request.method == "UPDATE" && has_sdp(request);
+  // A re-INVITE of ours likewise (RFC 3261 §14.1), and its 2xx gets our ACK here, kept for the 2xx's
+  // retransmissions (§13.2.2.4): one re-INVITE at a time.
+  const bool reinvite = request.method == "INVITE";
+  const bool offer = (request.method == "UPDATE" || reinvite) && has_sdp(request);
+  if (reinvite && reinvite_pending_) return 0;
   if (offer) local_offer_pending_ = true;
+  std::optional<Message> sent;
+  if (reinvite) {
+    reinvite_pending_ = true;
+    reinvite_ack_.reset();
+    sent = request;
+  }
   std::weak_ptr<bool> alive = alive_;
   return layer_.send_request(std::move(request), hop_for(*dialog_),
-                             [this, alive, offer, handler = std::move(handler)](const Message& r) {
+                             [this, alive, offer, sent = std::move(sent), handler = std::move(handler)](const Message& r) {
                                if (alive.expired()) return;
                                if (offer && r.status_code >= 200) local_offer_pending_ = false;
+                               if (sent && r.status_code >= 200) {
+                                 reinvite_pending_ = false;
+                                 if (r.status_code < 300 && dialog_) ack_reinvite(*sent);
+                               }
                                if (handler) handler(r);
                              });
 }
 
+void InviteClientSession::ack_reinvite(const Message& reinvite) {
+  reinvite_ack_ = make_2xx_ack(*dialog_, reinvite);
+  layer_.prepare(*reinvite_ack_, hop_for(*dialog_));  // fixed Via: every re-sent ACK is identical
+  (void)layer_.send_ack(*reinvite_ack_, hop_for(*dialog_));
+}
+
 void InviteClientSession::on_2xx_retransmission(const Message& r, const Endpoint& from) {
+  // The 2xx to our re-INVITE again: its ACK was lost (§13.2.2.4), so the same ACK goes again.
+  if (reinvite_ack_ && dialog_ && r.call_id == invite_.call_id && r.cseq.number == reinvite_ack_->cseq.number &&
+      r.from.tag() == invite_.from.tag() && r.to.tag() == dialog_->remote_tag) {
+    if (peer_ok(&from)) (void)layer_.send_ack(*reinvite_ack_, hop_for(*dialog_));
+    return;
+  }
   if (r.call_id != invite_.call_id || r.cseq.number != invite_.cseq.number || r.from.tag() != invite_.from.tag())
     return;
   // A 2xx of a fork we do not know yet makes us send an ACK and a BYE to the Contact it names: only the

@@ -160,12 +160,15 @@ class InviteClientSession final : public DialogUsage {
   // nothing. Idempotent.
   void hang_up();
 
-  // A request inside the confirmed dialog (REFER, INFO, UPDATE, ...: new CSeq, route set, remote
-  // target). nullopt when there is no confirmed dialog, or for INVITE, ACK, CANCEL and BYE (hang_up()
-  // sends the BYE; re-INVITEs from our side are not supported yet).
+  // A request inside the confirmed dialog (REFER, INFO, UPDATE, a re-INVITE, ...: new CSeq, route set,
+  // remote target). nullopt when there is no confirmed dialog, or for ACK, CANCEL and BYE (hang_up()
+  // sends the BYE).
   std::optional<Message> new_request(std::string_view method);
   // Sends a request built by new_request() (after the prepare_request hook) to the dialog's next hop.
-  // The handler is not called once the session is destroyed. 0 when the dialog is not confirmed.
+  // The handler is not called once the session is destroyed. 0 when the dialog is not confirmed, or for
+  // a re-INVITE while another of ours awaits its final. A re-INVITE's 2xx is ACKed here (and again for
+  // each retransmission of it), before the handler sees it; an offer in it makes an offer of theirs
+  // meanwhile glare (491).
   ClientTransactionId send_request(Message request, ResponseHandler handler);
 
   // Answers a request of the far end inside our dialog (To tag, Contact), e.g. the 202 to a REFER.
@@ -214,6 +217,7 @@ class InviteClientSession final : public DialogUsage {
   void accept(const Message& response);
   void end_fork(const Message& response);
   void send_prack(Dialog& early, const Message& response, uint32_t rseq);
+  void ack_reinvite(const Message& reinvite);
   void fail(InviteFailure failure);
   void finish(InviteEnd end);
   void send_bye(InviteEnd end);
@@ -249,7 +253,9 @@ class InviteClientSession final : public DialogUsage {
   InviteEnd end_ = InviteEnd::kLocalHangUp;  // what finish() reports once our BYE completes
   bool offer_in_2xx_ = false;         // our 200 to their offerless re-INVITE carried our offer
   uint32_t offer_in_2xx_cseq_ = 0;
-  bool local_offer_pending_ = false;  // our UPDATE with an offer awaits its final (glare: 491)
+  bool local_offer_pending_ = false;  // our UPDATE or re-INVITE with an offer awaits its final (glare: 491)
+  bool reinvite_pending_ = false;     // our re-INVITE awaits its final
+  std::optional<Message> reinvite_ack_;  // the ACK of our last re-INVITE's 2xx, for its retransmissions
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

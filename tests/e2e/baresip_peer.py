@@ -64,7 +64,8 @@ def _sip_port():
 class Baresip:
     def __init__(self, case, name="baresip", user="bob", lifetime_s=150, audio_codecs="PCMU", tone_hz=440,
                  mediaenc=None, tls_cert=None, tls_ca=None):
-        """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU);
+        """`audio_codecs`: the account's codecs, in order (e.g. "PCMA" for a phone without PCMU; "opus"
+        loads baresip's opus module);
         `tone_hz`: the sine it sends (its `ausine` source, 10-20000 Hz), so a test can tell it from
         another party's tone or from ringback (the US ringback has 440 Hz in it); `mediaenc`: the
         account's media encryption (e.g. "srtp-mand": SDES-SRTP, RTP/SAVP, nothing else), which
@@ -86,6 +87,8 @@ class Baresip:
         lines += [f"{k}\t\t{v}" for k, v in settings.items()]
         if mediaenc:
             lines.append("module\t\tsrtp.so")
+        if "opus" in audio_codecs.lower():
+            lines.append("module\t\topus.so")
         if tls_cert:
             lines.append(f"sip_certificate\t{tls_cert}")
         if tls_ca:

@@ -375,7 +375,7 @@ drain_timeout_s = {c["drain_timeout_s"]}
 log_level = "debug"
 {dns}{c.get("server_extra", "")}
 [media]
-codecs = ["PCMU", "PCMA"]
+codecs = {json.dumps(list(c.get("codecs", ("PCMU", "PCMA"))))}
 
 [[trunk]]
 name = "local"
@@ -401,8 +401,9 @@ class Gateway:
                  drain_timeout_s=60, shards=2, sample_rate=16000, default_forward=None, provisional=None,
                  name="warmline", rtp_ports=40, server_extra="", accepts_refer=True, trunks=(),
                  agent_options=None, dns_servers=(), extra_trunks="", caller_trunk_options=None, http_token=None, env=None,
-                 tcp=False, stream_listen=(), cdr=None):
-        """`name`: the process and file names (several gateways in one test need their own);
+                 tcp=False, stream_listen=(), cdr=None, codecs=("PCMU", "PCMA")):
+        """`name`: the process and file names (several gateways in one test need their own); `codecs`:
+        [media] codecs;
         `rtp_ports`: size of its RTP range (two per call); `server_extra`: more `key = value` lines
         for the [server] section (e.g. "max_calls = 1").
         Transfers that dial (DESIGN.md "Transfers"): `accepts_refer` of the callers' trunk ("local",
@@ -439,6 +440,7 @@ class Gateway:
             "dns_servers": list(dns_servers), "extra_trunks": extra_trunks,
             "caller_trunk_options": dict(caller_trunk_options or {}),
             "stream_listen": ([f"tcp:127.0.0.1:{self.tcp_port}"] if tcp else []) + list(stream_listen),
+            "codecs": list(codecs),
         }
         self.config_path = case.workdir / f"{name}.toml"
         self.config_path.write_text(config_text(self.config))

@@ -16,12 +16,21 @@ gateway (about 100 s in all), with SIPp as the callers and as the dialled target
 - "dialer": a caller whose agent transfers it (bridged dial) to a target behind a trunk with
   session_timer_s = 90: our INVITE asks Session-Expires: 90, Min-SE: 90, Supported: timer; the target
   answers 90;refresher=uac, and the gateway refreshes leg b with UPDATE at ~45 s; the bridged call goes
-  on until the caller hangs up (the gateway then BYEs the target).
+  on until the caller hangs up (the gateway then BYEs the target);
+- "dialer2": the same through a trunk to a target that does not do UPDATE (its 2xx's Allow lacks it):
+  the gateway refreshes leg b with a re-INVITE carrying its SDP (RFC 4028 §7.4), answered with SDP and
+  ACKed, twice about 45 s apart, so the bridged call outlives the 90 s interval. Before, such a leg
+  was left to expire and was torn down with BYE.
+
+And, on its own: a trunk with session_min_se_s = 1800 answers an INVITE asking Session-Expires: 900
+with 422 and Min-SE: 1800 (RFC 4028 §6), and lets one asking 1800 in.
 """
+import os
 import time
 import unittest
 
-from harness import Agent, E2ETestCase, Gateway, cdr_query, provider_trunk, wait_for, wait_line
+from harness import Agent, E2ETestCase, Gateway, cdr_query, provider_trunk, unreachable_agent_url, wait_for, wait_line
+from raw_sip import RawSip, header, status_code
 from sipp_peer import SippUasScenario, start_caller
 
 TARGET_CALLER_ID = "+27110000001"
@@ -29,6 +38,7 @@ AGENT_CALLER_ID = "+27110000002"
 SCRIPT = """\
 on start: tone 440 200
 on dtmf 1: transfer cold Sales
+on dtmf 2: transfer cold Support
 """
 SIPP_LIMIT_S = 150  # the longest call here lasts about 100 s
 
@@ -44,14 +54,40 @@ class SessionTimers(E2ETestCase):
     def assert_between(self, seconds, low, high, what):
         self.assertTrue(low <= seconds <= high, f"{what}: {seconds:.1f} s, expected {low} to {high} s")
 
+    def test_the_trunks_min_se_is_what_a_422_asks_for(self):
+        gateway = Gateway(self, unreachable_agent_url(), caller_trunk_options={"session_min_se_s": 1800})
+        phone = RawSip(self, name="phone", answer=200)  # answers the BYE after the fallback message
+        uri = f"sip:demo@127.0.0.1:{gateway.sip_port}"
+        sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {phone.port + 2} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+        def invite(session_expires, call_id):
+            return phone.request("INVITE", ("127.0.0.1", gateway.sip_port), uri, call_id, "sip:probe@127.0.0.1",
+                                 "p1", uri, contact=f"sip:probe@127.0.0.1:{phone.port}", body=sdp,
+                                 content_type="application/sdp",
+                                 extra=("Supported: timer", f"Session-Expires: {session_expires}", "Min-SE: 90"))
+        r = invite(900, "min-se-1@127.0.0.1")
+        self.assertEqual(status_code(r), 422, r)
+        self.assertEqual(header(r, "Min-SE"), "1800", r)
+        # At our Min-SE the call is taken: answered (the unreachable agent's fallback) with 1800.
+        r = invite(1800, "min-se-2@127.0.0.1")
+        self.assertEqual(status_code(r), 200, r)
+        self.assertTrue((header(r, "Session-Expires") or "").startswith("1800;"), r)
+        phone.wait_request("BYE", timeout=30)  # the fallback message played; the gateway hung up
+
     def test_refreshes_422_expiry_and_a_dialled_leg(self):
         target = SippUasScenario(self, "uas-session-timer-refresher-uac.xml", name="target", timeout_s=SIPP_LIMIT_S)
+        target2 = SippUasScenario(self, "uas-session-timer-reinvite-refresh.xml", name="target2",
+                                  timeout_s=SIPP_LIMIT_S)
         agent = Agent(self, SCRIPT)
         trunk = provider_trunk(target.address, caller_ids=[TARGET_CALLER_ID, AGENT_CALLER_ID], session_timer_s=90)
-        gateway = Gateway(self, agent.url, accepts_refer=False, trunks=[trunk],
-                          targets=[{"name": "Sales", "uri": "tel:+27115550100", "caller_id": TARGET_CALLER_ID}],
+        no_update = provider_trunk(target2.address, name="no-update", session_timer_s=90)
+        gateway = Gateway(self, agent.url, accepts_refer=False, trunks=[trunk, no_update],
+                          targets=[{"name": "Sales", "uri": "tel:+27115550100", "caller_id": TARGET_CALLER_ID},
+                                   {"name": "Support", "uri": f"sip:support@{target2.address}", "via": "no-update"}],
                           agent_options={"trunk": "provider", "caller_id": AGENT_CALLER_ID})
         target.wait_listening()
+        target2.wait_listening()
 
         stopper, _ = start_caller(self, gateway, "uac-session-timer-refresh-once-then-stop.xml", name="stopper",
                                   timeout_s=SIPP_LIMIT_S)
@@ -61,6 +97,8 @@ class SessionTimers(E2ETestCase):
         refreshed_answered = time.monotonic()
         dialer, dialer_rtp = start_caller(self, gateway, "uac-call-until-trigger.xml", name="dialer",
                                           timeout_s=SIPP_LIMIT_S)
+        dialer2, dialer2_rtp = start_caller(self, gateway, "uac-call-until-trigger.xml", name="dialer2",
+                                            timeout_s=SIPP_LIMIT_S)
 
         # The answers: 422 with our Min-SE, then the terms each caller asked for, with Require: timer.
         self.assertEqual(self.line(refreshed, ".422", 5, "the 422's Min-SE")[0], "90")
@@ -68,12 +106,16 @@ class SessionTimers(E2ETestCase):
         self.assertEqual(self.line(stopper, ".answer", 5, "the 200's timer headers")[0], "90;refresher=uac timer")
 
         # Leg b: the dialer's agent transfers it to the target through the trunk with session_timer_s.
-        wait_for(lambda: agent.find(type="start") and len(agent.find(type="start")) >= 3, 15, "three agent starts")
+        wait_for(lambda: agent.find(type="start") and len(agent.find(type="start")) >= 4, 15, "four agent starts")
         dialer_rtp.send_dtmf("1")
-        ended = agent.wait_event(20, type="transfer", state="ended")
+        ended = agent.wait_event(20, type="transfer", state="ended", target="Sales")
         self.assertEqual(ended.get("result"), "completed", ended)
         target_answered = time.monotonic()
         self.assertEqual(self.line(target, ".invite", 5, "the target's INVITE timer headers")[0], "90 90 timer")
+        # Leg b to the target without UPDATE.
+        dialer2_rtp.send_dtmf("2")
+        ended = agent.wait_event(20, type="transfer", state="ended", target="Support")
+        self.assertEqual(ended.get("result"), "completed", ended)
 
         # The stopper refreshes once, 30 s in: answered with Session-Expires.
         refresh, stopper_refreshed = self.line(stopper, ".refresh1", 45, "the stopper's refresh answered")
@@ -110,9 +152,23 @@ class SessionTimers(E2ETestCase):
         refresh, second = self.line(refreshed, ".refresh2", 70, "the gateway's second refresh of the caller")
         self.assertEqual(refresh, "90;refresher=uac timer")
         self.assert_between(second - first, 40, 52, "the second refresh after the first")
-        self.assertEqual(len(gateway.calls()), 1, "the refreshed call stays up")
+        self.assertEqual(len(gateway.calls()), 2, "the refreshed call stays up (beside dialer2's, bridged)")
         refreshed.trigger()
         refreshed.assert_passed()
+
+        # Leg b without UPDATE: two re-INVITE refreshes with SDP, about 45 s apart, each ACKed (the
+        # scenario writes the file on the ACK); the bridged call is still up after both.
+        refresh1 = self.line(target2, ".refresh1", 70, "the gateway's first re-INVITE refresh of leg b")[0]
+        self.assertRegex(refresh1, r"^90;refresher=uac m=audio \d+ RTP/AVP$")
+        refresh2 = self.line(target2, ".refresh2", 70, "the gateway's second re-INVITE refresh of leg b")[0]
+        self.assertEqual(refresh2, refresh1, "the same session description, unchanged")
+        base = target2.call_path
+        apart = os.path.getmtime(base.with_name(base.name + ".refresh2")) - \
+            os.path.getmtime(base.with_name(base.name + ".refresh1"))
+        self.assert_between(apart, 40, 52, "the second re-INVITE refresh after the first")
+        dialer2.trigger()  # the gateway BYEs the target
+        dialer2.assert_passed()
+        target2.assert_passed()
         self.assertEqual(gateway.metric("warmline_sip_sessions_expired_total"), 1, "no other session expired")
 
 

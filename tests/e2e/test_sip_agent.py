@@ -12,13 +12,23 @@ an AI platform that warmline calls over SIP for each inbound call and bridges to
   leg and Support's are b legs, the transfer is refer_in.
 - An agent that answers 486: the caller is not dropped but goes to the agent's default_forward
   (Support), bridged, hearing its own voice from Support's echo.
+- An agent that takes calls only over TLS, with SDES-SRTP and Opus (baresip: its own certificate,
+  srtp-mand, audio_codecs opus), as AI platforms reached over SIP often require: warmline calls its
+  sips: URL through a trunk with transport = "tls" (tls_ca pinned to its certificate), srtp =
+  "required" and codecs = ["opus"]; every SIP message to it goes over TLS, the offer is RTP/SAVP with
+  Opus on a dynamic payload type (111) and telephone-event at 48 kHz, the RTP on the agent's leg is
+  payload type 111, and the PCMU caller and the agent hear each other through the
+  transcoding bridge.
 - check-config accepts a sip: agent URL that a trunk's address matches, and refuses one that matches
   no trunk, a sips: one through a UDP trunk and a WebSocket-only key, naming file, line and key.
 """
 import subprocess
 import unittest
 
+import test_srtp_caller as srtp
+from baresip_peer import Baresip
 from harness import E2ETestCase, Gateway, cdr_query, gateway_binary, provider_trunk, wait_for, wait_tone
+from test_sip_tls import make_cert, sip_trace_vias
 from raw_sip import RawSip
 from rtp_peer import RtpPeer
 from sipp_peer import SippUasScenario, header, sip_messages, start_caller
@@ -141,6 +151,44 @@ class SipAgent(E2ETestCase):
         caller.trigger()
         caller.assert_passed()
         self.support.assert_passed()
+
+    def test_sip_agent_over_tls_with_mandatory_srtp_and_opus(self):
+        _, _, bot_pem = make_cert(self.workdir, "bot")
+        bot = Baresip(self, name="bot", user="bot", tone_hz=BOT_HZ, audio_codecs="opus", mediaenc="srtp-mand",
+                      tls_cert=bot_pem)
+        address = f"127.0.0.1:{bot.tls_port}"
+        trunk = provider_trunk(address, name="aiplatform", transport="tls", tls_ca=str(bot_pem), srtp="required",
+                               codecs=["opus"])
+        gateway = Gateway(self, f"sips:bot@{address}", accepts_refer=False, trunks=[trunk],
+                          codecs=["PCMU", "PCMA", "opus"])
+        capture = srtp.LoopbackCapture(self, gateway.config["rtp_first"], gateway.config["rtp_last"])
+        caller, rtp = start_caller(self, gateway, "uac-call-until-trigger.xml")
+        bot.wait_event(type="CALL_ESTABLISHED")
+        trace = bot.proc.output()
+        self.assertEqual(sip_trace_vias(trace), {"TLS"}, "every SIP message to the agent went over TLS")
+        self.assertIn("m=audio", trace)
+        self.assertRegex(trace, r"m=audio \d+ RTP/SAVP 111 101")
+        self.assertIn("a=rtpmap:111 opus/48000/2", trace)
+        self.assertIn("a=rtpmap:101 telephone-event/48000", trace)
+        self.assertIn("a=crypto:", trace)
+
+        wait_tone(rtp, BOT_HZ, timeout=15, what="the SIP agent's voice at the caller (Opus -> PCMU)")
+        wait_for(lambda: bot.hears_tone(CALLER_HZ), 15, "the caller's voice at the SIP agent (PCMU -> Opus)")
+
+        # The agent's leg on the wire: Opus (payload type 111) both ways; SRTP leaves the headers clear.
+        # That it is SRTP the tones above prove: baresip with srtp-mand takes and sends nothing else.
+        first, last = gateway.config["rtp_first"], gateway.config["rtp_last"]
+        lo, hi = bot.rtp_ports
+        leg = wait_for(lambda: (lambda p: p if len(p) >= 100 else None)(
+            [(s_, d, p) for s_, d, p in capture.rtp() if (first <= s_ <= last and lo <= d <= hi) or
+             (first <= d <= last and lo <= s_ <= hi)]), 10, "RTP both ways on the agent's leg")
+        self.assertEqual({p[1] & 0x7F for _, _, p in leg}, {111}, "payload types on the agent's leg")
+        self.assertTrue(any(first <= d <= last for _, d, _ in leg) and any(first <= s_ <= last for s_, _, _ in leg))
+
+        caller.trigger()  # the caller hangs up: warmline hangs up the agent
+        caller.assert_passed()
+        bot.wait_event(type="CALL_CLOSED")
+        wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
 
     def check_config(self, name, text):
         path = self.workdir / name

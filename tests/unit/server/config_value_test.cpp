@@ -189,7 +189,18 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"ExtensionNumberTwice", "[[pbx]]\nname = \"p\"\ndomain = \"pbx\"\ntrunk = \"t\"\n[[trunk]]\nname = \"t\"\n"
                   "[[pbx.extension]]\nnumber = 1\n[[pbx.extension]]\nnumber = \"1\"",
                   "extension 1 is already pbx[0].extension[0]"},
-        ValueCase{"CodecsNotAnArray", "[media]\ncodecs = \"PCMU\"", "expected an array, got a string"}),
+        ValueCase{"CodecsNotAnArray", "[media]\ncodecs = \"PCMU\"", "expected an array, got a string"},
+        ValueCase{"TrunkCodecsOpus", "[media]\ncodecs = [\"PCMU\", \"opus\"]\n[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\n"
+                  "codecs = [\"OPUS\"]", ""},
+        ValueCase{"TrunkCodecNotInMedia", "[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\ncodecs = [\"opus\"]",
+                  "'opus' is not one of [media] codecs"},
+        ValueCase{"TrunkCodecUnknown", "[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\ncodecs = [\"GSM\"]",
+                  "unknown codec 'GSM' (PCMU, PCMA, G722, opus)"},
+        ValueCase{"TrunkMinSe", "[[trunk]]\nname = \"t\"\nsession_min_se_s = 1800", ""},
+        ValueCase{"TrunkMinSeBelow90", "[[trunk]]\nname = \"t\"\nsession_min_se_s = 60", "from 90 to 86400"},
+        ValueCase{"TrunkMinSeAboveTimer", "[[trunk]]\nname = \"t\"\nsession_timer_s = 600\nsession_min_se_s = 1200",
+                  "1200 is above session_timer_s (600)"},
+        ValueCase{"TrunkCodecsEmpty", "[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\ncodecs = []", "needs at least one codec"}),
     [](const ::testing::TestParamInfo<ValueCase>& info) { return info.param.name; });
 
 }  // namespace

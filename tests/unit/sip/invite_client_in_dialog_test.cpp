@@ -303,7 +303,8 @@ TEST_F(InviteClientInDialogTest, HangUpWhileRingingCancelsAndBeforeStartDoesNoth
 
 TEST_F(InviteClientInDialogTest, SendRequestGoesInsideTheDialogAndItsHandlerDiesWithTheSession) {
   answered_call();
-  EXPECT_FALSE(session->new_request("INVITE"));
+  EXPECT_FALSE(session->new_request("ACK"));
+  EXPECT_FALSE(session->new_request("CANCEL"));
   EXPECT_FALSE(session->new_request("BYE"));
   std::optional<Message> refer = session->new_request("REFER");
   ASSERT_TRUE(refer);
