@@ -118,7 +118,7 @@ void RtpSession::on_datagram(size_t size) {
     ++stats_.invalid_received;
     return;
   }
-  if (!accept_source()) {
+  if (!accept_source(packet)) {
     ++stats_.foreign_dropped;
     return;
   }
@@ -129,19 +129,37 @@ void RtpSession::on_datagram(size_t size) {
   dispatch(packet);
 }
 
-bool RtpSession::accept_source() {
+bool RtpSession::accept_source(const RtpPacketView& packet) {
   if (!options_.symmetric) return true;
   if (latched_) return sender_ == remote_;
   // After set_remote() (a re-INVITE that moved the media), packets still in flight from the address
   // we were latched to must not win the new latch. That address is taken again only if it keeps
   // sending for kRelatchPackets with nothing from elsewhere (a NATed phone whose new SDP carries its
   // private address, so every packet still comes from the old public one).
-  if (has_previous_ && sender_ == previous_ && sender_ != remote_ && ++previous_hits_ < kRelatchPackets)
-    return false;
+  const bool old_address = has_previous_ && sender_ == previous_ && sender_ != remote_;
+  if (old_address && ++previous_hits_ < kRelatchPackets) return false;
+  // The SDP's address (or none known yet) latches at once; any other source must be learned first.
+  const bool sdp_address = remote_.port() == 0 || sender_ == remote_;
+  if (!old_address && !sdp_address && !learned(packet)) return false;
   remote_ = sender_;
   latched_ = true;
   has_previous_ = false;
+  candidate_packets_ = 0;
   return true;
+}
+
+bool RtpSession::learned(const RtpPacketView& packet) {
+  const bool next = candidate_packets_ > 0 && sender_ == candidate_ && packet.ssrc == candidate_ssrc_ &&
+                    packet.sequence == static_cast<uint16_t>(candidate_seq_ + 1);
+  if (next) {
+    ++candidate_packets_;
+  } else {  // a new source, or the run broke: start again from this packet
+    candidate_ = sender_;
+    candidate_ssrc_ = packet.ssrc;
+    candidate_packets_ = 1;
+  }
+  candidate_seq_ = packet.sequence;
+  return candidate_packets_ >= kLearnPackets;
 }
 
 void RtpSession::track_sequence(const RtpPacketView& packet) {
@@ -259,6 +277,7 @@ void RtpSession::set_remote(const udp::endpoint& remote) {
   }
   remote_ = remote;
   latched_ = false;
+  candidate_packets_ = 0;
 }
 
 udp::endpoint RtpSession::local_endpoint() const {

@@ -4,10 +4,14 @@
 // (RFC 5761) is counted and ignored; telephone-event packets (the negotiated pt) go through an RFC 4733
 // receiver to on_dtmf; every other valid RTP packet goes to on_packet (the handler checks the pt:
 // CN and unexpected codecs arrive there too).
-// Symmetric RTP (RFC 4961): we send to the SDP's address until the first valid RTP packet arrives,
-// then to that packet's source for the rest of the stream (NATs and carrier SBCs expect this). After
-// latching, packets from any other source are dropped (counted), so a stray sender cannot hijack the
-// stream; set_remote() (after a re-INVITE) re-arms the latch.
+// Symmetric RTP (RFC 4961): we send to the SDP's address until the peer's packets arrive, then to
+// their source for the rest of the stream (NATs and carrier SBCs expect this). A packet from the SDP's
+// address latches at once; one from elsewhere (a NATed peer's public address) only after kLearnPackets
+// in a row from that source with one SSRC and consecutive sequence numbers, so that a stranger spraying
+// the port ("RTP bleed"), or the previous call's peer still sending to a reused port, cannot take the
+// stream with a packet or two. After latching, packets from any other source are dropped (counted);
+// set_remote() (after a re-INVITE) re-arms the latch. Without an SDP address yet (a late offer before
+// its answer) the first packet latches.
 // Send: header + payload written into one reusable buffer and sent with a non-blocking send_to; a full
 // socket buffer drops the packet (counted) rather than blocking the shard.
 // SRTP (options.srtp or set_srtp()): each datagram is unprotected in place in the receive buffer before
@@ -144,7 +148,8 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   bool send_packet(uint8_t payload_type, bool marker, uint32_t timestamp, std::span<const uint8_t> payload);
   void receive();
   void on_datagram(size_t size);
-  bool accept_source();
+  bool accept_source(const RtpPacketView& packet);
+  bool learned(const RtpPacketView& packet);
   void track_jitter(const RtpPacketView& packet, bool restart);
   void track_sequence(const RtpPacketView& packet);
   void dispatch(const RtpPacketView& packet);
@@ -162,6 +167,12 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   boost::asio::ip::udp::endpoint previous_;
   bool has_previous_ = false;
   uint32_t previous_hits_ = 0;
+  // A source other than the SDP's that is being learned (accept_source()).
+  static constexpr uint32_t kLearnPackets = 3;
+  boost::asio::ip::udp::endpoint candidate_;
+  uint32_t candidate_ssrc_ = 0;
+  uint16_t candidate_seq_ = 0;
+  uint32_t candidate_packets_ = 0;
   // Room for an SRTP packet whose plain form fills kMaxDatagram (the peer may send that much).
   std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> recv_buf_{};
   std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> send_buf_{};

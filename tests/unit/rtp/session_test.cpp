@@ -163,7 +163,13 @@ TEST_F(RtpSessionTest, LatchesToTheSourceOfReceivedPackets) {
   ASSERT_TRUE(run_until(io_, [&] { return sdp_address.got.size() == 1; }));
   EXPECT_FALSE(b->latched());
 
+  // Not the SDP's address: learned from three packets in a row (one SSRC, consecutive sequence
+  // numbers); the first two are dropped.
   real_source.send_rtp(local(b), 0, 100, 1000, frame);
+  real_source.send_rtp(local(b), 0, 101, 1160, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 2; }));
+  EXPECT_FALSE(b->latched());
+  real_source.send_rtp(local(b), 0, 102, 1320, frame);
   ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
   EXPECT_TRUE(b->latched());
   EXPECT_EQ(b->remote(), real_source.endpoint());
@@ -173,7 +179,7 @@ TEST_F(RtpSessionTest, LatchesToTheSourceOfReceivedPackets) {
 
   // Once latched, another source cannot take the stream over.
   sdp_address.send_rtp(local(b), 0, 7, 7, frame, 0x6666);
-  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 1; }));
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 3; }));
   EXPECT_EQ(audio, 1u);
   EXPECT_EQ(sdp_address.got.size(), 1u);
 
@@ -182,6 +188,55 @@ TEST_F(RtpSessionTest, LatchesToTheSourceOfReceivedPackets) {
   sdp_address.send_rtp(local(b), 0, 8, 8, frame, 0x6666);
   ASSERT_TRUE(run_until(io_, [&] { return audio == 2; }));
   EXPECT_EQ(b->remote(), sdp_address.endpoint());
+}
+
+// RTP bleed, and a reused port: a stranger (or the previous call's peer) sending to the port before the
+// peer does cannot take the stream; the peer's first packet from the SDP's address latches at once.
+TEST_F(RtpSessionTest, AStrangerCannotTakeTheStreamBeforeThePeer) {
+  RawPeer peer(io_);
+  RawPeer stranger(io_);
+  peer.listen();
+  stranger.listen();
+  size_t audio = 0;
+  auto b = open({.remote = peer.endpoint(), .on_packet = [&](const RtpPacketView&) { ++audio; }});
+  std::vector<uint8_t> frame(160, 0x7f);
+  stranger.send_rtp(local(b), 0, 500, 80000, frame, 0xbad);
+  stranger.send_rtp(local(b), 0, 501, 80160, frame, 0xbad);
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 2; }));
+  peer.send_rtp(local(b), 0, 1, 160, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
+  EXPECT_EQ(b->remote(), peer.endpoint());
+  stranger.send_rtp(local(b), 0, 502, 80320, frame, 0xbad);  // its third in a row: too late
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 3; }));
+  EXPECT_EQ(audio, 1u);
+  ASSERT_TRUE(b->send_audio(frame, 160));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.got.size() == 1; }));
+  EXPECT_TRUE(stranger.got.empty()) << "the call's audio went to the stranger";
+}
+
+// Learning needs an unbroken run from one source: interleaved sources, a new SSRC or a sequence gap
+// start it again.
+TEST_F(RtpSessionTest, OnlyAnUnbrokenRunFromOneSourceIsLearned) {
+  RawPeer sdp_address(io_);
+  RawPeer a(io_);
+  RawPeer c(io_);
+  size_t audio = 0;
+  auto b = open({.remote = sdp_address.endpoint(), .on_packet = [&](const RtpPacketView&) { ++audio; }});
+  std::vector<uint8_t> frame(160, 0x7f);
+  a.send_rtp(local(b), 0, 10, 0, frame);
+  c.send_rtp(local(b), 0, 70, 0, frame, 0xc);
+  a.send_rtp(local(b), 0, 11, 160, frame);
+  c.send_rtp(local(b), 0, 71, 160, frame, 0xc);
+  a.send_rtp(local(b), 0, 13, 480, frame);          // a gap
+  a.send_rtp(local(b), 0, 14, 640, frame, 0x9999);  // another SSRC
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 6; }));
+  EXPECT_FALSE(b->latched());
+  EXPECT_EQ(audio, 0u);
+  a.send_rtp(local(b), 0, 15, 800, frame, 0x9999);
+  a.send_rtp(local(b), 0, 16, 960, frame, 0x9999);  // the third in a row with that SSRC
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
+  EXPECT_EQ(b->remote(), a.endpoint());
+  EXPECT_EQ(b->stats().foreign_dropped, 7u);
 }
 
 // After a re-INVITE moved the media, packets still in flight from the old address must not win the
