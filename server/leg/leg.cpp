@@ -155,8 +155,7 @@ bool Leg::open_media(const sip::NegotiatedCodec& codec, std::optional<uint8_t> t
   auto ip = remote_ip.empty() ? boost::asio::ip::address() : boost::asio::ip::make_address(remote_ip, addr_ec);
   boost::asio::ip::udp::endpoint remote;
   if (!remote_ip.empty() && !addr_ec) remote = boost::asio::ip::udp::endpoint(ip, remote_port);
-  remote_ip_ = remote_ip;
-  remote_port_ = remote_port;
+  sdp_remote_.set(remote_ip, remote_port);
   LegMediaOptions mo{
       .codec_name = codec.name,
       .clock_rate = codec.clock_rate,
@@ -193,17 +192,7 @@ void Leg::start_media() {
   ctx_.clock.add(media_.get());
 }
 
-void Leg::follow_remote(const std::string& address, uint16_t port) {
-  // Only a changed address re-targets RTP: session refreshes repeat the same SDP, and re-arming the
-  // latch for them would make a NATed caller's stream wait to be re-latched.
-  if (port == 0 || (address == remote_ip_ && port == remote_port_)) return;
-  boost::system::error_code ec;
-  auto ip = boost::asio::ip::make_address(address, ec);
-  if (ec) return;
-  remote_ip_ = address;
-  remote_port_ = port;
-  media_->set_remote(boost::asio::ip::udp::endpoint(ip, port));
-}
+void Leg::follow_remote(const std::string& address, uint16_t port) { sdp_remote_.follow(*media_, address, port); }
 
 bool Leg::from_peer(const sip::Endpoint* source) const {
   // Requests inside the dialog come from the trunk that set it up (behind a proxy: the proxy, which is

@@ -22,6 +22,7 @@
 
 #include "server/call_context.hpp"
 #include "server/leg/leg_media.hpp"
+#include "server/leg/sdp_remote.hpp"
 #include "sip/auth/digest_client.hpp"
 #include "sip/dialog.hpp"
 #include "sip/sdp.hpp"
@@ -188,8 +189,7 @@ class Leg final : public sip::DialogUsage {
   sip::ReliableMode reliable_mode_ = sip::ReliableMode::kNever;  // what the INVITE said of 100rel
   std::unique_ptr<sip::ReliableProvisionals> reliable_;  // our reliable 18x (RFC 3262), null: none
   bool answer_held_ = false;      // answer() came while the reliable 183 awaited its PRACK
-  std::string remote_ip_;         // the peer's RTP address from its latest SDP
-  uint16_t remote_port_ = 0;
+  SdpRemote sdp_remote_;          // the peer's RTP address from its latest SDP
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a
   // challenge after the leg is gone.
   std::shared_ptr<sip::auth::DigestClient> digest_;

@@ -348,16 +348,7 @@ bool same_keys(const std::optional<sip::SrtpKeying>& a, const std::optional<sip:
 
 }  // namespace
 
-void OutboundLeg::follow_remote(const std::string& address, uint16_t port) {
-  // Only a move: the same address again keeps the RTP latch (a NATed target's real source).
-  if (port == 0 || (address == sdp_remote_address_ && port == sdp_remote_port_)) return;
-  boost::system::error_code ec;
-  auto ip = boost::asio::ip::make_address(address, ec);
-  if (ec) return;
-  sdp_remote_address_ = address;
-  sdp_remote_port_ = port;
-  media_->set_remote(boost::asio::ip::udp::endpoint(ip, port));
-}
+void OutboundLeg::follow_remote(const std::string& address, uint16_t port) { sdp_remote_.follow(*media_, address, port); }
 
 bool OutboundLeg::take_refresh_answer(std::string_view sdp) {
   auto ours = sip::parse_sdp(local_sdp_);

@@ -21,6 +21,7 @@
 #include "server/cdr/call_record.hpp"
 #include "server/config.hpp"
 #include "server/leg/leg_media.hpp"
+#include "server/leg/sdp_remote.hpp"
 #include "server/sip_ladder.hpp"
 #include "sip/auth/digest_client.hpp"
 #include "sip/sdp.hpp"
@@ -173,8 +174,7 @@ class OutboundLeg final : public sip::InviteClientObserver {
   sip::SessionDescription offer_;
   std::string local_sdp_;  // the session description we last sent (offer or answer): a refresh repeats it
   std::optional<sip::SrtpKeying> srtp_keying_;  // the keys the media runs on now (none: plain RTP)
-  std::string sdp_remote_address_;  // the target's media address and port its last SDP named
-  uint16_t sdp_remote_port_ = 0;
+  SdpRemote sdp_remote_;  // the target's media address and port its last SDP named
   sip::NegotiatedCodec codec_;
   std::unique_ptr<MediaSession> media_;
   bool media_started_ = false;

@@ -20,6 +20,14 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+// Bound but not listening: a connect to its port is refused (RST), and no other test can take the port.
+tcp::acceptor refusing(asio::io_context& io) {
+  tcp::acceptor a(io);
+  a.open(tcp::v4());
+  a.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a;
+}
+
 struct Failure {
   Endpoint to;
   std::string why;
@@ -45,10 +53,7 @@ class ConnectFailureTest : public ::testing::Test {
 };
 
 TEST_F(ConnectFailureTest, ARefusedConnectIsReportedOnceWithThePeerAndTheReason) {
-  // Bound but not listening: a connect to it is refused (RST), and no other test can take the port.
-  tcp::acceptor closed(io);
-  closed.open(tcp::v4());
-  closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::acceptor closed = refusing(io);
   const Endpoint to{"127.0.0.1", closed.local_endpoint().port(), Protocol::tcp};
   StreamTransport transport{io, options(Protocol::tcp), [](Message&&, const Endpoint&) {}};
   ASSERT_FALSE(transport.start());
@@ -117,10 +122,7 @@ TEST_F(ConnectFailureTest, AConnectionThatCameUpAndClosedLaterIsNotAConnectFailu
 }
 
 TEST_F(ConnectFailureTest, StoppingTheTransportIsNotAConnectFailure) {
-  // A peer that accepts nothing yet (backlog only): the connect completes in the kernel, but we stop first.
-  tcp::acceptor closed(io);
-  closed.open(tcp::v4());
-  closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::acceptor closed = refusing(io);  // stopped before the refusal is read
   const Endpoint to{"127.0.0.1", closed.local_endpoint().port(), Protocol::tcp};
   {
     StreamTransport transport{io, options(Protocol::tcp), [](Message&&, const Endpoint&) {}};
