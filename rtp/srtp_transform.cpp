@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 
 #include "rtp/srtp_kdf.hpp"
 #include "rtp/srtp_replay.hpp"
@@ -142,7 +143,7 @@ size_t SrtpTransform::overhead() const { return state_->tag + state_->mki_length
 SrtpResult SrtpTransform::protect(std::span<uint8_t> buffer, size_t& length) {
   State& s = *state_;
   if (s.direction != Direction::kOutbound) return SrtpResult::kError;
-  if (length > buffer.size()) return SrtpResult::kMalformed;
+  if (length > buffer.size() || length > INT_MAX - overhead()) return SrtpResult::kMalformed;
   uint8_t* p = buffer.data();
   const size_t header = header_length(p, length);
   if (header == 0) return SrtpResult::kMalformed;
@@ -179,7 +180,7 @@ SrtpResult SrtpTransform::protect(std::span<uint8_t> buffer, size_t& length) {
 SrtpResult SrtpTransform::unprotect(std::span<uint8_t> buffer, size_t& length) {
   State& s = *state_;
   if (s.direction != Direction::kInbound) return SrtpResult::kError;
-  if (length > buffer.size() || length < kRtpHeader + overhead()) return SrtpResult::kMalformed;
+  if (length > buffer.size() || length > INT_MAX || length < kRtpHeader + overhead()) return SrtpResult::kMalformed;
   uint8_t* p = buffer.data();
   const size_t body = length - overhead();  // header || encrypted payload
   const size_t header = header_length(p, body);

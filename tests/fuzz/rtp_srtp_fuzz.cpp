@@ -1,4 +1,5 @@
-// libFuzzer target: SRTP and SRTCP unprotect (rtp/srtp_session.cpp over libsrtp2) of arbitrary bytes, and
+// libFuzzer target: SRTP and SRTCP unprotect (rtp/srtp_session.cpp: SRTP through rtp/srtp_transform.cpp,
+// SRTCP through libsrtp2) of arbitrary bytes, and
 // the RTCP-or-RTP decision of a muxed port (rtp/packet.cpp is_rtcp), as RtpSession makes it. Every input
 // goes, as one received datagram, to one session per suite and process (AES_CM_128_HMAC_SHA1_80 and
 // _32, AEAD_AES_128_GCM; a session per input would spend the run in libsrtp's key setup, ~20 ms under
