@@ -27,6 +27,7 @@ constexpr size_t kSha1Block = 64;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t load32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
@@ -83,6 +84,13 @@ struct SrtpTransform::State {
 
   std::array<uint8_t, 16> iv(uint32_t ssrc, uint64_t index) const {
     return gcm ? srtp_gcm_iv(salt, ssrc, index) : srtp_aes_cm_iv(salt, ssrc, index);
+  }
+
+  // AES-CM (de)encryption of `n` bytes in place: a new counter block on the context keyed once.
+  bool aes_cm(const std::array<uint8_t, 16>& counter, uint8_t* data, size_t n) {
+    int out = 0;
+    return EVP_EncryptInit_ex(cipher.get(), nullptr, nullptr, nullptr, counter.data()) == 1 &&
+           EVP_EncryptUpdate(cipher.get(), data, &out, data, static_cast<int>(n)) == 1;
   }
 
   bool key_aes_cm(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt) {
@@ -149,26 +157,23 @@ SrtpResult SrtpTransform::protect(std::span<uint8_t> buffer, size_t& length) {
   if (header == 0) return SrtpResult::kMalformed;
   if (buffer.size() - length < overhead()) return SrtpResult::kBufferTooSmall;
   const uint32_t ssrc = load32(p + 8);
-  const auto verdict = s.streams.check(ssrc, static_cast<uint16_t>(p[2] << 8 | p[3]));
+  const auto verdict = s.streams.check(ssrc, load16(p + 2));
   if (verdict.check != SrtpReplayTable::Check::kOk) return SrtpResult::kReplayed;  // never reuse an index
   if (verdict.full) return SrtpResult::kError;
   const auto iv = s.iv(ssrc, verdict.index);
-  const int payload = static_cast<int>(length - header);
-  int out = 0;
-  EVP_CIPHER_CTX* c = s.cipher.get();
   if (s.gcm) {
+    EVP_CIPHER_CTX* c = s.cipher.get();
+    int out = 0;
     int final_out = 0;
     if (EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, iv.data()) != 1 ||
         EVP_EncryptUpdate(c, nullptr, &out, p, static_cast<int>(header)) != 1 ||
-        EVP_EncryptUpdate(c, p + header, &out, p + header, payload) != 1 ||
+        EVP_EncryptUpdate(c, p + header, &out, p + header, static_cast<int>(length - header)) != 1 ||
         EVP_EncryptFinal_ex(c, p + header + out, &final_out) != 1 ||
         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTag), p + length) != 1)
       return SrtpResult::kError;
     std::copy(s.mki.begin(), s.mki.begin() + s.mki_length, p + length + kGcmTag);
   } else {
-    if (EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, iv.data()) != 1 ||
-        EVP_EncryptUpdate(c, p + header, &out, p + header, payload) != 1)
-      return SrtpResult::kError;
+    if (!s.aes_cm(iv, p + header, length - header)) return SrtpResult::kError;
     std::copy(s.mki.begin(), s.mki.begin() + s.mki_length, p + length);
     s.hmac(p, length, static_cast<uint32_t>(verdict.index >> 16), p + length + s.mki_length);
   }
@@ -189,18 +194,17 @@ SrtpResult SrtpTransform::unprotect(std::span<uint8_t> buffer, size_t& length) {
   const uint8_t* tag = p + (s.gcm ? body : body + s.mki_length);
   if (s.mki_length != 0 && CRYPTO_memcmp(mki, s.mki.data(), s.mki_length) != 0) return SrtpResult::kBadMki;
   const uint32_t ssrc = load32(p + 8);
-  const auto verdict = s.streams.check(ssrc, static_cast<uint16_t>(p[2] << 8 | p[3]));
+  const auto verdict = s.streams.check(ssrc, load16(p + 2));
   if (verdict.check != SrtpReplayTable::Check::kOk) return SrtpResult::kReplayed;
   const auto iv = s.iv(ssrc, verdict.index);
-  const int payload = static_cast<int>(body - header);
-  int out = 0;
-  EVP_CIPHER_CTX* c = s.cipher.get();
   if (s.gcm) {
     // The tag is given before Final, which checks it; the bytes decrypted before are unspecified on failure.
+    EVP_CIPHER_CTX* c = s.cipher.get();
+    int out = 0;
     int final_out = 0;
     if (EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, iv.data()) != 1 ||
         EVP_DecryptUpdate(c, nullptr, &out, p, static_cast<int>(header)) != 1 ||
-        EVP_DecryptUpdate(c, p + header, &out, p + header, payload) != 1 ||
+        EVP_DecryptUpdate(c, p + header, &out, p + header, static_cast<int>(body - header)) != 1 ||
         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTag), const_cast<uint8_t*>(tag)) != 1)
       return SrtpResult::kError;
     if (EVP_DecryptFinal_ex(c, p + header + out, &final_out) != 1) return SrtpResult::kAuthFailed;
@@ -208,9 +212,7 @@ SrtpResult SrtpTransform::unprotect(std::span<uint8_t> buffer, size_t& length) {
     uint8_t expected[kSha1];
     s.hmac(p, body, static_cast<uint32_t>(verdict.index >> 16), expected);
     if (CRYPTO_memcmp(expected, tag, s.tag) != 0) return SrtpResult::kAuthFailed;
-    if (EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, iv.data()) != 1 ||
-        EVP_EncryptUpdate(c, p + header, &out, p + header, payload) != 1)
-      return SrtpResult::kError;
+    if (!s.aes_cm(iv, p + header, body - header)) return SrtpResult::kError;
   }
   s.streams.commit(ssrc, verdict, true);
   length = body;

@@ -8,14 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/rtp/srtp_test_hex.hpp"
+
 namespace warmline::rtp {
 namespace {
 
-std::vector<uint8_t> hex(std::string_view h) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using test::hex;
 
 std::vector<uint8_t> key_of(size_t length, uint8_t seed) {
   std::vector<uint8_t> k(length);
