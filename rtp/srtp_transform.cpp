@@ -1,7 +1,8 @@
 // SrtpTransform on libcrypto: AES-128-CTR and AES-128-GCM EVP contexts keyed once, HMAC-SHA1 from two
 // SHA-1 states precomputed once. The SHA1_* calls are deprecated in OpenSSL 3.0, but they are the
-// allocation-free way there: copying an EVP_MD_CTX or EVP_MAC_CTX (EVP_MD_CTX_copy_ex, EVP_MAC_CTX_dup,
-// HMAC_Init_ex with the key kept) allocates a provider context per call in 3.0.
+// allocation-free way there: on 3.0 (bookworm's 3.0.19) copying a keyed EVP_MD_CTX (EVP_MD_CTX_copy_ex,
+// which HMAC_Init_ex with the key kept runs too) duplicates the provider's context, two allocator calls
+// per copy (tests/alloc/srtp_alloc_test.cpp prints it), and EVP_MAC_CTX_dup allocates a context too.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "rtp/srtp_transform.hpp"
 
