@@ -7,7 +7,7 @@
 // is_rtcp says RTCP, else unprotect. What authenticates must come out no longer than it went in, and a
 // plain RTP packet must parse. warmline reads nothing of RTCP beyond that decision (RtpSession counts
 // it), so this is also the RTCP target. Build and run: tests/fuzz/README.md; corpus/rtp_srtp/ holds the
-// known-answer packets of tests/unit/rtp/srtp_session_test.cpp and the findings.
+// known-answer packets of tests/unit/rtp/srtp_session_test.cpp (kat-gcm: AEAD_AES_128_GCM) and the findings.
 #include <array>
 #include <cstddef>
 #include <cstdint>
