@@ -1,7 +1,8 @@
-// SRTP per packet (rtp/srtp_session.hpp on libsrtp2): what one protect (outbound) and one unprotect
+// SRTP per packet (rtp/srtp_session.hpp; RTP through rtp/srtp_transform on libcrypto since issue 11,
+// libsrtp2 on NSS before): what one protect (outbound) and one unprotect
 // (inbound) of a 20 ms G.711 packet (12 + 160 bytes) cost, per suite. An AI call with SRTP on the caller
 // leg pays one of each per 20 ms on top of the plain path; `make load-srtp` measures the whole call.
-// Each iteration protects a fresh sequence number (libsrtp refuses to reuse an index); unprotect gets
+// Each iteration protects a fresh sequence number (an index is never protected twice); unprotect gets
 // the packets of a second session keyed the other way, so its replay window sees new indexes too.
 #include <benchmark/benchmark.h>
 

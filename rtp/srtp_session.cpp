@@ -1,4 +1,6 @@
-// SrtpSession on libsrtp2 (srtp2/srtp.h, https://github.com/cisco/libsrtp, API of 2.5).
+// SrtpSession: RTP through rtp/srtp_transform (ours, on libcrypto), RTCP through libsrtp2 (srtp2/srtp.h,
+// https://github.com/cisco/libsrtp, API of 2.5): SRTCP is a packet every few seconds, and its keys and
+// index are apart from SRTP's (RFC 3711 §4.3.2), so the two never share state.
 #include "rtp/srtp_session.hpp"
 
 #include <openssl/crypto.h>
@@ -7,6 +9,8 @@
 #include <array>
 #include <climits>
 #include <mutex>
+
+#include "rtp/srtp_transform.hpp"
 
 namespace warmline::rtp {
 namespace {
@@ -104,7 +108,9 @@ struct KeyUse {
 }  // namespace
 
 struct SrtpSession::Impl {
-  srtp_t outbound = nullptr;
+  std::unique_ptr<SrtpTransform> rtp_outbound;
+  std::unique_ptr<SrtpTransform> rtp_inbound;
+  srtp_t outbound = nullptr;  // libsrtp: SRTCP only
   srtp_t inbound = nullptr;
   bool outbound_mki = false;
   bool inbound_mki = false;
@@ -139,6 +145,10 @@ std::unique_ptr<SrtpSession> SrtpSession::create(const SrtpKeys& outbound, const
   if (!impl->outbound) return nullptr;
   impl->inbound = make_context(inbound, false, error);
   if (!impl->inbound) return nullptr;
+  impl->rtp_outbound = SrtpTransform::create(outbound, SrtpTransform::Direction::kOutbound, error);
+  if (!impl->rtp_outbound) return nullptr;
+  impl->rtp_inbound = SrtpTransform::create(inbound, SrtpTransform::Direction::kInbound, error);
+  if (!impl->rtp_inbound) return nullptr;
   impl->outbound_mki = !outbound.mki.empty();
   impl->inbound_mki = !inbound.mki.empty();
   impl->sent.lifetime = outbound.lifetime;
@@ -175,18 +185,24 @@ SrtpSession::~SrtpSession() = default;
 namespace {
 
 // The checks and bookkeeping every direction shares: length bounds, room for the trailer (`room`),
-// the key's lifetime; `call` runs libsrtp on an int length.
+// the key's lifetime; `call` does the packet (in the buffer, updating the length).
 template <typename Call>
 SrtpResult process(std::span<uint8_t> buffer, size_t& length, size_t min_length, size_t room, const KeyUse& use,
                    uint64_t& count, Call call) {
   if (length < min_length || length > buffer.size() || length > INT_MAX - room) return SrtpResult::kMalformed;
   if (buffer.size() - length < room) return SrtpResult::kBufferTooSmall;
   if (use.spent(count)) return SrtpResult::kKeyExpired;
+  SrtpResult r = call(buffer, length);
+  if (r == SrtpResult::kOk) ++count;
+  return r;
+}
+
+// libsrtp on an int length (SRTCP).
+template <typename Call>
+SrtpResult libsrtp(std::span<uint8_t> buffer, size_t& length, Call call) {
   int len = static_cast<int>(length);
   SrtpResult r = map_status(call(buffer.data(), &len));
-  if (r != SrtpResult::kOk) return r;
-  ++count;
-  length = static_cast<size_t>(len);
+  if (r == SrtpResult::kOk) length = static_cast<size_t>(len);
   return r;
 }
 
@@ -194,29 +210,27 @@ SrtpResult process(std::span<uint8_t> buffer, size_t& length, size_t min_length,
 
 SrtpResult SrtpSession::protect(std::span<uint8_t> buffer, size_t& length) {
   Impl& m = *impl_;
-  return process(buffer, length, kRtpHeader, kMaxOverhead, m.sent, m.sent.rtp, [&m](void* data, int* len) {
-    return srtp_protect_mki(m.outbound, data, len, m.outbound_mki, 0);
-  });
+  return process(buffer, length, kRtpHeader, kMaxOverhead, m.sent, m.sent.rtp,
+                 [&m](std::span<uint8_t> b, size_t& len) { return m.rtp_outbound->protect(b, len); });
 }
 
 SrtpResult SrtpSession::protect_rtcp(std::span<uint8_t> buffer, size_t& length) {
   Impl& m = *impl_;
-  return process(buffer, length, kRtcpHeader, kMaxOverhead, m.sent, m.sent.rtcp, [&m](void* data, int* len) {
-    return srtp_protect_rtcp_mki(m.outbound, data, len, m.outbound_mki, 0);
+  return process(buffer, length, kRtcpHeader, kMaxOverhead, m.sent, m.sent.rtcp, [&m](std::span<uint8_t> b, size_t& len) {
+    return libsrtp(b, len, [&m](void* data, int* l) { return srtp_protect_rtcp_mki(m.outbound, data, l, m.outbound_mki, 0); });
   });
 }
 
 SrtpResult SrtpSession::unprotect(std::span<uint8_t> buffer, size_t& length) {
   Impl& m = *impl_;
-  return process(buffer, length, kRtpHeader, 0, m.received, m.received.rtp, [&m](void* data, int* len) {
-    return srtp_unprotect_mki(m.inbound, data, len, m.inbound_mki);
-  });
+  return process(buffer, length, kRtpHeader, 0, m.received, m.received.rtp,
+                 [&m](std::span<uint8_t> b, size_t& len) { return m.rtp_inbound->unprotect(b, len); });
 }
 
 SrtpResult SrtpSession::unprotect_rtcp(std::span<uint8_t> buffer, size_t& length) {
   Impl& m = *impl_;
-  return process(buffer, length, kRtcpHeader, 0, m.received, m.received.rtcp, [&m](void* data, int* len) {
-    return srtp_unprotect_rtcp_mki(m.inbound, data, len, m.inbound_mki);
+  return process(buffer, length, kRtcpHeader, 0, m.received, m.received.rtcp, [&m](std::span<uint8_t> b, size_t& len) {
+    return libsrtp(b, len, [&m](void* data, int* l) { return srtp_unprotect_rtcp_mki(m.inbound, data, l, m.inbound_mki); });
   });
 }
 

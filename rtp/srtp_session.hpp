@@ -1,14 +1,17 @@
-// SRTP/SRTCP (RFC 3711) for one call leg on libsrtp2: one outbound context (protects what we send,
-// with the key our SDP carried) and one inbound context (unprotects what the peer sends, with its key,
-// libsrtp's replay window of 128 packets per SSRC). Suites of RFC 4568 §6.2 and RFC 7714 §14.2:
-// AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32 (80-bit SRTCP tag, as RFC 4568 §6.2.2 says) and
-// AEAD_AES_128_GCM.
+// SRTP/SRTCP (RFC 3711) for one call leg: one outbound side (protects what we send, with the key our
+// SDP carried) and one inbound side (unprotects what the peer sends, with its key; a replay window of
+// 128 packets per SSRC). Suites of RFC 4568 §6.2 and RFC 7714 §14.2: AES_CM_128_HMAC_SHA1_80,
+// AES_CM_128_HMAC_SHA1_32 (80-bit SRTCP tag, as RFC 4568 §6.2.2 says) and AEAD_AES_128_GCM.
+// RTP goes through rtp/srtp_transform (ours, on OpenSSL's libcrypto: contexts keyed once, nothing
+// allocated per packet; up to 4 SSRCs per direction, see there); RTCP through libsrtp2, whose packets
+// are few (Debian builds it on NSS, which allocates per packet: too slow for 50 RTP packets a second
+// per direction per call, bench/README.md).
 //
-// Packets are processed in place in the caller's buffer: no allocation, lock or log line per packet.
-// libsrtp allocates one stream per new SSRC, and only once a packet from it has authenticated.
+// RTP packets are processed in place in the caller's buffer: no allocation, lock or log line per
+// packet. A stream per new SSRC is created only once a packet from it has authenticated.
 // A key lifetime (RFC 4568 §6.1) is honoured by refusing packets once that many went through a key.
-// Keys: libsrtp keeps its own expanded copies and zeroes them when the contexts are freed; the copies
-// made here while building the contexts are wiped at once. Nothing here logs keys or packets.
+// Keys: libsrtp and srtp_transform keep their own expanded copies and zero them when freed; the
+// copies made here while building the contexts are wiped at once. Nothing here logs keys or packets.
 //
 // Thread: a session belongs to one shard; every method must be called there. Creation (libsrtp's one-
 // time init included) is safe from any thread.
@@ -31,7 +34,7 @@ struct SrtpKeys {
   SrtpProfile profile = SrtpProfile::kAesCm128HmacSha1_80;
   std::span<const uint8_t> key_salt;  // master key || master salt: 30 bytes (AES_CM), 28 (GCM)
   std::span<const uint8_t> mki;       // the MKI in each packet (RFC 3711 §3.1), empty = none; <= 128 bytes
-  uint64_t lifetime = 0;              // packets per key (RTP and RTCP counted apart); 0 = libsrtp's limit
+  uint64_t lifetime = 0;              // packets per key (RTP and RTCP counted apart); 0 = none of ours
 };
 
 // The suite of an SDES a=crypto line by its RFC name ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
@@ -46,7 +49,7 @@ struct SrtpStreamKeys {
   std::span<const uint8_t> local_key_salt{};   // ours (our SDP's key): protects what we send
   std::span<const uint8_t> remote_key_salt{};  // the peer's (its SDP's key): unprotects what it sends
   std::span<const uint8_t> remote_mki{};       // the MKI the peer puts into its packets; empty = none
-  uint64_t remote_lifetime = 0;                // the peer's key lifetime in packets; 0 = libsrtp's limit
+  uint64_t remote_lifetime = 0;                // the peer's key lifetime in packets; 0 = none of ours
 };
 
 enum class SrtpResult {

@@ -1,4 +1,5 @@
-// libFuzzer target: SRTP and SRTCP unprotect (rtp/srtp_session.cpp over libsrtp2) of arbitrary bytes, and
+// libFuzzer target: SRTP and SRTCP unprotect (rtp/srtp_session.cpp: SRTP through rtp/srtp_transform.cpp,
+// SRTCP through libsrtp2) of arbitrary bytes, and
 // the RTCP-or-RTP decision of a muxed port (rtp/packet.cpp is_rtcp), as RtpSession makes it. Every input
 // goes, as one received datagram, to one session per suite and process (AES_CM_128_HMAC_SHA1_80 and
 // _32, AEAD_AES_128_GCM; a session per input would spend the run in libsrtp's key setup, ~20 ms under
@@ -6,7 +7,7 @@
 // is_rtcp says RTCP, else unprotect. What authenticates must come out no longer than it went in, and a
 // plain RTP packet must parse. warmline reads nothing of RTCP beyond that decision (RtpSession counts
 // it), so this is also the RTCP target. Build and run: tests/fuzz/README.md; corpus/rtp_srtp/ holds the
-// known-answer packets of tests/unit/rtp/srtp_session_test.cpp and the findings.
+// known-answer packets of tests/unit/rtp/srtp_session_test.cpp (kat-gcm: AEAD_AES_128_GCM) and the findings.
 #include <array>
 #include <cstddef>
 #include <cstdint>
