@@ -189,7 +189,11 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"ExtensionNumberTwice", "[[pbx]]\nname = \"p\"\ndomain = \"pbx\"\ntrunk = \"t\"\n[[trunk]]\nname = \"t\"\n"
                   "[[pbx.extension]]\nnumber = 1\n[[pbx.extension]]\nnumber = \"1\"",
                   "extension 1 is already pbx[0].extension[0]"},
-        ValueCase{"CodecsNotAnArray", "[media]\ncodecs = \"PCMU\"", "expected an array, got a string"}),
+        ValueCase{"CodecsNotAnArray", "[media]\ncodecs = \"PCMU\"", "expected an array, got a string"},
+        ValueCase{"RtpIoUnknown", "[media]\nrtp_io = \"uring\"", "'uring' is not one of: batched, plain"},
+        ValueCase{"TickSlotsZero", "[media]\ntick_slots = 0", "must be from 1 to 20, got 0"},
+        ValueCase{"TickSlotsAboveTwenty", "[media]\ntick_slots = 21", "must be from 1 to 20, got 21"},
+        ValueCase{"TickSlotsOne", "[media]\ntick_slots = 1", ""}),
     [](const ::testing::TestParamInfo<ValueCase>& info) { return info.param.name; });
 
 }  // namespace
