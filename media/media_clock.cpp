@@ -67,7 +67,6 @@ MediaClock::TimePoint MediaClock::tick(TimePoint now) {
   TimePoint due = next_deadline();
   if (now < due) return due;
   const auto lag = std::chrono::duration_cast<std::chrono::nanoseconds>(now - due);
-  stats_.last_lag = lag;
   stats_.worst_lag = std::max(stats_.worst_lag, lag);
   if (lag >= period_) {
     const auto missed = static_cast<uint64_t>(lag / period_);
@@ -81,10 +80,16 @@ MediaClock::TimePoint MediaClock::tick(TimePoint now) {
   for (size_t n = 0; n < slots_.size() && slot_deadline(next_slot_) < due; ++n) advance();
   // From the slot due, each slot whose deadline has come: less than a period's worth (`now` is less
   // than a period past `due`), so each participant runs at most once.
+  TimePoint latest = due;
   for (size_t n = 0; n < slots_.size() && slot_deadline(next_slot_) <= now; ++n) {
+    latest = slot_deadline(next_slot_);
     run_slot(next_slot_);
     advance();
   }
+  // How late the clock is now: the latest slot due, not the first. After one stall the first slot due
+  // is late by the whole stall, but the slots after it show whether the shard has caught up (the
+  // overload guard reads this; with one slot both are the same).
+  stats_.last_lag = std::chrono::duration_cast<std::chrono::nanoseconds>(now - latest);
   return next_deadline();
 }
 

@@ -48,7 +48,7 @@ class MediaClock {
     uint64_t overruns = 0;              // wake-ups a whole period or more late (periods skipped)
     uint64_t skipped_ticks = 0;         // periods dropped to catch up
     std::chrono::nanoseconds worst_lag{0};  // the latest a wake-up came after the deadline it was armed for
-    std::chrono::nanoseconds last_lag{0};
+    std::chrono::nanoseconds last_lag{0};  // of the latest slot due at the last wake-up (the clock's lateness now)
     size_t participants = 0;
     TimePoint last_overrun{};           // when the latest overrun was seen (the `now` of that tick)
     // Whether a tick overran within `window` before `now`: the shard is behind and should not take
