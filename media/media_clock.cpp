@@ -64,32 +64,50 @@ MediaClock::TimePoint MediaClock::next_deadline() const {
 }
 
 MediaClock::TimePoint MediaClock::tick(TimePoint now) {
-  TimePoint due = next_deadline();
+  const TimePoint due = next_deadline();
   if (now < due) return due;
   const auto lag = std::chrono::duration_cast<std::chrono::nanoseconds>(now - due);
   stats_.worst_lag = std::max(stats_.worst_lag, lag);
-  if (lag >= period_) {
-    const auto missed = static_cast<uint64_t>(lag / period_);
-    ++stats_.overruns;
-    stats_.last_overrun = now;
-    stats_.skipped_ticks += missed;
-    period_start_ += period_ * missed;
-    due += period_ * missed;
+  // Two periods late or more: all but the last are dropped for every slot at once (this bounds the
+  // loop below to two periods' slots).
+  uint64_t skipped = 0;
+  std::chrono::nanoseconds shifted{0};
+  if (lag >= 2 * period_) {
+    const auto whole = static_cast<uint64_t>(lag / period_) - 1;
+    period_start_ += period_ * whole;
+    shifted = std::chrono::duration_cast<std::chrono::nanoseconds>(period_ * whole);
+    skipped += whole;
   }
-  // The empty slots before the one due have nothing to run: time passes over them (at most a period's).
-  for (size_t n = 0; n < slots_.size() && slot_deadline(next_slot_) < due; ++n) advance();
-  // From the slot due, each slot whose deadline has come: less than a period's worth (`now` is less
-  // than a period past `due`), so each participant runs at most once.
+  // The empty slots before the one due have nothing to run: time passes over them.
+  for (size_t n = 0; n < slots_.size() && slot_deadline(next_slot_) < due + shifted; ++n) pass_slot();
+  // Each slot whose deadline has come, in order. A slot a whole period late (its next deadline has
+  // come too) drops this period's pass: media stays real-time, and a burst of catch-up passes would
+  // only make it later. So each participant runs at most once per call.
+  bool dropped = false;
+  bool ran = false;
   TimePoint latest = due;
-  for (size_t n = 0; n < slots_.size() && slot_deadline(next_slot_) <= now; ++n) {
-    latest = slot_deadline(next_slot_);
+  for (size_t n = 0; n < 2 * slots_.size() && slot_deadline(next_slot_) <= now; ++n) {
+    const TimePoint deadline = slot_deadline(next_slot_);
+    if (deadline + period_ <= now) {
+      dropped = dropped || !slots_[next_slot_].empty();
+      pass_slot();
+      continue;
+    }
+    latest = deadline;
+    ran = true;
     run_slot(next_slot_);
     advance();
   }
-  // How late the clock is now: the latest slot due, not the first. After one stall the first slot due
-  // is late by the whole stall, but the slots after it show whether the shard has caught up (the
-  // overload guard reads this; with one slot both are the same).
-  stats_.last_lag = std::chrono::duration_cast<std::chrono::nanoseconds>(now - latest);
+  if (dropped) ++skipped;
+  if (skipped > 0) {
+    ++stats_.overruns;
+    stats_.last_overrun = now;
+    stats_.skipped_ticks += skipped;
+  }
+  // How late the clock is now: the latest slot run (on the grid before whole periods were dropped),
+  // not the first one due. After one short stall the first slot due is late by the whole stall, but
+  // the slots after it show the shard has caught up (the overload guard reads this).
+  stats_.last_lag = ran ? std::chrono::duration_cast<std::chrono::nanoseconds>(now - (latest - shifted)) : lag;
   return next_deadline();
 }
 
@@ -116,6 +134,13 @@ void MediaClock::advance() {
   next_slot_ = 0;
   period_start_ += period_;
   ++stats_.ticks;
+}
+
+// A slot left without its pass (empty, or dropped): a period that ends here is not counted as run.
+void MediaClock::pass_slot() {
+  if (++next_slot_ < slots_.size()) return;
+  next_slot_ = 0;
+  period_start_ += period_;
 }
 
 }  // namespace warmline::media

@@ -45,8 +45,8 @@ class MediaClock {
 
   struct Stats {
     uint64_t ticks = 0;                 // periods run (every slot of a period passed)
-    uint64_t overruns = 0;              // wake-ups a whole period or more late (periods skipped)
-    uint64_t skipped_ticks = 0;         // periods dropped to catch up
+    uint64_t overruns = 0;              // wake-ups that dropped a pass (a slot a whole period late)
+    uint64_t skipped_ticks = 0;         // periods dropped to catch up (any slot's pass dropped: one)
     std::chrono::nanoseconds worst_lag{0};  // the latest a wake-up came after the deadline it was armed for
     std::chrono::nanoseconds last_lag{0};  // of the latest slot due at the last wake-up (the clock's lateness now)
     size_t participants = 0;
@@ -88,6 +88,7 @@ class MediaClock {
   TimePoint slot_deadline(size_t slot) const { return period_start_ + slot_length_ * slot; }
   void run_slot(size_t slot);
   void advance();
+  void pass_slot();
 
   std::chrono::milliseconds period_;
   std::chrono::nanoseconds slot_length_;

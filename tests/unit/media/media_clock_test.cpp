@@ -157,13 +157,15 @@ TEST(MediaClockSlots, ALateWakeUpRunsEveryDueSlotOnce) {
   EXPECT_EQ(clock.stats().worst_lag, 12ms) << "slot 0, the first one due";
   EXPECT_EQ(clock.stats().last_lag, 2ms) << "slot 2, the latest one due: the clock has caught up";
   EXPECT_EQ(clock.stats().overruns, 0U);
-  // 45 ms late for slot 3 (at 15 ms): two periods are skipped; slot 3 (at 55 ms) and slot 0 of the
-  // next period (at 60 ms) are due, slot 1 (at 65 ms) is next.
+  // 45 ms late for slot 3 (at 15 ms): one whole period is dropped for all; then slot 3 (at 35 ms) and
+  // slot 0 (at 40 ms) are a period late again and drop their pass, while slots 1, 2, 3 and 0 of the
+  // next period (45-60 ms) run once each; slot 1 (at 65 ms) is next.
   order.clear();
   EXPECT_EQ(clock.tick(kStart + 60ms), kStart + 65ms);
   EXPECT_EQ(clock.stats().overruns, 1U);
   EXPECT_EQ(clock.stats().skipped_ticks, 2U);
-  EXPECT_EQ(order, (std::vector<char>{'c', 'd'}));
+  EXPECT_EQ(order, (std::vector<char>{'a', 'b', 'c', 'd'}));
+  EXPECT_EQ(clock.stats().last_lag, 20ms) << "two periods or more late: the whole period dropped counts";
   EXPECT_EQ(c.ticks.size(), 1U);
 }
 
@@ -173,6 +175,25 @@ struct Hooks : MediaClock::PassHooks {
   void pass_begin() override { begun.push_back(clock->pass_deadline()); }
   void pass_end() override { ended.push_back(clock->pass_deadline()); }
 };
+
+// A stall shorter than two periods drops the pass of the slots it made a whole period late, runs the
+// others once, late, and the clock's lateness is that of the latest slot run.
+TEST(MediaClockSlots, AShortStallDropsOnlyTheSlotsAPeriodLate) {
+  MediaClock clock(kStart, 20ms, 20);
+  std::vector<Counter> calls(20);
+  for (auto& c : calls) clock.add(&c);  // one per slot
+  clock.tick(kStart);                   // slot 0
+  // A 24 ms stall from 0 ms: slots 1-4 (deadlines 1-4 ms) are 20 ms late or more and drop period 0's
+  // pass; slots 5-19 run late, slots 0-4 of period 1 (20-24 ms) run.
+  clock.tick(kStart + 24ms);
+  for (auto& c : calls) {
+    const unsigned slot = clock.slot_of(&c);
+    EXPECT_EQ(c.ticks.size(), slot == 0 ? 2U : 1U) << "slot " << slot;
+  }
+  EXPECT_EQ(clock.stats().overruns, 1U);
+  EXPECT_EQ(clock.stats().last_lag, 0ms) << "slot 4 of period 1 (24 ms) ran on time";
+  EXPECT_EQ(clock.stats().worst_lag, 23ms);
+}
 
 TEST(MediaClockSlots, HooksBracketEachPassThatHasParticipants) {
   MediaClock clock(kStart, 20ms, 20);
