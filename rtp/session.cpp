@@ -6,6 +6,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 
 namespace warmline::rtp {
 namespace {
@@ -75,12 +76,19 @@ std::error_code RtpSession::bind_any_port() {
 }
 
 void RtpSession::start() {
-  if (open_) receive();
+  if (!open_) return;
+  if (options_.media_io) receive_batched();
+  else receive();
 }
 
 void RtpSession::close() {
   if (!open_) return;
   open_ = false;
+  if (options_.media_io) {  // before the descriptor can be reused
+    options_.media_io->forget(this);
+    if (watching_) options_.media_io->unwatch(socket_.native_handle(), watch_token_);
+    watching_ = false;
+  }
   boost::system::error_code ignored;
   socket_.close(ignored);  // the pending receive completes with operation_aborted
   options_.ports->release(port_);
@@ -92,23 +100,62 @@ void RtpSession::receive() {
   socket_.async_receive_from(asio::buffer(recv_buf_), sender_,
                              [self = shared_from_this()](const boost::system::error_code& ec, size_t size) {
                                if (!self->open_ || ec == asio::error::operation_aborted) return;
-                               if (!ec) self->on_datagram(size);
+                               if (!ec) self->on_datagram(self->recv_buf_, size);
                                if (self->open_) self->receive();  // a handler may have closed us
                              });
 }
 
-void RtpSession::on_datagram(size_t size) {
-  const bool rtcp = is_rtcp(std::span<const uint8_t>(recv_buf_.data(), size));
+// Batched: the shard's MediaIo watches the socket and calls on_readable() when datagrams wait.
+void RtpSession::receive_batched() {
+  if (const std::error_code ec = options_.media_io->watch(socket_.native_handle(), this, watch_token_)) {
+    // Only when the process is out of descriptors or memory: the plain receive loop still works.
+    options_.media_io = nullptr;
+    receive();
+    return;
+  }
+  watching_ = true;
+}
+
+void RtpSession::on_readable() {
+  auto self = shared_from_this();  // a handler may drop the last owner of this session mid-drain
+  drain();
+}
+
+// Until recvmmsg says the socket is empty, bounded (a peer flooding us cannot hold the shard: what is
+// left waits for the next readiness, after the other ready sockets had their turn).
+void RtpSession::drain() {
+  constexpr int kMaxRounds = 8;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    bool drained = true;
+    int error = 0;
+    for (const MediaIo::Datagram& d : options_.media_io->receive(socket_.native_handle(), drained, error)) {
+      if (d.from_length > sender_.capacity()) continue;
+      std::memcpy(sender_.data(), d.from, d.from_length);
+      sender_.resize(d.from_length);
+      on_datagram(d.buffer, d.size);
+      if (!open_) return;  // a handler ended the call
+    }
+    if (drained) return;
+  }
+  // Left unread after kMaxRounds: the edge-triggered reactor would not report the socket again, so
+  // come back through the io_context after what else is ready.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->open_) self->drain();
+  });
+}
+
+void RtpSession::on_datagram(std::span<uint8_t> buffer, size_t size) {
+  const bool rtcp = is_rtcp(std::span<const uint8_t>(buffer.data(), size));
   if (options_.srtp) {
     // In place: on success the first `size` bytes are the plain packet. Nothing that fails here has
     // authenticated, so it neither reaches a handler nor latches the source.
-    const SrtpResult r = rtcp ? options_.srtp->unprotect_rtcp(recv_buf_, size) : options_.srtp->unprotect(recv_buf_, size);
+    const SrtpResult r = rtcp ? options_.srtp->unprotect_rtcp(buffer, size) : options_.srtp->unprotect(buffer, size);
     if (r != SrtpResult::kOk) {
       ++stats_.srtp_failed;
       return;
     }
   }
-  const std::span<const uint8_t> datagram(recv_buf_.data(), size);
+  const std::span<const uint8_t> datagram(buffer.data(), size);
   if (rtcp) {
     ++stats_.rtcp_received;  // RTCP (RFC 5761 mux): not used yet
     return;
@@ -220,26 +267,40 @@ bool RtpSession::send_packet(uint8_t payload_type, bool marker, uint32_t timesta
                              std::span<const uint8_t> payload) {
   // 0.0.0.0 is old-style hold (RFC 3264 §8.4): sending there would reach our own host on Linux.
   if (!open_ || remote_.port() == 0 || remote_.address().is_unspecified()) return false;
+  // Batching: built in the batch's slot (as large as send_buf_), which leaves at the pass's flush.
+  const bool batch = batching();
+  const std::span<uint8_t> buffer = batch ? options_.media_io->slot() : std::span<uint8_t>(send_buf_);
   const size_t header = write_rtp_header(
-      send_buf_, {.payload_type = payload_type, .marker = marker, .sequence = send_seq_, .timestamp = timestamp, .ssrc = ssrc_});
+      buffer, {.payload_type = payload_type, .marker = marker, .sequence = send_seq_, .timestamp = timestamp, .ssrc = ssrc_});
   if (header == 0 || payload.size() > kMaxDatagram - header) return false;
-  std::memcpy(send_buf_.data() + header, payload.data(), payload.size());
+  std::memcpy(buffer.data() + header, payload.data(), payload.size());
   size_t length = header + payload.size();
   // The buffer has kMaxOverhead bytes beyond kMaxDatagram, so protect always has room for its trailer.
-  if (options_.srtp && options_.srtp->protect(send_buf_, length) != SrtpResult::kOk) {
+  if (options_.srtp && options_.srtp->protect(buffer, length) != SrtpResult::kOk) {
     ++stats_.srtp_protect_failed;
     return false;
   }
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(send_buf_.data(), length), remote_, 0, ec);
-  if (ec) {
-    ++stats_.send_dropped;
-    return false;
+  if (batch) {
+    options_.media_io->commit(socket_.native_handle(), length, remote_.data(), static_cast<socklen_t>(remote_.size()),
+                              this, false);
+  } else {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(buffer.data(), length), remote_, 0, ec);
+    if (ec) {
+      ++stats_.send_dropped;
+      return false;
+    }
   }
   ++send_seq_;
   ++stats_.packets_sent;
   stats_.bytes_sent += payload.size();
   return true;
+}
+
+// A batched packet the kernel refused at the flush (counted sent when it was queued).
+void RtpSession::send_failed(int) {
+  ++stats_.send_dropped;
+  if (stats_.packets_sent > 0) --stats_.packets_sent;
 }
 
 bool RtpSession::send_audio(std::span<const uint8_t> payload, uint32_t samples) {

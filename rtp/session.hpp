@@ -14,6 +14,10 @@
 // its answer) the first packet latches.
 // Send: header + payload written into one reusable buffer and sent with a non-blocking send_to; a full
 // socket buffer drops the packet (counted) rather than blocking the shard.
+// Batched I/O (options.media_io, the shard's MediaIo): the socket is drained with recvmmsg when the
+// reactor reports it readable, and inside the shard's slot pass a packet is built in the batch's send
+// slot and leaves with the others at the pass's flush (media_io.hpp). A packet the kernel refuses at
+// the flush is counted in send_dropped (its sequence number is then a gap the receiver sees as loss).
 // SRTP (options.srtp or set_srtp()): each datagram is unprotected in place in the receive buffer before
 // it is parsed (SRTCP likewise, then counted); one that does not authenticate is dropped and counted in
 // srtp_failed and never latches the source. What we send is protected in place in the send buffer,
@@ -37,6 +41,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "rtp/dtmf.hpp"
+#include "rtp/media_io.hpp"
 #include "rtp/packet.hpp"
 #include "rtp/port_allocator.hpp"
 #include "rtp/srtp_session.hpp"
@@ -85,9 +90,10 @@ struct RtpSessionOptions {
   std::shared_ptr<SrtpSession> srtp{};  // SRTP contexts of this stream; null = plain RTP
   std::function<void(const RtpPacketView&)> on_packet{};
   std::function<void(char digit, uint32_t duration_ms)> on_dtmf{};
+  MediaIo* media_io = nullptr;       // the shard's batched I/O; null = one receive/send call per packet
 };
 
-class RtpSession : public std::enable_shared_from_this<RtpSession> {
+class RtpSession : public std::enable_shared_from_this<RtpSession>, private BatchOwner, private BatchReceiver {
  public:
   // Binds local_ip on the allocator's ports until one binds (a port another process holds is handed
   // back and the next is tried). Returns nullptr with `ec` set when none binds (address_in_use when
@@ -132,6 +138,11 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   void set_srtp(std::shared_ptr<SrtpSession> srtp) { options_.srtp = std::move(srtp); }
   bool srtp() const { return options_.srtp != nullptr; }
 
+  // Whether a packet sent now waits for the shard's flush (batched I/O inside a slot pass).
+  bool batching() const { return options_.media_io && options_.media_io->batching(); }
+  // The packet just sent (batching) is counted in the flush's timed packets: see MediaIo::commit.
+  bool time_last_sent() { return options_.media_io && options_.media_io->time_last(this); }
+
   uint16_t local_port() const { return port_; }
   boost::asio::ip::udp::endpoint local_endpoint() const;
   const boost::asio::ip::udp::endpoint& remote() const { return remote_; }
@@ -147,7 +158,11 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   std::error_code bind_any_port();
   bool send_packet(uint8_t payload_type, bool marker, uint32_t timestamp, std::span<const uint8_t> payload);
   void receive();
-  void on_datagram(size_t size);
+  void receive_batched();
+  void drain();
+  void on_datagram(std::span<uint8_t> buffer, size_t size);
+  void send_failed(int error) override;
+  void on_readable() override;
   bool accept_source(const RtpPacketView& packet);
   bool learned(const RtpPacketView& packet);
   void track_jitter(const RtpPacketView& packet, bool restart);
@@ -159,6 +174,8 @@ class RtpSession : public std::enable_shared_from_this<RtpSession> {
   DtmfReceiver dtmf_;
   uint16_t port_ = 0;
   bool open_ = false;
+  bool watching_ = false;            // batched: the shard's MediaIo watches the socket
+  uint64_t watch_token_ = 0;
   boost::asio::ip::udp::endpoint remote_;
   boost::asio::ip::udp::endpoint sender_;
   bool latched_ = false;

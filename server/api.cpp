@@ -270,8 +270,8 @@ std::string metrics_text(const ApiContext& ctx) {
             "(transfers warmline bridges itself).", bridge);
   histogram("warmline_caller_to_ai_seconds", "From reading a caller's RTP packet to the WebSocket frame that carries "
             "it written to the agent's socket.", caller_to_ai);
-  histogram("warmline_ai_to_caller_seconds", "From a media tick's deadline to the RTP packet with the agent's audio "
-            "sent to the caller (the latency beyond the 20 ms tick).", ai_to_caller);
+  histogram("warmline_ai_to_caller_seconds", "From the deadline of the call's media slot to the RTP packet with the "
+            "agent's audio sent to the caller (the latency beyond the 20 ms tick).", ai_to_caller);
   histogram("warmline_rtp_loss_ratio", "Per SIP leg at its end: RTP packets lost / expected (RFC 3550).", loss);
   histogram("warmline_rtp_jitter_seconds", "Per SIP leg at its end: RTP interarrival jitter (RFC 3550 6.4.1).", jitter);
   metric("warmline_media_ticks_total", "counter", "Media clock ticks over all shards.", ticks);

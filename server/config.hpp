@@ -108,6 +108,8 @@ struct ServerConfig {
 
 enum class Ringback { us, etsi, uk };
 
+enum class RtpIo { batched, plain };
+
 struct MediaConfig {
   std::vector<std::string> codecs{"PCMU", "PCMA"};  // canonical names: PCMU, PCMA, G722, opus
   // Audio file (WAV, FLAC, ...: what libsndfile reads) for callers on hold, resolved against the config
@@ -115,6 +117,12 @@ struct MediaConfig {
   std::string hold_music;
   std::string tts_voice = "en-us";  // espeak-ng voice
   Ringback ringback = Ringback::us;
+  // How each shard moves RTP: batched (its own epoll + recvmmsg in, io_uring batches out; rtp/media_io)
+  // or plain (one Asio receive and one sendto per packet).
+  RtpIo rtp_io = RtpIo::batched;
+  // The 20 ms media period is cut into this many slots (1..20); each call's frames leave in its own
+  // slot, so a shard never sends all of its calls' packets at once. 1 = one pass per period.
+  unsigned tick_slots = 20;
 };
 
 // What a new call hears while the agent connects (RFC 3261 §13.3.1.1): 180 Ringing (the caller's

@@ -327,6 +327,8 @@ void read_media(Section& s, MediaConfig& out) {
   }
   if (s.string("tts_voice", out.tts_voice) && out.tts_voice.empty()) s.problems().add_at(s.path("tts_voice"), "must not be empty");
   s.choice("ringback", out.ringback, {{"us", Ringback::us}, {"etsi", Ringback::etsi}, {"uk", Ringback::uk}});
+  s.choice("rtp_io", out.rtp_io, {{"batched", RtpIo::batched}, {"plain", RtpIo::plain}});
+  s.integer("tick_slots", out.tick_slots, 1, 20);
 }
 
 void read_trunk(Section& s, TrunkConfig& out) {

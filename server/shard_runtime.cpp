@@ -50,8 +50,12 @@ ShardRuntime::ShardRuntime(Shard& shard, ShardRuntimeOptions options)
       config_(*options_.config),
       timers_(shard.io()),
       ports_(options_.rtp_ports),
-      clock_(media::MediaClock::Clock::now()),
+      clock_(media::MediaClock::Clock::now(), std::chrono::milliseconds(20), config_.media.tick_slots),
       tick_timer_(shard.io()) {
+  if (config_.media.rtp_io == RtpIo::batched) {
+    media_io_ = std::make_unique<rtp::MediaIo>(shard.io());
+    clock_.set_hooks(this);
+  }
   if (shard_.index() == 0) registrations_ = std::make_unique<TrunkRegistrations>(config_);
   if (shard_.index() == 0 && options_.trunk_health) pings_ = std::make_unique<TrunkPings>(config_, *options_.trunk_health);
 }
@@ -110,6 +114,7 @@ bool ShardRuntime::start() {
       .open_media = [&io, this](LegMediaOptions o, LegMediaHandlers h, std::error_code& ec) -> std::unique_ptr<MediaSession> {
         o.clock = &clock_;
         o.metrics = &metrics_;
+        o.media_io = media_io_.get();
         return LegMedia::open(io, std::move(o), std::move(h), ec);
       },
       .open_agent = [this](const AgentConfig& agent, AgentEvents events) -> std::unique_ptr<AgentChannel> {
@@ -147,6 +152,7 @@ void ShardRuntime::stop() {
   stopped_ = true;
   tick_timer_.cancel();
   if (router_) router_->clear();
+  if (media_io_) media_io_->stop();  // after the calls: their sockets left its watch as they closed
   if (registrations_) registrations_->stop();  // their transactions and timers go with the layer
   if (pings_) pings_->stop();
   layer_.reset();
@@ -171,6 +177,17 @@ void ShardRuntime::schedule_tick() {
                                       std::memory_order_relaxed);
     schedule_tick();
   });
+}
+
+void ShardRuntime::pass_begin() { media_io_->begin(); }
+
+// The slot's packets leave in one submission; the agent's frames among them are observed now, against
+// the slot's deadline (the moment they left, not when they were queued).
+void ShardRuntime::pass_end() {
+  const size_t timed = media_io_->flush();
+  if (timed == 0) return;
+  const auto late = media::MediaClock::Clock::now() - clock_.pass_deadline();
+  for (size_t i = 0; i < timed; ++i) metrics_.ai_to_caller.observe(late);
 }
 
 // Every TCP/TLS connection lives on shard 0 (docs/sip.md "TCP and TLS"): shard 0 runs the listeners

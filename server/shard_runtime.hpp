@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "media/media_clock.hpp"
+#include "rtp/media_io.hpp"
 #include "rtp/port_allocator.hpp"
 #include "server/call_context.hpp"
 #include "server/sip_router.hpp"
@@ -62,10 +63,10 @@ struct ShardRuntimeOptions {
   TraceLinks* trace_links = nullptr;
 };
 
-class ShardRuntime {
+class ShardRuntime : private media::MediaClock::PassHooks {
  public:
   ShardRuntime(Shard& shard, ShardRuntimeOptions options);
-  ~ShardRuntime();
+  ~ShardRuntime() override;
 
   // Binds the SIP socket and starts the media clock. False (with the error logged) when the SIP
   // address cannot be bound.
@@ -108,6 +109,9 @@ class ShardRuntime {
 
  private:
   void schedule_tick();
+  // Around each media slot's pass: the batch of its packets (rtp_io = "batched").
+  void pass_begin() override;
+  void pass_end() override;
 
   Shard& shard_;
   ShardRuntimeOptions options_;
@@ -129,6 +133,7 @@ class ShardRuntime {
   sip::DialogRegistry dialogs_;
   rtp::PortAllocator ports_;
   media::MediaClock clock_;
+  std::unique_ptr<rtp::MediaIo> media_io_;  // [media] rtp_io = "batched"; null: plain
   std::unique_ptr<MediaScratch> media_scratch_ = std::make_unique<MediaScratch>();
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<CallContext> ctx_;

@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -98,9 +99,14 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto* bytes = static_cast<const uint8_t*>(buffer_.data().data());
     auto frame = std::span<const uint8_t>(bytes, buffer_.size());
     shared_.agent_frames.add();
-    auto stamp = read_stamp_l16(frame);
+    auto stamp = read_stamp_l16(frame.first(std::min(frame.size(), kFrameBytes)));
     if (stamp && frame.size() > kFrameBytes) shared_.agent_coalesced.add();
-    if (stamp && stamp->call < shared_.call_count) record(*stamp, t1);
+    // A message may carry several 20 ms frames (the gateway coalesces what queued while a write was in
+    // flight): each frame has its own stamp, and each counts as received.
+    for (size_t at = 0; at == 0 || at + kFrameBytes <= frame.size(); at += kFrameBytes) {
+      auto s = at == 0 ? stamp : read_stamp_l16(frame.subspan(at, kFrameBytes));
+      if (s && s->call < shared_.call_count) record(*s, t1);
+    }
     if (!transfer_text_.empty()) {  // a real agent stops talking once it has asked for the transfer
       buffer_.consume(buffer_.size());
       return do_read();

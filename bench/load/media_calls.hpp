@@ -44,8 +44,10 @@ class MediaCalls {
   static constexpr int64_t kSlotNs = 1'000'000;
   static constexpr size_t kChunk = 16;
   static constexpr size_t kPayload = 160;  // 20 ms of PCMU
-  // A quiet gap longer than this in the gateway's RTP marks the start of a media-clock tick's burst.
-  static constexpr int64_t kBurstGapNs = 1'000'000;
+  // A quiet gap longer than this in the gateway's RTP marks the start of a media-clock pass's burst.
+  // Shorter than the gap between two 1 ms slots' bursts ([media] tick_slots = 20), so each slot's burst
+  // is its own "tick"; far longer than the spacing inside one burst (a few µs per packet).
+  static constexpr int64_t kBurstGapNs = 250'000;
   static constexpr int64_t kTickNs = 20'000'000;  // the gateway's media clock
 
   MediaCalls(Mode mode, SharedState& shared, UringIo& io);

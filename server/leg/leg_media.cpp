@@ -71,6 +71,7 @@ std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOp
   ro.telephone_event_pt = o.telephone_event_pt;
   ro.clock_rate = o.clock_rate;
   ro.random_seed = o.random_seed;
+  ro.media_io = o.media_io;
   ro.on_packet = [self](const rtp::RtpPacketView& p) { self->on_rtp(p); };
   ro.on_dtmf = [self](char digit, uint32_t ms) {
     const char digits[1] = {digit};
@@ -374,7 +375,9 @@ void LegMedia::on_media_tick(uint64_t) {
   const size_t frame = encoder_->pcm_rate_hz() * kTickMs / 1000;
   const bool playing = playout_.pull(std::span<int16_t>(scratch_.tick_pcm.data(), frame));
   send_frame(std::span<const int16_t>(scratch_.tick_pcm.data(), frame));
-  if (playing && options_.metrics && options_.clock)
+  // From this call's own slot deadline to the moment the frame left: now on the plain path; batched,
+  // the frame is still queued, so it is marked and the shard observes it when the batch leaves.
+  if (playing && options_.metrics && options_.clock && !rtp_->time_last_sent())
     options_.metrics->ai_to_caller.observe(media::MediaClock::Clock::now() - options_.clock->pass_deadline());
   // After the frame is out: the callback may start work (a REFER, a hang-up) that uses the scratch.
   const bool drained = was_playing_ && !playing;

@@ -78,6 +78,9 @@ struct LegMediaOptions {
   // pass deadline, and the leg's RTP loss and jitter are observed when it closes.
   const media::MediaClock* clock = nullptr;
   ShardMetrics* metrics = nullptr;
+  // The shard's batched RTP I/O ([media] rtp_io = "batched"); null: plain. A frame sent inside a slot
+  // pass then leaves at the pass's flush, and its latency is observed there (ShardRuntime).
+  rtp::MediaIo* media_io = nullptr;
 };
 
 struct LegMediaHandlers {

@@ -19,14 +19,19 @@ import time
 import loadlib as L
 
 
-def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai"):
-    """One run; srtp.py reuses it with `srtp` (warmline-load --srtp) and the trunk's `trunk_srtp`."""
+def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai", media=None):
+    """One run; srtp.py reuses it with `srtp` (warmline-load --srtp) and the trunk's `trunk_srtp`.
+    `media`: [media] keys for this build's config ({"rtp_io": "plain", "tick_slots": "1"})."""
     label = label or f"ai-{build}-{calls}"
     os.makedirs(run_dir, exist_ok=True)
     cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=args.shards,
                                   agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000,
                                   trunk_srtp=trunk_srtp)
+    if media:  # a [media] section of this build's own (the config has none)
+        with open(cfg, "a") as f:
+            f.write("\n[media]\n" + "".join(
+                f"{k} = {v}\n" if v.lstrip("-").isdigit() else f'{k} = "{v}"\n' for k, v in media.items()))
     ramp_s = calls / args.ramp_cps
     max_runtime = ramp_s + args.hold_s + 60  # set-up, the window, teardown: warmline-load stops by itself
     load_before = L.loadavg()
@@ -49,6 +54,10 @@ def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_s
         "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
         "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
         "media_worst_lag_us": m.get("warmline_media_worst_lag_microseconds"),
+        "media": media or {},
+        # The gateway's own measure: each agent frame from its call's slot deadline to the wire, mean µs.
+        "gw_ai_to_caller_mean_us": round(1e6 * m["warmline_ai_to_caller_seconds_sum"] / m["warmline_ai_to_caller_seconds_count"], 1)
+        if m.get("warmline_ai_to_caller_seconds_count") else None,
     })
     L.log_tail(f"{label}: warmline-load exit {rc}", os.path.join(run_dir, "warmline-load.log"))
     return rc
@@ -73,13 +82,18 @@ def add_run_args(ap, calls):
 def main():
     ap = argparse.ArgumentParser(description="AI-streamed calls through warmline-load at several concurrencies")
     ap.add_argument("--builds", default=f"epoll={os.path.join(L.REPO, 'build-load', 'warmline')}",
-                    help="name=binary,... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline)")
+                    help="name=binary[:key=value;...],... (e.g. epoll=build-load/warmline,uring=build-load-uring/warmline;"
+                         " after a colon, [media] keys for that build: plain=build-load/warmline:rtp_io=plain;tick_slots=1)")
     add_run_args(ap, calls="100,500,1000,2000")
     args = ap.parse_args()
     args.report_dir = os.path.abspath(args.report_dir)  # absolute: some processes run in other folders (kamailio, SIPp)
     if not os.access(args.load, os.X_OK):
         sys.exit(f"warmline-load not found at {args.load}: build the target warmline-load first")
-    builds = [b.split("=", 1) for b in args.builds.split(",") if b]
+    builds = []
+    for b in (b for b in args.builds.split(",") if b):
+        name, _, rest = b.partition("=")
+        binary, _, keys = rest.partition(":")
+        builds.append((name, binary, dict(kv.split("=", 1) for kv in keys.split(";") if kv)))
     counts = [int(c) for c in args.calls.split(",") if c]
     if any(c > 4000 for c in counts):
         sys.exit("at most 4000 calls: warmline's rtp_ports range holds 4000 calls")
@@ -87,10 +101,10 @@ def main():
     run_root = os.path.join(args.report_dir, "runs", time.strftime("ai-%Y%m%d-%H%M%S"))
     status = 0
     for calls in counts:
-        for name, binary in builds:  # builds interleaved per concurrency: both see the same machine state
+        for name, binary, media in builds:  # builds interleaved per concurrency: both see the same machine state
             if not os.access(binary, os.X_OK):
                 sys.exit(f"{name}: no warmline binary at {binary}")
-            status |= run_one(args, name, binary, calls, os.path.join(run_root, f"{name}-{calls}")) != 0
+            status |= run_one(args, name, binary, calls, os.path.join(run_root, f"{name}-{calls}"), media=media) != 0
             time.sleep(args.pause_s)
     sys.exit(1 if status else 0)
 

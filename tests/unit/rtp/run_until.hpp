@@ -1,10 +1,17 @@
-// Test helper for RtpSession tests: runs an io_context until a condition holds, bounded by a deadline.
+// Test helpers for RtpSession tests: runs an io_context until a condition holds, bounded by a deadline;
+// opens and starts a session.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <vector>
+
+#include "rtp/session.hpp"
 
 namespace warmline::rtp::test {
 
@@ -17,6 +24,19 @@ inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& 
     io.run_one_for(50ms);
   }
   return done();
+}
+
+// Opens a session (expecting it to open), starts it and keeps it in `sessions` (closed at tear-down).
+inline std::shared_ptr<RtpSession> open_started(boost::asio::io_context& io, RtpSessionOptions options,
+                                                std::vector<std::shared_ptr<RtpSession>>& sessions) {
+  std::error_code ec;
+  auto s = RtpSession::open(io, std::move(options), ec);
+  EXPECT_TRUE(s) << ec.message();
+  if (s) {
+    s->start();
+    sessions.push_back(s);
+  }
+  return s;
 }
 
 }  // namespace warmline::rtp::test

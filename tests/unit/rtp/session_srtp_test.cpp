@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "run_until.hpp"
+#include "srtp_test_contexts.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -21,23 +22,12 @@ using udp = asio::ip::udp;
 
 using test::run_until;
 
-std::vector<uint8_t> key_of(uint8_t seed) {
-  std::vector<uint8_t> k(30);
-  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(seed + 7 * i);
-  return k;
-}
+using test::key_of;
 
 class RtpSessionSrtpTest : public ::testing::Test {
  protected:
-  // A's outbound key is B's inbound key and the other way round.
   std::shared_ptr<SrtpSession> contexts(const std::vector<uint8_t>& out, const std::vector<uint8_t>& in) {
-    std::string error;
-    SrtpKeys outbound, inbound;
-    outbound.key_salt = out;
-    inbound.key_salt = in;
-    auto s = SrtpSession::create(outbound, inbound, error);
-    EXPECT_TRUE(s) << error;
-    return std::shared_ptr<SrtpSession>(std::move(s));
+    return test::srtp_contexts(out, in);
   }
   std::shared_ptr<RtpSession> open(std::shared_ptr<SrtpSession> srtp, std::vector<std::vector<uint8_t>>& got) {
     RtpSessionOptions o;
@@ -46,14 +36,7 @@ class RtpSessionSrtpTest : public ::testing::Test {
     o.payload_type = 0;
     o.srtp = std::move(srtp);
     o.on_packet = [&got](const RtpPacketView& v) { got.emplace_back(v.payload.begin(), v.payload.end()); };
-    std::error_code ec;
-    auto s = RtpSession::open(io_, std::move(o), ec);
-    EXPECT_TRUE(s) << ec.message();
-    if (s) {
-      s->start();
-      sessions_.push_back(s);
-    }
-    return s;
+    return test::open_started(io_, std::move(o), sessions_);
   }
   void TearDown() override {
     for (auto& s : sessions_) s->close();

@@ -67,14 +67,7 @@ class RtpSessionTest : public ::testing::Test {
   std::shared_ptr<RtpSession> open(RtpSessionOptions options) {
     options.local_ip = "127.0.0.1";
     options.ports = &ports_;
-    std::error_code ec;
-    auto s = RtpSession::open(io_, std::move(options), ec);
-    EXPECT_TRUE(s) << ec.message();
-    if (s) {
-      s->start();
-      sessions_.push_back(s);
-    }
-    return s;
+    return test::open_started(io_, std::move(options), sessions_);
   }
   udp::endpoint local(const std::shared_ptr<RtpSession>& s) { return s->local_endpoint(); }
   void TearDown() override {

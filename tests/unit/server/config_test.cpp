@@ -84,6 +84,8 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(c.media.hold_music, "");
   EXPECT_EQ(c.media.tts_voice, "en-gb");
   EXPECT_EQ(c.media.ringback, Ringback::uk);
+  EXPECT_EQ(c.media.rtp_io, RtpIo::plain);
+  EXPECT_EQ(c.media.tick_slots, 5u);
 
   ASSERT_EQ(c.trunks.size(), 2u);
   const TrunkConfig& t = c.trunks[0];
@@ -159,6 +161,8 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.media.hold_music, "");
   EXPECT_EQ(c.media.codecs, (std::vector<std::string>{"PCMU", "PCMA"}));
   EXPECT_EQ(c.media.ringback, Ringback::us);
+  EXPECT_EQ(c.media.rtp_io, RtpIo::batched);
+  EXPECT_EQ(c.media.tick_slots, 20u);
   EXPECT_EQ(c.media.tts_voice, "en-us");
   EXPECT_TRUE(c.trunks.empty());
   ASSERT_EQ(c.agents.size(), 1u);

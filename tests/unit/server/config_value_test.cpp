@@ -200,7 +200,11 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"TrunkMinSeBelow90", "[[trunk]]\nname = \"t\"\nsession_min_se_s = 60", "from 90 to 86400"},
         ValueCase{"TrunkMinSeAboveTimer", "[[trunk]]\nname = \"t\"\nsession_timer_s = 600\nsession_min_se_s = 1200",
                   "1200 is above session_timer_s (600)"},
-        ValueCase{"TrunkCodecsEmpty", "[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\ncodecs = []", "needs at least one codec"}),
+        ValueCase{"TrunkCodecsEmpty", "[[trunk]]\nname = \"t\"\naddress = \"h:5060\"\ncodecs = []", "needs at least one codec"},
+        ValueCase{"RtpIoUnknown", "[media]\nrtp_io = \"uring\"", "'uring' is not one of: batched, plain"},
+        ValueCase{"TickSlotsZero", "[media]\ntick_slots = 0", "must be from 1 to 20, got 0"},
+        ValueCase{"TickSlotsAboveTwenty", "[media]\ntick_slots = 21", "must be from 1 to 20, got 21"},
+        ValueCase{"TickSlotsOne", "[media]\ntick_slots = 1", ""}),
     [](const ::testing::TestParamInfo<ValueCase>& info) { return info.param.name; });
 
 }  // namespace
