@@ -264,6 +264,7 @@ void AgentConnection::Session::finish(CloseReason reason) {
   resolver_.cancel();
   error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);  // pending operations complete, aborted
+  ws_.next_layer().abandon();
   // Posted, never called inline: a send_text() that overflows the queue must not re-enter its caller.
   asio::post(io_, [self = shared_from_this(), reason = std::move(reason)] {
     if (!self->disarmed_ && self->callbacks_.on_close) self->callbacks_.on_close(reason);

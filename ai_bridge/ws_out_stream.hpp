@@ -59,6 +59,8 @@ class CoalescingStream {
     });
   }
   bool drained() const { return queue_.empty() && !flush_posted_; }
+  // The connection is torn down (its socket closed): a teardown waiting for the queue goes on now.
+  void abandon() { drained_.cancel(); }
   // Runs `handler` (a completion handler taking error_code) once every queued byte has been written,
   // or at once when nothing is queued; used by the teardown below so a close frame is not cut off.
   template <class Handler>
