@@ -77,7 +77,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-srtp load-all
+.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-srtp load-scale load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -131,6 +131,15 @@ LOAD_SRTP_CALLS ?= 100,300
 load-srtp:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
 	@python3 $(LOAD_SCEN)/srtp.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_SRTP_CALLS)
+
+# 9. Load at scale (issue 13): LOAD_GENERATORS warmline-load processes against one warmline with
+# LOAD_SHARDS shards at each of LOAD_CALLS, then rtpengine relaying the same packets; one line per
+# concurrency in LOAD_REPORT/scale.md (calls per core, both latencies, rtpengine beside warmline).
+LOAD_SHARDS ?= 2
+LOAD_GENERATORS ?= 2
+load-scale:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/scale.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_CALLS) --shards $(LOAD_SHARDS) --generators $(LOAD_GENERATORS)
 
 # All of the above in one bounded run; publishes bench/results/ (REPORT.md, PNGs, raw records).
 load-all:

@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "ai_bridge/ws_out_stream.hpp"
 #include "ai_bridge/ws_queue.hpp"
 
 namespace warmline::ai {
@@ -36,7 +37,8 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
   void close();
   void disarm();  // the owner is gone: no more callbacks, tear down
   bool is_open() const { return state_ == State::kOpen; }
-  std::size_t queued_bytes() const { return queue_.bytes(); }
+  std::size_t queued_bytes() const { return ws_.next_layer().queue().bytes(); }
+  std::uint64_t writes() const { return ws_.next_layer().writes(); }
 
  private:
   enum class State { kIdle, kConnecting, kOpen, kClosing, kClosed };
@@ -47,8 +49,7 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
   void on_handshake(error_code ec);
   void do_read();
   void on_read(error_code ec);
-  void do_write();
-  void on_write(error_code ec);
+  void on_written(error_code ec, const WriteQueue::Batch& batch);
   void do_close();
   bool accept_enqueue(bool queued);
   CloseReason reason_for(error_code ec, std::string_view during) const;
@@ -59,25 +60,26 @@ class AgentConnection::Session : public std::enable_shared_from_this<Session> {
   ConnectOptions options_;
   WsUrl url_;
   tcp::resolver resolver_;
-  // wss:// would add websocket::stream<ssl_stream<beast::tcp_stream>> here and a TLS step in on_connect.
-  websocket::stream<beast::tcp_stream> ws_;
+  // wss:// would put an ssl_stream under the CoalescingStream and add a TLS step in on_connect.
+  websocket::stream<CoalescingStream> ws_;
   asio::steady_timer open_timer_;  // bounds resolve + connect + handshake as one phase
   websocket::response_type handshake_response_;
   beast::flat_buffer read_buffer_;
-  WriteQueue queue_;
   State state_ = State::kIdle;
-  bool write_in_flight_ = false;
-  std::chrono::steady_clock::time_point write_started_{};  // of the write in flight
   bool close_requested_ = false;
+  bool close_sent_ = false;
   bool disarmed_ = false;
 };
 
 void AgentConnection::Session::start(std::string_view url, ConnectOptions options) {
   if (state_ != State::kIdle) return;
   options_ = std::move(options);
-  queue_ = WriteQueue({.max_messages = options_.max_queued_messages,
-                       .max_bytes = options_.max_queued_bytes,
-                       .max_coalesced_bytes = options_.max_coalesced_bytes});
+  ws_.next_layer().queue() = WriteQueue({.max_messages = options_.max_queued_messages,
+                                         .max_bytes = options_.max_queued_bytes,
+                                         .max_coalesced_bytes = options_.max_coalesced_bytes});
+  ws_.next_layer().set_owner(weak_from_this(), [this](error_code ec, const WriteQueue::Batch& batch) {
+    on_written(ec, batch);
+  });
   state_ = State::kConnecting;
   auto parsed = parse_ws_url(url);
   if (!parsed || parsed->secure) {
@@ -151,9 +153,11 @@ void AgentConnection::Session::on_handshake(error_code ec) {
   if (ec) return finish(reason_for(ec, "handshake"));
   open_timer_.cancel();
   state_ = State::kOpen;
+  ws_.next_layer().start_queueing();
   do_read();
   if (!disarmed_ && callbacks_.on_open) callbacks_.on_open();
-  do_write();  // what was queued while connecting (or in on_open); a no-op if on_open closed us
+  // What was queued while connecting (or in on_open) leaves in one write; nothing if on_open closed us.
+  if (state_ == State::kOpen) ws_.next_layer().request_flush();
 }
 
 void AgentConnection::Session::do_read() {
@@ -179,33 +183,34 @@ void AgentConnection::Session::on_read(error_code ec) {
 bool AgentConnection::Session::accept_enqueue(bool queued) {
   // Checked as data arrives (every 20 ms while a call streams), so no timer runs per write: a stalled
   // write with nothing more to send holds no more memory than it already does.
-  if (queued && write_in_flight_ && options_.stall_timeout.count() > 0 &&
-      std::chrono::steady_clock::now() - write_started_ >= options_.stall_timeout) {
+  const WriteQueue& q = ws_.next_layer().queue();
+  if (queued && q.writing() && options_.stall_timeout.count() > 0 &&
+      std::chrono::steady_clock::now() - q.write_started() >= options_.stall_timeout) {
     finish({CloseReason::Kind::kStuck, 0,
             "agent not reading: a write has waited over " + std::to_string(options_.stall_timeout.count()) + " ms (" +
-                std::to_string(queue_.bytes()) + " bytes queued)"});
+                std::to_string(q.bytes()) + " bytes queued)"});
     return false;
   }
   if (!queued) {
     finish({CloseReason::Kind::kStuck, 0,
-            "write queue over its limit (" + std::to_string(queue_.bytes()) + " bytes, " +
-                std::to_string(queue_.size()) + " messages queued): agent not reading"});
+            "write queue over its limit (" + std::to_string(q.bytes()) + " bytes, " + std::to_string(q.size()) +
+                " messages queued): agent not reading"});
     return false;
   }
-  do_write();
+  if (state_ == State::kOpen) ws_.next_layer().request_flush();  // once per loop iteration, not per frame
   return true;
 }
 
 bool AgentConnection::Session::enqueue_text(std::string_view text, bool audio) {
   if (state_ != State::kConnecting && state_ != State::kOpen) return false;
   if (close_requested_) return false;
-  return accept_enqueue(queue_.push_text(text, write_in_flight_, audio));
+  return accept_enqueue(ws_.next_layer().queue().push_text(text, audio));
 }
 
 bool AgentConnection::Session::enqueue_binary(std::span<const std::uint8_t> data) {
   if (state_ != State::kConnecting && state_ != State::kOpen) return false;
   if (close_requested_) return false;
-  return accept_enqueue(queue_.push_binary(data, write_in_flight_));
+  return accept_enqueue(ws_.next_layer().queue().push_binary(data));
 }
 
 bool AgentConnection::Session::enqueue_audio(std::span<const std::int16_t> samples) {
@@ -214,25 +219,14 @@ bool AgentConnection::Session::enqueue_audio(std::span<const std::int16_t> sampl
   return enqueue_binary({reinterpret_cast<const std::uint8_t*>(samples.data()), samples.size_bytes()});
 }
 
-void AgentConnection::Session::do_write() {
-  if (write_in_flight_ || queue_.empty() || (state_ != State::kOpen && state_ != State::kClosing)) return;
-  write_in_flight_ = true;
-  write_started_ = std::chrono::steady_clock::now();
-  const WriteQueue::Message& m = queue_.front();
-  ws_.binary(m.binary);
-  ws_.async_write(asio::buffer(m.bytes.data(), m.bytes.size()),
-                  [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
-}
-
-void AgentConnection::Session::on_write(error_code ec) {
-  write_in_flight_ = false;
+// After each socket write (CoalescingStream): the caller-to-agent time of the audio it carried, and
+// the close handshake once a closing connection's queue has drained.
+void AgentConnection::Session::on_written(error_code ec, const WriteQueue::Batch& batch) {
   if (state_ == State::kClosed) return;
   if (ec) return finish(reason_for(ec, "write"));
-  if (const WriteQueue::Message& m = queue_.front(); m.audio && !disarmed_ && callbacks_.on_audio_written)
-    callbacks_.on_audio_written(std::chrono::steady_clock::now() - m.queued_at);
-  queue_.pop();
-  if (!queue_.empty()) return do_write();
-  if (state_ == State::kClosing) do_close();
+  if (batch.audio && !disarmed_ && callbacks_.on_audio_written)
+    callbacks_.on_audio_written(std::chrono::steady_clock::now() - batch.audio_since);
+  if (state_ == State::kClosing && !close_sent_ && ws_.next_layer().drained()) do_close();
 }
 
 void AgentConnection::Session::close() {
@@ -240,10 +234,11 @@ void AgentConnection::Session::close() {
   close_requested_ = true;
   if (state_ == State::kConnecting) return finish({CloseReason::Kind::kLocal, 0, "closed while connecting"});
   state_ = State::kClosing;
-  if (!write_in_flight_ && queue_.empty()) do_close();  // else on_write closes once the queue drains
+  if (ws_.next_layer().drained()) do_close();  // else on_written closes once the queue drains
 }
 
 void AgentConnection::Session::do_close() {
+  close_sent_ = true;
   ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](error_code ec) {
     if (self->state_ == State::kClosed) return;
     self->finish(ec ? self->reason_for(ec, "close") : CloseReason{CloseReason::Kind::kLocal, 1000, "closed"});
@@ -269,6 +264,7 @@ void AgentConnection::Session::finish(CloseReason reason) {
   resolver_.cancel();
   error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);  // pending operations complete, aborted
+  ws_.next_layer().abandon();
   // Posted, never called inline: a send_text() that overflows the queue must not re-enter its caller.
   asio::post(io_, [self = shared_from_this(), reason = std::move(reason)] {
     if (!self->disarmed_ && self->callbacks_.on_close) self->callbacks_.on_close(reason);
@@ -296,5 +292,6 @@ bool AgentConnection::send_audio(std::span<const std::int16_t> samples) { return
 void AgentConnection::close() { session_->close(); }
 bool AgentConnection::is_open() const { return session_->is_open(); }
 std::size_t AgentConnection::queued_bytes() const { return session_->queued_bytes(); }
+std::uint64_t AgentConnection::socket_writes() const { return session_->writes(); }
 
 }  // namespace warmline::ai

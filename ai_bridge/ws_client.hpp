@@ -7,10 +7,12 @@
 // open phase (resolve → connect → handshake) has one place for a TLS handshake step, so wss:// is an
 // addition there (an ssl_stream over the same tcp_stream), with no change to this interface.
 //
-// Writes follow Beast's advanced server: a bounded queue, one write in flight; binary frames queued
+// Writes: each message is framed in place into a bounded queue (ws_queue.hpp) and everything queued
+// for the socket in one loop iteration leaves in one write, one write in flight; binary frames queued
 // behind that write are coalesced into one message (binary audio may be any length). A queue beyond
 // its limit, or a write the socket has not taken for stall_timeout, means the agent (or the network)
-// is stuck: the connection is torn down with kStuck rather than buffering without bound. Queue slots keep their buffers, so steady-state audio does not allocate.
+// is stuck: the connection is torn down with kStuck rather than buffering without bound. The queue's
+// buffers are kept, so steady-state audio does not allocate; reads reuse one buffer.
 
 #include <chrono>
 #include <cstddef>
@@ -112,6 +114,9 @@ class AgentConnection {
 
   bool is_open() const;
   std::size_t queued_bytes() const;
+  // Socket writes of queued frames since the connection opened: frames queued in one loop iteration
+  // leave in one write (for tests and benchmarks).
+  std::uint64_t socket_writes() const;
 
   class Session;  // implementation detail (ws_client.cpp)
 

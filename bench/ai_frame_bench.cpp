@@ -22,8 +22,9 @@ void BM_QueueL16Frame(benchmark::State& state) {
   const auto frame = frame_bytes(state.range(0));
   WriteQueue queue;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(queue.push_binary(frame, false));
-    queue.pop();
+    benchmark::DoNotOptimize(queue.push_binary(frame));
+    benchmark::DoNotOptimize(queue.begin_write());
+    queue.end_write();
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * frame.size()));
 }
@@ -33,11 +34,16 @@ BENCHMARK(BM_QueueL16Frame)->ArgsProduct({{8000, 16000, 24000}});
 void BM_QueueL16FrameCoalesced(benchmark::State& state) {
   const auto frame = frame_bytes(state.range(0));
   WriteQueue queue;
-  queue.push_text("in flight", false);
+  queue.push_text("in flight");
+  queue.begin_write();
   for (auto _ : state) {
-    if (!queue.push_binary(frame, true)) {
+    if (!queue.push_binary(frame)) {
       state.PauseTiming();
-      while (queue.size() > 1) queue.pop();  // keep the message in flight, drop the backlog
+      queue.end_write();  // the backlog becomes the write in flight; a new one gathers
+      queue.begin_write();
+      queue.end_write();
+      queue.push_text("in flight");
+      queue.begin_write();
       state.ResumeTiming();
     }
   }

@@ -107,9 +107,9 @@ void BM_CallerToAgent(benchmark::State& state, Path path) {
       const std::size_t n = up->process(std::span<const std::int16_t>(pcm.data(), d.size), agent);
       const std::span<const std::int16_t> samples(agent.data(), n);
       if (!codec) {  // native: AgentConnection::send_audio queues the samples' bytes as they are
-        queue.push_binary({reinterpret_cast<const std::uint8_t*>(samples.data()), samples.size_bytes()}, false);
-        queued = queue.front().bytes.size();
-        queue.pop();
+        queue.push_binary({reinterpret_cast<const std::uint8_t*>(samples.data()), samples.size_bytes()});
+        queued = queue.begin_write().size();
+        queue.end_write();
         continue;
       }
       wire_bytes = std::span<const std::uint8_t>(encoded.data(), to_le16(samples, encoded));
@@ -119,12 +119,12 @@ void BM_CallerToAgent(benchmark::State& state, Path path) {
     const ai::WireFrame frame = codec->media(wire_bytes, timestamp_ms);
     binary = frame.binary;
     if (frame.binary) {
-      queue.push_binary({reinterpret_cast<const std::uint8_t*>(frame.bytes.data()), frame.bytes.size()}, false);
+      queue.push_binary({reinterpret_cast<const std::uint8_t*>(frame.bytes.data()), frame.bytes.size()});
     } else {
-      queue.push_text(frame.bytes, false);
+      queue.push_text(frame.bytes);
     }
-    queued = queue.front().bytes.size();
-    queue.pop();
+    queued = queue.begin_write().size();  // the frame on the wire: header, mask key, masked payload
+    queue.end_write();
   }
   state.SetLabel(std::string(pass_through ? "PCMU pass-through, " : "") + std::to_string(queued) + " B " +
                  (binary ? "binary" : "text"));

@@ -34,13 +34,13 @@ Gateway::Gateway(Config config)
       signals_(control_, SIGTERM, SIGINT),
       drain_timer_(control_),
       grace_timer_(control_),
-      shards_(shard_count(config_)),
-      notifier_(control_, shards_, [this] { return active_calls(); }) {
+      shards_(std::make_unique<ShardSet>(shard_count(config_))),
+      notifier_(control_, *shards_, [this] { return active_calls(); }) {
   speech_ = make_speech_service(config_);
   trunk_health_ = std::make_unique<TrunkHealth>(config_);
-  recordings_ = std::make_unique<RecordingWriter>(static_cast<unsigned>(shards_.size()), recording_metrics_);
-  auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_.size());
-  for (unsigned i = 0; i < shards_.size(); ++i) {
+  recordings_ = std::make_unique<RecordingWriter>(static_cast<unsigned>(shards_->size()), recording_metrics_);
+  auto slices = rtp::split_range({config_.server.rtp_ports.first, config_.server.rtp_ports.last}, shards_->size());
+  for (unsigned i = 0; i < shards_->size(); ++i) {
     ShardRuntimeOptions o;
     o.config = &config_;
     o.rtp_ports = slices[i];
@@ -48,7 +48,7 @@ Gateway::Gateway(Config config)
     o.draining = &draining_;
     o.node_calls = &node_calls_;
     o.invite_rate = &invite_rate_;
-    o.shard_count = static_cast<unsigned>(shards_.size());
+    o.shard_count = static_cast<unsigned>(shards_->size());
     o.trunk_health = trunk_health_.get();
     o.recordings = recordings_.get();
     if (!config_.server.hep.host.empty()) {
@@ -58,7 +58,7 @@ Gateway::Gateway(Config config)
     o.route = [this, i](sip::Message&& m, const sip::Endpoint& from) { route(i, std::move(m), from); };
     o.post_stream = [this](std::string bytes, const sip::Endpoint& to) {
       ShardRuntime* stream_shard = runtimes_[0].get();
-      shards_.at(0).post([stream_shard, b = std::move(bytes), to]() mutable { stream_shard->send_stream(std::move(b), to); });
+      shards_->at(0).post([stream_shard, b = std::move(bytes), to]() mutable { stream_shard->send_stream(std::move(b), to); });
     };
     o.on_stream_connect_failed = [this](const sip::Endpoint& to, const std::string& why) {
       const auto when = std::chrono::steady_clock::now();
@@ -70,22 +70,33 @@ Gateway::Gateway(Config config)
     o.on_calls_changed = [this] {
       if (draining_.load(std::memory_order_relaxed)) boost::asio::post(control_, [this] { check_drained(); });
     };
-    runtimes_.push_back(std::make_unique<ShardRuntime>(shards_.at(i), std::move(o)));
+    runtimes_.push_back(std::make_unique<ShardRuntime>(shards_->at(i), std::move(o)));
   }
 }
 
 Gateway::~Gateway() {
   if (cdr_) cdr_->stop();
   if (webhooks_) webhooks_->stop();
+  // A shard stopped outright (finish()) may still have operations in flight. With Asio's io_uring
+  // backend (1.81) such an operation can sit in an I/O object Asio has already freed, where the
+  // io_context's destructor destroys it only after the timer service: its handler (a WebSocket session
+  // with its timers) then touches freed memory — the heap corruption once seen at SIGTERM after load.
+  // The process is exiting: the runtimes still go (members after this body, their sockets and timers
+  // while the io_contexts exist), and those io_contexts are kept, never destroyed. Shards that ran out
+  // of work are destroyed as usual.
+  if (stopped_outright_) {
+    static ShardSet* volatile kept_at_exit = nullptr;  // reachable (volatile: the store stays): no leak
+    kept_at_exit = shards_.release();
+  }
 }
 
 // Any shard's socket may receive any message (SO_REUSEPORT hashes by source address); the owner is a
 // pure function of the Call-ID, so the message is handed over by post, never shared.
 void Gateway::route(unsigned from_shard, sip::Message&& message, const sip::Endpoint& from) {
-  unsigned owner = shard_for_call_id(message.call_id, shards_.size());
+  unsigned owner = shard_for_call_id(message.call_id, shards_->size());
   if (owner == from_shard) return runtimes_[owner]->receive(std::move(message), from);
   ShardRuntime* rt = runtimes_[owner].get();
-  shards_.at(owner).post([rt, m = std::move(message), from]() mutable { rt->receive(std::move(m), from); });
+  shards_->at(owner).post([rt, m = std::move(message), from]() mutable { rt->receive(std::move(m), from); });
 }
 
 int64_t Gateway::active_calls() const {
@@ -179,11 +190,11 @@ bool Gateway::start() {
     spdlog::critical("libsrtp failed to initialise: SRTP trunks cannot run");
     return false;
   }
-  shards_.start();
+  shards_->start();
   // Sockets are bound on their own shard so that every later use is on that thread.
   std::vector<std::promise<bool>> started(runtimes_.size());
   for (size_t i = 0; i < runtimes_.size(); ++i) {
-    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get(), &p = started[i]] { p.set_value(rt->start()); });
+    shards_->at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get(), &p = started[i]] { p.set_value(rt->start()); });
   }
   bool ok = true;
   for (auto& p : started) ok = p.get_future().get() && ok;
@@ -201,7 +212,7 @@ bool Gateway::start() {
   for (const ListenAddress& a : config_.server.sip_listen)
     sip += fmt::format("{}{}:{}:{}", sip.empty() ? "" : " ", to_string(a.transport), a.host, a.port);
   spdlog::info("warmline listening: SIP {}, HTTP {}:{}, {} shard(s), RTP {}-{}", sip, ho.address, http_->port(),
-               shards_.size(), config_.server.rtp_ports.first, config_.server.rtp_ports.last);
+               shards_->size(), config_.server.rtp_ports.first, config_.server.rtp_ports.last);
   notifier_.ready("taking calls");
   return true;
 }
@@ -255,7 +266,7 @@ void Gateway::begin_drain(std::string_view why, bool exit_when_drained) {
 
 void Gateway::force_shutdown() {
   for (size_t i = 0; i < runtimes_.size(); ++i)
-    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->hang_up_all("shutdown"); });
+    shards_->at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->hang_up_all("shutdown"); });
   check_drained();
 }
 
@@ -280,7 +291,7 @@ void Gateway::check_drained() {
   spdlog::info("drained: no live calls; stopping");
   // RFC 3261 §10.2.2: registered trunks remove our binding, so a carrier stops sending calls to a node
   // that is gone; the grace below leaves time for the registrar's answer.
-  if (!runtimes_.empty()) shards_.at(0).post([rt = runtimes_[0].get()] { rt->unregister_trunks(); });
+  if (!runtimes_.empty()) shards_->at(0).post([rt = runtimes_[0].get()] { rt->unregister_trunks(); });
   // A short grace lets the last BYEs, their retransmissions and the agents' close frames go out.
   grace_timer_.expires_after(std::chrono::milliseconds(500));
   grace_timer_.async_wait([this](const boost::system::error_code&) { finish(); });
@@ -292,20 +303,21 @@ void Gateway::finish() {
   drain_timer_.cancel();
   if (http_) http_->stop();
   for (size_t i = 0; i < runtimes_.size(); ++i)
-    shards_.at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->stop(); });
+    shards_->at(static_cast<unsigned>(i)).post([rt = runtimes_[i].get()] { rt->stop(); });
   // Each shard's io_context now runs out of work on its own (see ShardRuntime::stop). A peer that
   // keeps a socket busy must not keep the process alive: after 5 s a shard is stopped outright.
-  shards_.stop();
+  shards_->stop();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (unsigned i = 0; i < shards_.size(); ++i) {
-    while (!shards_.at(i).io().stopped() && std::chrono::steady_clock::now() < deadline)
+  for (unsigned i = 0; i < shards_->size(); ++i) {
+    while (!shards_->at(i).io().stopped() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // shutdown path, main thread only
-    if (!shards_.at(i).io().stopped()) {
+    if (!shards_->at(i).io().stopped()) {
       spdlog::warn("shard {} still busy at exit; stopping it", i);
-      shards_.at(i).io().stop();
+      shards_->at(i).io().stop();
+      stopped_outright_ = true;
     }
   }
-  shards_.join();
+  shards_->join();
   // After the shards: every call has ended (or was recorded as "shutdown") and nothing submits any
   // more; what is queued is written before the process exits.
   if (cdr_) cdr_->stop();

@@ -71,7 +71,7 @@ class Gateway {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer grace_timer_;
-  ShardSet shards_;
+  std::unique_ptr<ShardSet> shards_;  // kept, not destroyed, when a shard had to be stopped outright (~Gateway)
   std::vector<std::unique_ptr<ShardRuntime>> runtimes_;
   std::unique_ptr<SpeechService> speech_;
   std::unique_ptr<HttpServer> http_;
@@ -81,6 +81,7 @@ class Gateway {
   SharedInviteRateLimiter invite_rate_;  // invite_rate_per_source over all shards
   bool exit_when_drained_ = false;
   bool finishing_ = false;
+  bool stopped_outright_ = false;  // finish() stopped a shard that was still busy
 };
 
 

@@ -241,12 +241,13 @@ def wait_calls_drained(http_port, timeout_s=20.0):
 # --- warmline ----------------------------------------------------------------------------------------
 
 def write_warmline_config(path, *, sip_port, http_port, rtp_ports, shards, agent_url, sample_rate=8000,
-                          fallback_message="", cdr=None, target_uri=None, trunk_srtp=None):
+                          fallback_message="", cdr=None, target_uri=None, trunk_srtp=None, more_agents=()):
     """A config for load: log level error (no log line per call), one inbound trunk for 127.0.0.0/8, and
     one agent that takes every number the load tools dial ("load", "demo", "echo"). With `target_uri`
     (bridged runs) the agent has a target "desk" at that SIP URI and the trunk does not take REFER, so
     a cold transfer is a bridged dial. `trunk_srtp` ("optional", "required") sets the trunk's srtp key
-    (srtp.py: SRTP callers beside plain ones on one config)."""
+    (srtp.py: SRTP callers beside plain ones on one config). `more_agents`: (number, url) pairs, one more
+    agent each taking that one number (scale.py: one agent per generator process)."""
     cdr = cdr or os.path.join(os.path.dirname(os.path.abspath(path)), "cdr.sqlite")
     srtp_line = f'srtp = "{trunk_srtp}"\n' if trunk_srtp else ""
     text = f"""# Written by bench/load/scenarios/loadlib.py for a load run.
@@ -276,6 +277,15 @@ fallback_message = "{fallback_message}"
 [[agent.target]]
 name = "desk"
 uri = "{target_uri}"
+"""
+    for i, (number, url) in enumerate(more_agents):
+        text += f"""
+[[agent]]
+name = "load-{i + 1}"
+numbers = ["{number}"]
+url = "{url}"
+sample_rate = {sample_rate}
+fallback_message = "{fallback_message}"
 """
     with open(path, "w") as f:
         f.write(text)
