@@ -62,9 +62,9 @@ Gateway::Gateway(Config config)
     };
     o.on_stream_connect_failed = [this](const sip::Endpoint& to, const std::string& why) {
       const auto when = std::chrono::steady_clock::now();
-      for (unsigned k = 0; k < shards_.size(); ++k) {
+      for (unsigned k = 0; k < shards_->size(); ++k) {
         ShardRuntime* rt = runtimes_[k].get();
-        shards_.at(k).post([rt, to, why, when] { rt->transport_failed(to, why, when); });
+        shards_->at(k).post([rt, to, why, when] { rt->transport_failed(to, why, when); });
       }
     };
     o.on_calls_changed = [this] {
