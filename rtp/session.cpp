@@ -22,7 +22,7 @@ constexpr uint16_t kMaxMisorder = 100;
 }  // namespace
 
 RtpSession::RtpSession(asio::io_context& io, RtpSessionOptions options)
-    : socket_(io), options_(std::move(options)), dtmf_(options_.clock_rate), remote_(options_.remote) {
+    : socket_(io), options_(std::move(options)), dtmf_(options_.clock_rate), remote_(options_.remote), sdp_remote_(options_.remote) {
   // RFC 3550 §5.1: random SSRC, initial sequence number and timestamp. Once per session, not per packet.
   // The owner's generator when given (opening /dev/urandom per call was 6 % of call set-up's CPU).
   uint64_t seed = options_.random_seed;
@@ -178,7 +178,16 @@ void RtpSession::on_datagram(std::span<uint8_t> buffer, size_t size) {
 
 bool RtpSession::accept_source(const RtpPacketView& packet) {
   if (!options_.symmetric) return true;
-  if (latched_) return sender_ == remote_;
+  if (latched_) {
+    if (sender_ == remote_) return true;
+    // A learned source gives way to the SDP's address the moment that sends: a stranger who kept
+    // spraying the port until it was learned loses the stream to the real peer (a NATed peer's SDP
+    // address never sends, so this costs it nothing).
+    if (!learned_latch_ || sdp_remote_.port() == 0 || sender_ != sdp_remote_) return false;
+    remote_ = sender_;
+    learned_latch_ = false;
+    return true;
+  }
   // After set_remote() (a re-INVITE that moved the media), packets still in flight from the address
   // we were latched to must not win the new latch. That address is taken again only if it keeps
   // sending for kRelatchPackets with nothing from elsewhere (a NATed phone whose new SDP carries its
@@ -188,6 +197,7 @@ bool RtpSession::accept_source(const RtpPacketView& packet) {
   // The SDP's address (or none known yet) latches at once; any other source must be learned first.
   const bool sdp_address = remote_.port() == 0 || sender_ == remote_;
   if (!old_address && !sdp_address && !learned(packet)) return false;
+  learned_latch_ = !old_address && !sdp_address;
   remote_ = sender_;
   latched_ = true;
   has_previous_ = false;
@@ -337,7 +347,9 @@ void RtpSession::set_remote(const udp::endpoint& remote) {
     has_previous_ = true;
   }
   remote_ = remote;
+  sdp_remote_ = remote;
   latched_ = false;
+  learned_latch_ = false;
   candidate_packets_ = 0;
 }
 

@@ -9,7 +9,9 @@
 // address latches at once; one from elsewhere (a NATed peer's public address) only after kLearnPackets
 // in a row from that source with one SSRC and consecutive sequence numbers, so that a stranger spraying
 // the port ("RTP bleed"), or the previous call's peer still sending to a reused port, cannot take the
-// stream with a packet or two. After latching, packets from any other source are dropped (counted);
+// stream with a packet or two; and should a sprayer be learned before the peer sends, the SDP's address
+// takes the stream over with its first packet. After latching, packets from any other source are
+// dropped (counted);
 // set_remote() (after a re-INVITE) re-arms the latch. Without an SDP address yet (a late offer before
 // its answer) the first packet latches.
 // Send: header + payload written into one reusable buffer and sent with a non-blocking send_to; a full
@@ -190,6 +192,8 @@ class RtpSession : public std::enable_shared_from_this<RtpSession>, private Batc
   uint32_t candidate_ssrc_ = 0;
   uint16_t candidate_seq_ = 0;
   uint32_t candidate_packets_ = 0;
+  boost::asio::ip::udp::endpoint sdp_remote_;  // the address the SDP named (remote_ follows the latch)
+  bool learned_latch_ = false;  // latched to a learned source: the SDP's address may still take over
   // Room for an SRTP packet whose plain form fills kMaxDatagram (the peer may send that much).
   std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> recv_buf_{};
   std::array<uint8_t, kMaxDatagram + SrtpSession::kMaxOverhead> send_buf_{};

@@ -170,17 +170,21 @@ TEST_F(RtpSessionTest, LatchesToTheSourceOfReceivedPackets) {
   ASSERT_TRUE(run_until(io_, [&] { return real_source.got.size() == 1; }));
   EXPECT_EQ(real_source.got[0].ssrc, b->ssrc());
 
-  // Once latched, another source cannot take the stream over.
-  sdp_address.send_rtp(local(b), 0, 7, 7, frame, 0x6666);
-  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 3; }));
+  // Once latched, another source cannot take the stream over (only the SDP's own address could:
+  // TheSdpAddressTakesTheStreamFromALearnedSprayer).
+  RawPeer other(io_);
+  other.listen();
+  for (uint16_t i = 0; i < 3; ++i) other.send_rtp(local(b), 0, static_cast<uint16_t>(7 + i), 7u + 160u * i, frame, 0x6666);
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 5; }));
   EXPECT_EQ(audio, 1u);
   EXPECT_EQ(sdp_address.got.size(), 1u);
+  EXPECT_TRUE(other.got.empty());
 
   // A re-INVITE moves the stream: the latch is re-armed.
-  b->set_remote(sdp_address.endpoint());
-  sdp_address.send_rtp(local(b), 0, 8, 8, frame, 0x6666);
+  b->set_remote(other.endpoint());
+  other.send_rtp(local(b), 0, 10, 487, frame, 0x6666);
   ASSERT_TRUE(run_until(io_, [&] { return audio == 2; }));
-  EXPECT_EQ(b->remote(), sdp_address.endpoint());
+  EXPECT_EQ(b->remote(), other.endpoint());
 }
 
 // RTP bleed, and a reused port: a stranger (or the previous call's peer) sending to the port before the
@@ -205,6 +209,29 @@ TEST_F(RtpSessionTest, AStrangerCannotTakeTheStreamBeforeThePeer) {
   ASSERT_TRUE(b->send_audio(frame, 160));
   ASSERT_TRUE(run_until(io_, [&] { return peer.got.size() == 1; }));
   EXPECT_TRUE(stranger.got.empty()) << "the call's audio went to the stranger";
+}
+
+// A sprayer that sent a learnable run before the peer's first packet was latched, but the SDP's
+// address takes the stream over the moment it sends; the sprayer is then foreign.
+TEST_F(RtpSessionTest, TheSdpAddressTakesTheStreamFromALearnedSprayer) {
+  RawPeer peer(io_);
+  RawPeer sprayer(io_);
+  peer.listen();
+  sprayer.listen();
+  size_t audio = 0;
+  auto b = open({.remote = peer.endpoint(), .on_packet = [&](const RtpPacketView&) { ++audio; }});
+  std::vector<uint8_t> frame(160, 0x7f);
+  for (uint16_t i = 0; i < 3; ++i) sprayer.send_rtp(local(b), 0, static_cast<uint16_t>(900 + i), 160u * i, frame, 0xbad);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 1; }));
+  EXPECT_EQ(b->remote(), sprayer.endpoint());
+  peer.send_rtp(local(b), 0, 1, 160, frame);
+  ASSERT_TRUE(run_until(io_, [&] { return audio == 2; }));
+  EXPECT_EQ(b->remote(), peer.endpoint());
+  sprayer.send_rtp(local(b), 0, 903, 480, frame, 0xbad);
+  ASSERT_TRUE(run_until(io_, [&] { return b->stats().foreign_dropped == 3; }));
+  EXPECT_EQ(audio, 2u);
+  ASSERT_TRUE(b->send_audio(frame, 160));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.got.size() == 1; }));
 }
 
 // Learning needs an unbroken run from one source: interleaved sources, a new SSRC or a sequence gap
