@@ -156,6 +156,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) override;
   void on_target_bye(OutboundLeg& leg) override;
   void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
+  void on_target_dtmf(OutboundLeg& leg, char digit) override;  // call_refer.cpp
   void on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const sip::Message& refer) override;
   void bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate& update);
   void complete_introduce();

@@ -36,7 +36,8 @@ void Call::on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const s
 }
 
 void Call::start_refer_in(const ReferCheck& check, uint32_t refer_cseq) {
-  spdlog::info("call {}: the transfer target REFERs the caller to {} ({})", id_, check.target->name, check.target->uri);
+  spdlog::info("call {}: the transfer target REFERs the caller to {} ({}, {})", id_, check.target->name,
+               check.target->uri, check.warm ? "warm" : "cold");
   referrer_ = std::move(target_);  // the bridge keeps its media until the dial's plan parts them
   // The NOTIFYs go to the referrer's dialog whether it is kept aside (referrer_) or has the caller
   // back after a failure (target_); a leg the call no longer holds gets none.
@@ -65,9 +66,11 @@ void Call::start_refer_in(const ReferCheck& check, uint32_t refer_cseq) {
                       .leg_records = &leg_b_records_,
                       .ladder = ladder_,
                       .mode = ai::TransferMode::kReferIn,
-                      .briefing = {},
-                      .screening = ai::Screening::kNone,
-                      .hold = ai::HoldAudio::kRingback});
+                      .briefing = check.warm && check.consult ? std::string(ai::kConsultBriefing) : std::string(),
+                      .screening = check.warm ? check.screening : ai::Screening::kNone,
+                      .hold = check.warm ? check.hold : ai::HoldAudio::kRingback,
+                      .warm_refer_in = check.warm,
+                      .consult_with = check.warm ? &referrer_->media() : nullptr});
   std::unique_ptr<Transfer> previous = std::move(transfer_);
   transfer_ = std::move(transfer);
   retired_transfer_ = std::move(previous);
@@ -113,6 +116,23 @@ void Call::referrer_left() {
   // Its BYE is answered; the leg has ended. Kept (not destroyed: this runs inside its callback).
   spdlog::info("call {}: the referrer hung up", id_);
   if (bridge_.target() == &referrer_->media()) bridge_.attach_target(nullptr);
+  // A warm transfer's consult ends with it: its BYE puts the caller through (docs/sip.md).
+  if (transfer_running() && refer_in()) transfer_->referrer_left();
+}
+
+// A warm transfer a REFER asked for: the referrer's `#` accepts (ends its consult, puts the caller
+// through), its `*` cancels (the caller comes back to it). Other keys, and keys at other times, do
+// nothing here (while bridged they also reach the other leg as RFC 4733 events).
+void Call::on_target_dtmf(OutboundLeg& leg, char digit) {
+  assert_on_shard();
+  if (&leg != referrer_.get() || !transfer_running() || !refer_in() || !transfer_->warm_refer_in()) return;
+  if (digit == '#') {
+    spdlog::info("call {}: the referrer accepts the transfer (#)", id_);
+    transfer_->agent_accept();
+  } else if (digit == '*') {
+    spdlog::info("call {}: the referrer cancels the transfer (*)", id_);
+    transfer_->agent_cancel();
+  }
 }
 
 void Call::release_referrer() {

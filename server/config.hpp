@@ -205,6 +205,9 @@ unsigned dialect_sample_rate(AgentProtocol protocol);
 enum class OnFailure { agent, default_forward };
 // What a cold transfer does when the caller's side refuses the REFER or never reports a final result.
 enum class ReferFallback { dial, agent };
+// What a REFER received in one of the agent's calls starts when it does not say (X-Warmline-Transfer,
+// docs/sip.md "Warm transfers a SIP agent asks for"): a cold bridged dial, or a warm transfer.
+enum class ReferInMode { cold, warm };
 
 struct TargetConfig {
   std::string name;
@@ -244,6 +247,7 @@ struct AgentConfig {
   unsigned refer_timeout_s = 30;
   OnFailure on_failure = OnFailure::agent;
   ReferFallback refer_fallback = ReferFallback::dial;
+  ReferInMode refer_in_mode = ReferInMode::cold;
   unsigned ring_timeout_s = 30;  // a dialled target's ring time unless the target or the request sets one
   bool decline_is_final = true;  // 603 Decline ends a chain
   unsigned stall_timeout_s = 5;  // a write to the agent's socket waiting this long: the agent is lost

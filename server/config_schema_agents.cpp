@@ -98,6 +98,7 @@ void read_agent(Section& s, AgentConfig& out) {
   s.integer("refer_timeout_s", out.refer_timeout_s, 1, 600);
   s.choice("on_failure", out.on_failure, {{"agent", OnFailure::agent}, {"default_forward", OnFailure::default_forward}});
   s.choice("refer_fallback", out.refer_fallback, {{"dial", ReferFallback::dial}, {"agent", ReferFallback::agent}});
+  s.choice("refer_in_mode", out.refer_in_mode, {{"cold", ReferInMode::cold}, {"warm", ReferInMode::warm}});
   s.integer("ring_timeout_s", out.ring_timeout_s, 1, 600);
   s.boolean("decline_is_final", out.decline_is_final);
   s.integer("stall_timeout_s", out.stall_timeout_s, 1, 600);

@@ -76,7 +76,7 @@ std::unique_ptr<LegMedia> LegMedia::open(boost::asio::io_context& io, LegMediaOp
   ro.on_dtmf = [self](char digit, uint32_t ms) {
     const char digits[1] = {digit};
     if (self->peer_) self->peer_->send_dtmf(std::string_view(digits, 1));  // across the bridge
-    else if (self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);
+    if ((!self->peer_ || self->options_.dtmf_while_bridged) && self->handlers_.on_dtmf) self->handlers_.on_dtmf(digit, ms);
   };
   m->rtp_ = rtp::RtpSession::open(io, std::move(ro), ec);
   if (!m->rtp_) return nullptr;

@@ -81,6 +81,10 @@ struct LegMediaOptions {
   // The shard's batched RTP I/O ([media] rtp_io = "batched"); null: plain. A frame sent inside a slot
   // pass then leaves at the pass's flush, and its latency is observed there (ShardRuntime).
   rtp::MediaIo* media_io = nullptr;
+  // RFC 4733 digits also go to on_dtmf while the leg is bridged (they always cross the bridge too): a
+  // leg whose party may steer the call by key while bridged (a referrer consulting a target, docs/sip.md
+  // "Warm transfers a SIP agent asks for"). Off: a bridged leg's digits only cross the bridge.
+  bool dtmf_while_bridged = false;
 };
 
 struct LegMediaHandlers {

@@ -107,6 +107,7 @@ bool OutboundLeg::open_media(std::string& error) {
       .random_seed = ctx_.random.next() | 1,
       .ringback = std::nullopt,
   };
+  mo.dtmf_while_bridged = true;  // the call decides what a target's or referrer's key means
   std::error_code ec;
   // The leg outlives its media (closed in stop_media / the destructor), so `this` is safe here.
   LegMediaHandlers handlers;
@@ -376,6 +377,11 @@ void OutboundLeg::on_refer(sip::InviteClientSession&, sip::ServerTransaction& tx
   assert_on_shard();
   if (done_ || !answered_) return answer(tx, refer, 403, "Forbidden - REFER not accepted");
   observer_->on_target_refer(*this, tx, refer);
+}
+
+void OutboundLeg::on_dtmf(sip::InviteClientSession&, char digit, uint32_t) {
+  assert_on_shard();
+  if (!done_ && answered_) observer_->on_target_dtmf(*this, digit);
 }
 
 void OutboundLeg::answer(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,

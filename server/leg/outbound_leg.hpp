@@ -134,6 +134,8 @@ class OutboundLeg final : public sip::InviteClientObserver {
   std::optional<std::string> on_offer(sip::InviteClientSession& s, const sip::Message& request) override;
   void on_terminated(sip::InviteClientSession& s, sip::InviteEnd end) override;
   void on_refer(sip::InviteClientSession& s, sip::ServerTransaction& tx, const sip::Message& refer) override;
+  // A DTMF digit in an INFO (RFC 6086), told to the observer like an RFC 4733 one.
+  void on_dtmf(sip::InviteClientSession& s, char digit, uint32_t duration_ms) override;
   void on_session_refresh(sip::InviteClientSession& s, const sip::Message& request, sip::Message& ok) override;
 
   // The RFC 4028 session timer the dialog runs (outbound_leg_timer.cpp); nullopt: none.

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include "sip/builders.hpp"
 #include "sip/uri.hpp"
 
@@ -37,6 +40,63 @@ int status_for(TransferResult result) {
   return 500;
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+template <typename T>
+bool pick(std::string_view value, std::initializer_list<std::pair<const char*, T>> choices, T& out) {
+  for (const auto& [name, v] : choices)
+    if (sip::iequals(value, name)) {
+      out = v;
+      return true;
+    }
+  return false;
+}
+
+// X-Warmline-Transfer into `c` (the agent's refer_in_mode is already there). "" when it is well formed,
+// else what is wrong with it.
+std::string read_mode_header(std::string_view value, ReferCheck& c) {
+  value = trim(value);
+  const size_t semi = value.find(';');
+  const std::string_view mode = trim(value.substr(0, semi));
+  if (sip::iequals(mode, "cold")) c.warm = false;
+  else if (sip::iequals(mode, "warm")) c.warm = true;
+  else return "the mode must be cold or warm, not '" + std::string(mode) + "'";
+  std::string_view rest = semi == std::string_view::npos ? std::string_view() : value.substr(semi + 1);
+  bool seen_hold = false, seen_briefing = false, seen_screening = false;
+  while (semi != std::string_view::npos) {
+    const size_t next = rest.find(';');
+    const std::string_view param = trim(rest.substr(0, next));
+    const size_t eq = param.find('=');
+    const std::string_view name = trim(param.substr(0, eq));
+    const std::string_view v = eq == std::string_view::npos ? std::string_view() : trim(param.substr(eq + 1));
+    if (!c.warm) return "a cold transfer takes no parameters ('" + std::string(param) + "')";
+    bool ok = false, repeated = false;
+    if (sip::iequals(name, "hold")) {
+      repeated = std::exchange(seen_hold, true);
+      ok = pick<ai::HoldAudio>(v, {{"music", ai::HoldAudio::kMusic}, {"ringback", ai::HoldAudio::kRingback},
+                                   {"silence", ai::HoldAudio::kSilence}}, c.hold);
+    } else if (sip::iequals(name, "briefing")) {
+      repeated = std::exchange(seen_briefing, true);
+      ok = pick<bool>(v, {{"agent", true}, {"none", false}}, c.consult);
+    } else if (sip::iequals(name, "screening")) {
+      repeated = std::exchange(seen_screening, true);
+      ok = pick<ai::Screening>(v, {{"none", ai::Screening::kNone}, {"dtmf", ai::Screening::kDtmf},
+                                   {"agent", ai::Screening::kAgent}}, c.screening);
+    } else {
+      return "unknown parameter '" + std::string(name) + "'";
+    }
+    if (repeated) return "parameter '" + std::string(name) + "' given twice";
+    if (!ok) return "'" + std::string(param) + "' is not a valid value";
+    if (next == std::string_view::npos) break;
+    rest = rest.substr(next + 1);
+  }
+  return "";
+}
+
 }  // namespace
 
 ReferCheck check_refer(const AgentConfig& agent, const Config& config, const TrunkConfig* peer_trunk,
@@ -54,6 +114,18 @@ ReferCheck check_refer(const AgentConfig& agent, const Config& config, const Tru
     header = &h;
   }
   if (!header) return refuse(400, "Bad Request - Missing Refer-To", "");
+  const sip::Header* mode_header = nullptr;
+  for (const auto& h : refer.headers) {
+    if (!sip::iequals(h.name, kTransferModeHeader)) continue;
+    if (mode_header) return refuse(400, "Bad Request - Malformed X-Warmline-Transfer", "the header is given twice");
+    mode_header = &h;
+  }
+  ReferCheck mode;
+  mode.warm = agent.refer_in_mode == ReferInMode::warm;
+  if (mode_header) {
+    if (std::string error = read_mode_header(mode_header->value, mode); !error.empty())
+      return refuse(400, "Bad Request - Malformed X-Warmline-Transfer", error);
+  }
   auto list = sip::parse_name_addr_list(header->value);
   if (!list || list->size() != 1) return refuse(400, "Bad Request - Malformed Refer-To", header->value);
   const sip::Uri& uri = list->front().uri;
@@ -81,6 +153,10 @@ ReferCheck check_refer(const AgentConfig& agent, const Config& config, const Tru
       c.requested = candidate;
       c.target = std::move(r.target);
       c.subscription = !sip::iequals(refer.header("Refer-Sub"), "false");
+      c.warm = mode.warm;
+      c.hold = mode.hold;
+      c.consult = mode.consult;
+      c.screening = mode.screening;
       return c;
     }
     why = r.error.reason();

@@ -9,7 +9,10 @@
 //                  any transfer target of the call's agent (403 otherwise: nothing unconfigured is
 //                  dialled). A sip: URI is looked up whole (an agent target's exact uri), then by its user
 //                  part (a target name or alias, a PBX extension, an allowed number); its host is never
-//                  dialled as given, only what configuration says for that name or number.
+//                  dialled as given, only what configuration says for that name or number. And how
+//                  the transfer runs: its X-Warmline-Transfer header (400 when malformed), else the
+//                  agent's refer_in_mode — cold (a bridged dial, ringback) or warm (the caller on hold, a
+//                  consult between the referrer and the answered target, then the accept gate).
 //   ReferNotifier — the implicit subscription (RFC 3515 §2.4.4, RFC 6665): NOTIFY Event: refer;id=<the
 //                  REFER's CSeq>, message/sipfrag bodies 100 Trying, the first 18x of the new leg, and the
 //                  final status (Subscription-State terminated;reason=noresource). One NOTIFY in flight at
@@ -22,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "ai_bridge/native_protocol.hpp"
 #include "server/config.hpp"
 #include "server/targets.hpp"
 #include "server/transfer/outcome.hpp"
@@ -36,8 +40,19 @@ struct ReferCheck {
   std::string requested;     // the name or number that resolved (the transfer's target)
   std::optional<ResolvedTarget> target;
   bool subscription = true;  // false: Refer-Sub: false (RFC 4488), no NOTIFYs
+  // Warm (docs/sip.md "Warm transfers a SIP agent asks for"): what the held caller hears, whether the
+  // referrer consults the answered target first (briefing "agent"; "none": straight to the gate), and
+  // the accept gate (screening agent: the referrer's `#`).
+  bool warm = false;
+  ai::HoldAudio hold = ai::HoldAudio::kMusic;
+  bool consult = true;
+  ai::Screening screening = ai::Screening::kNone;
   bool ok() const { return status == 0; }
 };
+
+// The REFER header that asks for a mode: `cold`, or `warm` with optional parameters hold=music|
+// ringback|silence, briefing=agent|none and screening=none|dtmf|agent (case-insensitive).
+inline constexpr const char* kTransferModeHeader = "X-Warmline-Transfer";
 
 // `peer_trunk`: the trunk of the dialog the REFER came in (nullptr: a peer reached without one).
 ReferCheck check_refer(const AgentConfig& agent, const Config& config, const TrunkConfig* peer_trunk,

@@ -95,6 +95,11 @@ struct TransferOptions {
   std::string briefing;
   ai::Screening screening = ai::Screening::kNone;
   ai::HoldAudio hold = ai::HoldAudio::kMusic;
+  // refer_in only: run it warm (docs/sip.md "Warm transfers a SIP agent asks for"). The referrer takes
+  // the agent's part: a consult joins `consult_with` (the referrer's media) with the answered target's
+  // (Transfer::referrer_left once it has gone), and its `#` / `*` are the agent's accept / cancel.
+  bool warm_refer_in = false;
+  MediaSession* consult_with = nullptr;
 };
 
 // One step of a transfer as GET /v1/calls/{id} shows it: requested, then per attempt dialing / ringing
@@ -133,6 +138,10 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   bool agent_cancel();
   // The agent's socket is gone: a gate that waited for the agent declines.
   void on_agent_lost();
+  // A warm refer_in: the referrer hung up. Its consult ends, and the gate goes on as after an agent
+  // lost (a consult counts as accepted; screening agent declines). Nothing for any other transfer.
+  void referrer_left();
+  bool warm_refer_in() const { return options_.warm_refer_in; }
   // The call is ending for another reason: timers stop, no more events.
   void abort();
 
@@ -182,7 +191,9 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void cancel_timer();
   void bound_playout_wait();
   // Replaces runs the warm flow up to the accept (transfer_replaces.cpp).
-  bool warm() const { return options_.mode == ai::TransferMode::kWarm || replaces(); }
+  bool warm() const {
+    return options_.mode == ai::TransferMode::kWarm || replaces() || (refer_in() && options_.warm_refer_in);
+  }
   bool replaces() const { return options_.mode == ai::TransferMode::kReplaces; }
   bool semi() const { return options_.mode == ai::TransferMode::kSemi; }
   // A REFER received asked for it (refer_in.hpp): always a bridged dial, never a REFER of the caller.

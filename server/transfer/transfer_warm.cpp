@@ -86,6 +86,16 @@ void Transfer::speak_to_target(const std::string& text) {
 // The agent now hears the target (its leg decodes for the agent) and speaks to it; the caller stays
 // on hold and is not heard by either.
 void Transfer::start_consult() {
+  if (options_.warm_refer_in) {
+    // The referrer consults: its media and the target's are joined; the caller stays on hold. A
+    // referrer that has gone meanwhile cannot: as after an agent lost.
+    if (!options_.consult_with) return act(gate_->on_agent_lost());
+    consulting_ = true;
+    options_.consult_with->bridge_to(&answered_leg_->media());
+    spdlog::info("transfer {}: the referrer consults {}", options_.id, current_.name);
+    progress(TransferUpdate{TransferUpdate::Kind::kProgress, "consulting", TransferResult::kFailed, 0, ""});
+    return;
+  }
   consulting_ = true;
   bridge_.attach_target(&answered_leg_->media());
   bridge_.set(MixPlan::consulting(options_.hold));
@@ -96,6 +106,10 @@ void Transfer::start_consult() {
 void Transfer::end_consult() {
   if (!consulting_) return;
   consulting_ = false;
+  if (options_.warm_refer_in) {
+    if (options_.consult_with) options_.consult_with->bridge_to(nullptr);
+    return;
+  }
   bridge_.set(MixPlan::holding(options_.hold));
   bridge_.attach_target(nullptr);
   // What the agent still had queued for the target was part of the consult.
@@ -135,6 +149,15 @@ bool Transfer::agent_cancel() {
 
 void Transfer::on_agent_lost() {
   assert_on_shard();
+  if (options_.warm_refer_in) return;  // the referrer, not the agent, decides this one
+  if (!done_ && gate_running()) act(gate_->on_agent_lost());
+}
+
+void Transfer::referrer_left() {
+  assert_on_shard();
+  if (!options_.warm_refer_in) return;
+  end_consult();
+  options_.consult_with = nullptr;
   if (!done_ && gate_running()) act(gate_->on_agent_lost());
 }
 

@@ -10,6 +10,11 @@ an AI platform that warmline calls over SIP for each inbound call and bridges to
   answers, the bot gets warmline's BYE after the final NOTIFY, and the caller (never re-INVITEd or
   BYEd) hears its own voice back from Support. GET /v1/calls and the call record show it: the bot's
   leg and Support's are b legs, the transfer is refer_in.
+- A SIP agent that asks for warm transfers (X-Warmline-Transfer: warm; docs/sip.md "Warm transfers
+  a SIP agent asks for"): the caller hears the hold music, never the bot nor the target, while the bot
+  consults the target (the bot hears its own voice back from Support's echo); the bot's "*" (SIP INFO)
+  releases Support and brings the caller back to the bot (final NOTIFY 487); a second warm REFER to
+  Desk and the bot's "#" put the caller through to Desk (final NOTIFY 200, then BYE to the bot).
 - An agent that answers 486: the caller is not dropped but goes to the agent's default_forward
   (Support), bridged, hearing its own voice from Support's echo.
 - An agent that takes calls only over TLS, with SDES-SRTP and Opus (baresip: its own certificate,
@@ -28,6 +33,8 @@ import unittest
 import test_srtp_caller as srtp
 from baresip_peer import Baresip
 from harness import E2ETestCase, Gateway, cdr_query, gateway_binary, provider_trunk, wait_for, wait_tone
+from rtp_peer import max_tone_ratio
+from warm_checks import HoldMusic
 from test_sip_tls import make_cert, sip_trace_vias
 from raw_sip import RawSip
 from rtp_peer import RtpPeer
@@ -131,6 +138,70 @@ class SipAgent(E2ETestCase):
         transfers = cdr_query(gateway.cdr_path, "SELECT mode, strategy, result FROM transfers WHERE call_id = ?",
                               (call_id,))
         self.assertEqual(transfers, [("refer_in", "dial", "completed")])
+
+    def test_sip_agent_asks_for_warm_transfers_consults_cancels_with_star_and_accepts_with_hash(self):
+        self.start_support()
+        desk = SippUasScenario(self, "uas-answer.xml", name="desk")
+        desk.wait_listening()
+        desk_uri = f"sip:desk@{desk.address}"
+        bot_rtp = RtpPeer(tone_hz=BOT_HZ)
+        self.addCleanup(bot_rtp.stop)
+        bot = SippUasScenario(self, "uas-bot-warm-refers-on-trigger.xml", name="bot", rtp=bot_rtp, extra=(
+            "-key", "refer_first", f"<{self.support_uri}>", "-key", "refer_second", f"<{desk_uri}>"))
+        bot.wait_listening()
+        gateway = Gateway(self, f"sip:bot@{bot.address}", accepts_refer=False,
+                          trunks=[provider_trunk(bot.address, name="aiplatform", accepts_refer_from_peer=True)],
+                          targets=[{"name": "Support", "uri": self.support_uri}, {"name": "Desk", "uri": desk_uri}])
+        caller, rtp = start_caller(self, gateway, "uac-call-until-trigger.xml")
+        ip, port, te = bot.gateway_media()
+        bot_rtp.start_sending(ip, port, te or 101)
+        wait_tone(rtp, BOT_HZ, timeout=10, what="the SIP agent's voice at the caller")
+        call_id = gateway.calls()[0]["id"]
+
+        # A warm REFER to Support: the caller is held with music while Support is dialled and answers.
+        held_from = rtp.count()
+        bot.trigger()
+        wait_for(lambda: self.support.requests("INVITE"), 15, "warmline to call Support")
+        # The consult: the bot hears its own voice back from Support's echo, which only a bot joined
+        # to Support can hear (the caller sends 300 Hz and echoes nothing).
+        wait_tone(bot_rtp, BOT_HZ, since=bot_rtp.count(), timeout=10, what="the bot's voice back from Support")
+        music = HoldMusic()
+        wait_for(lambda: music.similarity(rtp.audio(held_from)[-8000:], 8000) > 0.95, 10,
+                 "the hold music at the held caller")
+        transfer = gateway.calls()[0]["transfer"]
+        self.assertEqual((transfer["mode"], transfer["target"], transfer.get("result")), ("refer_in", "Support", None))
+        self.assertEqual(transfer["phases"][-1]["phase"], "consulting", transfer["phases"])
+        self.assertLess(max_tone_ratio(rtp.audio(held_from), BOT_HZ), 0.1, "the held caller heard the bot")
+        self.assertEqual(self.support.requests("BYE"), [])
+
+        # "*": Support is released, the caller is back with the bot.
+        back_from = rtp.count()
+        bot.trigger()
+        self.support.assert_passed(timeout=15)  # answered, then warmline's BYE
+        wait_tone(rtp, BOT_HZ, since=back_from, timeout=10, what="the bot's voice at the caller after the cancel")
+        wait_tone(bot_rtp, CALLER_HZ, since=bot_rtp.count(), timeout=10, what="the caller's voice at the bot again")
+        self.assertEqual(gateway.calls()[0]["transfer"]["result"], "cancelled")
+
+        # A warm REFER to Desk, accepted with "#": the caller is put through to Desk.
+        bot.trigger()
+        wait_for(lambda: desk.requests("INVITE"), 15, "warmline to call Desk")
+        wait_tone(bot_rtp, BOT_HZ, since=bot_rtp.count(), timeout=10, what="the bot's voice back from Desk")
+        through_from = rtp.count()
+        bot.trigger()
+        bot.assert_passed(timeout=30)  # the final NOTIFY 200, then warmline's BYE
+        wait_tone(rtp, CALLER_HZ, since=through_from, timeout=10, what="the caller's voice back from Desk's echo")
+        calls = gateway.calls()
+        self.assertEqual([(c["id"], c["state"], c["transfer"]["target"], c["transfer"]["result"]) for c in calls],
+                         [(call_id, "bridged", "Desk", "completed")])
+        self.assertIn("consulting", [p["phase"] for p in calls[0]["transfer"]["phases"]])
+
+        caller.trigger()
+        caller.assert_passed()
+        desk.assert_passed()
+        wait_for(lambda: gateway.calls() == [], 10, "the call to leave /v1/calls")
+        transfers = wait_for(lambda: cdr_query(gateway.cdr_path, "SELECT mode, result FROM transfers WHERE call_id = ? "
+                                               "ORDER BY requested_at", (call_id,)), 10, "the transfer rows")
+        self.assertEqual(transfers, [("refer_in", "cancelled"), ("refer_in", "completed")])
 
     def test_busy_sip_agent_sends_the_caller_to_the_default_forward(self):
         self.start_support()

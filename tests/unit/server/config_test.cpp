@@ -129,6 +129,7 @@ TEST(ConfigTest, FullFileFillsEverySection) {
   EXPECT_EQ(a.refer_timeout_s, 10u);
   EXPECT_EQ(a.on_failure, OnFailure::default_forward);
   EXPECT_EQ(a.refer_fallback, ReferFallback::agent);
+  EXPECT_EQ(a.refer_in_mode, ReferInMode::warm);
   EXPECT_EQ(a.ring_timeout_s, 25u);
   EXPECT_FALSE(a.decline_is_final);
   ASSERT_FALSE(a.targets.empty());
@@ -172,6 +173,7 @@ TEST(ConfigTest, MinimalFileGetsDefaults) {
   EXPECT_EQ(a.refer_timeout_s, 30u);
   EXPECT_EQ(a.on_failure, OnFailure::agent);
   EXPECT_EQ(a.refer_fallback, ReferFallback::dial);
+  EXPECT_EQ(a.refer_in_mode, ReferInMode::cold);
   EXPECT_EQ(a.ring_timeout_s, 30u);
   EXPECT_TRUE(a.decline_is_final);
   EXPECT_EQ(a.stall_timeout_s, 5u);

@@ -122,6 +122,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"TrunkTechPrefix", "[[trunk]]\nname = \"t\"\ntech_prefix = \"1010#\"", ""},
         ValueCase{"TrunkTechPrefixLetters", "[[trunk]]\nname = \"t\"\ntech_prefix = \"10a\"", "not a digit"},
         ValueCase{"AgentReferFallbackAgent", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"agent\"", ""},
+        ValueCase{"AgentReferInModeWarm", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_in_mode = \"warm\"", ""},
+        ValueCase{"AgentReferInModeUnknown", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_in_mode = \"semi\"", "is not one of"},
         ValueCase{"AgentReferFallbackUnknown", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nrefer_fallback = \"x\"", "is not one of"},
         ValueCase{"AgentRingTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nring_timeout_s = 0", "must be from 1 to 600"},
         ValueCase{"AgentStallTimeoutZero", "[[agent]]\nname = \"a\"\nurl = \"ws://h/\"\nstall_timeout_s = 0", "must be from 1 to 600"},

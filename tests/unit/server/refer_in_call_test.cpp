@@ -31,6 +31,12 @@ struct ReferInCallTest : BridgedDialTest {
     EXPECT_EQ(call(c)->state(), CallState::kBridged);
     return *t;
   }
+  // Desk, dialled by the REFER, answers.
+  std::optional<Target> desk_answers() {
+    auto d = dialled(kDeskServer);
+    if (d) pick_up(*d);
+    return d;
+  }
   void refer(Target& t, std::string_view refer_to, std::vector<std::string> more = {}) {
     more.insert(more.begin(), "Refer-To: " + std::string(refer_to));
     target_request(t, "REFER", {}, std::nullopt, std::move(more));
@@ -139,10 +145,8 @@ TEST_F(ReferInCallTest, TheReferrerMayHangUpBeforeTheTargetAnswers) {
   target_bye(t);
   EXPECT_EQ(call(c)->state(), CallState::kBridged) << "the caller is not dropped";
   EXPECT_TRUE(requests(c, "BYE").empty());
-  auto d = dialled(kDeskServer);
-  ASSERT_TRUE(d);
-  pick_up(*d);
-  ASSERT_TRUE(d->media);
+  auto d = desk_answers();
+  ASSERT_TRUE(d && d->media);
   EXPECT_EQ(c.media->bridged_to, d->media->session);
   EXPECT_TRUE(requests(t, "BYE").empty()) << "its own BYE ended leg b";
   EXPECT_TRUE(requests(c, "BYE").empty());
@@ -229,6 +233,138 @@ TEST_F(ReferInCallTest, AReferOnTheCallersOwnDialogIsStillRefusedEvenWithTheFlag
   EXPECT_THAT(statuses(c, "REFER"), ::testing::ElementsAre(403));
   EXPECT_EQ(transport.count_requests("INVITE"), 0) << "nothing is dialled";
   EXPECT_EQ(call(c)->state(), CallState::kActive);
+}
+
+
+// Warm transfers a REFER asks for (X-Warmline-Transfer, docs/sip.md): the referrer takes the agent's part.
+std::vector<std::string> phase_names(const CallSnapshot& snap) {
+  std::vector<std::string> out;
+  if (snap.transfer)
+    for (const auto& p : snap.transfer->phases) out.push_back(p.phase);
+  return out;
+}
+
+TEST_F(ReferInCallTest, AWarmReferHoldsTheCallerTheReferrerConsultsTheTargetAndItsHashPutsTheCallerThrough) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"X-Warmline-Transfer: warm"});
+  ASSERT_EQ(status_of(t, t.cseq), 202);
+  EXPECT_EQ(c.media->hold, HoldAudio::kMusic) << "the caller is held with music, not ringback";
+  EXPECT_FALSE(c.media->ringback);
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  ring(*d);
+  reply(t, *requests(t, "NOTIFY")[0], 200);
+  reply(t, *requests(t, "NOTIFY")[1], 200);
+  t.media->caller_dtmf('#', 100);  // before the answer a key decides nothing: the dial goes on
+  EXPECT_TRUE(requests(*d, "CANCEL").empty());
+  pick_up(*d);
+
+  // The consult: referrer and target talk, the caller stays on hold and hears neither.
+  ASSERT_TRUE(d->media);
+  EXPECT_EQ(t.media->bridged_to, d->media->session);
+  EXPECT_EQ(c.media->bridged_to, nullptr);
+  EXPECT_EQ(c.media->hold, HoldAudio::kMusic);
+  EXPECT_EQ(requests(t, "NOTIFY").size(), 2u) << "no final NOTIFY before the referrer accepts";
+  EXPECT_EQ(call(c)->snapshot().transfer->result, "");
+  t.media->caller_dtmf('5', 100);  // other keys do nothing
+  EXPECT_EQ(t.media->bridged_to, d->media->session);
+
+  t.media->caller_dtmf('#', 100);
+  EXPECT_EQ(c.media->bridged_to, d->media->session) << "the caller now talks to Desk";
+  EXPECT_EQ(c.media->hold, std::nullopt);
+  EXPECT_EQ(t.media->bridged_to, nullptr) << "the consult is over";
+  auto notifies = requests(t, "NOTIFY");
+  ASSERT_EQ(notifies.size(), 3u);
+  EXPECT_EQ(notifies[2]->body, "SIP/2.0 200 OK\r\n");
+  reply(t, *notifies[2], 200);
+  EXPECT_EQ(requests(t, "BYE").size(), 1u) << "the referrer is released after its final NOTIFY";
+  EXPECT_TRUE(requests(*d, "BYE").empty());
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  auto snap = call(c)->snapshot();
+  EXPECT_EQ(snap.transfer->mode, "refer_in");
+  EXPECT_EQ(snap.transfer->result, "completed");
+  EXPECT_THAT(phase_names(snap), ::testing::IsSupersetOf({"answered", "consulting", "bridged"}));
+}
+
+TEST_F(ReferInCallTest, TheReferrersStarCancelsTheConsultAndTheCallerGoesBackToIt) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"X-Warmline-Transfer: warm;hold=silence"});
+  EXPECT_EQ(c.media->hold, HoldAudio::kSilence);
+  auto d = desk_answers();
+  ASSERT_TRUE(d && d->media);
+  EXPECT_EQ(t.media->bridged_to, d->media->session);
+  t.media->caller_dtmf('*', 100);
+  EXPECT_EQ(requests(*d, "BYE").size(), 1u) << "the target is released";
+  EXPECT_EQ(t.media->bridged_to, nullptr);
+  EXPECT_EQ(c.media->bridged_to, t.media->session) << "back with the referrer";
+  EXPECT_EQ(c.media->hold, std::nullopt);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  reply(t, *requests(t, "NOTIFY")[0], 200);
+  auto notifies = requests(t, "NOTIFY");
+  ASSERT_EQ(notifies.size(), 2u);
+  EXPECT_EQ(notifies[1]->body, "SIP/2.0 487 Request Terminated\r\n");
+  EXPECT_TRUE(requests(t, "BYE").empty());
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  EXPECT_EQ(call(c)->snapshot().transfer->result, "cancelled");
+}
+
+TEST_F(ReferInCallTest, TheReferrerHangingUpDuringTheConsultPutsTheCallerThrough) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"X-Warmline-Transfer: warm"});
+  auto d = desk_answers();
+  ASSERT_TRUE(d && d->media);
+  EXPECT_EQ(t.media->bridged_to, d->media->session);
+  target_bye(t);
+  EXPECT_EQ(t.media->bridged_to, nullptr);
+  EXPECT_EQ(c.media->bridged_to, d->media->session);
+  EXPECT_EQ(call(c)->state(), CallState::kBridged);
+  EXPECT_EQ(call(c)->snapshot().transfer->result, "completed");
+  EXPECT_TRUE(requests(c, "BYE").empty());
+  EXPECT_TRUE(requests(*d, "BYE").empty());
+  send(c, "BYE");
+  EXPECT_EQ(requests(*d, "BYE").size(), 1u);
+}
+
+TEST_F(ReferInCallTest, AWarmReferWithoutABriefingPutsTheCallerThroughAsTheTargetAnswers) {
+  dialer().refer_in_mode = ReferInMode::warm;  // the agent's default: no header needed
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"X-Warmline-Transfer: warm;briefing=none;hold=ringback"});
+  EXPECT_EQ(c.media->hold, HoldAudio::kRingback);
+  auto d = desk_answers();
+  ASSERT_TRUE(d && d->media);
+  EXPECT_EQ(t.media->bridged_to, nullptr) << "no consult";
+  EXPECT_EQ(c.media->bridged_to, d->media->session);
+  EXPECT_EQ(call(c)->snapshot().transfer->result, "completed");
+}
+
+TEST_F(ReferInCallTest, AColdReferIgnoresTheReferrersKeys) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri);
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  ring(*d);
+  t.media->caller_dtmf('*', 100);
+  EXPECT_TRUE(requests(*d, "CANCEL").empty()) << "only a warm transfer's referrer cancels by key";
+  pick_up(*d);
+  EXPECT_EQ(c.media->bridged_to, d->media->session);
+}
+
+TEST_F(ReferInCallTest, AMalformedModeHeaderIs400AndNothingIsDialled) {
+  Caller c = dialer_call();
+  Target t = bridged(c);
+  refer(t, kDeskUri, {"X-Warmline-Transfer: warm;hold=jazz"});
+  const sip::Message* r = answer_to(t, t.cseq);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 400);
+  EXPECT_EQ(r->reason, "Bad Request - Malformed X-Warmline-Transfer");
+  EXPECT_TRUE(invites_to(kDeskServer).empty());
+  EXPECT_EQ(c.media->bridged_to, t.media->session);
 }
 
 }  // namespace

@@ -76,6 +76,8 @@ class TargetsTest : public ::testing::Test {
   }
   // check_refer of a REFER from `trunk` with these Refer-To values (and Refer-Sub) for agent demo.
   ReferCheck refer(std::vector<std::string> refer_to, std::string_view trunk = "carrier", std::string_view refer_sub = "");
+  // check_refer of a REFER to Support with these X-Warmline-Transfer values.
+  ReferCheck refer_mode(std::vector<std::string> modes);
   Config config_;
 };
 
@@ -307,6 +309,62 @@ TEST_F(TargetsTest, ReferToWithEmbeddedHeadersIsNeverTakenReplacesIs501) {
 TEST_F(TargetsTest, ReferSubFalseDropsTheSubscription) {
   EXPECT_FALSE(refer({"<sip:support@127.0.0.1:5062>"}, "carrier", "false").subscription);
   EXPECT_TRUE(refer({"<sip:support@127.0.0.1:5062>"}, "carrier", "true").subscription);
+}
+
+
+TEST_F(TargetsTest, ReferModeIsTheAgentsReferInModeUnlessTheHeaderSaysOtherwise) {
+  ReferCheck plain = refer_mode({});
+  ASSERT_TRUE(plain.ok()) << plain.detail;
+  EXPECT_FALSE(plain.warm) << "refer_in_mode defaults to cold";
+  ReferCheck warm = refer_mode({"warm"});
+  ASSERT_TRUE(warm.ok()) << warm.detail;
+  EXPECT_TRUE(warm.warm);
+  EXPECT_EQ(warm.hold, ai::HoldAudio::kMusic);
+  EXPECT_TRUE(warm.consult) << "the referrer consults the target unless briefing=none";
+  EXPECT_EQ(warm.screening, ai::Screening::kNone);
+  ReferCheck full = refer_mode({" WARM ; hold=Ringback;briefing=none ; screening=dtmf"});
+  ASSERT_TRUE(full.ok()) << full.detail;
+  EXPECT_TRUE(full.warm);
+  EXPECT_EQ(full.hold, ai::HoldAudio::kRingback);
+  EXPECT_FALSE(full.consult);
+  EXPECT_EQ(full.screening, ai::Screening::kDtmf);
+  EXPECT_EQ(refer_mode({"warm;screening=agent"}).screening, ai::Screening::kAgent);
+
+  config_.agents.at(0).refer_in_mode = ReferInMode::warm;
+  EXPECT_TRUE(refer_mode({}).warm);
+  ReferCheck cold = refer_mode({"cold"});
+  ASSERT_TRUE(cold.ok()) << cold.detail;
+  EXPECT_FALSE(cold.warm) << "the REFER's header wins over the agent's default";
+}
+
+TEST_F(TargetsTest, AMalformedModeHeaderIs400AndNamesWhatIsWrong) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"semi"}, "the mode must be cold or warm, not 'semi'"},
+      {{""}, "the mode must be cold or warm, not ''"},
+      {{"warm;hold=jazz"}, "'hold=jazz' is not a valid value"},
+      {{"warm;screening=voice"}, "'screening=voice' is not a valid value"},
+      {{"warm;briefing=Hello there"}, "'briefing=Hello there' is not a valid value"},
+      {{"warm;hold"}, "'hold' is not a valid value"},
+      {{"warm;volume=11"}, "unknown parameter 'volume'"},
+      {{"warm;hold=music;hold=silence"}, "parameter 'hold' given twice"},
+      {{"cold;hold=music"}, "a cold transfer takes no parameters ('hold=music')"},
+      {{"warm", "cold"}, "the header is given twice"},
+  };
+  for (const auto& [values, why] : cases) {
+    ReferCheck c = refer_mode(values);
+    EXPECT_EQ(c.status, 400) << values.front();
+    EXPECT_EQ(c.reason, "Bad Request - Malformed X-Warmline-Transfer") << values.front();
+    EXPECT_EQ(c.detail, why) << values.front();
+    EXPECT_FALSE(c.target) << "nothing is resolved, so nothing is dialled";
+  }
+}
+
+ReferCheck TargetsTest::refer_mode(std::vector<std::string> modes) {
+  sip::Message m;
+  m.method = "REFER";
+  m.add_header("Refer-To", "<sip:support@127.0.0.1:5062>");
+  for (const auto& value : modes) m.add_header("x-warmline-transfer", value);  // any case
+  return check_refer(config_.agents.at(0), config_, find_trunk(config_, "carrier"), m);
 }
 
 }  // namespace
