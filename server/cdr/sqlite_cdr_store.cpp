@@ -142,6 +142,9 @@ std::unique_ptr<SqliteCdrStore> SqliteCdrStore::open(const std::string& path, st
   if (text != "wal") return fail(fmt::format("cannot use WAL journaling here (journal mode stays '{}')", text));
   if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(db));
+  // A negative cache_size is a limit in KiB rather than in pages.
+  const std::string cache = fmt::format("PRAGMA cache_size = -{}", kPageCacheKiB);
+  if (sqlite3_exec(db, cache.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return fail(sqlite3_errmsg(db));
   if (version < kSchemaVersion) {
     if (!query_text(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", text)) return fail(text);
     if (version == 0 && text != "0")
@@ -157,6 +160,16 @@ std::unique_ptr<SqliteCdrStore> SqliteCdrStore::open(const std::string& path, st
   }
   if (!store->prepare_statements(error)) return nullptr;
   return store;
+}
+
+long SqliteCdrStore::page_cache_kib() const {
+  std::string text;
+  if (!query_text(db_, "PRAGMA cache_size", text)) return 0;
+  const long size = std::strtol(text.c_str(), nullptr, 10);
+  if (size <= 0) return -size;  // negative: KiB
+  // Positive: pages.
+  if (!query_text(db_, "PRAGMA page_size", text)) return 0;
+  return size * std::strtol(text.c_str(), nullptr, 10) / 1024;
 }
 
 SqliteCdrStore::~SqliteCdrStore() {

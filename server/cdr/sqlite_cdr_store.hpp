@@ -27,6 +27,9 @@ namespace warmline::server {
 class SqliteCdrStore final : public CdrStore {
  public:
   static constexpr int kSchemaVersion = 2;  // 2: calls.recording
+  // The page cache of the connection, in KiB. Records are only appended, so a small cache costs
+  // nothing, and the memory it takes stops growing soon after start (SQLite's default is 2 MiB).
+  static constexpr long kPageCacheKiB = 256;
 
   // Opens `path`, creating the file and the schema when they are missing. nullptr and `error` set when
   // the file cannot be opened or created, is not a SQLite database, holds tables but no warmline
@@ -37,6 +40,8 @@ class SqliteCdrStore final : public CdrStore {
   SqliteCdrStore& operator=(const SqliteCdrStore&) = delete;
 
   StoreResult write(const std::vector<CallRecord>& batch) override;
+  // The page cache limit this connection runs with, in KiB, as SQLite reports it.
+  long page_cache_kib() const;
 
  private:
   struct StatementDeleter {

@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "cdr_test_util.hpp"
@@ -52,6 +53,17 @@ TEST(SqliteCdrStoreTest, CreatesTheFileWithTheSchemaVersionAndWal) {
   EXPECT_EQ(db.value("PRAGMA journal_mode"), "wal") << "WAL is a property of the file";
   EXPECT_THAT(db.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
               ElementsAre(Row{"calls"}, Row{"legs"}, Row{"transfers"}));
+}
+
+TEST(SqliteCdrStoreTest, ThePageCacheIsBoundedBelowSqlitesDefault) {
+  TempDir dir;
+  std::string error;
+  auto store = SqliteCdrStore::open(dir.file("cdr.sqlite"), error);
+  ASSERT_TRUE(store) << error;
+  EXPECT_EQ(store->page_cache_kib(), SqliteCdrStore::kPageCacheKiB);
+  Db other(dir.file("cdr.sqlite"));
+  EXPECT_GT(std::abs(std::stol(other.value("PRAGMA cache_size"))), SqliteCdrStore::kPageCacheKiB)
+      << "the limit is the store's connection's, SQLite's default elsewhere";
 }
 
 TEST(SqliteCdrStoreTest, WritesEveryColumnAndReadsBackAfterReopening) {
