@@ -224,16 +224,29 @@ void Leg::ring(Provisional kind) {
   if (state_ != State::kEarly || kind == Provisional::none) return;  // the 100 Trying is all they get
   const sip::Message* invite = invite_tx_.request();
   if (!invite) return;
-  // An offer may not ride in an unreliable 18x (RFC 3261 §13.3.1.1 + RFC 3262): late offer rings.
-  if (kind == Provisional::ringing || late_offer_) {
-    // RFC 3262 §3: with Require: 100rel every 18x is reliable, and for a late offer the first reliable
-    // one would have to carry our offer (RFC 3261 §13.2.1): such a call hears only 100 Trying.
-    if (late_offer_ && reliable_mode_ == sip::ReliableMode::kRequired) return;
+  if (late_offer_) return ring_with_offer(kind, *invite);
+  if (kind == Provisional::ringing) {
     (void)send_provisional(dialog_response(*invite, 180, "Ringing"));
     return;
   }
   if (!send_provisional(with_sdp(dialog_response(*invite, 183, "Session Progress")))) return;
   start_media();
+}
+
+void Leg::ring_with_offer(Provisional kind, const sip::Message& invite) {
+  // An offer may not ride in an unreliable 18x (RFC 3261 §13.3.1.1 + RFC 3262), and the first reliable
+  // one must carry it (RFC 3261 §13.2.1). Without 100rel a late offer rings with 180 and offers in the
+  // 200. With it, our offer goes in a reliable 183 (early media) or, when 100rel is required, in the
+  // reliable 180 that ringing then has to be; the answer comes in the PRACK (RFC 3262 §5).
+  const bool reliable_ringing = reliable_mode_ == sip::ReliableMode::kRequired;
+  if (!reliable_ || (kind == Provisional::ringing && !reliable_ringing)) {
+    (void)send_provisional(dialog_response(invite, 180, "Ringing"));
+    return;
+  }
+  const bool early_media = kind == Provisional::session_progress;
+  sip::Message offer = early_media ? dialog_response(invite, 183, "Session Progress")
+                                   : dialog_response(invite, 180, "Ringing");
+  if (send_provisional(with_sdp(std::move(offer)))) media_on_prack_answer_ = early_media;
 }
 
 bool Leg::send_provisional(sip::Message response) {
@@ -272,7 +285,7 @@ bool Leg::send_answer() {
   history_.answered_at = std::chrono::system_clock::now();
   ctx_.metrics.call_setup.observe(*history_.answered_at - history_.started_at);
   history_.final_status = 200;
-  if (!late_offer_) start_media();  // a late offer starts once the ACK says where to send
+  if (!pending_offer_) start_media();  // a late offer starts once the ACK says where to send
   return true;
 }
 
@@ -281,13 +294,17 @@ void Leg::on_no_prack() {
   // reception of a corresponding PRACK, the UAS SHOULD reject the original request with a 5xx".
   if (state_ != State::kEarly) return;
   spdlog::warn("leg {}: no PRACK for our reliable provisional response", dialog_.call_id);
+  refuse_invite(500, "Server Internal Error - No PRACK", "no_prack");
+}
+
+void Leg::refuse_invite(int status, std::string_view reason, std::string_view why) {
   if (const sip::Message* invite = invite_tx_.request()) {
-    invite_tx_.respond(dialog_response(*invite, 500, "Server Internal Error - No PRACK"));
-    history_.final_status = 500;
+    invite_tx_.respond(dialog_response(*invite, status, reason));
+    history_.final_status = status;
   }
   answer_held_ = false;
   terminate();
-  observer_.on_leg_failed(*this, "no_prack");
+  observer_.on_leg_failed(*this, why);
 }
 
 bool Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
@@ -316,29 +333,30 @@ bool Leg::on_ack(const sip::Message& ack, const sip::Endpoint& from) {
   return true;
 }
 
-bool Leg::take_answer(const sip::Message& ack) {
+bool Leg::take_answer(const sip::Message& carrier) {
   sip::SessionDescription offer = std::move(*pending_offer_);
   pending_offer_.reset();
-  if (!has_sdp(ack)) {
-    spdlog::info("leg {}: the ACK carried no answer to our offer", dialog_.call_id);
+  const std::string& in = carrier.method;  // the ACK, or the PRACK of our reliable 18x
+  if (!has_sdp(carrier)) {
+    spdlog::info("leg {}: the {} carried no answer to our offer", dialog_.call_id, in);
     return false;
   }
-  auto parsed = sip::parse_sdp(ack.body);
+  auto parsed = sip::parse_sdp(carrier.body);
   if (!parsed.sdp) return false;
   auto accepted = sip::accept_answer(offer, *parsed.sdp, options_.caps);
   if (!accepted.ok) {
-    spdlog::info("leg {}: unusable answer in the ACK: {}", dialog_.call_id, accepted.failure_reason);
+    spdlog::info("leg {}: unusable answer in the {}: {}", dialog_.call_id, in, accepted.failure_reason);
     return false;
   }
   if (media_->srtp() && !accepted.srtp) {
-    spdlog::info("leg {}: the answer in the ACK drops SRTP; keeping the running session", dialog_.call_id);
+    spdlog::info("leg {}: the answer in the {} drops SRTP; keeping the running session", dialog_.call_id, in);
     return false;
   }
   std::shared_ptr<rtp::SrtpSession> srtp;
   if (accepted.srtp) {
     std::string error;
     if (!(srtp = make_srtp_session(*accepted.srtp, error))) {
-      spdlog::info("leg {}: SRTP keys in the ACK refused: {}", dialog_.call_id, error);
+      spdlog::info("leg {}: SRTP keys in the {} refused: {}", dialog_.call_id, in, error);
       return false;
     }
   }

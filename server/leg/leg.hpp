@@ -105,10 +105,11 @@ class Leg final : public sip::DialogUsage {
   // The RFC 4028 session timer the dialog runs (leg_session_timer.cpp); nullopt: none.
   std::optional<sip::SessionTimerTerms> session_timer() const;
 
-  // 180, or 183 with our SDP and early media (an early-offer call only; late offer rings with 180).
-  // RFC 3262: when the INVITE lists 100rel the 183 goes reliably (Require: 100rel, RSeq, resent until
-  // its PRACK); with Require: 100rel the 180 too, and a late offer then rings not at all (its offer
-  // would have to ride in that 180, §13.3.1.1 — it rides in the 200 instead).
+  // 180, or 183 with our SDP and early media. RFC 3262: when the INVITE lists 100rel the 183 goes
+  // reliably (Require: 100rel, RSeq, resent until its PRACK); with Require: 100rel the 180 too. A late
+  // offer (no SDP in the INVITE) rings with a plain 180 and offers in the 200 — unless 100rel lets our
+  // offer ride in a reliable 183 (or, when required, a reliable 180): the answer then comes in the
+  // PRACK, and a 183's early media starts with it.
   void ring(Provisional kind);
   // 200 OK with our answer (or, late offer, our offer). False when the INVITE is gone (cancelled).
   // While our reliable 183 with SDP awaits its PRACK the 200 is held (RFC 3262 §3) and goes out with
@@ -150,10 +151,15 @@ class Leg final : public sip::DialogUsage {
   void on_info(sip::ServerTransaction& tx, const sip::Message& request);
   void on_prack(sip::ServerTransaction& tx, const sip::Message& request);
   bool send_provisional(sip::Message response);  // reliably when the INVITE allows it (RFC 3262)
+  void ring_with_offer(Provisional kind, const sip::Message& invite);  // a late offer's 18x
+  // The peer's offer in a re-INVITE, UPDATE or PRACK answered into local_sdp_; 0, or 400 / 488.
+  int answer_offer(const sip::Message& request);
+  // A final non-2xx to the INVITE while early; the observer hears on_leg_failed(why).
+  void refuse_invite(int status, std::string_view reason, std::string_view why);
   bool send_answer();
   void on_no_prack();
   void on_bye(sip::ServerTransaction& tx);
-  bool take_answer(const sip::Message& ack);
+  bool take_answer(const sip::Message& carrier);  // the answer to pending_offer_ in an ACK or PRACK
   void terminate();
   // RFC 4028 session timer (leg_session_timer.cpp). The trunk's session_timer_s decides what we ask for.
   std::unique_ptr<sip::SessionTimer> make_session_timer();
@@ -183,12 +189,13 @@ class Leg final : public sip::DialogUsage {
   sip::NegotiatedCodec codec_;
   std::optional<uint8_t> telephone_event_pt_;
   std::string local_sdp_;         // what our last 2xx/183 carried (answer, or our offer)
-  bool late_offer_ = false;       // the INVITE had no SDP: its answer comes in the ACK
+  bool late_offer_ = false;       // the INVITE had no SDP: its answer comes in the PRACK or the ACK
   bool bye_on_ack_ = false;       // hung up before the ACK of our 2xx: the BYE goes when it comes
-  std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer in an ACK
+  std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer (ACK, PRACK)
   sip::ReliableMode reliable_mode_ = sip::ReliableMode::kNever;  // what the INVITE said of 100rel
   std::unique_ptr<sip::ReliableProvisionals> reliable_;  // our reliable 18x (RFC 3262), null: none
   bool answer_held_ = false;      // answer() came while the reliable 183 awaited its PRACK
+  bool media_on_prack_answer_ = false;  // a late offer's reliable 183: early media once the PRACK answers
   SdpRemote sdp_remote_;          // the peer's RTP address from its latest SDP
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a
   // challenge after the leg is gone.

@@ -17,6 +17,11 @@ namespace warmline::server {
 
 using sip::has_sdp;
 
+namespace {
+// The reason phrase for answer_offer()'s refusal.
+std::string_view offer_refusal(int status) { return status == 400 ? "Bad Request - Malformed SDP" : "Not Acceptable Here"; }
+}  // namespace
+
 // A re-INVITE or UPDATE (RFC 3311) from the peer: hold, resume, a new media address, or a session
 // refresh. The codec stays what was negotiated; an offer without it is 488 and changes nothing.
 void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req) {
@@ -35,36 +40,10 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
   sip::Message ok = dialog_response(req, 200, "OK");
   dialog_.refresh_target(req);
   if (has_sdp(req)) {
-    auto parsed = sip::parse_sdp(req.body);
-    if (!parsed.sdp) {
-      tx.respond(dialog_response(req, 400, "Bad Request - Malformed SDP"));
+    if (const int refused = answer_offer(req)) {
+      tx.respond(dialog_response(req, refused, offer_refusal(refused)));
       return;
     }
-    sip::LocalMediaCaps caps = options_.caps;
-    caps.codecs = {codec_.name};
-    caps.telephone_event = telephone_event_pt_.has_value();
-    caps.srtp = renegotiation_mode(*media_);  // no downgrade from SRTP, no upgrade to it mid-call
-    auto answer = sip::negotiate_answer(*parsed.sdp, caps);
-    std::shared_ptr<rtp::SrtpSession> srtp;
-    std::string srtp_error;
-    if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate ||
-        (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error)))) {
-      tx.respond(dialog_response(req, 488, "Not Acceptable Here"));
-      return;
-    }
-    if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
-    if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
-      // The same codec under another payload type number: follow it.
-      media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
-                        answer.telephone_event_pt);
-      codec_ = answer.codec;
-      telephone_event_pt_ = answer.telephone_event_pt;
-    }
-    follow_remote(answer.remote_address, answer.remote_port);
-    for (auto& m : answer.answer.media)
-      if (m.port != 0) m.port = media_->local_port();
-    answer.answer.origin.session_version = ++options_.caps.session_version;
-    local_sdp_ = answer.answer.serialize();
     refreshed_by_peer(ok, timer);
     tx.respond(with_sdp(std::move(ok)));
     return;
@@ -88,6 +67,38 @@ void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req
   pending_offer_ = std::move(offer);
   refreshed_by_peer(ok, timer);
   tx.respond(with_sdp(std::move(ok)));
+}
+
+// The peer's offer in `req` (a re-INVITE, an UPDATE, a PRACK) answered within the codec already
+// negotiated: local_sdp_ holds the answer and the media follows it. 0, or the status that refuses it
+// (400: malformed SDP; 488: nothing we can keep running) with nothing changed.
+int Leg::answer_offer(const sip::Message& req) {
+  auto parsed = sip::parse_sdp(req.body);
+  if (!parsed.sdp) return 400;
+  sip::LocalMediaCaps caps = options_.caps;
+  caps.codecs = {codec_.name};
+  caps.telephone_event = telephone_event_pt_.has_value();
+  caps.srtp = renegotiation_mode(*media_);  // no downgrade from SRTP, no upgrade to it mid-call
+  auto answer = sip::negotiate_answer(*parsed.sdp, caps);
+  std::shared_ptr<rtp::SrtpSession> srtp;
+  std::string srtp_error;
+  if (!answer.ok || answer.codec.clock_rate != codec_.clock_rate ||
+      (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error))))
+    return 488;
+  if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
+  if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
+    // The same codec under another payload type number: follow it.
+    media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
+                      answer.telephone_event_pt);
+    codec_ = answer.codec;
+    telephone_event_pt_ = answer.telephone_event_pt;
+  }
+  follow_remote(answer.remote_address, answer.remote_port);
+  for (auto& m : answer.answer.media)
+    if (m.port != 0) m.port = media_->local_port();
+  answer.answer.origin.session_version = ++options_.caps.session_version;
+  local_sdp_ = answer.answer.serialize();
+  return 0;
 }
 
 void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
@@ -114,17 +125,46 @@ void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
 // RFC 3262 §3: a PRACK acknowledges our reliable 18x when its RAck names it (RSeq, and the INVITE's
 // CSeq number and method): 200, and a 2xx held for it goes out now. Anything else: 481 ("does not match
 // any unacknowledged reliable provisional response"); no RAck at all: 400.
+//
+// Its body (RFC 3262 §5, RFC 6337 §2.1): when that 18x carried our offer (a late-offer INVITE) the
+// PRACK carries the answer — none, or one we cannot use, and the INVITE is refused with 488. When the
+// 18x carried our answer, SDP in the PRACK is a new offer, answered in the PRACK's 200 as an UPDATE's
+// would be (refused: 400 / 488, and the 18x stays unacknowledged). When the INVITE's offer is still
+// unanswered (a reliable 180 without SDP) the PRACK may not offer: 500 with Retry-After, as RFC 3311
+// §5.2 has it for UPDATE, and the 180 stays unacknowledged.
 void Leg::on_prack(sip::ServerTransaction& tx, const sip::Message& req) {
   auto rack = sip::parse_rack(req);
   if (!rack) {
     tx.respond(dialog_response(req, 400, "Bad Request - Missing or Malformed RAck"));
     return;
   }
-  if (!reliable_ || !reliable_->acknowledge(*rack)) {
+  if (!reliable_ || !reliable_->matches(*rack)) {
     tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
     return;
   }
-  tx.respond(dialog_response(req, 200, "OK"));
+  const bool carried_sdp = reliable_->unacknowledged_with_body();
+  const bool answers_our_offer = carried_sdp && pending_offer_ && state_ == State::kEarly;
+  if (has_sdp(req) && !carried_sdp) {
+    sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
+    r.add_header("Retry-After", "1");
+    tx.respond(std::move(r));
+    return;
+  }
+  if (has_sdp(req) && !answers_our_offer) {
+    if (const int refused = answer_offer(req)) {  // a refused PRACK acknowledges nothing
+      tx.respond(dialog_response(req, refused, offer_refusal(refused)));
+      return;
+    }
+    (void)reliable_->acknowledge(*rack);
+    tx.respond(with_sdp(dialog_response(req, 200, "OK")));
+  } else {
+    (void)reliable_->acknowledge(*rack);
+    tx.respond(dialog_response(req, 200, "OK"));
+    if (answers_our_offer) {
+      if (!take_answer(req)) return refuse_invite(488, "Not Acceptable Here", "sdp_failed");
+      if (media_on_prack_answer_) start_media();  // our 183's early media, now that we know where to send
+    }
+  }
   if (!answer_held_) return;
   answer_held_ = false;
   if (!send_answer()) spdlog::info("leg {}: the INVITE was gone when its PRACK came", dialog_.call_id);

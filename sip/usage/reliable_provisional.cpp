@@ -109,12 +109,15 @@ bool ReliableProvisionals::send(Message response) {
   return true;
 }
 
-bool ReliableProvisionals::acknowledge(const RAck& rack) {
+bool ReliableProvisionals::matches(const RAck& rack) const {
   // §3: "the UAS ... knows that the response was received if the RAck header field matches the RSeq
-  // and CSeq of the response" (Call-ID and tags: the dialog already matched). No match: 481.
-  if (!pending_ || rack.rseq != pending_->rseq || rack.cseq != pending_->response.cseq.number ||
-      rack.method != pending_->response.cseq.method)
-    return false;
+  // and CSeq of the response" (Call-ID and tags: the dialog already matched).
+  return pending_ && rack.rseq == pending_->rseq && rack.cseq == pending_->response.cseq.number &&
+         rack.method == pending_->response.cseq.method;
+}
+
+bool ReliableProvisionals::acknowledge(const RAck& rack) {
+  if (!matches(rack)) return false;  // the owner answers 481
   cancel_timers();
   pending_.reset();
   return true;

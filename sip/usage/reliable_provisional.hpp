@@ -77,6 +77,9 @@ class ReliableProvisionals {
   // True while that one carries a body (SDP): §3 forbids a 2xx to the INVITE until it is PRACKed.
   bool unacknowledged_with_body() const { return pending_ && !pending_->response.body.empty(); }
 
+  // Whether a PRACK with `rack` would acknowledge the unacknowledged response (the owner may refuse
+  // such a PRACK for its body first, and leave the response unacknowledged).
+  bool matches(const RAck& rack) const;
   // A PRACK in the dialog. True when its RAck names the unacknowledged response (its RSeq, and the
   // INVITE's CSeq number and method): retransmissions stop and the owner answers 2xx. False: 481.
   bool acknowledge(const RAck& rack);

@@ -5,6 +5,9 @@
   caller PRACKs it (RAck = that RSeq, 1 INVITE) only once the agent is connected (the test releases
   the PRACK), and the PRACK gets 200; only then does the INVITE's 200 come (§3: no 2xx while a
   reliable provisional with SDP is unacknowledged);
+- a late-offer caller (no SDP in the INVITE) with `Supported: 100rel`: the gateway's offer rides in
+  the reliable 183 and the caller answers in its PRACK; the agent's audio reaches the address that
+  answer named, the 200 repeats the 183's SDP and the ACK carries none;
 - a caller that never PRACKs: the 183 is sent again (the scenario needs at least two retransmissions,
   all with the same RSeq), then after 64*T1 the INVITE is refused with 500 and the agent's stream
   stops with `no_prack`;
@@ -81,6 +84,32 @@ class InboundReliable183(E2ETestCase):
 
     def test_require_100rel_is_honoured_not_refused(self):
         self.call_with("Require: 100rel")
+
+    def test_a_late_offer_gets_our_offer_in_a_reliable_183_and_answers_in_the_prack(self):
+        agent = Agent(self, f"on start: tone {AGENT_HZ} 5000\n")
+        gateway = Gateway(self, agent.url, provisional="183")
+        rtp = RtpPeer()
+        self.addCleanup(rtp.stop)
+        caller = Sipp(self, "uac-late-offer-100rel.xml", gateway.sip_port, rtp_port=rtp.port)
+        ip, port, te_pt = caller.gateway_media()  # the offer in the 183
+        rtp.start_sending(ip, port, te_pt or 101)
+        # The caller's only SDP is the answer in its PRACK: the agent's tone reaching the RtpPeer shows
+        # the gateway took the address and codec from there.
+        wait_tone(rtp, AGENT_HZ, what="the agent's tone at the address the PRACK's answer named")
+
+        log = sip_messages(caller.messages())
+        early = received(caller, "SIP/2.0 183")
+        ok = [m for m in log if m.startswith("SIP/2.0 200") and cseq_of(m) == (1, "INVITE")]
+        self.assertTrue(ok, "the INVITE's 200")
+        self.assertEqual(ok[0].split("\n\n", 1)[1], early[0].split("\n\n", 1)[1],
+                         "the offer/answer is done: the 200 repeats the 183's SDP")
+        prack_ok = [m for m in log if m.startswith("SIP/2.0 200") and cseq_of(m) == (2, "PRACK")]
+        self.assertEqual(len(prack_ok), 1)
+        self.assertIsNone(header(prack_ok[0], "Content-Type", "c"), "an answer is not answered")
+        self.assertEqual(len(gateway.calls()), 1)
+        caller.trigger()
+        caller.assert_passed()
+        agent.wait_event(type="stop", reason="caller_hangup")
 
     def test_a_caller_that_never_pracks_gets_the_183_again_then_500(self):
         agent = Agent(self, f"on start: tone {AGENT_HZ} 5000\n")

@@ -1,7 +1,9 @@
 // The caller's leg and reliable provisional responses (RFC 3262 §3): a caller whose INVITE lists 100rel
 // gets our 183 with SDP reliably (Require: 100rel, RSeq, resent until the PRACK), the 200 waits for
 // that PRACK, a PRACK that names nothing is 481, and no PRACK within 64*T1 ends the INVITE with 500.
-// With Require: 100rel the 180 is reliable too; without 100rel nothing changes.
+// With Require: 100rel the 180 is reliable too; without 100rel nothing changes. A late offer's offer
+// rides in the reliable 18x and its answer in the PRACK; an offer in the PRACK gets its answer in the
+// PRACK's 200 (RFC 3262 §5).
 #include <algorithm>
 #include <charconv>
 
@@ -151,15 +153,137 @@ TEST_F(LegPrackTest, WithoutHundredRelThe183StaysUnreliable) {
   EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(481));
 }
 
-TEST_F(LegPrackTest, ALateOfferThatRequiresHundredRelHearsOnly100Trying) {
+// RFC 3262 §5 / RFC 6337 §2.1: a late offer's offer rides in our reliable 183, its answer in the PRACK;
+// the early media starts with that answer, and the 200 repeats the same SDP.
+TEST_F(LegPrackTest, ALateOfferGetsOurOfferInAReliable183AndAnswersInThePrack) {
   Caller c = make_caller();
-  invite(c, InviteOptions().no_sdp().header("Require: 100rel"));
-  advance(300ms);
-  EXPECT_THAT(statuses(c, "INVITE"), ElementsAre(100)) << "its offer would have to ride in a reliable 18x";
+  const sip::Message* p = first_response(c, InviteOptions().no_sdp().header("Supported: 100rel"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status_code, 183);
+  EXPECT_EQ(p->header("Require"), "100rel");
+  const std::string offer = p->body;
+  auto parsed = sip::parse_sdp(offer);
+  ASSERT_TRUE(parsed.sdp) << offer;
+  EXPECT_TRUE(parsed.sdp->media[0].find_rtpmap(0));
+  EXPECT_TRUE(parsed.sdp->media[0].find_rtpmap(8));
+  ASSERT_TRUE(c.media);
+  EXPECT_FALSE(c.media->started) << "where to send comes with the PRACK";
+  c.agent->open();
+  settle();
+  EXPECT_EQ(count(c, 200), 0u) << "§3: no 2xx while the 183 with our offer is unacknowledged";
+
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp(sdp("203.0.113.5", 40002, "sendrecv", "8 101")));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  EXPECT_TRUE(last_response(c, "PRACK")->body.empty()) << "an answer is not answered";
+  EXPECT_TRUE(c.media->started);
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().port(), 40002);
+  EXPECT_THAT(c.media->codec_switches, ElementsAre("PCMA/8000 pt 8")) << "the caller picked PCMA";
+  const sip::Message* ok = last_response(c, "INVITE");
+  ASSERT_EQ(ok->status_code, 200);
+  EXPECT_EQ(ok->body, offer) << "the offer/answer is done: the 200 repeats our SDP unchanged";
+  ack(c);  // no SDP: none is due
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_TRUE(requests(c, "BYE").empty());
+}
+
+// Require: 100rel makes the 180 reliable, so a late offer's offer rides in it (RFC 3261 §13.2.1: the
+// first reliable response carries it); ringing plays no early media, even once the PRACK answers.
+TEST_F(LegPrackTest, ALateOfferThatRequiresHundredRelRingsWithItsOfferInAReliable180) {
+  config.trunks[0].provisional = Provisional::ringing;
+  Caller c = make_caller();
+  const sip::Message* p = first_response(c, InviteOptions().no_sdp().header("Require: 100rel"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status_code, 180);
+  EXPECT_EQ(p->header("Require"), "100rel");
+  EXPECT_THAT(p->body, HasSubstr("m=audio"));
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp(sdp("203.0.113.5", 40004)));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  EXPECT_FALSE(c.media->started) << "a 180 rings: the media waits for the 200";
   c.agent->open();
   settle();
   EXPECT_EQ(last_response(c, "INVITE")->status_code, 200);
-  EXPECT_THAT(last_response(c, "INVITE")->body, HasSubstr("m=audio")) << "our offer, in the 200";
+  EXPECT_TRUE(c.media->started);
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().port(), 40004);
+  ack(c);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+}
+
+TEST_F(LegPrackTest, APrackWithoutTheAnswerToOurOfferEndsTheInviteWith488) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().no_sdp().header("Supported: 100rel"));
+  prack(c, rack(rseq_of_last(c)));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200)) << "it acknowledged the 183";
+  EXPECT_EQ(last_response(c, "INVITE")->status_code, 488);
+  EXPECT_EQ(c.agent->stop_reason(), "sdp_failed");
+  EXPECT_FALSE(c.media->started);
+  advance(10s);
+  EXPECT_EQ(count(c, 183), 1u);
+}
+
+TEST_F(LegPrackTest, APrackWhoseAnswerWeCannotUseEndsTheInviteWith488) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().no_sdp().header("Supported: 100rel"));
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp(sdp("203.0.113.5", 40002, "sendrecv", "9")));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  EXPECT_EQ(last_response(c, "INVITE")->status_code, 488) << "G722 was not in our offer";
+  EXPECT_FALSE(c.media->started);
+}
+
+// RFC 3262 §5: after our answer rode in the reliable 183, SDP in the PRACK is a new offer; its 200
+// carries our answer, and the INVITE's 200 then carries that same answer.
+TEST_F(LegPrackTest, AnOfferInThePrackIsAnsweredInItsOk) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().header("Supported: 100rel"));
+  const std::string first = last_response(c, "INVITE")->body;
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp(sdp("203.0.113.5", 40010)));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  const sip::Message prack_ok = *last_response(c, "PRACK");  // a copy: the transport's log grows
+  EXPECT_EQ(prack_ok.content_type, "application/sdp");
+  auto answer = sip::parse_sdp(prack_ok.body);
+  ASSERT_TRUE(answer.sdp) << prack_ok.body;
+  auto earlier = sip::parse_sdp(first);
+  ASSERT_TRUE(earlier.sdp);
+  EXPECT_EQ(answer.sdp->origin.session_version, earlier.sdp->origin.session_version + 1);
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().port(), 40010) << "the media follows the new offer";
+  advance(2s);
+  EXPECT_EQ(count(c, 183), 1u) << "acknowledged";
+  c.agent->open();
+  settle();
+  EXPECT_EQ(last_response(c, "INVITE")->status_code, 200);
+  EXPECT_EQ(last_response(c, "INVITE")->body, prack_ok.body);
+}
+
+TEST_F(LegPrackTest, AnOfferInThePrackWeCannotTakeIs488AndAcknowledgesNothing) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().header("Supported: 100rel"));
+  const uint32_t rseq = rseq_of_last(c);
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp(sdp("203.0.113.5", 40010, "sendrecv", "9")));
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp("not sdp\r\n"));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488, 400));
+  EXPECT_TRUE(c.media->remotes.empty()) << "nothing moved";
+  advance(500ms);
+  EXPECT_EQ(count(c, 183), 2u) << "the 183 is still unacknowledged";
+  prack(c, rack(rseq));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488, 400, 200));
+}
+
+// The INVITE's offer is still unanswered (our reliable 180 carries no SDP): the PRACK may not offer
+// (RFC 3311 §5.2's rule for UPDATE): 500 with Retry-After, and the 180 stays unacknowledged.
+TEST_F(LegPrackTest, AnOfferInThePrackOfABodyless180Is500) {
+  config.trunks[0].provisional = Provisional::ringing;
+  Caller c = make_caller();
+  invite(c, InviteOptions().header("Require: 100rel"));
+  const uint32_t rseq = rseq_of_last(c);
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp(sdp("203.0.113.5", 40010)));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(500));
+  EXPECT_EQ(last_response(c, "PRACK")->header("Retry-After"), "1");
+  advance(500ms);
+  EXPECT_EQ(count(c, 180), 2u);
+  prack(c, rack(rseq));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(500, 200));
 }
 
 TEST_F(LegPrackTest, ACancelStopsTheRetransmissions) {
