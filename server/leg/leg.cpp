@@ -237,7 +237,9 @@ void Leg::ring_with_offer(Provisional kind, const sip::Message& invite) {
   // An offer may not ride in an unreliable 18x (RFC 3261 §13.3.1.1 + RFC 3262), and the first reliable
   // one must carry it (RFC 3261 §13.2.1). Without 100rel a late offer rings with 180 and offers in the
   // 200. With it, our offer goes in a reliable 183 (early media) or, when 100rel is required, in the
-  // reliable 180 that ringing then has to be; the answer comes in the PRACK (RFC 3262 §5).
+  // reliable 180 that ringing then has to be; the answer comes in the PRACK (RFC 3262 §5). A phone that
+  // plays an 18x's SDP as early media (RFC 3960) hears silence after that 180: warmline plays ringback
+  // only in a 183 (the trunk's provisional = "183").
   const bool reliable_ringing = reliable_mode_ == sip::ReliableMode::kRequired;
   if (!reliable_ || (kind == Provisional::ringing && !reliable_ringing)) {
     (void)send_provisional(dialog_response(invite, 180, "Ringing"));
@@ -285,7 +287,7 @@ bool Leg::send_answer() {
   history_.answered_at = std::chrono::system_clock::now();
   ctx_.metrics.call_setup.observe(*history_.answered_at - history_.started_at);
   history_.final_status = 200;
-  if (!pending_offer_) start_media();  // a late offer starts once the ACK says where to send
+  if (!pending_offer_) start_media();  // an offer of ours still open: media starts once the ACK answers
   return true;
 }
 

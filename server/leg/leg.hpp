@@ -112,7 +112,7 @@ class Leg final : public sip::DialogUsage {
   // PRACK, and a 183's early media starts with it.
   void ring(Provisional kind);
   // 200 OK with our answer (or, late offer, our offer). False when the INVITE is gone (cancelled).
-  // While our reliable 183 with SDP awaits its PRACK the 200 is held (RFC 3262 §3) and goes out with
+  // While our reliable 18x with SDP awaits its PRACK the 200 is held (RFC 3262 §3) and goes out with
   // the PRACK's 200; answer_held() until then. No PRACK within 64*T1: the INVITE gets 500 and the
   // observer on_leg_failed("no_prack").
   bool answer();
@@ -194,7 +194,7 @@ class Leg final : public sip::DialogUsage {
   std::optional<sip::SessionDescription> pending_offer_;  // our offer awaiting its answer (ACK, PRACK)
   sip::ReliableMode reliable_mode_ = sip::ReliableMode::kNever;  // what the INVITE said of 100rel
   std::unique_ptr<sip::ReliableProvisionals> reliable_;  // our reliable 18x (RFC 3262), null: none
-  bool answer_held_ = false;      // answer() came while the reliable 183 awaited its PRACK
+  bool answer_held_ = false;      // answer() came while a reliable 18x with SDP awaited its PRACK
   bool media_on_prack_answer_ = false;  // a late offer's reliable 183: early media once the PRACK answers
   SdpRemote sdp_remote_;          // the peer's RTP address from its latest SDP
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a

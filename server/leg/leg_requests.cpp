@@ -127,11 +127,11 @@ void Leg::on_info(sip::ServerTransaction& tx, const sip::Message& req) {
 // any unacknowledged reliable provisional response"); no RAck at all: 400.
 //
 // Its body (RFC 3262 §5, RFC 6337 §2.1): when that 18x carried our offer (a late-offer INVITE) the
-// PRACK carries the answer — none, or one we cannot use, and the INVITE is refused with 488. When the
-// 18x carried our answer, SDP in the PRACK is a new offer, answered in the PRACK's 200 as an UPDATE's
-// would be (refused: 400 / 488, and the 18x stays unacknowledged). When the INVITE's offer is still
-// unanswered (a reliable 180 without SDP) the PRACK may not offer: 500 with Retry-After, as RFC 3311
-// §5.2 has it for UPDATE, and the 180 stays unacknowledged.
+// PRACK carries the answer — none, or one we cannot use, and the INVITE is refused with 488. Otherwise
+// SDP in the PRACK is a new offer, answered in the PRACK's 200 as an UPDATE's would be (refused: 400 /
+// 488, and the session stays as it was). While the INVITE's offer is still unanswered (a reliable 180
+// without SDP) the PRACK may not offer: 500, as RFC 3311 §5.2 has it for UPDATE. Either way a PRACK
+// whose RAck matches acknowledges the 18x, and a 2xx held for it goes out.
 void Leg::on_prack(sip::ServerTransaction& tx, const sip::Message& req) {
   auto rack = sip::parse_rack(req);
   if (!rack) {
@@ -142,28 +142,26 @@ void Leg::on_prack(sip::ServerTransaction& tx, const sip::Message& req) {
     tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
     return;
   }
+  // §3: a PRACK that names the unacknowledged 18x acknowledges it, whatever its body says: the caller
+  // drops that 18x's retransmissions (§4) and would never PRACK it again, so leaving it unacknowledged
+  // would only end the INVITE with "no PRACK" 32 s later.
   const bool carried_sdp = reliable_->unacknowledged_with_body();
   const bool answers_our_offer = carried_sdp && pending_offer_ && state_ == State::kEarly;
-  if (has_sdp(req) && !carried_sdp) {
-    sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
-    r.add_header("Retry-After", "1");
-    tx.respond(std::move(r));
-    return;
-  }
-  if (has_sdp(req) && !answers_our_offer) {
-    if (const int refused = answer_offer(req)) {  // a refused PRACK acknowledges nothing
-      tx.respond(dialog_response(req, refused, offer_refusal(refused)));
-      return;
-    }
-    (void)reliable_->acknowledge(*rack);
-    tx.respond(with_sdp(dialog_response(req, 200, "OK")));
-  } else {
-    (void)reliable_->acknowledge(*rack);
+  (void)reliable_->acknowledge(*rack);
+  if (answers_our_offer) {
     tx.respond(dialog_response(req, 200, "OK"));
-    if (answers_our_offer) {
-      if (!take_answer(req)) return refuse_invite(488, "Not Acceptable Here", "sdp_failed");
-      if (media_on_prack_answer_) start_media();  // our 183's early media, now that we know where to send
-    }
+    if (!take_answer(req)) return refuse_invite(488, "Not Acceptable Here", "sdp_failed");
+    if (media_on_prack_answer_) start_media();  // our 183's early media, now that we know where to send
+  } else if (!has_sdp(req)) {
+    tx.respond(dialog_response(req, 200, "OK"));
+  } else if (pending_offer_ || (!carried_sdp && state_ == State::kEarly)) {
+    // An offer while another is open: the INVITE's, not yet answered (its reliable 180 had no SDP), or
+    // one of ours.
+    tx.respond(dialog_response(req, 500, "Server Internal Error - Offer Pending"));
+  } else if (const int refused = answer_offer(req)) {
+    tx.respond(dialog_response(req, refused, offer_refusal(refused)));  // the session stays as it was
+  } else {
+    tx.respond(with_sdp(dialog_response(req, 200, "OK")));
   }
   if (!answer_held_) return;
   answer_held_ = false;

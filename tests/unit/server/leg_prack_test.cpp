@@ -256,22 +256,38 @@ TEST_F(LegPrackTest, AnOfferInThePrackIsAnsweredInItsOk) {
   EXPECT_EQ(last_response(c, "INVITE")->body, prack_ok.body);
 }
 
-TEST_F(LegPrackTest, AnOfferInThePrackWeCannotTakeIs488AndAcknowledgesNothing) {
+// A refused offer in the PRACK still acknowledges the 183 (RFC 3262 §3/§4: the caller never PRACKs it
+// again): the retransmissions stop, the session stays as the 183 set it, and the held 200 goes out.
+TEST_F(LegPrackTest, AnOfferInThePrackWeCannotTakeIs488ButAcknowledgesThe183) {
   Caller c = make_caller();
   invite(c, InviteOptions().header("Supported: 100rel"));
+  const std::string early = last_response(c, "INVITE")->body;
   const uint32_t rseq = rseq_of_last(c);
+  c.agent->open();
+  settle();
+  EXPECT_EQ(count(c, 200), 0u);
   send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp(sdp("203.0.113.5", 40010, "sendrecv", "9")));
-  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp("not sdp\r\n"));
-  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488, 400));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488));
   EXPECT_TRUE(c.media->remotes.empty()) << "nothing moved";
-  advance(500ms);
-  EXPECT_EQ(count(c, 183), 2u) << "the 183 is still unacknowledged";
-  prack(c, rack(rseq));
-  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488, 400, 200));
+  ASSERT_EQ(last_response(c, "INVITE")->status_code, 200) << "the held 200 goes out";
+  EXPECT_EQ(last_response(c, "INVITE")->body, early) << "the session the 183 set";
+  advance(2s);
+  EXPECT_EQ(count(c, 183), 1u) << "acknowledged: never sent again";
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp("not sdp\r\n"));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(488, 481)) << "nothing is unacknowledged now";
+}
+
+TEST_F(LegPrackTest, AMalformedOfferInThePrackIs400) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().header("Supported: 100rel"));
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp("not sdp\r\n"));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(400));
+  advance(2s);
+  EXPECT_EQ(count(c, 183), 1u);
 }
 
 // The INVITE's offer is still unanswered (our reliable 180 carries no SDP): the PRACK may not offer
-// (RFC 3311 §5.2's rule for UPDATE): 500 with Retry-After, and the 180 stays unacknowledged.
+// (RFC 3311 §5.2's rule for UPDATE): 500. It acknowledges the 180 all the same.
 TEST_F(LegPrackTest, AnOfferInThePrackOfABodyless180Is500) {
   config.trunks[0].provisional = Provisional::ringing;
   Caller c = make_caller();
@@ -279,11 +295,64 @@ TEST_F(LegPrackTest, AnOfferInThePrackOfABodyless180Is500) {
   const uint32_t rseq = rseq_of_last(c);
   send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp(sdp("203.0.113.5", 40010)));
   EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(500));
-  EXPECT_EQ(last_response(c, "PRACK")->header("Retry-After"), "1");
-  advance(500ms);
-  EXPECT_EQ(count(c, 180), 2u);
-  prack(c, rack(rseq));
-  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(500, 200));
+  EXPECT_TRUE(c.media->remotes.empty());
+  advance(2s);
+  EXPECT_EQ(count(c, 180), 1u);
+  c.agent->open();
+  settle();
+  EXPECT_EQ(last_response(c, "INVITE")->status_code, 200);
+}
+
+// After the 200 has answered the INVITE's offer, the bodyless 180 can still be PRACKed (§3: the UAS
+// stays ready for PRACKs of it); an offer in that PRACK is then an ordinary new offer.
+TEST_F(LegPrackTest, AfterThe200AnOfferInThePrackOfTheBodyless180IsAnswered) {
+  config.trunks[0].provisional = Provisional::ringing;
+  Caller c = make_caller();
+  invite(c, InviteOptions().header("Require: 100rel"));
+  const uint32_t rseq = rseq_of_last(c);
+  c.agent->open();
+  settle();
+  ASSERT_EQ(last_response(c, "INVITE")->status_code, 200);
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq)).with_sdp(sdp("203.0.113.5", 40012)));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  EXPECT_EQ(last_response(c, "PRACK")->content_type, "application/sdp");
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().port(), 40012);
+}
+
+// The agent connected while the 183 with our offer awaited its PRACK: an unusable answer in it ends
+// the INVITE with 488, and the held 200 never escapes.
+TEST_F(LegPrackTest, AnUnusableAnswerInThePrackWhileThe200IsHeldSendsOnly488) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().no_sdp().header("Supported: 100rel"));
+  c.agent->open();
+  settle();
+  EXPECT_EQ(count(c, 200), 0u);
+  send(c, "PRACK", InDialog().header("RAck: " + rack(rseq_of_last(c))).with_sdp(sdp("203.0.113.5", 40002, "sendrecv", "9")));
+  EXPECT_THAT(statuses(c, "PRACK"), ElementsAre(200));
+  EXPECT_EQ(last_response(c, "INVITE")->status_code, 488);
+  EXPECT_EQ(count(c, 200), 0u);
+  EXPECT_EQ(c.agent->stop_reason(), "sdp_failed");
+}
+
+// Supported (not required) 100rel with a ringing trunk: the 180 stays unreliable, so it carries no
+// offer; the offer rides in the 200 and the answer in the ACK, as without 100rel.
+TEST_F(LegPrackTest, ALateOfferWhoseTrunkRingsWith180OffersInThe200) {
+  config.trunks[0].provisional = Provisional::ringing;
+  Caller c = make_caller();
+  const sip::Message* p = first_response(c, InviteOptions().no_sdp().header("Supported: 100rel"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status_code, 180);
+  EXPECT_EQ(p->header("RSeq"), "");
+  EXPECT_TRUE(p->body.empty());
+  c.agent->open();
+  settle();
+  EXPECT_THAT(last_response(c, "INVITE")->body, HasSubstr("m=audio")) << "our offer, in the 200";
+  EXPECT_FALSE(c.media->started);
+  ack(c, sdp("203.0.113.5", 40006));
+  EXPECT_TRUE(c.media->started);
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().port(), 40006);
 }
 
 TEST_F(LegPrackTest, ACancelStopsTheRetransmissions) {
