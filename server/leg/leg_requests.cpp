@@ -26,8 +26,9 @@ std::string_view offer_refusal(int status) { return status == 400 ? "Bad Request
 // refresh. The codec stays what was negotiated; an offer without it is 488 and changes nothing.
 void Leg::on_session_request(sip::ServerTransaction& tx, const sip::Message& req) {
   const bool is_update = req.method == "UPDATE";
-  if (state_ == State::kEarly || (!is_update && pending_offer_)) {
-    // RFC 3261 §14.2: a re-INVITE while our own offer/answer is still open: 500 + Retry-After.
+  // RFC 3261 §14.2: a re-INVITE while our own offer/answer is still open: 500 + Retry-After. So is one
+  // before the ACK of our 2xx: that ACK (without a body) would be taken for this re-INVITE's.
+  if (state_ == State::kEarly || (!is_update && (pending_offer_ || state_ == State::kAnswered))) {
     sip::Message r = dialog_response(req, 500, "Server Internal Error - Offer Pending");
     r.add_header("Retry-After", "1");
     tx.respond(std::move(r));

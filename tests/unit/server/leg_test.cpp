@@ -88,6 +88,26 @@ TEST_F(LegTest, OfferlessReInviteGetsOurCurrentMediaAsASendrecvOffer) {
   EXPECT_TRUE(requests(c, "BYE").empty()) << "a good answer in the ACK keeps the call";
 }
 
+// A re-INVITE before the ACK of our 200 (the caller's ACK is late or lost) waits: 500 + Retry-After.
+// Taken, an offerless one would leave our offer open, and the ACK of the 200 (no body) would then end
+// the call as a missing answer.
+TEST_F(LegTest, AReInviteBeforeTheAckOfOur200Is500WithRetryAfter) {
+  Caller c = make_caller();
+  invite(c);
+  c.agent->open();
+  settle();
+  ASSERT_EQ(last_response(c, "INVITE")->status_code, 200);
+  send(c, "INVITE");
+  const sip::Message* r = last_response(c, "INVITE");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status_code, 500);
+  EXPECT_EQ(r->header("Retry-After"), "1");
+  ack(c);
+  EXPECT_EQ(call(c)->state(), CallState::kActive);
+  EXPECT_TRUE(requests(c, "BYE").empty()) << "the ACK confirmed the call";
+  EXPECT_FALSE(c.agent->stop_reason());
+}
+
 TEST_F(LegTest, UpdateWithSdpIsAnsweredAndWithoutIsASessionRefresh) {
   Caller c = active_call();
   send(c, "UPDATE", InDialog().with_sdp(sdp("203.0.113.5", 40000, "sendonly")));
