@@ -1,6 +1,7 @@
 #include "server/cdr/record_json.hpp"
 
 #include <array>
+#include <cassert>
 #include <span>
 
 #include "server/cdr/record_rows.hpp"
@@ -10,8 +11,8 @@ namespace warmline::server {
 namespace {
 
 // The column names of docs/cdr.md, in record_rows.hpp's order.
-constexpr std::array<std::string_view, 8> kCallColumns = {
-    "id", "agent", "from_party", "to_party", "started_at", "answered_at", "ended_at", "end_reason"};
+constexpr std::array<std::string_view, 9> kCallColumns = {
+    "id", "agent", "from_party", "to_party", "started_at", "answered_at", "ended_at", "end_reason", "recording"};
 constexpr std::array<std::string_view, 15> kLegColumns = {
     "call_id", "role", "direction", "remote_uri", "trunk", "sip_call_id", "from_uri", "to_uri",
     "pai", "codec", "started_at", "answered_at", "ended_at", "final_status", "hangup_side"};
@@ -43,7 +44,9 @@ class JsonRow {
 
  private:
   std::string_view next() {
-    const std::string_view column = columns_[i_++];  // record_rows.hpp binds exactly the listed columns
+    // record_rows.hpp binds exactly the listed columns (record_json_test.cpp checks the rows).
+    assert(i_ < columns_.size());
+    const std::string_view column = columns_[i_++];
     w_.key(column);
     return column;
   }
