@@ -126,6 +126,13 @@ void Call::on_leg_confirmed(Leg&) {
 }
 
 void Call::on_leg_bye(Leg&) {
+  // A REFER of the caller's side: its referrer may leave once it has our 202 (RFC 3515 §2.4.7); the
+  // dial goes on, and once it has answered the call is the agent's and the new party's.
+  if (caller_replaced_ || caller_refer_running()) {
+    spdlog::info("call {}: the caller's side hung up after its REFER{}", id_,
+                 caller_replaced_ ? "" : "; its dial goes on");
+    return;
+  }
   std::string_view reason = "caller_hangup";
   if (transfer_running()) {
     transfer_->on_caller_bye();  // may report completed ("unconfirmed")
@@ -140,6 +147,7 @@ void Call::on_leg_cancelled(Leg&) {
 }
 
 void Call::on_leg_failed(Leg&, std::string_view why) {
+  if (caller_replaced_) return;  // the caller's side is being let go: the call is the new party's
   spdlog::warn("call {}: caller's leg failed: {}; ending the call", id_, why);
   hangup(why);
 }
@@ -197,9 +205,9 @@ void Call::on_leg_playout_overflow(Leg&, uint64_t dropped_total) {
   }
 }
 
-bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !caller_->media().playout_empty(); }
+bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !agent_party_media().playout_empty(); }
 
-uint32_t Call::agent_audio_queued_ms() const { return caller_->media().playout_queued_ms(); }
+uint32_t Call::agent_audio_queued_ms() const { return agent_party_media().playout_queued_ms(); }
 
 void Call::after_agent_audio() {
   if (state_ == CallState::kEnded || agent_audio_pending()) return;
@@ -222,6 +230,13 @@ TransferStart Call::request_transfer(ai::TransferRequest request) {
     out.refusal = TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   } else if (transfer_running()) {
     out.refusal = TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
+  } else if (caller_refer_running()) {
+    out.refusal = TransferRefusal{Code::kTransferInProgress, "the caller's REFER " + caller_refer_record_.id +
+                                                                 " is still running"};
+  } else if (caller_replaced_) {
+    // Transfers move the caller's leg; the party the agent talks to now is a leg warmline placed.
+    out.refusal = TransferRefusal{Code::kNotActive, "the caller's side transferred the call by REFER; the "
+                                                    "party reached cannot be transferred again"};
   } else if (request.introduce && request.mode != ai::TransferMode::kWarm) {
     out.refusal = TransferRefusal{Code::kInvalidField, "introduce needs mode \"warm\" (the agent is still there "
                                                        "when the target accepts)"};
@@ -397,6 +412,17 @@ void Call::finish(std::string_view stop_reason) {
   const bool transfer_unfinished = transfer_running();
   if (transfer_) transfer_->abort();
   if (agent_dial_) agent_dial_->stop(TransferResult::kCallerHungUp, "the call ended");  // CANCEL the SIP agent
+  if (caller_refer_running()) {
+    // CANCEL the dial a caller's REFER asked for. Only warmline's side ends the call while it runs (the
+    // caller's BYE leaves it going): it was cancelled.
+    caller_refer_dial_->stop(TransferResult::kCancelled, "the call was hung up");
+    if (!caller_refer_record_.result) {
+      caller_refer_record_.result = TransferResult::kCancelled;
+      caller_refer_record_.attempts.back().result = TransferResult::kCancelled;
+      caller_refer_record_.ended_at = std::chrono::system_clock::now();
+      transfer_records_.push_back(caller_refer_record_);
+    }
+  }
   if (transfer_unfinished) transfer_records_.push_back(transfer_->record());
   bridge_.set(MixPlan::ended());  // also parts caller and target
   if (caller_ && caller_->state() != Leg::State::kTerminated) caller_->hang_up();

@@ -138,6 +138,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_leg_playout_drained(Leg& leg) override;
   void on_leg_playout_overflow(Leg& leg, uint64_t dropped_total) override;
   void on_leg_closed(Leg& leg) override;
+  void on_leg_refer(Leg& leg, sip::ServerTransaction& tx, const sip::Message& refer) override;  // call_caller_refer.cpp
 
   // TransferListener
   void on_transfer_progress(const TransferUpdate& update) override;
@@ -156,7 +157,9 @@ class Call final : public std::enable_shared_from_this<Call>,
   void on_target_failed(OutboundLeg& leg, const OutboundFailure& failure) override;
   void on_target_bye(OutboundLeg& leg) override;
   void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
-  void on_target_dtmf(OutboundLeg& leg, char digit) override;  // call_refer.cpp
+  void on_target_dtmf(OutboundLeg& leg, char digit, uint32_t duration_ms) override;  // call_refer.cpp
+  void on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) override;
+  void on_target_audio_played(OutboundLeg& leg) override;
   void on_target_refer(OutboundLeg& leg, sip::ServerTransaction& tx, const sip::Message& refer) override;
   void bridge_target(std::unique_ptr<OutboundLeg> leg, const TransferUpdate& update);
   void complete_introduce();
@@ -171,6 +174,18 @@ class Call final : public std::enable_shared_from_this<Call>,
   void referrer_left();
   void release_referrer();
 
+  // call_caller_refer.cpp — a REFER on the caller's own dialog (warmline as the transferee): the new
+  // party is dialled while the agent still talks to the caller; once it answers, the agent talks to it
+  // (target_, plan referred) and the caller's side gets the final NOTIFY, then our BYE. Its dial
+  // reports through this call's DialListener, like a SIP agent's (a call has one or the other).
+  void caller_refer_progress(const TransferUpdate& update);
+  void caller_refer_ended(const TransferUpdate& update);
+  void report_caller_refer(ai::TransferState state, const TransferUpdate& update);
+  bool caller_refer_running() const;
+  // The agent talks to the party the caller's REFER reached, not to the caller.
+  bool caller_replaced() const { return caller_replaced_; }
+  void release_caller();
+
   // call_sip_agent.cpp — an agent reached over SIP (docs/sip.md "SIP agents"): dialled as a leg,
   // bridged to the caller once it answers; its REFERs go through call_refer.cpp like any leg b's.
   void dial_sip_agent();
@@ -184,6 +199,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void finish(std::string_view stop_reason);
   void maybe_release();
   void after_agent_audio();
+  const MediaSession& agent_party_media() const;  // agent_party(), for the const questions
   bool transfer_running() const { return transfer_ && !transfer_->done(); }
   void report_transfer(const TransferUpdate& update);
   void assert_on_shard() const;
@@ -239,6 +255,13 @@ class Call final : public std::enable_shared_from_this<Call>,
   // if the transfer fails, and our BYE once the final NOTIFY is answered (call_refer.cpp).
   std::unique_ptr<OutboundLeg> referrer_;
   std::unique_ptr<ReferNotifier> refer_notifier_;
+  // A REFER on the caller's dialog (call_caller_refer.cpp): its dial, its NOTIFYs to the caller's side,
+  // what it asked for, and whether its party has answered and taken the caller's place.
+  std::unique_ptr<BridgedDial> caller_refer_dial_;
+  std::unique_ptr<ReferNotifier> caller_notifier_;
+  TransferRecord caller_refer_record_;  // the running one's (id, target, times), for the call's record
+  uint64_t caller_refer_seq_ = 0;
+  bool caller_replaced_ = false;
   Bridge bridge_;
   std::unique_ptr<AgentChannel> agent_;
   std::unique_ptr<Transfer> transfer_;  // the current or last transfer

@@ -59,6 +59,8 @@ MediaSession& Call::agent_party() {
   return caller_->media();
 }
 
+const MediaSession& Call::agent_party_media() const { return const_cast<Call*>(this)->agent_party(); }
+
 void Call::on_consult_audio(std::span<const int16_t> pcm) {
   if (agent_) agent_->send_audio(pcm);
 }
@@ -110,8 +112,9 @@ void Call::agent_lost(std::string_view why) {
 }
 
 void Call::play_fallback_and_hang_up() {
-  caller_->media().clear();
-  bridge_.set(MixPlan::talking());
+  agent_party().clear();
+  // After a REFER of the caller's side the message goes to the party the agent talked to (the plan stays).
+  if (!caller_replaced_) bridge_.set(MixPlan::talking());
   after_playout_ = AfterPlayout::kFallbackThenHangUp;
   if (!ctx_.speech || agent_config_.fallback_message.empty()) {
     hangup("agent_unreachable");

@@ -79,8 +79,18 @@ void Call::agent_hears_both(AgentMix::Layout layout) {
   });
 }
 
-void Call::on_target_audio(OutboundLeg&, std::span<const int16_t> pcm) {
-  if (agent_mix_) agent_mix_->push(AgentMix::Side::kTarget, pcm);
+void Call::on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) {
+  if (agent_mix_) return agent_mix_->push(AgentMix::Side::kTarget, pcm);
+  if (caller_replaced_ && &leg == target_.get() && agent_) agent_->send_audio(pcm);  // call_caller_refer.cpp
+}
+
+// The party a REFER of the caller's side reached plays what the agent says (MixPlan::referred).
+void Call::on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) {
+  if (caller_replaced_ && &leg == target_.get() && agent_) agent_->send_mark(name, event);
+}
+
+void Call::on_target_audio_played(OutboundLeg& leg) {
+  if (caller_replaced_ && &leg == target_.get()) after_agent_audio();
 }
 
 void Call::on_target_bye(OutboundLeg& leg) {
@@ -88,7 +98,9 @@ void Call::on_target_bye(OutboundLeg& leg) {
   if (state_ == CallState::kEnded) return;
   if (&leg == referrer_.get()) return referrer_left();  // it REFERred the caller elsewhere (call_refer.cpp)
   caller_->hang_up();
-  finish("target_hangup");
+  // The party a REFER of the caller's side reached is the one the agent talks to: to the agent, its
+  // hang-up is the caller's.
+  finish(caller_replaced_ ? "caller_hangup" : "target_hangup");
 }
 
 // An answered leg reports nothing but its BYE; these belong to the dial that the transfer ran.

@@ -15,7 +15,8 @@ RecordingResult Call::start_recording() {
   if (!ctx_.recordings || !caller_ || state_ == CallState::kEnded) return RecordingResult::kUnavailable;
   if (!recording_path_.empty()) return RecordingResult::kAlready;
   recording_path_ = (std::filesystem::path(ctx_.config.server.recording_dir) / (id_ + ".wav")).string();
-  MediaSession& media = caller_->media();
+  // After a REFER of the caller's side, the party the agent talks to is the recorded one.
+  MediaSession& media = caller_replaced_ && target_ ? target_->media() : caller_->media();
   recorder_ = std::make_unique<CallRecorder>(*ctx_.recordings, ctx_.shard.index(), recording_path_, media.pcm_rate_hz());
   media.set_recorder(recorder_.get());
   spdlog::info("call {}: recording to {}", id_, recording_path_);
@@ -25,6 +26,7 @@ RecordingResult Call::start_recording() {
 RecordingResult Call::stop_recording() {
   if (!recorder_) return RecordingResult::kNotRecording;
   if (caller_) caller_->media().set_recorder(nullptr);
+  if (caller_replaced_ && target_) target_->media().set_recorder(nullptr);
   recorder_.reset();  // the writer closes the file after what was queued
   return RecordingResult::kStopped;
 }

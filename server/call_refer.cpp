@@ -123,8 +123,13 @@ void Call::referrer_left() {
 // A warm transfer a REFER asked for: the referrer's `#` accepts (ends its consult, puts the caller
 // through), its `*` cancels (the caller comes back to it). Other keys, and keys at other times, do
 // nothing here (while bridged they also reach the other leg as RFC 4733 events).
-void Call::on_target_dtmf(OutboundLeg& leg, char digit) {
+void Call::on_target_dtmf(OutboundLeg& leg, char digit, uint32_t duration_ms) {
   assert_on_shard();
+  // The party a REFER of the caller's side reached talks to the agent: its keys are the agent's.
+  if (caller_replaced_ && &leg == target_.get()) {
+    if (agent_connected() && state_ != CallState::kEnded) agent_->send_dtmf(digit, duration_ms);
+    return;
+  }
   if (&leg != referrer_.get() || !transfer_running() || !refer_in() || !transfer_->warm_refer_in()) return;
   if (digit == '#') {
     spdlog::info("call {}: the referrer accepts the transfer (#)", id_);

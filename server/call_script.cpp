@@ -124,6 +124,10 @@ std::optional<TransferRefusal> Call::check_script(const std::vector<ScriptStep>&
     return TransferRefusal{Code::kNotActive, "the call is bridged to its transfer target"};
   if (transfer_running())
     return TransferRefusal{Code::kTransferInProgress, "transfer " + transfer_->id() + " is still running"};
+  if (caller_refer_running())
+    return TransferRefusal{Code::kTransferInProgress, "the caller's REFER " + caller_refer_record_.id + " is still running"};
+  if (caller_replaced_)
+    return TransferRefusal{Code::kNotActive, "the caller's side transferred the call by REFER"};
   for (const ScriptStep& step : steps) {
     if (std::holds_alternative<ScriptSay>(step) && !ctx_.speech)
       return TransferRefusal{Code::kNotSupported, "text-to-speech is not available on this gateway"};

@@ -47,7 +47,9 @@ void Call::dial_sip_agent() {
   agent_dial_->start();
 }
 
+// A call with a SIP agent has agent_dial_; any other dial reporting here is a caller's REFER's.
 void Call::on_dial_progress(const TransferUpdate& update) {
+  if (!agent_dial_) return caller_refer_progress(update);
   spdlog::debug("call {}: SIP agent {} {} ({})", id_, agent_config_.name, update.state, update.sip_status);
 }
 
@@ -55,6 +57,7 @@ void Call::on_dial_early_media(OutboundLeg&) {}
 
 void Call::on_dial_ended(const TransferUpdate& update) {
   assert_on_shard();
+  if (!agent_dial_) return caller_refer_ended(update);
   if (state_ == CallState::kEnded) return;  // finish() stopped the dial: the caller has gone
   if (update.result != TransferResult::kCompleted) {
     ctx_.metrics.agent_failures.fetch_add(1, std::memory_order_relaxed);

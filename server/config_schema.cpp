@@ -167,13 +167,14 @@ void read_trunk(Section& s, TrunkConfig& out) {
     }
   }
   s.boolean("accepts_refer", out.accepts_refer);
-  // It applies to the calls warmline places through the trunk (a REFER on the caller's dialog is never
-  // acted on): without an address there are none, and the key would be ignored.
+  // It applies to the calls warmline places through the trunk (address) and to those that come in from
+  // it (source_cidrs): a trunk with neither has no dialog a REFER could come in, and the key would be
+  // ignored.
   s.boolean("accepts_refer_from_peer", out.accepts_refer_from_peer);
-  if (out.accepts_refer_from_peer && s.node("address") == nullptr)
+  if (out.accepts_refer_from_peer && s.node("address") == nullptr && s.node("source_cidrs") == nullptr)
     s.problems().add_at(s.path("accepts_refer_from_peer"),
-                        "accepts_refer_from_peer = true needs the trunk's address (it applies to calls warmline "
-                        "places through this trunk; a REFER on the caller's dialog is not acted on)");
+                        "accepts_refer_from_peer = true needs the trunk's address or source_cidrs (it applies to "
+                        "calls warmline places through this trunk and to calls that come in from it)");
   s.choice("provisional", out.provisional,
            {{"180", Provisional::ringing}, {"183", Provisional::session_progress}, {"none", Provisional::none}});
   s.string("username", out.username);

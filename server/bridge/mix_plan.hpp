@@ -46,6 +46,10 @@ struct MixPlan {
   }
   // Introduce: caller, target and agent all hear each other.
   static MixPlan three_way() { return {CallerHears::kTarget, true, HoldAudio::kMusic, AgentHears::kBothMixed, true}; }
+  // The caller's side REFERred the call elsewhere and the new party answered (the Call's
+  // call_caller_refer.cpp): the agent talks to the target's leg alone; the old caller's leg, about to
+  // get our BYE, hears nothing.
+  static MixPlan referred() { return {CallerHears::kNothing, false, HoldAudio::kMusic, AgentHears::kTarget, true}; }
   // after_bridge "listen": caller <-> target, the agent hears both and says nothing.
   static MixPlan listening() { return {CallerHears::kTarget, false, HoldAudio::kMusic, AgentHears::kBothStereo}; }
 

@@ -432,11 +432,7 @@ void Leg::on_request(sip::ServerTransaction& tx, const sip::Message& req) {
     tx.respond(std::move(r));
     return;
   }
-  if (req.method == "REFER") {
-    // DESIGN.md toll-fraud rules: we never act on a REFER from the caller's side.
-    tx.respond(dialog_response(req, 403, "Forbidden - REFER not accepted"));
-    return;
-  }
+  if (req.method == "REFER") return observer_.on_leg_refer(*this, tx, req);
   sip::Message r = dialog_response(req, 405, "Method Not Allowed");
   r.add_header("Allow", allow_header_value());
   tx.respond(std::move(r));
@@ -462,6 +458,18 @@ void Leg::on_bye(sip::ServerTransaction& tx) {
 sip::Message Leg::new_request(std::string_view method) {
   assert_on_shard();
   return dialog_.make_request(method);
+}
+
+void Leg::respond(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,
+                  const std::vector<sip::Header>& extra_headers) {
+  assert_on_shard();
+  sip::Message r = dialog_response(request, status, reason);
+  for (const auto& h : extra_headers) r.add_header(h.name, h.value);
+  tx.respond(std::move(r));
+}
+
+void LegObserver::on_leg_refer(Leg& leg, sip::ServerTransaction& tx, const sip::Message& refer) {
+  leg.respond(tx, refer, 403, "Forbidden - REFER not accepted");
 }
 
 void Leg::send(sip::Message request, sip::ResponseHandler handler) {

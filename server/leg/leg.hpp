@@ -56,6 +56,10 @@ class LegObserver {
   // A leg hung up between our 2xx and its ACK has now sent its deferred BYE (or the peer ended it):
   // nothing of the leg is pending any more, so the call may be released.
   virtual void on_leg_closed(Leg& /*leg*/) {}
+  // A REFER inside the dialog (RFC 3515: the caller's side asks us to call someone else; its source
+  // and CSeq already checked). The observer answers `tx` with leg.respond(). Default: 403 (DESIGN.md
+  // toll-fraud rules: only a call whose trunk allows it acts on one, server/call_caller_refer.cpp).
+  virtual void on_leg_refer(Leg& leg, sip::ServerTransaction& tx, const sip::Message& refer);
 };
 
 class Leg final : public sip::DialogUsage {
@@ -122,8 +126,11 @@ class Leg final : public sip::DialogUsage {
   // (RFC 3261 §15: the callee must not send BYE before either); bye_pending() until then.
   void hang_up();
   bool bye_pending() const { return bye_on_ack_; }
-  // A request inside the dialog (REFER, ...), routed by the route set (§12.2.1.1).
+  // A request inside the dialog (REFER, NOTIFY, ...), routed by the route set (§12.2.1.1).
   sip::Message new_request(std::string_view method);
+  // Our answer to the peer's request in this dialog (a REFER handed to LegObserver::on_leg_refer).
+  void respond(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,
+               const std::vector<sip::Header>& extra_headers = {});
   void send(sip::Message request, sip::ResponseHandler handler);
   // The retry of `sent`, a request of ours in this dialog that `challenge` (401/407) answered: the
   // dialog's next CSeq and the credentials of the trunk the call came in through (RFC 3261 §22.2).

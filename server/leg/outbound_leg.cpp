@@ -111,7 +111,7 @@ bool OutboundLeg::open_media(std::string& error) {
   std::error_code ec;
   // The leg outlives its media (closed in stop_media / the destructor), so `this` is safe here.
   LegMediaHandlers handlers;
-  handlers.on_dtmf = [this](char digit, uint32_t) { observer_->on_target_dtmf(*this, digit); };
+  handlers.on_dtmf = [this](char digit, uint32_t ms) { observer_->on_target_dtmf(*this, digit, ms); };
   handlers.on_playout_drained = [this] { observer_->on_target_audio_played(*this); };
   handlers.on_caller_audio = [this](std::span<const int16_t> pcm) { observer_->on_target_audio(*this, pcm); };
   handlers.on_mark = [this](std::string_view name, ai::MarkEvent event) { observer_->on_target_mark(*this, name, event); };
@@ -379,9 +379,9 @@ void OutboundLeg::on_refer(sip::InviteClientSession&, sip::ServerTransaction& tx
   observer_->on_target_refer(*this, tx, refer);
 }
 
-void OutboundLeg::on_dtmf(sip::InviteClientSession&, char digit, uint32_t) {
+void OutboundLeg::on_dtmf(sip::InviteClientSession&, char digit, uint32_t duration_ms) {
   assert_on_shard();
-  if (!done_ && answered_) observer_->on_target_dtmf(*this, digit);
+  if (!done_ && answered_) observer_->on_target_dtmf(*this, digit, duration_ms);
 }
 
 void OutboundLeg::answer(sip::ServerTransaction& tx, const sip::Message& request, int status, std::string_view reason,

@@ -51,7 +51,7 @@ class OutboundLegObserver {
   // The answered target hung up (its BYE is answered). The observer may destroy the leg.
   virtual void on_target_bye(OutboundLeg& leg) = 0;
   // A key the target pressed (RFC 4733 on leg b's media): a warm transfer's DTMF screening.
-  virtual void on_target_dtmf(OutboundLeg&, char /*digit*/) {}
+  virtual void on_target_dtmf(OutboundLeg&, char /*digit*/, uint32_t /*duration_ms*/) {}
   // What was queued to play to the target (a warm transfer's briefing or prompt) has played.
   virtual void on_target_audio_played(OutboundLeg&) {}
   // The target's audio at the agent's rate, while the mix plan sends it to the agent (a consult, a

@@ -170,7 +170,7 @@ class Transfer final : public DialListener, public OutboundLegObserver {
   void on_target_answered(OutboundLeg&) override {}
   void on_target_failed(OutboundLeg&, const OutboundFailure&) override {}
   void on_target_bye(OutboundLeg& leg) override;
-  void on_target_dtmf(OutboundLeg& leg, char digit) override;
+  void on_target_dtmf(OutboundLeg& leg, char digit, uint32_t duration_ms) override;
   void on_target_audio_played(OutboundLeg& leg) override;
   void on_target_audio(OutboundLeg& leg, std::span<const int16_t> pcm) override;
   void on_target_mark(OutboundLeg& leg, std::string_view name, ai::MarkEvent event) override;

@@ -178,7 +178,7 @@ void Transfer::on_target_bye(OutboundLeg& leg) {
                                "the target hung up before the caller was put through"});
 }
 
-void Transfer::on_target_dtmf(OutboundLeg& leg, char digit) {
+void Transfer::on_target_dtmf(OutboundLeg& leg, char digit, uint32_t) {
   assert_on_shard();
   if (!done_ && gate_running() && &leg == answered_leg_.get()) act(gate_->on_dtmf(digit));
 }

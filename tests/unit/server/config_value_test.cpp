@@ -82,6 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValueCase{"TrunkRegisterWithoutAddress", "[[trunk]]\nname = \"t\"\nusername = \"u\"\npassword = \"p\"\nregister = true",
                   "register = true needs the trunk's address"},
         ValueCase{"TrunkAcceptsReferFromPeer", "[[trunk]]\nname = \"t\"\naddress = \"h\"\naccepts_refer_from_peer = true", ""},
+        ValueCase{"TrunkAcceptsReferFromPeerInboundOnly",
+                  "[[trunk]]\nname = \"t\"\nsource_cidrs = [\"10.0.0.0/8\"]\naccepts_refer_from_peer = true", ""},
         ValueCase{"TrunkAcceptsReferFromPeerWithoutAddress", "[[trunk]]\nname = \"t\"\naccepts_refer_from_peer = true",
                   "accepts_refer_from_peer = true needs the trunk's address"},
         ValueCase{"TrunkAcceptsReferFromPeerString", "[[trunk]]\nname = \"t\"\naddress = \"h\"\naccepts_refer_from_peer = \"yes\"",

@@ -225,16 +225,7 @@ TEST_F(ReferInCallTest, AReferFromElsewhereThanTheTargetIs403) {
   EXPECT_TRUE(invites_to(kDeskServer).empty());
 }
 
-TEST_F(ReferInCallTest, AReferOnTheCallersOwnDialogIsStillRefusedEvenWithTheFlag) {
-  for (auto& t : config.trunks)
-    if (t.name == "carrier") t.accepts_refer_from_peer = true;
-  Caller c = active_call();  // from the carrier, to agent demo
-  send(c, "REFER", InDialog().header("Refer-To: <sip:support@pbx.example.com>"));
-  EXPECT_THAT(statuses(c, "REFER"), ::testing::ElementsAre(403));
-  EXPECT_EQ(transport.count_requests("INVITE"), 0) << "nothing is dialled";
-  EXPECT_EQ(call(c)->state(), CallState::kActive);
-}
-
+// A REFER on the caller's own dialog: caller_refer_test.cpp.
 
 // Warm transfers a REFER asks for (X-Warmline-Transfer, docs/sip.md): the referrer takes the agent's part.
 std::vector<std::string> phase_names(const CallSnapshot& snap) {
