@@ -90,6 +90,7 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
   void start_accepted() {
     touch();
     arm_idle();
+    no_delay();
     if (auto* tls = std::get_if<TlsStream>(&stream_)) {
       tls->async_handshake(ssl::stream_base::server, [self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec) return self->close("TLS handshake failed: " + ec.message());
@@ -106,6 +107,7 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
     lowest().async_connect(to, [self = shared_from_this()](const boost::system::error_code& ec) {
       if (self->closed_) return;
       if (ec) return self->close("connect failed: " + ec.message());
+      self->no_delay();
       if (auto* tls = std::get_if<TlsStream>(&self->stream_)) {
         tls->async_handshake(ssl::stream_base::client, [self](const boost::system::error_code& hec) {
           if (hec) return self->close("TLS handshake failed: " + hec.message());
@@ -167,6 +169,14 @@ class StreamTransport::Connection : public std::enable_shared_from_this<Connecti
     if (ec) spdlog::warn("sip tls: cannot load the trusted CAs ({}): {}", tls.ca_file.empty() ? "system" : tls.ca_file, ec.message());
     ctx->set_verify_mode(tls.verify ? ssl::verify_peer : ssl::verify_none);
     return ctx;
+  }
+
+  // Each SIP message goes out as soon as it is written: Nagle's algorithm would hold a small one (the
+  // 180 after the 100, the 200 after the 180) until the peer ACKs the previous segment, and a peer
+  // that delays its ACKs then delays the call's set-up by milliseconds.
+  void no_delay() {
+    boost::system::error_code ignored;
+    lowest().set_option(tcp::no_delay(true), ignored);
   }
 
   tcp::socket& lowest() {

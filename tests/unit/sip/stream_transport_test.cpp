@@ -1,16 +1,21 @@
 // The TCP transport on 127.0.0.1: delivery with the connection as the source, answers over the same
 // connection, keep-alive pong, 400 and close without Content-Length, a stateless 400 for a malformed
-// message that keeps the connection, outbound connections reused per peer, idle close. Waits are
-// bounded and end on real events.
+// message that keeps the connection, outbound connections reused per peer, idle close, TCP_NODELAY on
+// both kinds of connection. Waits are bounded and end on real events.
 #include "sip/stream_transport.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <array>
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +44,24 @@ std::string options(const std::string& call_id, const std::string& extra = "Cont
          "Via: SIP/2.0/TCP 10.0.0.1:5060;branch=z9hG4bK" + call_id + ";rport\r\n"
          "Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:gw@127.0.0.1>\r\n"
          "Call-ID: " + call_id + "\r\nCSeq: 1 OPTIONS\r\n" + extra + "\r\n";
+}
+
+// TCP_NODELAY of this process's IPv4 socket connected to port `remote` (and from port `local`, when not
+// 0): the transport's own socket, found by its ports among /proc/self/fd. nullopt when there is none.
+std::optional<bool> no_delay_of(uint16_t remote, uint16_t local = 0) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in mine{}, theirs{};
+    socklen_t mine_len = sizeof mine, theirs_len = sizeof theirs;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &mine_len) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&theirs), &theirs_len) != 0 || mine.sin_family != AF_INET)
+      continue;
+    if (ntohs(theirs.sin_port) != remote || (local != 0 && ntohs(mine.sin_port) != local)) continue;
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0) return on != 0;
+  }
+  return std::nullopt;
 }
 
 class StreamTransportTest : public ::testing::Test {
@@ -143,6 +166,26 @@ TEST_F(StreamTransportTest, OutboundConnectionIsOpenedOnceAndReused) {
   ASSERT_TRUE(run_until([&] { return got.size() >= options("o1").size() + options("o2").size(); }));
   EXPECT_EQ(got, options("o1") + options("o2"));  // in order, over the one connection
   EXPECT_EQ(transport.stats().connected, 1u);
+}
+
+// Nagle's algorithm held the 180 and the 200 behind the 100's unacknowledged segment: measured, calls
+// set up over TLS took 5.1 ms at the median against 1.4 ms over UDP (bench/README.md "TLS").
+TEST_F(StreamTransportTest, BothKindsOfConnectionSendAtOnce) {
+  asio::write(peer, asio::buffer(options("n1")));
+  ASSERT_TRUE(run_until([&] { return !delivered.empty(); }));
+  EXPECT_EQ(no_delay_of(peer.local_endpoint().port(), transport.local().port), true) << "the accepted connection";
+
+  tcp::acceptor remote(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket accepted(io);
+  std::array<char, 4096> buf{};
+  size_t got = 0;
+  remote.async_accept(accepted, [&](const boost::system::error_code& ec) {
+    if (!ec) accepted.async_read_some(asio::buffer(buf), [&](const boost::system::error_code&, size_t n) { got = n; });
+  });
+  const Endpoint to{"127.0.0.1", remote.local_endpoint().port(), Protocol::tcp};
+  ASSERT_FALSE(transport.send_bytes(options("n2"), to));
+  ASSERT_TRUE(run_until([&] { return got > 0; }));  // connected: what it sends has come
+  EXPECT_EQ(no_delay_of(remote.local_endpoint().port()), true) << "the connection we opened";
 }
 
 TEST_F(StreamTransportTest, SendToAPeerThatIsNotAnAddressFails) {
