@@ -77,7 +77,7 @@ LOAD_ENV = LOAD_BUILD=$(LOAD_BUILD) LOAD_URING_BUILD=$(LOAD_URING_BUILD) JOBS=$(
 LOAD_GEN = --load $(LOAD_BUILD)/bench/load/warmline-load --report-dir $(LOAD_REPORT)
 LOAD_REPORT_CMD = python3 $(LOAD_SCEN)/report.py --report-dir $(LOAD_REPORT) --out $(LOAD_REPORT) --calls $(LOAD_CALLS)
 
-.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-srtp load-scale load-all
+.PHONY: soak load-ai load-setup load-rtpengine load-kamailio load-uring load-bridged load-warm load-srtp load-tls load-scale load-all
 
 # 1. AI-streamed calls at LOAD_CALLS concurrent calls.
 load-ai:
@@ -131,6 +131,14 @@ LOAD_SRTP_CALLS ?= 100,300
 load-srtp:
 	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
 	@python3 $(LOAD_SCEN)/srtp.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_SRTP_CALLS)
+
+# 8b. SIP over TLS beside SIP over UDP (issue 11): for each of LOAD_TLS_CALLS, udp, tls, udp, tls on the same
+# gateway config (a udp: and a tls: listener); gateway CPU per call set-up and the ratio in LOAD_REPORT/tls.md.
+LOAD_TLS_CALLS ?= 200,500
+
+load-tls:
+	@$(LOAD_ENV) bash $(LOAD_SCEN)/build.sh
+	@python3 $(LOAD_SCEN)/tls.py --load $(LOAD_BUILD)/bench/load/warmline-load --warmline $(LOAD_BUILD)/warmline --report-dir $(LOAD_REPORT) --calls $(LOAD_TLS_CALLS)
 
 # 9. Load at scale (issue 13): LOAD_GENERATORS warmline-load processes against one warmline with
 # LOAD_SHARDS shards at each of LOAD_CALLS, then rtpengine relaying the same packets; one line per

@@ -31,7 +31,7 @@ class GatewayRun {
         shared_(o.calls),
         bridged_(!o.bridge_target.empty()),
         media_(bridged_ ? MediaCalls::Mode::kBridged : MediaCalls::Mode::kGateway, shared_, io_),
-        sip_({.gateway = gateway, .number = o.number, .srtp = o.srtp},
+        sip_({.gateway = gateway, .number = o.number, .srtp = o.srtp, .tls = o.tls, .tls_ca = o.tls_ca},
              {.on_answered = [this](uint32_t c, const sockaddr_in& rtp, std::unique_ptr<rtp::SrtpSession> srtp) {
                 media_.start(c, rtp, std::move(srtp));
               },
@@ -46,6 +46,7 @@ class GatewayRun {
         peer_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
         peer_ai_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
         peer_transfer_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
+        peer_ramp_(o.warmline_pid ? o.warmline_pid : CpuWindow::kNone),
         self_(0) {}
 
   bool open(std::string& error);
@@ -63,6 +64,7 @@ class GatewayRun {
   void progress(int64_t now);
   RunResult result() const;
   void fill_bridged(RunResult& r) const;
+  void fill_setup_cpu(RunResult& r) const;
 
   const Options& o_;
   SharedState shared_;
@@ -75,13 +77,14 @@ class GatewayRun {
   std::vector<uint16_t> rtp_ports_;
   // peer_: the window; peer_ai_: the settle second before the transfers (AI calls); peer_transfer_:
   // the transfer phase (bridged mode).
-  CpuWindow peer_, peer_ai_, peer_transfer_, self_;
+  // peer_ramp_: the ramp (call set-up).
+  CpuWindow peer_, peer_ai_, peer_transfer_, peer_ramp_, self_;
   std::optional<int64_t> rss_before_;
   std::string host_load_;
 
   Phase phase_ = Phase::kRamp;
   int64_t start_ = 0, phase_end_ = 0, hangup_start_ = 0, window_ns_ = 0, abort_end_ = 0;
-  int64_t settle_start_ = 0, transfer_start_ = 0, transfer_ns_ = 0;
+  int64_t settle_start_ = 0, transfer_start_ = 0, transfer_ns_ = 0, ramp_ns_ = 0;
   uint32_t invited_ = 0, hung_up_ = 0, calls_up_ = 0, transferred_ = 0, bridged_up_ = 0;
   std::vector<uint32_t> to_transfer_;  // the calls up when the transfer phase began
   bool aborted_ = false;
@@ -114,6 +117,7 @@ bool GatewayRun::open(std::string& error) {
 
 RunResult GatewayRun::run() {
   start_ = now_ns();
+  peer_ramp_.begin();
   SlotClock slots(start_);
   int64_t next_timer = start_, next_progress = start_ + kSecond;
   const std::function<void(const UringIo::Completion&)> on_completion = [this](const UringIo::Completion& c) {
@@ -158,6 +162,8 @@ void GatewayRun::step(int64_t now) {
         phase_ = Phase::kSettle;
         settle_start_ = now;
         phase_end_ = now + kSettleNs;
+        peer_ramp_.end();
+        ramp_ns_ = now - start_;
         peer_ai_.begin();
       }
       break;
@@ -286,6 +292,18 @@ void GatewayRun::progress(int64_t now) {
                shared_.target_received.get());
 }
 
+// The set-up cost (report.hpp): the ramp's CPU less the media of the calls already up, which grows
+// from none to the settle second's rate at an even pace (half of it on average).
+void GatewayRun::fill_setup_cpu(RunResult& r) const {
+  r.ramp_s = static_cast<double>(ramp_ns_) / 1e9;
+  if (!peer_ramp_.valid() || !peer_ai_.valid() || ramp_ns_ == 0) return;
+  r.ramp_cpu_s = peer_ramp_.cpu_s();
+  r.ai_call_cpu_cores = peer_ai_.cpu_s() / (static_cast<double>(kSettleNs) / 1e9);
+  const uint64_t answered = sip_.counters().answered;
+  if (answered == 0) return;
+  r.setup_cpu_ms_per_call = (r.ramp_cpu_s - r.ramp_s * r.ai_call_cpu_cores / 2) * 1e3 / static_cast<double>(answered);
+}
+
 // The transfer phase's figures. Gateway CPU per transfer = the phase's CPU less what the media of the
 // calls cost meanwhile, estimated as the mean of the AI calls' rate (the settle second before) and the
 // bridged calls' rate (the window), since the calls move from one to the other at an even pace.
@@ -328,6 +346,13 @@ RunResult GatewayRun::result() const {
   r.srtp_error = sip_.srtp_error();
   r.srtp_protect_failed = shared_.srtp_protect_failed.get();
   r.srtp_unprotect_failed = shared_.srtp_unprotect_failed.get();
+  if (o_.tls) {
+    r.sip_transport = "tls";
+    r.tls_cipher = sip_.tls_cipher();
+    r.transport_failures = sc.transport_failures;
+    r.transport_error = sip_.transport_error();
+  }
+  fill_setup_cpu(r);
   r.window_s = static_cast<double>(window_ns_) / 1e9;
   r.in = percentiles_of(shared_.caller_to_ai);
   r.out = percentiles_of(shared_.ai_to_caller);

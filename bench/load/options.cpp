@@ -35,6 +35,7 @@ const std::map<std::string, Setter>& setters() {
       {"--target-listen", [](Options& o, const std::string& v) { o.target_listen = v; return !v.empty(); }},
       {"--transfer-mode", [](Options& o, const std::string& v) { o.transfer_mode = v; return v == "cold" || v == "warm"; }},
       {"--after-bridge", [](Options& o, const std::string& v) { o.after_bridge = v; return v == "leave" || v == "listen"; }},
+      {"--tls-ca", [](Options& o, const std::string& v) { o.tls_ca = v; return !v.empty(); }},
       {"--relay-pid", [](Options& o, const std::string& v) { return number(v, o.relay_pid) && o.relay_pid > 0; }},
   };
   return kSetters;
@@ -52,8 +53,8 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
       out.help = true;
       return out;
     }
-    if (a == "--quiet" || a == "--srtp") {
-      (a == "--quiet" ? o.quiet : o.srtp) = true;
+    if (a == "--quiet" || a == "--srtp" || a == "--tls") {
+      (a == "--quiet" ? o.quiet : a == "--srtp" ? o.srtp : o.tls) = true;
       continue;
     }
     auto it = setters().find(a);
@@ -79,6 +80,14 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
     out.error = "--srtp is for the callers of a gateway run, not --rtp-relay";
     return out;
   }
+  if (!o.rtp_relay.empty() && o.tls) {
+    out.error = "--tls is for the callers of a gateway run, not --rtp-relay";
+    return out;
+  }
+  if (!o.tls && !o.tls_ca.empty()) {
+    out.error = "--tls-ca verifies the gateway's certificate over --tls: give --tls too";
+    return out;
+  }
   if (o.bridge_target.empty() && (o.transfer_mode != "cold" || o.after_bridge != "leave")) {
     out.error = "--transfer-mode and --after-bridge shape the transfer of --bridge: give --bridge too";
     return out;
@@ -91,7 +100,8 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
 std::string usage() {
   return "usage: warmline-load [--gateway IP:PORT] [--number USER] [--calls N] [--ramp-cps R] [--hold-s S]\n"
          "                     [--agent-listen IP:PORT] [--warmline-pid PID] [--report DIR] [--label TEXT]\n"
-         "                     [--max-runtime-s T] [--quiet] [--srtp] [--bridge TARGET [--target-listen IP:PORT]\n"
+         "                     [--max-runtime-s T] [--quiet] [--srtp] [--tls [--tls-ca FILE]]\n"
+         "                     [--bridge TARGET [--target-listen IP:PORT]\n"
          "                     [--transfer-mode cold|warm] [--after-bridge leave|listen]]\n"
          "       warmline-load --rtp-relay FILE [--relay-pid PID] [--calls N] [--hold-s S] [--report DIR]\n"
          "                     [--label TEXT] [--max-runtime-s T] [--quiet]\n"

@@ -33,6 +33,10 @@ struct Options {
   // The callers offer RTP/SAVP (AES_CM_128_HMAC_SHA1_80, SDES) and protect/unprotect their RTP with the
   // answer's keys: the gateway's caller legs run SRTP (its trunk needs srtp = "optional" or "required").
   bool srtp = false;
+  // The callers' SIP goes over one TLS connection to --gateway (the gateway's tls: listener) instead of
+  // UDP; --tls-ca: verify its certificate against that CA file (else verification is off: a lab run).
+  bool tls = false;
+  std::string tls_ca;
 };
 
 struct ParseOutcome {

@@ -90,6 +90,15 @@ std::string json_line(const RunResult& r) {
            ",\"srtp_protect_failed\":" + std::to_string(r.srtp_protect_failed) +
            ",\"srtp_unprotect_failed\":" + std::to_string(r.srtp_unprotect_failed);
   }
+  out += ",\"sip_transport\":" + json_string(r.sip_transport);
+  if (r.sip_transport == "tls") {
+    out += ",\"tls_cipher\":" + json_string(r.tls_cipher) + ",\"transport_failures\":" +
+           std::to_string(r.transport_failures) + ",\"transport_error\":" + json_string(r.transport_error);
+  }
+  json_number(out, "ramp_s", r.ramp_s, 3);
+  json_number(out, "ramp_cpu_s", r.ramp_cpu_s, 4);
+  json_number(out, "ai_call_cpu_cores", r.ai_call_cpu_cores, 4);
+  json_number(out, "setup_cpu_ms_per_call", r.setup_cpu_ms_per_call, 4);
   json_number(out, "window_s", r.window_s, 3);
   json_percentiles(out, "setup", r.setup);
   json_percentiles(out, "in", r.in);
@@ -146,6 +155,12 @@ std::string summary(const RunResult& r) {
            std::to_string(r.srtp_protect_failed) + " packets not protected, " +
            std::to_string(r.srtp_unprotect_failed) + " failed to unprotect; ";
   }
+  if (r.sip_transport == "tls")
+    out += "SIP over TLS (" + r.tls_cipher + "), " + std::to_string(r.transport_failures) + " connection failures" +
+           (r.transport_error.empty() ? "" : " (" + r.transport_error + ")") + "; ";
+  if (r.setup_cpu_ms_per_call >= 0)
+    out += "set-up: ramp " + fixed(r.ramp_s, 2) + " s, gateway CPU " + fixed(r.ramp_cpu_s, 3) + " s (calls up " +
+           fixed(r.ai_call_cpu_cores, 3) + " cores after) => " + fixed(r.setup_cpu_ms_per_call, 3) + " ms CPU per call; ";
   return out + "window " + fixed(r.window_s, 1) + " s; worst send-slot lag " + fixed(r.max_send_lag_ms, 2) + " ms\n";
 }
 

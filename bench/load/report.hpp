@@ -26,6 +26,19 @@ struct RunResult {
   bool srtp = false;
   uint64_t srtp_calls = 0, srtp_refused = 0, srtp_protect_failed = 0, srtp_unprotect_failed = 0;
   std::string srtp_error;
+  // --tls: the callers' SIP went over one TLS connection (the suite negotiated); the connection's end or
+  // a framing failure, counted (the run's calls then time out) with the reason.
+  std::string sip_transport = "udp";
+  std::string tls_cipher;
+  uint64_t transport_failures = 0;
+  std::string transport_error;
+  // Call set-up cost: the gateway's CPU over the ramp (first INVITE until every call has its final
+  // answer), less the media of the calls already up (half the AI calls' rate of the settle second after
+  // it: the calls come up at an even pace), per answered call.
+  double ramp_s = 0;
+  double ramp_cpu_s = -1;
+  double ai_call_cpu_cores = -1;  // the settle second's CPU rate (gateway and bridged modes alike)
+  double setup_cpu_ms_per_call = -1;
   double window_s = 0;
   Percentiles in;                // caller -> AI (gateway) or leg A -> leg B (relay)
   double in_loss_pct = 0;

@@ -68,10 +68,27 @@ SipCaller::SipCaller(SipCallerOptions options, SipCallerHandlers handlers, size_
 }
 
 SipCaller::~SipCaller() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0 && !tls_) close(fd_);  // the stream closes its own
 }
 
+std::string SipCaller::tls_cipher() const { return tls_ ? tls_->cipher() : std::string(); }
+
 bool SipCaller::open(std::string& error) {
+  if (options_.tls) {
+    tls_ = std::make_unique<TlsStream>();
+    if (!tls_->connect(options_.gateway, options_.tls_ca, error)) return false;
+    fd_ = tls_->fd();
+    port_ = tls_->local_port();
+    on_stream_message_ = [this](std::string_view bytes) {
+      auto parsed = sip::parse_message(bytes);
+      if (!parsed.ok()) {
+        ++counters_.unparsable;
+        return;
+      }
+      on_message(*parsed.message, stream_now_);
+    };
+    return true;
+  }
   fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     error = std::string("SIP socket: ") + std::strerror(errno);
@@ -94,6 +111,7 @@ bool SipCaller::open(std::string& error) {
 }
 
 void SipCaller::send(const std::string& wire) {
+  if (tls_) return tls_->write(wire);
   sendto(fd_, wire.data(), wire.size(), 0, reinterpret_cast<const sockaddr*>(&options_.gateway),
          sizeof options_.gateway);
 }
@@ -103,6 +121,7 @@ sip::Message SipCaller::new_request(std::string_view method, const Call& c) cons
   m.method = std::string(method);
   m.request_uri = c.remote_target;
   sip::Via via;
+  via.transport = options_.tls ? "TLS" : "UDP";
   via.host = options_.local_ip;
   via.port = port_;
   m.vias.push_back(std::move(via));
@@ -121,6 +140,7 @@ void SipCaller::invite(uint32_t index, uint16_t rtp_port, int64_t now) {
   m.method = "INVITE";
   m.request_uri = sip_uri(options_.number, ip_of(options_.gateway), ntohs(options_.gateway.sin_port));
   sip::Via via;
+  via.transport = options_.tls ? "TLS" : "UDP";
   via.host = options_.local_ip;
   via.port = port_;
   sip::set_param(via.params, "branch", sip::new_branch(random_));
@@ -134,6 +154,8 @@ void SipCaller::invite(uint32_t index, uint16_t rtp_port, int64_t now) {
   m.max_forwards = 70;
   m.contacts.push_back(m.from);
   m.contacts.back().params.clear();
+  // In-dialog requests to us (a BYE of the gateway) come back over the connection we opened.
+  if (options_.tls) m.contacts.back().uri.params.push_back({"transport", "tls", true});
   m.content_type = "application/sdp";
   sip::SessionDescription offer =
       sip::make_offer(caller_media_caps(options_.local_ip, rtp_port, index + 1, options_.srtp));
@@ -169,6 +191,13 @@ void SipCaller::hang_up(uint32_t index, int64_t now) {
 }
 
 void SipCaller::on_readable(int64_t now) {
+  if (tls_) {
+    if (transport_error_.empty()) {
+      stream_now_ = now;
+      if (!tls_->read(on_stream_message_, transport_error_)) ++counters_.transport_failures;
+    }
+    return;
+  }
   for (int i = 0; i < 4096; ++i) {  // bounded: the rest waits for the next wake-up
     ssize_t n = recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n <= 0) return;
@@ -285,6 +314,10 @@ void SipCaller::abandon_pending() {
 }
 
 void SipCaller::on_timer(int64_t now) {
+  if (tls_) {
+    tls_->flush();
+    if (tls_->has_buffered()) on_readable(now);  // a bounded read left decrypted bytes behind
+  }
   for (uint32_t i = 0; i < calls_.size(); ++i) {
     Call& c = calls_[i];
     if (c.state != State::kInviting && c.state != State::kByeing) continue;
@@ -299,7 +332,8 @@ void SipCaller::on_timer(int64_t now) {
       }
       continue;
     }
-    const bool retransmit = c.state == State::kByeing || !c.got_provisional;
+    // §17.1.1.2 / §17.1.2.2: over TLS (reliable) nothing is retransmitted; Timer B / F still apply.
+    const bool retransmit = !tls_ && (c.state == State::kByeing || !c.got_provisional);
     if (!retransmit || now < c.next_retransmit) continue;
     send(c.wire);
     if (c.state == State::kInviting) ++counters_.invite_retransmits; else ++counters_.bye_retransmits;

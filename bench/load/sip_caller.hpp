@@ -9,7 +9,10 @@
 // lookup table. With `srtp`, the offer is RTP/SAVP with one a=crypto line (AES_CM_128_HMAC_SHA1_80, the
 // suite carriers use); each call keeps its offer, takes the answer's key (sip::accept_answer) and hands
 // the SRTP session of the call to on_answered. An answer without a usable a=crypto line ends the call
-// (counted in srtp_refused). Thread: the generator's RTP/SIP thread.
+// (counted in srtp_refused). With `tls`, the SIP goes over one TLS connection to the gateway's tls:
+// listener instead (tls_stream.hpp): Via SIP/2.0/TLS, Contact ;transport=tls, and no retransmissions
+// (RFC 3261 §17.1.1.2: a reliable transport has none; Timer B still bounds a call). Thread: the
+// generator's RTP/SIP thread.
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "bench/load/histogram.hpp"
+#include "bench/load/tls_stream.hpp"
 #include "rtp/srtp_session.hpp"
 #include "sip/builders.hpp"
 #include "sip/message.hpp"
@@ -32,6 +36,8 @@ struct SipCallerOptions {
   std::string number = "load";    // Request-URI user: the agent's number in the gateway config
   std::string local_ip = "127.0.0.1";
   bool srtp = false;              // offer RTP/SAVP and key each call's SRTP session from the answer
+  bool tls = false;               // SIP over TLS to `gateway` (its tls: listener)
+  std::string tls_ca;             // with tls: verify the gateway's certificate against this CA file ("": off)
 };
 
 struct SipCallerHandlers {
@@ -49,6 +55,7 @@ struct SipCounters {
   uint64_t invite_retransmits = 0, bye_retransmits = 0, byes = 0, bye_ok = 0, bye_failed = 0;
   uint64_t provisional = 0, unparsable = 0;
   uint64_t srtp_calls = 0, srtp_refused = 0;  // SRTP sessions keyed; 2xx without usable keys (in failed)
+  uint64_t transport_failures = 0;  // tls: the connection ended or its framing failed (calls then time out)
   int last_failure_status = 0;
 };
 
@@ -59,7 +66,7 @@ class SipCaller {
   SipCaller(SipCallerOptions options, SipCallerHandlers handlers, size_t calls);
   ~SipCaller();
 
-  bool open(std::string& error);   // binds the SIP socket (127.0.0.1, ephemeral port)
+  bool open(std::string& error);   // binds the SIP socket (127.0.0.1, ephemeral port), or connects TLS
   int fd() const { return fd_; }
 
   // rtp_port: the caller's RTP socket, put in the SDP offer.
@@ -77,6 +84,8 @@ class SipCaller {
   const SipCounters& counters() const { return counters_; }
   const LatencyHistogram& setup_times() const { return setup_; }
   const std::string& srtp_error() const { return srtp_error_; }  // why the last SRTP answer was refused
+  const std::string& transport_error() const { return transport_error_; }  // tls: why the connection ended
+  std::string tls_cipher() const;  // tls: the negotiated suite; "" for UDP
 
  private:
   struct Call {
@@ -112,6 +121,10 @@ class SipCaller {
   SipCounters counters_;
   LatencyHistogram setup_;
   std::string srtp_error_;
+  std::unique_ptr<TlsStream> tls_;  // with options_.tls
+  std::function<void(std::string_view)> on_stream_message_;  // kept: built once, not per read
+  int64_t stream_now_ = 0;  // the wake-up's time, for the messages read in it
+  std::string transport_error_;
 };
 
 // "wl<index>-..." -> index, or -1.

@@ -19,15 +19,18 @@ import time
 import loadlib as L
 
 
-def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai", media=None):
+def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_srtp=None, scenario="ai", media=None,
+            tls_listen=None, tls=False):
     """One run; srtp.py reuses it with `srtp` (warmline-load --srtp) and the trunk's `trunk_srtp`.
-    `media`: [media] keys for this build's config ({"rtp_io": "plain", "tick_slots": "1"})."""
+    `media`: [media] keys for this build's config ({"rtp_io": "plain", "tick_slots": "1"}). tls.py: the
+    gateway's `tls_listen` (port, cert, key), and with `tls` the callers' SIP goes there (warmline-load
+    --tls, the certificate verified against itself)."""
     label = label or f"ai-{build}-{calls}"
     os.makedirs(run_dir, exist_ok=True)
     cfg = L.write_warmline_config(os.path.join(run_dir, "warmline.toml"), sip_port=args.sip_port,
                                   http_port=args.http_port, rtp_ports=args.rtp_ports, shards=args.shards,
                                   agent_url=f"ws://127.0.0.1:{args.agent_port}", sample_rate=8000,
-                                  trunk_srtp=trunk_srtp)
+                                  trunk_srtp=trunk_srtp, tls_listen=tls_listen)
     if media:  # a [media] section of this build's own (the config has none)
         with open(cfg, "a") as f:
             f.write("\n[media]\n" + "".join(
@@ -43,13 +46,16 @@ def run_one(args, build, binary, calls, run_dir, label=None, srtp=False, trunk_s
                 "--report", args.report_dir, "--label", label, "--max-runtime-s", str(int(max_runtime))]
         if srtp:
             argv.append("--srtp")
+        if tls:
+            argv[argv.index("--gateway") + 1] = f"127.0.0.1:{tls_listen[0]}"
+            argv += ["--tls", "--tls-ca", tls_listen[1]]
         L.log(f"{label}: {' '.join(argv)}")
         rc, gen_cpu = L.run_measured(argv, os.path.join(run_dir, "warmline-load.log"), timeout_s=max_runtime + 30)
         gw_alive = gw.poll() is None
         m = L.metrics(args.http_port)  # the media clock's health over the whole run
         procs.stop(gw)  # SIGTERM: drains; a crash on the way out shows as a negative exit (signal)
     L.append_result(args.report_dir, {
-        "scenario": scenario, "label": label, "srtp": srtp, "build": build, "calls": calls, "shards": args.shards,
+        "scenario": scenario, "label": label, "srtp": srtp, "tls": tls, "build": build, "calls": calls, "shards": args.shards,
         "hold_s": args.hold_s, "ramp_cps": args.ramp_cps, "load_rc": rc, "load_cpu_s_total": round(gen_cpu, 3),
         "warmline_survived": gw_alive, "warmline_exit": gw.returncode, "loadavg_before": load_before,
         "media_overruns": m.get("warmline_media_overruns_total"), "media_ticks": m.get("warmline_media_ticks_total"),
@@ -77,6 +83,42 @@ def add_run_args(ap, calls):
     ap.add_argument("--agent-port", type=int, default=38765)
     ap.add_argument("--rtp-ports", default="12000-19999")
     ap.add_argument("--pause-s", type=float, default=2.0, help="between runs (sockets in TIME_WAIT, timers)")
+
+
+def add_paired_args(ap, calls, what):
+    """srtp.py and tls.py: the options of an interleaved comparison (`what`: "plain + SRTP")."""
+    ap.add_argument("--warmline", default=os.path.join(L.REPO, "build-load", "warmline"))
+    add_run_args(ap, calls=calls)
+    ap.add_argument("--rounds", type=int, default=2, help=f"{what} pairs per concurrency")
+
+
+def run_paired(args, name, kinds, run_kwargs, extra_tcp=()):
+    """srtp.py and tls.py: for every concurrency of --calls, --rounds rounds of one run per kind in
+    order (interleaved: every kind sees the same background load), each on a fresh warmline, with
+    run_one's keyword arguments `run_kwargs(kind)`. Labels `<name>-<kind>-<calls>-r<round>`. Returns
+    (status, counts, started, loads): 1 when a run failed; the concurrencies; the UTC start; the 1-minute
+    load average before each run."""
+    args.report_dir = os.path.abspath(args.report_dir)
+    for path, what in ((args.load, "warmline-load"), (args.warmline, "warmline")):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"{what} not found at {path}: build it first")
+    counts = [int(c) for c in args.calls.split(",") if c]
+    if any(c > 4000 for c in counts) or args.rounds < 1 or args.rounds > 10:
+        sys.exit("at most 4000 calls (warmline's rtp_ports range) and 1..10 rounds")
+    L.require_free(tcp=[args.http_port, args.agent_port, *extra_tcp], udp=[args.sip_port])
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    run_root = os.path.join(args.report_dir, "runs", time.strftime(f"{name}-%Y%m%d-%H%M%S"))
+    os.makedirs(run_root, exist_ok=True)
+    loads, status = [], 0
+    for calls in counts:
+        for rnd in range(1, args.rounds + 1):
+            for kind in kinds:
+                loads.append(L.loadavg())
+                label = f"{name}-{kind}-{calls}-r{rnd}"
+                status |= run_one(args, name, args.warmline, calls, os.path.join(run_root, label), label=label,
+                                  scenario=name, **run_kwargs(kind, run_root)) != 0
+                time.sleep(args.pause_s)
+    return status, counts, started, loads
 
 
 def main():

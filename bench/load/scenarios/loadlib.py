@@ -241,19 +241,27 @@ def wait_calls_drained(http_port, timeout_s=20.0):
 # --- warmline ----------------------------------------------------------------------------------------
 
 def write_warmline_config(path, *, sip_port, http_port, rtp_ports, shards, agent_url, sample_rate=8000,
-                          fallback_message="", cdr=None, target_uri=None, trunk_srtp=None, more_agents=()):
+                          fallback_message="", cdr=None, target_uri=None, trunk_srtp=None, more_agents=(),
+                          tls_listen=None):
     """A config for load: log level error (no log line per call), one inbound trunk for 127.0.0.0/8, and
     one agent that takes every number the load tools dial ("load", "demo", "echo"). With `target_uri`
     (bridged runs) the agent has a target "desk" at that SIP URI and the trunk does not take REFER, so
     a cold transfer is a bridged dial. `trunk_srtp` ("optional", "required") sets the trunk's srtp key
     (srtp.py: SRTP callers beside plain ones on one config). `more_agents`: (number, url) pairs, one more
-    agent each taking that one number (scale.py: one agent per generator process)."""
+    agent each taking that one number (scale.py: one agent per generator process). `tls_listen`: (port,
+    cert, key): a tls: listener beside the UDP one (tls.py: callers over TLS beside UDP ones)."""
     cdr = cdr or os.path.join(os.path.dirname(os.path.abspath(path)), "cdr.sqlite")
     srtp_line = f'srtp = "{trunk_srtp}"\n' if trunk_srtp else ""
+    listen = [f"udp:127.0.0.1:{sip_port}"]
+    tls_lines = ""
+    if tls_listen:
+        port, cert, key = tls_listen
+        listen.append(f"tls:127.0.0.1:{port}")
+        tls_lines = f'tls_cert = "{cert}"\ntls_key = "{key}"\n'
     text = f"""# Written by bench/load/scenarios/loadlib.py for a load run.
 [server]
-sip_listen = ["udp:127.0.0.1:{sip_port}"]
-http = "127.0.0.1:{http_port}"
+sip_listen = {json.dumps(listen)}
+{tls_lines}http = "127.0.0.1:{http_port}"
 rtp_ports = "{rtp_ports}"
 shards = {shards}
 cdr = "{cdr}"

@@ -18,7 +18,6 @@ and the SRTP failure counters, with the machine and its load average.
 import argparse
 import os
 import sys
-import time
 
 import ai_streaming
 import loadlib as L
@@ -111,31 +110,10 @@ def summarize(report_dir, counts, rounds, started, loads):
 
 def main():
     ap = argparse.ArgumentParser(description="SRTP callers beside plain ones, interleaved, through warmline-load")
-    ap.add_argument("--warmline", default=os.path.join(L.REPO, "build-load", "warmline"))
-    ai_streaming.add_run_args(ap, calls="100,300")
-    ap.add_argument("--rounds", type=int, default=2, help="plain + SRTP pairs per concurrency")
+    ai_streaming.add_paired_args(ap, calls="100,300", what="plain + SRTP")
     args = ap.parse_args()
-    args.report_dir = os.path.abspath(args.report_dir)
-    for path, what in ((args.load, "warmline-load"), (args.warmline, "warmline")):
-        if not os.access(path, os.X_OK):
-            sys.exit(f"{what} not found at {path}: build it first")
-    counts = [int(c) for c in args.calls.split(",") if c]
-    if any(c > 4000 for c in counts) or args.rounds < 1 or args.rounds > 10:
-        sys.exit("at most 4000 calls (warmline's rtp_ports range) and 1..10 rounds")
-    L.require_free(tcp=[args.http_port, args.agent_port], udp=[args.sip_port])
-    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-    run_root = os.path.join(args.report_dir, "runs", time.strftime("srtp-%Y%m%d-%H%M%S"))
-    loads = []
-    status = 0
-    for calls in counts:
-        for rnd in range(1, args.rounds + 1):
-            for kind in KINDS:
-                loads.append(L.loadavg())
-                name = label(kind, calls, rnd)
-                status |= ai_streaming.run_one(args, "srtp", args.warmline, calls, os.path.join(run_root, name),
-                                               label=name, srtp=kind == "srtp", trunk_srtp="optional",
-                                               scenario="srtp") != 0
-                time.sleep(args.pause_s)
+    status, counts, started, loads = ai_streaming.run_paired(
+        args, "srtp", KINDS, lambda kind, _: {"srtp": kind == "srtp", "trunk_srtp": "optional"})
     status |= summarize(args.report_dir, counts, args.rounds, started, loads)
     L.log(f"load average after: {L.loadavg()}")
     sys.exit(1 if status else 0)

@@ -152,7 +152,7 @@ TEST(Options, SrtpIsAFlagOfGatewayAndBridgedRuns) {
 TEST(Report, SrtpRunsCarryTheirCounters) {
   RunResult r;
   r.mode = "gateway";
-  EXPECT_NE(json_line(r).find("\"srtp\":false,\"window_s\""), std::string::npos) << json_line(r);
+  EXPECT_NE(json_line(r).find("\"srtp\":false,\"sip_transport\":\"udp\",\"ramp_s\""), std::string::npos) << json_line(r);
   r.srtp = true;
   r.srtp_calls = 300;
   r.srtp_refused = 1;
@@ -165,6 +165,47 @@ TEST(Report, SrtpRunsCarryTheirCounters) {
       << line;
   EXPECT_NE(summary(r).find("SRTP: 300 calls keyed, 1 answers refused (answer without SRTP keys), 0 packets not "
                             "protected, 7 failed to unprotect;"),
+            std::string::npos)
+      << summary(r);
+}
+
+TEST(Options, TlsIsAFlagOfGatewayAndBridgedRunsAndTheCaNeedsIt) {
+  EXPECT_FALSE(parse_options({"--calls", "5"}).options->tls);
+  auto o = parse_options({"--tls", "--tls-ca", "ca.pem", "--gateway", "127.0.0.1:5061"});
+  ASSERT_TRUE(o.options) << o.error;
+  EXPECT_TRUE(o.options->tls);
+  EXPECT_EQ(o.options->tls_ca, "ca.pem");
+  EXPECT_TRUE(parse_options({"--tls"}).options) << "verification off: a lab run";
+  EXPECT_TRUE(parse_options({"--bridge", "desk", "--tls"}).options);
+  EXPECT_EQ(parse_options({"--tls-ca", "ca.pem"}).error,
+            "--tls-ca verifies the gateway's certificate over --tls: give --tls too");
+  EXPECT_EQ(parse_options({"--rtp-relay", "pairs.txt", "--tls"}).error,
+            "--tls is for the callers of a gateway run, not --rtp-relay");
+  EXPECT_EQ(parse_options({"--tls", "--tls-ca"}).error, "--tls-ca needs a value");
+}
+
+TEST(Report, TlsRunsAndTheSetupCpuPerCall) {
+  RunResult r;
+  r.mode = "gateway";
+  EXPECT_EQ(summary(r).find("SIP over TLS"), std::string::npos);
+  EXPECT_EQ(summary(r).find("set-up:"), std::string::npos) << "no figure without the gateway's pid";
+  r.sip_transport = "tls";
+  r.tls_cipher = "TLS_AES_256_GCM_SHA384";
+  r.transport_failures = 1;
+  r.transport_error = "the gateway closed the TLS connection";
+  r.ramp_s = 2;
+  r.ramp_cpu_s = 0.5;
+  r.ai_call_cpu_cores = 0.1;
+  r.setup_cpu_ms_per_call = 0.45;
+  const std::string line = json_line(r);
+  EXPECT_NE(line.find("\"sip_transport\":\"tls\",\"tls_cipher\":\"TLS_AES_256_GCM_SHA384\",\"transport_failures\":1,"
+                      "\"transport_error\":\"the gateway closed the TLS connection\",\"ramp_s\":2.000,\"ramp_cpu_s\":0.5000,"
+                      "\"ai_call_cpu_cores\":0.1000,\"setup_cpu_ms_per_call\":0.4500"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(summary(r).find("SIP over TLS (TLS_AES_256_GCM_SHA384), 1 connection failures (the gateway closed the "
+                            "TLS connection); set-up: ramp 2.00 s, gateway CPU 0.500 s (calls up 0.100 cores after) "
+                            "=> 0.450 ms CPU per call;"),
             std::string::npos)
       << summary(r);
 }
