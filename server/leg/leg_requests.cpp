@@ -139,16 +139,15 @@ void Leg::on_prack(sip::ServerTransaction& tx, const sip::Message& req) {
     tx.respond(dialog_response(req, 400, "Bad Request - Missing or Malformed RAck"));
     return;
   }
-  if (!reliable_ || !reliable_->matches(*rack)) {
+  // §3: a PRACK that names the unacknowledged 18x acknowledges it, whatever its body says: the caller
+  // drops that 18x's retransmissions (§4) and would never PRACK it again, so leaving it unacknowledged
+  // would only end the INVITE with "no PRACK" 32 s later. Whether that 18x carried SDP is read first.
+  const bool carried_sdp = reliable_ && reliable_->unacknowledged_with_body();
+  if (!reliable_ || !reliable_->acknowledge(*rack)) {
     tx.respond(dialog_response(req, 481, "Call/Transaction Does Not Exist"));
     return;
   }
-  // §3: a PRACK that names the unacknowledged 18x acknowledges it, whatever its body says: the caller
-  // drops that 18x's retransmissions (§4) and would never PRACK it again, so leaving it unacknowledged
-  // would only end the INVITE with "no PRACK" 32 s later.
-  const bool carried_sdp = reliable_->unacknowledged_with_body();
   const bool answers_our_offer = carried_sdp && pending_offer_ && state_ == State::kEarly;
-  (void)reliable_->acknowledge(*rack);
   if (answers_our_offer) {
     tx.respond(dialog_response(req, 200, "OK"));
     if (!take_answer(req)) return refuse_invite(488, "Not Acceptable Here", "sdp_failed");

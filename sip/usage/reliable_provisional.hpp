@@ -77,11 +77,10 @@ class ReliableProvisionals {
   // True while that one carries a body (SDP): §3 forbids a 2xx to the INVITE until it is PRACKed.
   bool unacknowledged_with_body() const { return pending_ && !pending_->response.body.empty(); }
 
-  // Whether a PRACK with `rack` would acknowledge the unacknowledged response (the owner may refuse
-  // such a PRACK for its body first, and leave the response unacknowledged).
-  bool matches(const RAck& rack) const;
   // A PRACK in the dialog. True when its RAck names the unacknowledged response (its RSeq, and the
-  // INVITE's CSeq number and method): retransmissions stop and the owner answers 2xx. False: 481.
+  // INVITE's CSeq number and method): it is acknowledged whatever the PRACK's body says (RFC 3262 §4:
+  // the caller drops its retransmissions), and retransmissions stop; the owner answers the PRACK (2xx,
+  // or a refusal of an offer in it). False, and nothing changes: 481.
   bool acknowledge(const RAck& rack);
   // A final response went out: §3 "it SHOULD NOT continue to retransmit the unacknowledged reliable
   // provisional responses, but it MUST be prepared to process PRACK requests for those" — so the
@@ -89,6 +88,7 @@ class ReliableProvisionals {
   void stop();
 
  private:
+  bool matches(const RAck& rack) const;  // `rack` names the unacknowledged response
   struct Pending {
     Message response;
     uint32_t rseq = 0;
