@@ -76,6 +76,14 @@ CallSnapshot Call::make_snapshot() const {
                                   transfer_->last_status(), std::string(ai::to_string(r.mode)),
                                   r.requested_at, r.answered_at, r.bridged_at, transfer_->phases()};
   }
+  // A REFER of the caller's side (call_caller_refer.cpp), when it is the latest transfer.
+  const TransferRecord& cr = caller_refer_record_;
+  if (!cr.id.empty() && (!s.transfer || cr.requested_at >= s.transfer->requested_at)) {
+    s.transfer = TransferSnapshot{cr.id, cr.targets_tried.front(), caller_refer_state_,
+                                  cr.result ? std::string(to_string(*cr.result)) : "", caller_refer_status_,
+                                  std::string(ai::to_string(cr.mode)), cr.requested_at, cr.answered_at, cr.bridged_at,
+                                  caller_refer_phases_};
+  }
   return s;
 }
 
@@ -421,6 +429,8 @@ void Call::finish(std::string_view stop_reason) {
       caller_refer_record_.attempts.back().result = TransferResult::kCancelled;
       caller_refer_record_.ended_at = std::chrono::system_clock::now();
       transfer_records_.push_back(caller_refer_record_);
+      caller_refer_step("ended", TransferUpdate{TransferUpdate::Kind::kEnded, "ended", TransferResult::kCancelled, 0,
+                                                "the call was hung up"});
     }
   }
   if (transfer_unfinished) transfer_records_.push_back(transfer_->record());

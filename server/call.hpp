@@ -181,6 +181,8 @@ class Call final : public std::enable_shared_from_this<Call>,
   void caller_refer_progress(const TransferUpdate& update);
   void caller_refer_ended(const TransferUpdate& update);
   void report_caller_refer(ai::TransferState state, const TransferUpdate& update);
+  // A step of it: in its phases, for the API's snapshot and the transfer.updated webhook.
+  void caller_refer_step(std::string_view state, const TransferUpdate& update);
   bool caller_refer_running() const;
   // The agent talks to the party the caller's REFER reached, not to the caller.
   bool caller_replaced() const { return caller_replaced_; }
@@ -260,6 +262,10 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::unique_ptr<BridgedDial> caller_refer_dial_;
   std::unique_ptr<ReferNotifier> caller_notifier_;
   TransferRecord caller_refer_record_;  // the running one's (id, target, times), for the call's record
+  // What GET /v1/calls and transfer.updated show of it: its last state and status, and its steps.
+  std::string caller_refer_state_;
+  int caller_refer_status_ = 0;
+  std::vector<TransferPhase> caller_refer_phases_;
   uint64_t caller_refer_seq_ = 0;
   bool caller_replaced_ = false;
   Bridge bridge_;

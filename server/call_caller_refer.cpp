@@ -108,6 +108,9 @@ void Call::on_leg_refer(Leg& leg, sip::ServerTransaction& tx, const sip::Message
                       .agent_rate = agent_sample_rate(agent_config_),
                       .trace_correlation = caller_->dialog().call_id};
   ctx_.metrics.transfers_started.fetch_add(1, std::memory_order_relaxed);
+  caller_refer_phases_ = {TransferPhase{.phase = "requested", .target = {}, .at = caller_refer_record_.requested_at,
+                                        .sip_status = 0, .result = {}}};
+  caller_refer_step("dialing", TransferUpdate{});
   report_caller_refer(ai::TransferState::kDialing, TransferUpdate{});
   caller_refer_dial_ = std::make_unique<BridgedDial>(ctx_, static_cast<DialListener&>(*this), std::move(request));
   caller_refer_dial_->start();  // a refusal before anything is sent comes back through on_dial_ended
@@ -116,6 +119,7 @@ void Call::on_leg_refer(Leg& leg, sip::ServerTransaction& tx, const sip::Message
 void Call::caller_refer_progress(const TransferUpdate& update) {
   if (state_ == CallState::kEnded || update.state != "ringing") return;
   if (caller_notifier_) caller_notifier_->progress(update.sip_status);
+  caller_refer_step("ringing", update);
   report_caller_refer(ai::TransferState::kRinging, update);
 }
 
@@ -136,6 +140,7 @@ void Call::caller_refer_ended(const TransferUpdate& update) {
   std::unique_ptr<OutboundLeg> leg =
       update.result == TransferResult::kCompleted ? caller_refer_dial_->take_leg() : nullptr;
   if (!leg) {
+    caller_refer_step("ended", update);
     transfer_records_.push_back(record);
     spdlog::info("call {}: the REFER of the caller's side failed ({} {}){}", id_, to_string(update.result),
                  update.sip_status, caller_gone ? "; the caller's side has gone: the call ends" : "");
@@ -145,6 +150,8 @@ void Call::caller_refer_ended(const TransferUpdate& update) {
   }
   record.answered_at = now;
   record.bridged_at = now;
+  caller_refer_step("answered", update);
+  caller_refer_step("ended", update);
   transfer_records_.push_back(record);
   ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(now - record.requested_at));
   // The agent's party changes: what it had queued for the caller is dropped (Bridge::set), and from
@@ -174,6 +181,20 @@ void Call::release_caller() {
   if (state_ == CallState::kEnded || !caller_replaced_ || caller_->state() == Leg::State::kTerminated) return;
   spdlog::info("call {}: the caller's REFER completed; hanging up the caller's side", id_);
   caller_->hang_up();
+}
+
+void Call::caller_refer_step(std::string_view state, const TransferUpdate& update) {
+  caller_refer_state_ = state;
+  caller_refer_status_ = update.sip_status;
+  const bool ended = state == "ended";
+  if (caller_refer_phases_.size() < kTransferPhasesCap)
+    caller_refer_phases_.push_back(
+        TransferPhase{.phase = std::string(state),
+                      .target = caller_refer_record_.targets_tried.front(),
+                      .at = std::chrono::system_clock::now(),
+                      .sip_status = update.sip_status,
+                      .result = ended ? std::string(to_string(update.result)) : std::string()});
+  emit_webhook(WebhookEventType::kTransferUpdated);
 }
 
 void Call::report_caller_refer(ai::TransferState state, const TransferUpdate& update) {

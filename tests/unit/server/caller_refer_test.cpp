@@ -7,11 +7,19 @@
 #include <array>
 
 #include "bridged_dial_fixture.hpp"
+#include "server/webhook/webhook_sink.hpp"
 
 namespace warmline::server {
 namespace {
 
 constexpr std::string_view kDeskReferTo = "Refer-To: <sip:desk@203.0.113.60:5080>";
+
+// transfer.updated events, as the webhook sender would get them.
+struct TransferUpdates final : WebhookSink {
+  bool wants(WebhookEventType type) const override { return type == WebhookEventType::kTransferUpdated; }
+  void submit(WebhookEvent&& event) override { bodies.push_back(std::move(event.body)); }
+  std::vector<std::string> bodies;
+};
 
 struct CallerReferTest : BridgedDialTest {
   CallerReferTest() { trunk("norefer").accepts_refer_from_peer = true; }
@@ -125,6 +133,35 @@ TEST_F(CallerReferTest, TheReferIsAcceptedTheTargetDialledAndOnceItAnswersTheAge
   EXPECT_TRUE(record.transfers[0].bridged_at);
   EXPECT_EQ(record.legs.size(), 2u) << "the caller's leg and Desk's";
   expect_nothing_left();
+}
+
+TEST_F(CallerReferTest, TheApiAndTheWebhooksShowItAsTheCallsTransfer) {
+  TransferUpdates updates;
+  ctx.webhooks = &updates;
+  Caller c = dialer_call();
+  ASSERT_EQ(refer(c), 202);
+  auto snap = call(c)->snapshot();
+  ASSERT_TRUE(snap.transfer);
+  EXPECT_EQ(snap.transfer->id, "caller-refer-1");
+  EXPECT_EQ(snap.transfer->mode, "refer_in");
+  EXPECT_EQ(snap.transfer->target, "Desk");
+  EXPECT_EQ(snap.transfer->state, "dialing");
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  ring(*d);
+  EXPECT_EQ(call(c)->snapshot().transfer->state, "ringing");
+  pick_up(*d);
+  snap = call(c)->snapshot();
+  EXPECT_EQ(snap.transfer->state, "ended");
+  EXPECT_EQ(snap.transfer->result, "completed");
+  EXPECT_TRUE(snap.transfer->bridged_at);
+  std::vector<std::string> phases;
+  for (const auto& p : snap.transfer->phases) phases.push_back(p.phase);
+  EXPECT_THAT(phases, ::testing::ElementsAre("requested", "dialing", "ringing", "answered", "ended"));
+  ASSERT_EQ(updates.bodies.size(), 4u) << "dialing, ringing, answered, ended";
+  EXPECT_NE(updates.bodies.back().find("\"id\":\"caller-refer-1\""), std::string::npos) << updates.bodies.back();
+  EXPECT_NE(updates.bodies.back().find("\"result\":\"completed\""), std::string::npos) << updates.bodies.back();
+  ctx.webhooks = nullptr;
 }
 
 TEST_F(CallerReferTest, ATrunkWithoutTheFlagGets403AndNothingIsDialled) {
@@ -252,6 +289,7 @@ TEST_F(CallerReferTest, AHangupOfTheCallWhileTheDialRingsCancelsIt) {
   ASSERT_EQ(record_sink.records.size(), 1u);
   ASSERT_EQ(record_sink.records[0].transfers.size(), 1u);
   EXPECT_EQ(record_sink.records[0].transfers[0].result, TransferResult::kCancelled);
+  EXPECT_EQ(record_sink.records[0].transfers[0].attempts.back().result, TransferResult::kCancelled);
 }
 
 }  // namespace
