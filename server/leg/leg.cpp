@@ -115,6 +115,7 @@ std::unique_ptr<Leg> Leg::accept_invite(CallContext& ctx, LegObserver& observer,
       reason = "Not Acceptable Here";
       return nullptr;
     }
+    leg->srtp_keying_ = answer->srtp;
     for (auto& m : answer->answer.media)
       if (m.port != 0) m.port = leg->media_->local_port();
     leg->local_sdp_ = answer->answer.serialize();
@@ -370,6 +371,7 @@ bool Leg::take_answer(const sip::Message& carrier) {
     telephone_event_pt_ = accepted.telephone_event_pt;
   }
   media_->set_srtp(std::move(srtp));
+  srtp_keying_ = accepted.srtp;
   follow_remote(accepted.remote_address, accepted.remote_port);
   return true;
 }

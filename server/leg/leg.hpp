@@ -167,6 +167,13 @@ class Leg final : public sip::DialogUsage {
   void on_no_prack();
   void on_bye(sip::ServerTransaction& tx);
   bool take_answer(const sip::Message& carrier);  // the answer to pending_offer_ in an ACK or PRACK
+  // What a refresh re-INVITE offers: local_sdp_, narrowed first to the stream that runs when it still
+  // lists more (our late offer, answered with one of its codecs): the chosen codec and telephone-event,
+  // the same keys, a new version (RFC 3264 §8). Kept in local_sdp_ for the next refresh.
+  const std::string& refresh_offer();
+  // The answer in the 2xx to our refreshing re-INVITE (local_sdp_): its address is followed, new SRTP
+  // keys get new contexts (the same keys keep the running ones). False, nothing changed: unusable.
+  bool take_refresh_answer(std::string_view sdp);
   void terminate();
   // RFC 4028 session timer (leg_session_timer.cpp). The trunk's session_timer_s decides what we ask for.
   std::unique_ptr<sip::SessionTimer> make_session_timer();
@@ -204,6 +211,7 @@ class Leg final : public sip::DialogUsage {
   bool answer_held_ = false;      // answer() came while a reliable 18x with SDP awaited its PRACK
   bool media_on_prack_answer_ = false;  // a late offer's reliable 183: early media once the PRACK answers
   SdpRemote sdp_remote_;          // the peer's RTP address from its latest SDP
+  std::optional<sip::SrtpKeying> srtp_keying_;  // the keys the media runs on now (none: plain RTP)
   // The trunk's credentials (null without any). Shared with the BYE's transaction, which may answer a
   // challenge after the leg is gone.
   std::shared_ptr<sip::auth::DigestClient> digest_;

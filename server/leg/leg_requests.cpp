@@ -87,6 +87,7 @@ int Leg::answer_offer(const sip::Message& req) {
       (answer.srtp && !(srtp = make_srtp_session(*answer.srtp, srtp_error))))
     return 488;
   if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
+  srtp_keying_ = answer.srtp;
   if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
     // The same codec under another payload type number: follow it.
     media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,

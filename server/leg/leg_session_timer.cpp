@@ -1,13 +1,17 @@
 // The caller's leg and RFC 4028 session timers: the terms our 2xx carries (the INVITE's Session-Expires
 // and Min-SE against the trunk's session_timer_s), the refreshes we send when we are the refresher
 // (UPDATE when the caller allows it, else a re-INVITE with the SDP we run, same version: no media
-// change, RFC 3264 §8), the refreshes the caller sends (leg.cpp answers them; the terms and timer are
+// change, RFC 3264 §8 — after a late offer, that offer narrowed to the codec the answer chose, once, with
+// a new version — whose 2xx's answer the media follows), the refreshes the caller sends (leg.cpp answers them; the terms and timer are
 // renewed here), and the BYE when nobody refreshed in time.
 //
 // Thread: the call's shard, like the rest of the leg; the timer runs on the shard's TimerService.
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "server/leg/leg.hpp"
+#include "server/leg/leg_srtp.hpp"
 #include "server/targets.hpp"
 #include "sip/usage/digest_retry.hpp"
 #include "sip/usage/invite_client_messages.hpp"
@@ -68,10 +72,60 @@ void Leg::send_session_refresh() {
   if (!update) {
     req.add_header("Allow", allow_header_value());
     req.content_type = "application/sdp";
-    req.body = local_sdp_;
+    req.body = refresh_offer();
   }
   spdlog::debug("leg {}: session refresh ({})", dialog_.call_id, req.method);
   send_refresh_request(std::move(req), 0);
+}
+
+const std::string& Leg::refresh_offer() {
+  auto parsed = sip::parse_sdp(local_sdp_);
+  if (!parsed.sdp) return local_sdp_;
+  bool narrowed = false;
+  auto runs = [this](uint8_t pt) { return pt == codec_.payload_type || (telephone_event_pt_ && pt == *telephone_event_pt_); };
+  for (auto& m : parsed.sdp->media) {
+    if (m.port == 0 || !m.is_rtp()) continue;
+    std::vector<std::string> keep;
+    for (const auto& f : m.formats) {
+      unsigned pt = 256;
+      std::from_chars(f.data(), f.data() + f.size(), pt);
+      if (pt < 256 && runs(static_cast<uint8_t>(pt))) keep.push_back(f);
+    }
+    if (keep.empty() || keep.size() == m.formats.size()) continue;
+    m.formats = std::move(keep);
+    std::erase_if(m.rtpmaps, [&](const sip::RtpMap& r) { return !runs(r.payload_type); });
+    std::erase_if(m.fmtps, [&](const sip::Fmtp& f) { return !runs(f.payload_type); });
+    narrowed = true;
+  }
+  if (narrowed) {
+    parsed.sdp->origin.session_version = ++options_.caps.session_version;
+    local_sdp_ = parsed.sdp->serialize();
+  }
+  return local_sdp_;
+}
+
+// The media follows the answer to our refresh as it follows any answer; the keys change only if the
+// peer's did (same_srtp_keys): a fresh context would lose the rollover counter (RFC 3711 §3.3.1).
+bool Leg::take_refresh_answer(std::string_view sdp) {
+  auto ours = sip::parse_sdp(local_sdp_);
+  auto parsed = sip::parse_sdp(sdp);
+  if (!ours.sdp || !parsed.sdp) return false;
+  auto accepted = sip::accept_answer(*ours.sdp, *parsed.sdp, options_.caps);
+  if (!accepted.ok || accepted.codec.clock_rate != codec_.clock_rate) return false;
+  if (media_->srtp() != accepted.srtp.has_value()) return false;  // no downgrade, no upgrade mid-call
+  if (!same_srtp_keys(accepted.srtp, srtp_keying_)) {
+    if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) return false;
+    srtp_keying_ = accepted.srtp;
+  }
+  if (accepted.codec.payload_type != codec_.payload_type || accepted.telephone_event_pt != telephone_event_pt_) {
+    if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
+                           accepted.telephone_event_pt))
+      return false;
+    codec_ = accepted.codec;
+    telephone_event_pt_ = accepted.telephone_event_pt;
+  }
+  follow_remote(accepted.remote_address, accepted.remote_port);
+  return true;
 }
 
 void Leg::send_refresh_request(sip::Message req, int challenges) {
@@ -95,6 +149,8 @@ void Leg::on_refresh_response(const sip::Message& sent, const sip::Message& r, i
       (void)ctx_.sip.send_ack(*refresh_ack_, dialog_.next_hop());
     }
     if (state_ != State::kConfirmed) return;
+    if (sent.method == "INVITE" && !r.body.empty() && !take_refresh_answer(r.body))
+      spdlog::warn("leg {}: the answer to our refreshing re-INVITE is not usable; media unchanged", dialog_.call_id);
     // §7.4 / §7.2: the 2xx says what runs now; without Session-Expires no timer runs any more.
     timer_terms_ = sip::uac_terms(r);
     if (!timer_terms_) spdlog::info("leg {}: the 2xx to our session refresh has no Session-Expires: no session timer now",

@@ -37,4 +37,10 @@ bool apply_srtp(MediaSession& media, const std::optional<sip::SrtpKeying>& keyin
   return true;
 }
 
+bool same_srtp_keys(const std::optional<sip::SrtpKeying>& a, const std::optional<sip::SrtpKeying>& b) {
+  if (!a || !b) return !a && !b;
+  return a->suite == b->suite && a->local == b->local && a->remote == b->remote && a->remote_mki == b->remote_mki &&
+         a->remote_lifetime == b->remote_lifetime;
+}
+
 }  // namespace warmline::server

@@ -27,6 +27,11 @@ std::shared_ptr<rtp::SrtpSession> make_srtp_session(const sip::SrtpKeying& keyin
 // plain RTP for none. False (nothing changed) when the contexts cannot be built.
 bool apply_srtp(MediaSession& media, const std::optional<sip::SrtpKeying>& keying, std::string& error);
 
+// Whether two agreements carry the same keys (both plain counts as the same): a refresh's answer with
+// the same keys keeps the running contexts, whose rollover counters and replay windows a fresh context
+// would lose (RFC 3711 §3.3.1).
+bool same_srtp_keys(const std::optional<sip::SrtpKeying>& a, const std::optional<sip::SrtpKeying>& b);
+
 // The SRTP mode of offers and answers inside a running session: SRTP stays SRTP (an offer that drops
 // it is refused, RFC 4568 §7.1.4 rekeys with fresh keys), plain stays plain.
 inline sip::SrtpMode renegotiation_mode(const MediaSession& media) {

@@ -339,16 +339,6 @@ std::optional<std::string> OutboundLeg::on_offer(sip::InviteClientSession&, cons
   return local_sdp_ = answer.answer.serialize();
 }
 
-namespace {
-
-bool same_keys(const std::optional<sip::SrtpKeying>& a, const std::optional<sip::SrtpKeying>& b) {
-  if (!a || !b) return !a && !b;
-  return a->suite == b->suite && a->local == b->local && a->remote == b->remote && a->remote_mki == b->remote_mki &&
-         a->remote_lifetime == b->remote_lifetime;
-}
-
-}  // namespace
-
 void OutboundLeg::follow_remote(const std::string& address, uint16_t port) { sdp_remote_.follow(*media_, address, port); }
 
 bool OutboundLeg::take_refresh_answer(std::string_view sdp) {
@@ -359,7 +349,7 @@ bool OutboundLeg::take_refresh_answer(std::string_view sdp) {
   if (!accepted.ok) return false;
   // New contexts only for new keys: the same keys go on in the running contexts, whose rollover
   // counters and replay windows a fresh context would lose (RFC 3711 §3.3.1).
-  if (!same_keys(accepted.srtp, srtp_keying_)) {
+  if (!same_srtp_keys(accepted.srtp, srtp_keying_)) {
     if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) return false;
     srtp_keying_ = accepted.srtp;
   }

@@ -120,6 +120,48 @@ TEST_F(SessionTimerTest, WithoutUpdateInAllowWeRefreshWithAReInviteCarryingTheSa
   EXPECT_EQ(requests(c, "INVITE").size(), 2u);
 }
 
+// Found in review: after a late offer, local_sdp_ was our whole offer (PCMU and PCMA), which the refresh
+// re-INVITE sent again, so the peer could answer it with another codec than the one running; and the
+// answer in the refresh's 2xx was ignored (a new address there was never followed).
+TEST_F(SessionTimerTest, AfterALateOfferOurReInviteRefreshOffersWhatRunsAndItsAnswerIsFollowed) {
+  Caller c = make_caller();
+  invite(c, InviteOptions().no_sdp());
+  ASSERT_TRUE(c.agent);
+  c.agent->open();
+  settle();
+  const sip::Message* ok = last_response(c, "INVITE");
+  ASSERT_TRUE(ok);
+  auto first = sip::parse_sdp(ok->body);
+  ASSERT_TRUE(first.sdp);
+  ASSERT_EQ(first.sdp->media.front().formats, (std::vector<std::string>{"0", "8", "101"})) << "our late offer";
+  ack(c, sdp("203.0.113.5", 40000, "sendrecv", "8 101"));  // the caller takes PCMA
+  ASSERT_EQ(c.media->codec_switches, (std::vector<std::string>{"PCMA/8000 pt 8"}));
+
+  advance(900s);  // no UPDATE in the INVITE's Allow: the trunk's 1800 s, refreshed by re-INVITE at half
+  auto reinvites = requests(c, "INVITE");
+  ASSERT_EQ(reinvites.size(), 1u);
+  auto refresh = sip::parse_sdp(reinvites[0]->body);
+  ASSERT_TRUE(refresh.sdp);
+  EXPECT_EQ(refresh.sdp->media.front().formats, (std::vector<std::string>{"8", "101"})) << "what runs, not the first offer";
+  EXPECT_EQ(refresh.sdp->media.front().port, first.sdp->media.front().port);
+  EXPECT_GT(refresh.sdp->origin.session_version, first.sdp->origin.session_version) << "a changed description";
+
+  sip::Message r = sip::make_response(*reinvites[0], 200, "OK");
+  r.add_header("Session-Expires", "1800;refresher=uac");
+  r.content_type = "application/sdp";
+  r.body = sdp("203.0.113.77", 41000, "sendrecv", "8 101");
+  deliver(std::move(r), c.at);
+  ASSERT_FALSE(c.media->remotes.empty());
+  EXPECT_EQ(c.media->remotes.back().address().to_string(), "203.0.113.77") << "the refresh's answer is followed";
+  EXPECT_EQ(c.media->remotes.back().port(), 41000);
+  EXPECT_EQ(c.media->codec_switches.size(), 1u) << "still PCMA";
+
+  advance(900s);  // the next refresh offers the same description again, same version
+  reinvites = requests(c, "INVITE");
+  ASSERT_EQ(reinvites.size(), 2u);
+  EXPECT_EQ(reinvites[1]->body, reinvites[0]->body);
+}
+
 TEST_F(SessionTimerTest, ACallerThatStopsRefreshingGetsByeAtIntervalLessAThird) {
   Caller c = timed_call({"Supported: timer", "Session-Expires: 90;refresher=uac"});
   EXPECT_EQ(last_response(c, "INVITE")->header("Session-Expires"), "90;refresher=uac");
