@@ -363,16 +363,18 @@ bool Leg::take_answer(const sip::Message& carrier) {
       return false;
     }
   }
-  if (accepted.codec.payload_type != codec_.payload_type || accepted.telephone_event_pt != telephone_event_pt_) {
-    if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
-                           accepted.telephone_event_pt))
-      return false;
-    codec_ = accepted.codec;
-    telephone_event_pt_ = accepted.telephone_event_pt;
-  }
+  if (!follow_codec(accepted.codec, accepted.telephone_event_pt)) return false;
   media_->set_srtp(std::move(srtp));
   srtp_keying_ = accepted.srtp;
   follow_remote(accepted.remote_address, accepted.remote_port);
+  return true;
+}
+
+bool Leg::follow_codec(const sip::NegotiatedCodec& codec, std::optional<uint8_t> telephone_event_pt) {
+  if (codec.payload_type == codec_.payload_type && telephone_event_pt == telephone_event_pt_) return true;
+  if (!media_->set_codec(codec.name, codec.clock_rate, codec.payload_type, telephone_event_pt)) return false;
+  codec_ = codec;
+  telephone_event_pt_ = telephone_event_pt;
   return true;
 }
 

@@ -174,6 +174,9 @@ class Leg final : public sip::DialogUsage {
   // The answer in the 2xx to our refreshing re-INVITE (local_sdp_): its address is followed, new SRTP
   // keys get new contexts (the same keys keep the running ones). False, nothing changed: unusable.
   bool take_refresh_answer(std::string_view sdp);
+  // The media to the codec (and telephone-event number) an answer settled on, when it differs from the
+  // running one. False when the media cannot take it (nothing changed then).
+  bool follow_codec(const sip::NegotiatedCodec& codec, std::optional<uint8_t> telephone_event_pt);
   void terminate();
   // RFC 4028 session timer (leg_session_timer.cpp). The trunk's session_timer_s decides what we ask for.
   std::unique_ptr<sip::SessionTimer> make_session_timer();

@@ -88,13 +88,8 @@ int Leg::answer_offer(const sip::Message& req) {
     return 488;
   if (srtp) media_->set_srtp(std::move(srtp));  // the peer's new key and our fresh one
   srtp_keying_ = answer.srtp;
-  if (answer.codec.payload_type != codec_.payload_type || answer.telephone_event_pt != telephone_event_pt_) {
-    // The same codec under another payload type number: follow it.
-    media_->set_codec(answer.codec.name, answer.codec.clock_rate, answer.codec.payload_type,
-                      answer.telephone_event_pt);
-    codec_ = answer.codec;
-    telephone_event_pt_ = answer.telephone_event_pt;
-  }
+  // The same codec under another payload type number: followed (the same PCM rate, so it cannot fail).
+  (void)follow_codec(answer.codec, answer.telephone_event_pt);
   follow_remote(answer.remote_address, answer.remote_port);
   for (auto& m : answer.answer.media)
     if (m.port != 0) m.port = media_->local_port();

@@ -117,13 +117,7 @@ bool Leg::take_refresh_answer(std::string_view sdp) {
     if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) return false;
     srtp_keying_ = accepted.srtp;
   }
-  if (accepted.codec.payload_type != codec_.payload_type || accepted.telephone_event_pt != telephone_event_pt_) {
-    if (!media_->set_codec(accepted.codec.name, accepted.codec.clock_rate, accepted.codec.payload_type,
-                           accepted.telephone_event_pt))
-      return false;
-    codec_ = accepted.codec;
-    telephone_event_pt_ = accepted.telephone_event_pt;
-  }
+  if (!follow_codec(accepted.codec, accepted.telephone_event_pt)) return false;
   follow_remote(accepted.remote_address, accepted.remote_port);
   return true;
 }
