@@ -3,10 +3,13 @@
 // side REFERs the call to Desk, a configured SIP target (sip:desk@203.0.113.60:5080).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
+#include <filesystem>
 
 #include "bridged_dial_fixture.hpp"
+#include "server/recording/recording_writer.hpp"
 #include "server/webhook/webhook_sink.hpp"
 
 namespace warmline::server {
@@ -162,6 +165,32 @@ TEST_F(CallerReferTest, TheApiAndTheWebhooksShowItAsTheCallsTransfer) {
   EXPECT_NE(updates.bodies.back().find("\"id\":\"caller-refer-1\""), std::string::npos) << updates.bodies.back();
   EXPECT_NE(updates.bodies.back().find("\"result\":\"completed\""), std::string::npos) << updates.bodies.back();
   ctx.webhooks = nullptr;
+}
+
+TEST_F(CallerReferTest, ARecordingFollowsTheAgentToTheNewParty) {
+  const auto dir = std::filesystem::temp_directory_path() / ("warmline-caller-refer-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  config.server.recording_dir = dir.string();
+  RecordingMetrics recording_metrics;
+  RecordingWriter writer(1, recording_metrics);
+  ctx.recordings = &writer;
+  Caller c = dialer_call();
+  ASSERT_EQ(call(c)->start_recording(), RecordingResult::kStarted);
+  ASSERT_NE(c.media->recorder, nullptr);
+  ASSERT_EQ(refer(c), 202);
+  EXPECT_NE(c.media->recorder, nullptr) << "the caller is recorded while the new party rings";
+  auto d = dialled(kDeskServer);
+  ASSERT_TRUE(d);
+  pick_up(*d);
+  ASSERT_TRUE(d->media);
+  EXPECT_EQ(c.media->recorder, nullptr);
+  EXPECT_NE(d->media->recorder, nullptr) << "the new party (same rate) is recorded now";
+  call(c)->hangup("api_hangup");
+  settle();
+  EXPECT_EQ(d->media->recorder, nullptr) << "no recorder is left pointed at once the recording ends";
+  ctx.recordings = nullptr;
+  writer.stop();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(CallerReferTest, ATrunkWithoutTheFlagGets403AndNothingIsDialled) {
