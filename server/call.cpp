@@ -79,8 +79,9 @@ CallSnapshot Call::make_snapshot() const {
   // A REFER of the caller's side (call_caller_refer.cpp), when it is the latest transfer.
   const TransferRecord& cr = caller_refer_record_;
   if (!cr.id.empty() && (!s.transfer || cr.requested_at >= s.transfer->requested_at)) {
-    s.transfer = TransferSnapshot{cr.id, cr.targets_tried.front(), caller_refer_state_,
-                                  cr.result ? std::string(to_string(*cr.result)) : "", caller_refer_status_,
+    const TransferPhase& now = caller_refer_phases_.back();  // "requested" at least
+    s.transfer = TransferSnapshot{cr.id, cr.targets_tried.front(), now.phase,
+                                  cr.result ? std::string(to_string(*cr.result)) : "", now.sip_status,
                                   std::string(ai::to_string(cr.mode)), cr.requested_at, cr.answered_at, cr.bridged_at,
                                   caller_refer_phases_};
   }
@@ -213,9 +214,9 @@ void Call::on_leg_playout_overflow(Leg&, uint64_t dropped_total) {
   }
 }
 
-bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !agent_party_media().playout_empty(); }
+bool Call::agent_audio_pending() const { return pending_speech_ > 0 || !agent_party().playout_empty(); }
 
-uint32_t Call::agent_audio_queued_ms() const { return agent_party_media().playout_queued_ms(); }
+uint32_t Call::agent_audio_queued_ms() const { return agent_party().playout_queued_ms(); }
 
 void Call::after_agent_audio() {
   if (state_ == CallState::kEnded || agent_audio_pending()) return;
@@ -359,13 +360,7 @@ void Call::on_transfer_handed_over(const TransferUpdate& update) {
 void Call::on_transfer_finished(const TransferUpdate& update) {
   transfer_records_.push_back(transfer_->record());
   emit_webhook(WebhookEventType::kTransferUpdated);
-  ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
-  const TransferRecord& tr = transfer_->record();
-  ctx_.metrics.transfers_by_strategy[static_cast<size_t>(tr.strategy)][static_cast<size_t>(update.result)].fetch_add(
-      1, std::memory_order_relaxed);
-  if (update.result == TransferResult::kCompleted)
-    ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now() - tr.requested_at));
+  count_transfer_end(transfer_->record(), update.result);
   if (refer_in()) return refer_in_finished(update);
   const bool caller_gone = state_ == CallState::kEnded || caller_->state() == Leg::State::kTerminated;
   // A bridged target: bridge_target tells the agent (after a three-way, only at its transfer.complete).
@@ -382,6 +377,15 @@ void Call::on_transfer_finished(const TransferUpdate& update) {
     return;
   }
   after_failed_transfer();
+}
+
+void Call::count_transfer_end(const TransferRecord& record, TransferResult result) {
+  ctx_.metrics.transfers_by_result[static_cast<size_t>(result)].fetch_add(1, std::memory_order_relaxed);
+  ctx_.metrics.transfers_by_strategy[static_cast<size_t>(record.strategy)][static_cast<size_t>(result)].fetch_add(
+      1, std::memory_order_relaxed);
+  if (result == TransferResult::kCompleted)
+    ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now() - record.requested_at));
 }
 
 // The caller is still here after a failed transfer: back with the AI, forwarded, or the fallback

@@ -201,7 +201,8 @@ class Call final : public std::enable_shared_from_this<Call>,
   void finish(std::string_view stop_reason);
   void maybe_release();
   void after_agent_audio();
-  const MediaSession& agent_party_media() const;  // agent_party(), for the const questions
+  // A transfer (or a caller's REFER) ended with `result`: the metrics of transfer outcomes and set-up.
+  void count_transfer_end(const TransferRecord& record, TransferResult result);
   bool transfer_running() const { return transfer_ && !transfer_->done(); }
   void report_transfer(const TransferUpdate& update);
   void assert_on_shard() const;
@@ -229,7 +230,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   void handle(ai::TransferRequest&& request);
   bool agent_connected() const { return agent_ && agent_->open(); }
   // What the agent's audio and its clear/mark/say/dtmf go to: the caller, or the target it consults.
-  MediaSession& agent_party();
+  MediaSession& agent_party() const;
   template <class Samples>
   void play_agent(Samples pcm);
 
@@ -262,9 +263,7 @@ class Call final : public std::enable_shared_from_this<Call>,
   std::unique_ptr<BridgedDial> caller_refer_dial_;
   std::unique_ptr<ReferNotifier> caller_notifier_;
   TransferRecord caller_refer_record_;  // the running one's (id, target, times), for the call's record
-  // What GET /v1/calls and transfer.updated show of it: its last state and status, and its steps.
-  std::string caller_refer_state_;
-  int caller_refer_status_ = 0;
+  // Its steps, for GET /v1/calls and transfer.updated (the last one is its state and status now).
   std::vector<TransferPhase> caller_refer_phases_;
   uint64_t caller_refer_seq_ = 0;
   bool caller_replaced_ = false;

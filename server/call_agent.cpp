@@ -53,13 +53,11 @@ void Call::play_agent(Samples pcm) {
   if (plan.agent_to_target && bridge_.target()) push(*bridge_.target());
 }
 
-MediaSession& Call::agent_party() {
+MediaSession& Call::agent_party() const {
   const MixPlan& plan = bridge_.plan();
   if (plan.agent_to_target && !plan.takes_agent_audio && bridge_.target()) return *bridge_.target();
   return caller_->media();
 }
-
-const MediaSession& Call::agent_party_media() const { return const_cast<Call*>(this)->agent_party(); }
 
 void Call::on_consult_audio(std::span<const int16_t> pcm) {
   if (agent_) agent_->send_audio(pcm);

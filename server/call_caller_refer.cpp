@@ -132,9 +132,7 @@ void Call::caller_refer_ended(const TransferUpdate& update) {
   record.attempts.back().result = update.result;
   record.result = update.result;
   record.ended_at = now;
-  ctx_.metrics.transfers_by_result[static_cast<size_t>(update.result)].fetch_add(1, std::memory_order_relaxed);
-  ctx_.metrics.transfers_by_strategy[static_cast<size_t>(TransferStrategy::kDial)][static_cast<size_t>(update.result)]
-      .fetch_add(1, std::memory_order_relaxed);
+  count_transfer_end(record, update.result);
   if (caller_notifier_) caller_notifier_->finished(update.result, update.sip_status, update.reason);
   const bool caller_gone = caller_->state() == Leg::State::kTerminated;
   std::unique_ptr<OutboundLeg> leg =
@@ -153,7 +151,6 @@ void Call::caller_refer_ended(const TransferUpdate& update) {
   caller_refer_step("answered", update);
   caller_refer_step("ended", update);
   transfer_records_.push_back(record);
-  ctx_.metrics.transfer_setup.observe(std::chrono::duration_cast<std::chrono::microseconds>(now - record.requested_at));
   // The agent's party changes: what it had queued for the caller is dropped (Bridge::set), and from
   // now on its audio, marks and keys go to the new leg, whose audio, keys and BYE come to it.
   target_ = std::move(leg);
@@ -183,17 +180,14 @@ void Call::release_caller() {
   caller_->hang_up();
 }
 
+// At most five steps (requested, dialing, ringing, answered, ended): far below kTransferPhasesCap.
 void Call::caller_refer_step(std::string_view state, const TransferUpdate& update) {
-  caller_refer_state_ = state;
-  caller_refer_status_ = update.sip_status;
-  const bool ended = state == "ended";
-  if (caller_refer_phases_.size() < kTransferPhasesCap)
-    caller_refer_phases_.push_back(
-        TransferPhase{.phase = std::string(state),
-                      .target = caller_refer_record_.targets_tried.front(),
-                      .at = std::chrono::system_clock::now(),
-                      .sip_status = update.sip_status,
-                      .result = ended ? std::string(to_string(update.result)) : std::string()});
+  caller_refer_phases_.push_back(
+      TransferPhase{.phase = std::string(state),
+                    .target = caller_refer_record_.targets_tried.front(),
+                    .at = std::chrono::system_clock::now(),
+                    .sip_status = update.sip_status,
+                    .result = state == "ended" ? std::string(to_string(update.result)) : std::string()});
   emit_webhook(WebhookEventType::kTransferUpdated);
 }
 

@@ -344,8 +344,15 @@ bool Leg::take_answer(const sip::Message& carrier) {
     spdlog::info("leg {}: the {} carried no answer to our offer", dialog_.call_id, in);
     return false;
   }
-  auto parsed = sip::parse_sdp(carrier.body);
-  if (!parsed.sdp) return false;
+  return follow_answer(offer, carrier.body, in);
+}
+
+bool Leg::follow_answer(const sip::SessionDescription& offer, std::string_view sdp, std::string_view in) {
+  auto parsed = sip::parse_sdp(sdp);
+  if (!parsed.sdp) {
+    spdlog::info("leg {}: malformed SDP answer in the {}: {}", dialog_.call_id, in, parsed.error);
+    return false;
+  }
   auto accepted = sip::accept_answer(offer, *parsed.sdp, options_.caps);
   if (!accepted.ok) {
     spdlog::info("leg {}: unusable answer in the {}: {}", dialog_.call_id, in, accepted.failure_reason);
@@ -355,17 +362,22 @@ bool Leg::take_answer(const sip::Message& carrier) {
     spdlog::info("leg {}: the answer in the {} drops SRTP; keeping the running session", dialog_.call_id, in);
     return false;
   }
+  // New contexts only for new keys: the same keys go on in the running contexts, whose rollover
+  // counters and replay windows a fresh context would lose (RFC 3711 §3.3.1).
+  const bool rekey = !same_srtp_keys(accepted.srtp, srtp_keying_);
   std::shared_ptr<rtp::SrtpSession> srtp;
-  if (accepted.srtp) {
+  if (rekey && accepted.srtp) {
     std::string error;
     if (!(srtp = make_srtp_session(*accepted.srtp, error))) {
       spdlog::info("leg {}: SRTP keys in the {} refused: {}", dialog_.call_id, in, error);
       return false;
     }
   }
-  if (!follow_codec(accepted.codec, accepted.telephone_event_pt)) return false;
-  media_->set_srtp(std::move(srtp));
-  srtp_keying_ = accepted.srtp;
+  if (!follow_codec(accepted.codec, accepted.telephone_event_pt)) return false;  // another PCM rate
+  if (rekey) {
+    media_->set_srtp(std::move(srtp));
+    srtp_keying_ = accepted.srtp;
+  }
   follow_remote(accepted.remote_address, accepted.remote_port);
   return true;
 }

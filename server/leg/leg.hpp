@@ -171,9 +171,10 @@ class Leg final : public sip::DialogUsage {
   // lists more (our late offer, answered with one of its codecs): the chosen codec and telephone-event,
   // the same keys, a new version (RFC 3264 §8). Kept in local_sdp_ for the next refresh.
   const std::string& refresh_offer();
-  // The answer in the 2xx to our refreshing re-INVITE (local_sdp_): its address is followed, new SRTP
-  // keys get new contexts (the same keys keep the running ones). False, nothing changed: unusable.
-  bool take_refresh_answer(std::string_view sdp);
+  // The peer's answer `sdp` to our `offer` (in the ACK or PRACK after our offer, or in the 2xx to our
+  // refreshing re-INVITE; `in` names it for the log): the codec, new SRTP keys (the same keys keep the
+  // running contexts) and the address follow it. False, nothing changed: unusable.
+  bool follow_answer(const sip::SessionDescription& offer, std::string_view sdp, std::string_view in);
   // The media to the codec (and telephone-event number) an answer settled on, when it differs from the
   // running one. False when the media cannot take it (nothing changed then).
   bool follow_codec(const sip::NegotiatedCodec& codec, std::optional<uint8_t> telephone_event_pt);

@@ -1,9 +1,9 @@
 // The caller's leg and RFC 4028 session timers: the terms our 2xx carries (the INVITE's Session-Expires
 // and Min-SE against the trunk's session_timer_s), the refreshes we send when we are the refresher
 // (UPDATE when the caller allows it, else a re-INVITE with the SDP we run, same version: no media
-// change, RFC 3264 §8 — after a late offer, that offer narrowed to the codec the answer chose, once, with
-// a new version — whose 2xx's answer the media follows), the refreshes the caller sends (leg.cpp answers them; the terms and timer are
-// renewed here), and the BYE when nobody refreshed in time.
+// change, RFC 3264 §8 — after a late offer, that offer narrowed to the codec the answer chose, once,
+// with a new version — whose 2xx's answer the media follows), the refreshes the caller sends (leg.cpp
+// answers them; the terms and timer are renewed here), and the BYE when nobody refreshed in time.
 //
 // Thread: the call's shard, like the rest of the leg; the timer runs on the shard's TimerService.
 #include <spdlog/spdlog.h>
@@ -11,7 +11,6 @@
 #include <charconv>
 
 #include "server/leg/leg.hpp"
-#include "server/leg/leg_srtp.hpp"
 #include "server/targets.hpp"
 #include "sip/usage/digest_retry.hpp"
 #include "sip/usage/invite_client_messages.hpp"
@@ -104,24 +103,6 @@ const std::string& Leg::refresh_offer() {
   return local_sdp_;
 }
 
-// The media follows the answer to our refresh as it follows any answer; the keys change only if the
-// peer's did (same_srtp_keys): a fresh context would lose the rollover counter (RFC 3711 §3.3.1).
-bool Leg::take_refresh_answer(std::string_view sdp) {
-  auto ours = sip::parse_sdp(local_sdp_);
-  auto parsed = sip::parse_sdp(sdp);
-  if (!ours.sdp || !parsed.sdp) return false;
-  auto accepted = sip::accept_answer(*ours.sdp, *parsed.sdp, options_.caps);
-  if (!accepted.ok || accepted.codec.clock_rate != codec_.clock_rate) return false;
-  if (media_->srtp() != accepted.srtp.has_value()) return false;  // no downgrade, no upgrade mid-call
-  if (!same_srtp_keys(accepted.srtp, srtp_keying_)) {
-    if (std::string error; !apply_srtp(*media_, accepted.srtp, error)) return false;
-    srtp_keying_ = accepted.srtp;
-  }
-  if (!follow_codec(accepted.codec, accepted.telephone_event_pt)) return false;
-  follow_remote(accepted.remote_address, accepted.remote_port);
-  return true;
-}
-
 void Leg::send_refresh_request(sip::Message req, int challenges) {
   if (req.method == "INVITE") {
     refresh_invite_cseq_ = req.cseq.number;
@@ -143,8 +124,10 @@ void Leg::on_refresh_response(const sip::Message& sent, const sip::Message& r, i
       (void)ctx_.sip.send_ack(*refresh_ack_, dialog_.next_hop());
     }
     if (state_ != State::kConfirmed) return;
-    if (sent.method == "INVITE" && !r.body.empty() && !take_refresh_answer(r.body))
-      spdlog::warn("leg {}: the answer to our refreshing re-INVITE is not usable; media unchanged", dialog_.call_id);
+    // The answer to our refresh's offer (local_sdp_, what refresh_offer() sent) is taken like any.
+    if (sent.method == "INVITE" && !r.body.empty()) {
+      if (auto ours = sip::parse_sdp(local_sdp_); ours.sdp) (void)follow_answer(*ours.sdp, r.body, "2xx to our refresh");
+    }
     // §7.4 / §7.2: the 2xx says what runs now; without Session-Expires no timer runs any more.
     timer_terms_ = sip::uac_terms(r);
     if (!timer_terms_) spdlog::info("leg {}: the 2xx to our session refresh has no Session-Expires: no session timer now",

@@ -67,7 +67,7 @@ class LoadTlsTest(E2ETestCase):
         self.assertAlmostEqual(r["in_received"], r["in_sent"], delta=CALLS)
         self.assertAlmostEqual(r["out_received"], r["out_sent"], delta=CALLS)
         self.assertGreater(r["ramp_cpu_s"], 0)
-        self.assertIn("setup_cpu_ms_per_call", r)
+        self.assertGreater(r["setup_cpu_ms_per_call"], 0, "-1: no set-up figure")
         wait_for(lambda: self.gateway.metric("warmline_calls_active") == 0, 10, "every call to have ended")
 
     def test_a_certificate_the_ca_did_not_sign_fails_the_handshake(self):
