@@ -17,6 +17,8 @@ default_packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-websockets sip-tester baresip-core
   kamailio sox espeak-ng
+  # the TLS tests' self-signed certificates (test_sip_tls, test_load_tls; bench/load/scenarios/tls.py)
+  openssl
   # systemd-analyze checks the shipped unit (deploy/systemd) in the e2e tests
   systemd
   # a throwaway PostgreSQL server for the call-record tests (started by the test, never as a service)
